@@ -1,0 +1,42 @@
+# The README's two commands are `make lab` and `make test`; the rest are helpers.
+# Every target sets up .venv first (once: a second run reuses it and returns quickly).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Jupyter refuses to run as root unless told; learners are not root, CI is.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+PYTEST_NOTEBOOKS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: setup lab test notebooks student handouts slides bench data clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Python 3.11 or newer is needed; found: $$($(PYTHON) --version 2>&1). Run: make PYTHON=python3.11 ..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## make lab: set everything up and open the course in JupyterLab
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
+
+## make test: set everything up and run every test (unit tests, notebooks, browser)
+test: $(STAMP)
+	@bash tools/ensure-chromium.sh
+	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m pytest tests notebooks $(PYTEST_NOTEBOOKS) $(PYTEST_ARGS)
+
+## make notebooks: re-execute every notebook in place, storing fresh outputs
+notebooks: $(STAMP)
+	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python tools/run_notebooks.py notebooks/*.ipynb
+
+## make data: fetch full MNIST once into data/ (then copy data/ to offline machines)
+data: $(STAMP)
+	$(BIN)/python -c "import course_utils as cu; cu.load_mnist(source='torchvision')"
+
+clean:
+	rm -rf build .pytest_cache

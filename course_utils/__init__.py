@@ -1,0 +1,116 @@
+"""course_utils: the tested helpers behind the notebooks of the course.
+
+Every notebook starts with::
+
+    import course_utils as cu
+    device = cu.setup(seed=0)
+
+The public names below are loaded on first use, so ``import course_utils``
+stays light: matplotlib, ipywidgets and torchvision load only when a function
+that needs them is called.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import random
+
+import numpy as np
+import torch
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (loaded lazily, see __getattr__)
+_LAZY = {
+    "LeNet": "models",
+    "check_image_batch": "models",
+    "load_mnist": "data",
+    "MNIST": "data",
+    "Split": "data",
+    "train_step": "training",
+    "evaluate": "training",
+    "fit": "training",
+    "History": "training",
+    "TrainingDiverged": "training",
+    "make_optimizer": "training",
+    "GradientMonitor": "monitor",
+    "LivePlot": "live",
+    "loss_curves": "plots",
+    "gradient_flow": "plots",
+    "gradient_histograms": "plots",
+    "show_filters": "plots",
+    "show_digits": "plots",
+    "confusion_matrix": "plots",
+    "saliency": "plots",
+    "autograd_graph": "graph",
+    "print_graph": "graph",
+    "draw_graph": "graph",
+    "trajectory": "landscapes",
+    "plot_trajectories": "landscapes",
+    "loss_slice": "landscapes",
+}
+
+_SUBMODULES = {"models", "data", "training", "monitor", "live", "plots", "graph",
+               "landscapes", "widgets", "exercises"}
+
+__all__ = ["setup", "get_device", "DEFAULT_THREADS", *_LAZY]
+
+# Chosen from benchmarks/threads.py (see benchmarks/README.md): on small models a
+# second OpenMP thread gains little and loses a lot when another process wants the core.
+DEFAULT_THREADS = 1
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """The fastest device here: cuda, then mps, then cpu. COURSE_DEVICE=cpu forces one.
+
+    Example:
+        >>> get_device("cpu")
+        device(type='cpu')
+    """
+    prefer = prefer or os.environ.get("COURSE_DEVICE") or None
+    if prefer is not None:
+        valid = ("cpu", "cuda", "mps")
+        if str(prefer).split(":")[0] not in valid:
+            raise ValueError(f"device must be one of {valid}, got {prefer!r}. "
+                             "Fix: set COURSE_DEVICE=cpu (or leave it unset to pick the best).")
+        return torch.device(prefer)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def setup(seed: int = 0, threads: int | None = None, device: str | None = None) -> torch.device:
+    """Seed everything, fix threads and print options; return the device to use.
+
+    Call it first in every notebook so that a run twice prints the same text.
+
+    Example (every notebook):
+        >>> device = setup(seed=0)
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ValueError(f"seed must be an int, got {seed!r}. Fix: setup(seed=0).")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads or int(os.environ.get("COURSE_THREADS", DEFAULT_THREADS)))
+    torch.set_printoptions(precision=4, sci_mode=False, linewidth=100)
+    np.set_printoptions(precision=4, suppress=True, linewidth=100)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    return get_device(device)
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'course_utils' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

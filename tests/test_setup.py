@@ -1,0 +1,67 @@
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import course_utils as cu
+from conftest import REPO
+
+
+def test_setup_seeds_and_fixes_threads(monkeypatch):
+    monkeypatch.delenv("COURSE_THREADS", raising=False)
+    device = cu.setup(seed=1)
+    a = torch.randn(5)
+    assert torch.get_num_threads() == cu.DEFAULT_THREADS
+    cu.setup(seed=1)
+    assert torch.equal(a, torch.randn(5))
+    assert device == torch.device("cpu")  # COURSE_DEVICE=cpu in tests
+    cu.setup(seed=0, threads=2)
+    assert torch.get_num_threads() == 2
+
+
+def test_get_device_order_and_override(monkeypatch):
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    expected = "cuda" if torch.cuda.is_available() else (
+        "mps" if torch.backends.mps.is_available() else "cpu")
+    assert cu.get_device().type == expected
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    assert cu.get_device().type == "cpu"
+    with pytest.raises(ValueError, match="COURSE_DEVICE=cpu"):
+        cu.get_device("tpu")
+
+
+def test_bad_seed():
+    with pytest.raises(ValueError, match="setup\\(seed=0\\)"):
+        cu.setup(seed="0")
+
+
+def test_public_api_is_explicit_and_loads():
+    for name in cu.__all__:
+        assert getattr(cu, name) is not None, name
+    with pytest.raises(AttributeError):
+        cu.no_such_thing  # noqa: B018
+
+
+PROBE = """
+import json, socket, sys, os
+def no_network(*a, **k):
+    raise AssertionError("import touched the network")
+socket.socket.connect = no_network
+before = set(os.listdir("."))
+import torch
+loaded = set(sys.modules)
+import course_utils
+heavy = ("matplotlib", "ipywidgets", "torchvision", "IPython", "tqdm", "mlxtend")
+print(json.dumps({"heavy": sorted(m for m in heavy if m in set(sys.modules) - loaded),
+                  "new_files": sorted(set(os.listdir(".")) - before)}))
+"""
+
+
+def test_import_is_light_offline_and_writes_nothing(tmp_path):
+    out = subprocess.run([sys.executable, "-c", PROBE], cwd=tmp_path, capture_output=True,
+                         text=True, check=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result == {"heavy": [], "new_files": []}
+    assert not list(tmp_path.iterdir())
