@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_NOTEBOOKS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test notebooks student handouts slides bench data clean
+.PHONY: setup lab test notebooks student handouts slides bench data repro clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -33,6 +33,11 @@ test: $(STAMP)
 ## make notebooks: re-execute every notebook in place, storing fresh outputs
 notebooks: $(STAMP)
 	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python tools/run_notebooks.py notebooks/*.ipynb
+
+## make repro: the whole nbval suite three runs in a row, then a fresh run compared cell by cell
+repro: $(STAMP)
+	for run in 1 2 3; do COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m pytest -q notebooks $(PYTEST_NOTEBOOKS) || exit 1; done
+	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python tools/check_reproducible.py
 
 ## make data: fetch full MNIST once into data/ (then copy data/ to offline machines)
 data: $(STAMP)

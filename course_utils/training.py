@@ -95,9 +95,11 @@ def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     Example (notebook 05):
         >>> loss = train_step(model, x, y, optimizer)
     """
-    loss_fn = loss_fn or nn.functional.cross_entropy
     optimizer.zero_grad()
     scores = model(x)
+    if loss_fn is None:  # cross-entropy wants class indices: catch one-hot / float labels
+        check_targets(scores, y)
+        loss_fn = nn.functional.cross_entropy
     loss = loss_fn(scores, y)
     value = loss.item()
     if not math.isfinite(value):

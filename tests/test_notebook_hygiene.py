@@ -1,0 +1,92 @@
+"""Every stored notebook is clean: run in order, no errors, nothing private or unstable."""
+import getpass
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import REPO
+
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+MAX_BYTES = 1_000_000
+ABSOLUTE_PATH = re.compile(r"(?<![\w.])(/root|/home/\w+|/Users/\w+|/tmp/|/work/|/private/|"
+                           r"[A-Z]:\\\\|site-packages)")
+MEMORY_ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{8,}\b")
+IGNORE_MARK = "# NBVAL_IGNORE_OUTPUT"
+
+
+def output_texts(cell):
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream":
+            yield output.get("text", "")
+        for mime, value in output.get("data", {}).items():
+            if mime.startswith("text/") or mime.endswith("json"):
+                yield value if isinstance(value, str) else str(value)
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_the_course_has_its_notebooks():
+    names = [p.name for p in NOTEBOOKS]
+    assert names == sorted(names)
+    assert all(re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", n) for n in names), names
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.name)
+def notebook(request):
+    path = request.param
+    return path, nbformat.read(path, as_version=4)
+
+
+def test_executed_in_order_without_gaps(notebook):
+    path, nb = notebook
+    counts = [c.execution_count for c in code_cells(nb) if c.source.strip()]
+    assert counts == list(range(1, len(counts) + 1)), f"{path.name}: run `make notebooks`"
+
+
+def test_no_stored_errors(notebook):
+    path, nb = notebook
+    for i, cell in enumerate(code_cells(nb)):
+        for output in cell.get("outputs", []):
+            assert output.get("output_type") != "error", f"{path.name} code cell {i}"
+            if output.get("name") == "stderr":
+                assert "Traceback" not in output.get("text", ""), f"{path.name} code cell {i}"
+
+
+def test_no_paths_user_names_or_addresses_in_outputs(notebook):
+    path, nb = notebook
+    user = getpass.getuser()
+    user_pattern = re.compile(rf"(/|\\){re.escape(user)}(/|\\)") if user else None
+    for i, cell in enumerate(code_cells(nb)):
+        for text in output_texts(cell):
+            assert not ABSOLUTE_PATH.search(text), f"{path.name} cell {i}: {text[:200]}"
+            assert not MEMORY_ADDRESS.search(text), f"{path.name} cell {i}: {text[:200]}"
+            assert not (user_pattern and user_pattern.search(text)), f"{path.name} cell {i}"
+
+
+def test_kernelspec_size_and_png_images(notebook):
+    path, nb = notebook
+    assert nb.metadata.kernelspec.name == "python3"
+    assert path.stat().st_size <= MAX_BYTES, f"{path.name} is {path.stat().st_size} bytes"
+    for cell in code_cells(nb):
+        for output in cell.get("outputs", []):
+            images = [m for m in output.get("data", {}) if m.startswith("image/")]
+            assert set(images) <= {"image/png"}, f"{path.name}: {images} (figures are PNG)"
+
+
+def test_first_code_cell_calls_setup(notebook):
+    path, nb = notebook
+    first = code_cells(nb)[0].source
+    assert re.search(r"\b(cu|course_utils)\.setup\(", first), f"{path.name}: {first!r}"
+
+
+def test_most_outputs_are_compared(notebook):
+    """Strict nbval: at most 20% of the code cells with output may be ignored."""
+    path, nb = notebook
+    with_output = [c for c in code_cells(nb) if c.get("outputs")]
+    ignored = [c for c in with_output if IGNORE_MARK in c.source.splitlines()]
+    assert len(ignored) <= 0.2 * len(with_output), f"{path.name}: {len(ignored)} ignored"
+    assert all(c.source.count("NBVAL_SKIP") == 0 for c in code_cells(nb)), path.name

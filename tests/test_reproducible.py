@@ -1,0 +1,38 @@
+"""Running a notebook again prints exactly what is stored (nbval is the other run)."""
+import sys
+
+import nbformat
+import pytest
+
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "tools"))
+import check_reproducible  # noqa: E402
+
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_second_run_matches_the_stored_outputs(path):
+    report = check_reproducible.check(path)
+    assert not report, "\n".join(report)
+
+
+def test_the_comparison_notices_a_changed_number():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print(1)", outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text="loss 0.1234\n")])]
+    changed = nbformat.from_dict(nbformat.v4.new_notebook())
+    changed.cells = [nbformat.v4.new_code_cell("print(1)", outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text="loss 0.1235\n")])]
+    rules = check_reproducible.sanitize_rules()
+    assert check_reproducible.differences(nb, changed, rules)
+    assert not check_reproducible.differences(nb, nb, rules)
+    ignored = nbformat.from_dict(changed)
+    ignored.cells[0].source = "# NBVAL_IGNORE_OUTPUT\nprint(1)"
+    assert not check_reproducible.differences(ignored, changed, rules)
+    address = nbformat.from_dict(nb)
+    address.cells[0].outputs[0].text = "<object at 0x7f3a2b1c9d80>\n"
+    other = nbformat.from_dict(nb)
+    other.cells[0].outputs[0].text = "<object at 0x7f00ffee1234>\n"
+    assert not check_reproducible.differences(address, other, rules)
