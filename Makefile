@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_NOTEBOOKS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test notebooks student handouts slides bench data repro clean
+.PHONY: setup lab test notebooks figures student handouts slides bench data repro clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -38,6 +38,10 @@ notebooks: $(STAMP)
 repro: $(STAMP)
 	for run in 1 2 3; do COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m pytest -q notebooks $(PYTEST_NOTEBOOKS) || exit 1; done
 	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python tools/check_reproducible.py
+
+## make figures: redraw the figures in img/ (deterministic PNGs used by the notebooks)
+figures: $(STAMP)
+	$(BIN)/python tools/make_figures.py
 
 ## make data: fetch full MNIST once into data/ (then copy data/ to offline machines)
 data: $(STAMP)
