@@ -1,6 +1,175 @@
-"""Checks for the exercises of notebooks/03_backpropagation.ipynb."""
+"""Checks for the exercises of notebooks/03_backpropagation.ipynb.
+
+Each check calls the learner's function on small inputs made from a private random
+generator (the notebook's random stream is left untouched) and compares the result
+with autograd.
+"""
 from __future__ import annotations
 
-from . import checker, say, tensor_problem  # noqa: F401
+import functools
 
-__all__: list[str] = []
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import checker, compare_grads, say, tensor_problem
+
+__all__ = ["check_finite_difference", "check_neuron_grads", "check_accumulate_gradients"]
+
+
+def checks_function(check):
+    """Decorate a check of the learner's function: a non-function is explained, not run.
+
+    Adds @checker's guarantee too: no mistake of the learner can crash the check.
+
+    Example (course_utils/exercises/lesson03.py and lesson04.py):
+        >>> @checks_function
+        ... def check_f(f): return say(f(2) == 4, "f doubles")
+    """
+    @checker
+    @functools.wraps(check)
+    def check_if_function(fn, *args, **kwargs):
+        if callable(fn):
+            return check(fn, *args, **kwargs)
+        shown = " ".join(repr(fn).split())  # one line, even for a tensor
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        return say(False, f"expected your function, got {type(fn).__name__} {shown}. "
+                          f"Fix: pass the function itself, e.g. {check.__name__}(my_function).")
+
+    return check_if_function
+
+
+def _randn(*shape, seed: int) -> torch.Tensor:
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+def _autograd(f, x: torch.Tensor) -> torch.Tensor:
+    x = x.detach().clone().requires_grad_(True)
+    f(x).backward()
+    return x.grad
+
+
+@checks_function
+def check_finite_difference(finite_difference) -> bool:
+    """Check ``finite_difference(f, x, h)``: central differences of a scalar f at x.
+
+    Example (notebook 03, exercise 1):
+        >>> check_finite_difference(finite_difference)
+        Correct! ...
+    """
+    cases = [(lambda x: (x ** 2).sum(), "(x ** 2).sum()"),
+             (lambda x: torch.sin(x).prod() + x[0] * x[-1], "sin(x).prod() + x[0] * x[-1]")]
+    for seed, (f, text) in enumerate(cases):
+        x = _randn(4, seed=seed)
+        before = x.clone()
+        mine = finite_difference(f, x, 1e-6)
+        if not torch.equal(x, before):
+            return say(False, "your function changed x and left it changed. Fix: nudge a copy, "
+                              "x_plus = x.clone(); x_plus[i] += h.")
+        problem = tensor_problem(mine, shape=x.shape, name=f"your gradient of {text}")
+        if problem:
+            return say(False, problem)
+        true = _autograd(f, x)
+        if torch.allclose(mine.double(), true, atol=1e-5):
+            continue
+        ratio = (mine.double() / true).median().item()
+        if abs(ratio - 2) < 0.01:
+            return say(False, f"for {text} you got twice autograd's gradient. Hint: the "
+                              "central difference divides by 2 * h.")
+        if abs(ratio + 1) < 0.01:
+            return say(False, f"for {text} the sign is flipped. Hint: (f(x + h) - f(x - h)).")
+        return say(False, f"for {text} at x = {x.tolist()} you got {mine.tolist()}, autograd "
+                          f"gives {true.tolist()}. Hint: nudge one entry at a time.")
+    return say(True, "your finite differences match autograd on two functions.")
+
+
+def _neuron_loss(x, w, b, t):
+    return (torch.sigmoid(w @ x + b) - t) ** 2
+
+
+@checks_function
+def check_neuron_grads(neuron_grads) -> bool:
+    """Check ``neuron_grads(x, w, b, t) -> (dL_dw, dL_db)`` against autograd.
+
+    The loss is ``L = (sigmoid(w @ x + b) - t) ** 2``; the gradients are compared with
+    compare_grads, one line each.
+
+    Example (notebook 03, exercise 2):
+        >>> check_neuron_grads(neuron_grads)
+        dL/dw: close (max difference 5.6e-17)
+        dL/db: exact
+        Correct! ...
+    """
+    x, w = _randn(3, seed=10), _randn(3, seed=11)
+    b, t = torch.tensor(0.3, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)
+    answer = neuron_grads(x.clone(), w.clone(), b.clone(), t.clone())
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        return say(False, f"expected a pair (dL_dw, dL_db), got {type(answer).__name__}. "
+                          "Fix: end with `return dL_dw, dL_db`.")
+    dw, db = answer
+    w_ref, b_ref = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    _neuron_loss(x, w_ref, b_ref, t).backward()
+    for name, mine, ref, shape in (("dL/dw", dw, w_ref.grad, (3,)), ("dL/db", db, b_ref.grad, ())):
+        problem = tensor_problem(mine, shape=shape, name=name)
+        if problem:
+            return say(False, problem)
+    verdicts = [compare_grads("dL/dw", dw.double(), w_ref.grad, atol=1e-6),
+                compare_grads("dL/db", db.double(), b_ref.grad, atol=1e-6)]
+    if "wrong" not in verdicts:
+        return say(True, "your chain rule gives autograd's gradients.")
+    ratio = (db.double() / b_ref.grad).item()
+    if abs(ratio - 0.5) < 0.01:
+        return say(False, "half the right gradient. Hint: d/da (a - t)**2 = 2 * (a - t).")
+    return say(False, "multiply the local derivatives along the path: dL/da * da/dz * dz/dw, "
+                      "with da/dz = a * (1 - a) for the sigmoid.")
+
+
+def _accumulation_case(seed: int, n: int):
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3))
+    x = torch.randn(n, 4, 4, generator=torch.Generator().manual_seed(seed))
+    y = torch.arange(n) % 3
+    return model, x, y
+
+
+def _full_batch_grads(model, x, y) -> list[torch.Tensor]:
+    model.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    return [p.grad.clone() for p in model.parameters()]
+
+
+@checks_function
+def check_accumulate_gradients(accumulate_gradients) -> bool:
+    """Check ``accumulate_gradients(model, x, y, chunks)`` against one full-batch backward.
+
+    Stale gradients are left in the model first, so a missing zero_grad shows.
+
+    Example (notebook 03, exercise 3):
+        >>> check_accumulate_gradients(accumulate_gradients)
+        Correct! ...
+    """
+    for seed, (n, chunks) in enumerate([(12, 3), (10, 3)]):
+        model, x, y = _accumulation_case(seed, n)
+        full = _full_batch_grads(model, x, y)
+        for p in model.parameters():
+            p.grad = torch.ones_like(p)  # stale gradients from an earlier step
+        accumulate_gradients(model, x, y, chunks)
+        grads = [p.grad for p in model.parameters()]
+        if any(g is None for g in grads):
+            return say(False, "the model has no gradients after your function. Hint: call "
+                              "loss.backward() for each chunk, and zero_grad only once, first.")
+        if all(torch.allclose(g, f, atol=1e-6) for g, f in zip(grads, full)):
+            continue
+        if all(torch.allclose(g - 1, f, atol=1e-6) for g, f in zip(grads, full)):
+            return say(False, "the gradients from before your function are still in there. "
+                              "Fix: model.zero_grad() once before the loop.")
+        if all(torch.allclose(g, chunks * f, atol=1e-6) for g, f in zip(grads, full)):
+            return say(False, f"{chunks} times the full-batch gradient: each chunk's loss is a "
+                              "mean. Fix: scale it by len(chunk) / len(x) before backward.")
+        if n % chunks == 0:
+            return say(False, "your gradients differ from one backward over the whole batch. "
+                              "Hint: backward once per chunk, without zero_grad in the loop.")
+        return say(False, f"right for equal chunks, wrong for {n} items in {chunks} chunks of "
+                          "unequal size. Fix: weight each chunk by len(chunk) / len(x).")
+    return say(True, "your accumulated gradients equal the full-batch gradients.")

@@ -1,6 +1,177 @@
-"""Checks for the exercises of notebooks/04_optimizers.ipynb."""
+"""Checks for the exercises of notebooks/04_optimizers.ipynb.
+
+Each check runs the learner's function and torch.optim on two identical small models
+(built from a private seed, so the notebook's random stream is left untouched) and
+compares the weights or losses that come out.
+"""
 from __future__ import annotations
 
-from . import checker, say, tensor_problem  # noqa: F401
+import copy
 
-__all__: list[str] = []
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import say
+from .lesson03 import checks_function
+
+__all__ = ["check_sgd_update", "check_momentum_update", "check_train"]
+
+
+def _twins(seed: int = 0):
+    """Two identical small models (one with a frozen, gradient-less bias) and a batch."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 3))
+    model[2].bias.requires_grad_(False)  # its .grad stays None, as for a frozen layer
+    g = torch.Generator().manual_seed(seed)
+    x, y = torch.randn(8, 5, generator=g), torch.arange(8) % 3
+    return model, copy.deepcopy(model), x, y
+
+
+def _backward(model, x, y) -> None:
+    model.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+
+
+def _max_gap(a: nn.Module, b: nn.Module) -> float:
+    return max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters()))
+
+
+def _apply_update(update, model, *args) -> str | None:
+    """Run the learner's update on model's parameters; what went wrong, or None."""
+    try:
+        update(list(model.parameters()), *args)
+    except RuntimeError as err:
+        if "leaf Variable" in str(err) or "requires grad" in str(err):
+            return ("an in-place change of a weight that requires grad was refused. "
+                    "Fix: do the update inside `with torch.no_grad():`.")
+        raise
+    except TypeError as err:
+        if "NoneType" in str(err):
+            return ("a parameter without gradient (p.grad is None) made it fail. "
+                    "Fix: `if p.grad is None: continue`, as torch.optim does.")
+        raise
+    if any(p.grad_fn is not None for p in model.parameters()):
+        return "a weight now has a grad_fn. Fix: do the update inside `with torch.no_grad():`."
+    return None
+
+
+def _compare_weights(mine, reference, before, what: str) -> bool:
+    gap = _max_gap(mine, reference)
+    if gap <= 1e-6:
+        return say(True, f"your update gives the same weights as {what} (max difference "
+                         f"{gap:.1e}).")
+    if _max_gap(mine, before) == 0:
+        return say(False, "the weights did not change. `p = p - lr * p.grad` only renames p; "
+                          "Fix: change the tensor in place, p -= lr * p.grad.")
+    uphill = all(torch.allclose(m - b, b - r, atol=1e-6) for m, r, b in zip(
+        mine.parameters(), reference.parameters(), before.parameters()))
+    if uphill:
+        return say(False, "the weights moved uphill. Fix: subtract, p -= lr * p.grad.")
+    return say(False, f"your weights differ from {what}'s by up to {gap:.3g}. "
+                      "Hint: compare your formula with the update rule above the exercise.")
+
+
+@checks_function
+def check_sgd_update(sgd_update) -> bool:
+    """Check ``sgd_update(params, lr)`` against one step of torch.optim.SGD.
+
+    Example (notebook 04, exercise 1):
+        >>> check_sgd_update(sgd_update)
+        Correct! your update gives the same weights as torch.optim.SGD (max difference 0.0e+00).
+    """
+    mine, reference, x, y = _twins()
+    before = copy.deepcopy(mine)
+    for model in (mine, reference):
+        _backward(model, x, y)
+    torch.optim.SGD([p for p in reference.parameters() if p.requires_grad], lr=0.1).step()
+    problem = _apply_update(sgd_update, mine, 0.1)
+    if problem:
+        return say(False, problem)
+    return _compare_weights(mine, reference, before, "torch.optim.SGD")
+
+
+@checks_function
+def check_momentum_update(momentum_update) -> bool:
+    """Check ``momentum_update(params, velocities, lr, momentum)`` over three steps.
+
+    Compared with torch.optim.SGD(momentum=0.9), whose velocity starts at zero.
+
+    Example (notebook 04, exercise 2):
+        >>> check_momentum_update(momentum_update)
+        Correct! ...
+    """
+    mine, reference, x, y = _twins(seed=1)
+    trainable = [p for p in reference.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(trainable, lr=0.1, momentum=0.9)
+    velocities = [torch.zeros_like(p) for p in mine.parameters()]
+    for step in range(3):
+        before = copy.deepcopy(mine)
+        for model in (mine, reference):
+            _backward(model, x, y)
+        optimizer.step()
+        problem = _apply_update(momentum_update, mine, velocities, 0.1, 0.9)
+        if problem:
+            return say(False, problem)
+        if _max_gap(mine, reference) > 1e-6 and step > 0 and all(
+                v.abs().max() == 0 for v in velocities):
+            return say(False, "step 1 was right, later steps forget the velocity: it is still "
+                              "zero. Fix: update it in place, v.mul_(momentum).add_(p.grad).")
+        if _max_gap(mine, reference) > 1e-6:
+            return _compare_weights(mine, reference, before,
+                                    f"torch.optim.SGD(momentum=0.9) at step {step + 1}")
+    return say(True, "three steps of your momentum match torch.optim.SGD(momentum=0.9).")
+
+
+def _reference_losses(model, x, y, optimizer, steps: int, zero_grad: bool = True) -> list[float]:
+    losses = []
+    for _ in range(steps):
+        if zero_grad:
+            optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def _close(a: list[float], b: list[float]) -> bool:
+    return len(a) == len(b) and all(abs(u - v) <= 1e-5 for u, v in zip(a, b))
+
+
+@checks_function
+def check_train(train) -> bool:
+    """Check ``train(model, x, y, optimizer, steps) -> losses`` against the lesson's loop.
+
+    Example (notebook 04, exercise 3):
+        >>> check_train(train)
+        Correct! ...
+    """
+    mine, reference, x, y = _twins(seed=2)
+    expected = _reference_losses(reference, x, y, torch.optim.SGD(reference.parameters(), 0.5), 5)
+    losses = train(mine, x, y, torch.optim.SGD(mine.parameters(), lr=0.5), 5)
+    if not isinstance(losses, (list, tuple)):
+        return say(False, f"expected a list of 5 losses, got {type(losses).__name__}. "
+                          "Fix: losses.append(loss.item()) in the loop, then return losses.")
+    if not all(isinstance(v, float) for v in losses):
+        kinds = sorted({type(v).__name__ for v in losses})
+        return say(False, f"the losses should be Python floats, got {', '.join(kinds)}. "
+                          "Fix: append loss.item(), which also frees the graph.")
+    if len(losses) != 5:
+        return say(False, f"5 steps asked, {len(losses)} losses returned. "
+                          "Fix: one loss per step, for step in range(steps).")
+    if _close(losses, expected):
+        return say(True, f"your loop's losses match the lesson's: {losses[0]:.4f} -> "
+                         f"{losses[-1]:.4f}.")
+    if len(set(losses)) == 1:
+        return say(False, "the loss never changed. Hint: call optimizer.step() after "
+                          "loss.backward(), and optimizer.zero_grad() before it, not between.")
+    _, again, _, _ = _twins(seed=2)
+    stale = _reference_losses(again, x, y, torch.optim.SGD(again.parameters(), lr=0.5), 5,
+                              zero_grad=False)
+    if _close(losses, stale):
+        return say(False, "the gradients add up from step to step. "
+                          "Fix: optimizer.zero_grad() at the start of every step.")
+    return say(False, f"your losses {[round(v, 4) for v in losses]} differ from the lesson's "
+                      f"{[round(v, 4) for v in expected]}. Hint: use F.cross_entropy(model(x), y).")

@@ -1,0 +1,145 @@
+"""The checks of notebook 03's exercises: right answers pass, each kind of mistake is
+explained in one line without raising; every check of notebooks 03 and 04 lets an
+unsolved stub fail loudly and leaves the notebook's random stream alone."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_utils.exercises import (check_accumulate_gradients, check_finite_difference,
+                                    check_momentum_update, check_neuron_grads, check_sgd_update,
+                                    check_train)
+
+
+def verdict(capsys, check, answer):
+    result = check(answer)
+    return result, capsys.readouterr().out
+
+
+# --- exercise 1: finite differences ------------------------------------------------------
+
+def central(f, x, h=1e-6, scale=1.0, sign=1.0):
+    grad = torch.zeros_like(x)
+    for i in range(len(x)):
+        up, down = x.clone(), x.clone()
+        up[i] += h
+        down[i] -= h
+        grad[i] = sign * (f(up) - f(down)) / (scale * h)
+    return grad
+
+
+def test_finite_difference_right(capsys):
+    ok, out = verdict(capsys, check_finite_difference, lambda f, x, h=1e-6: central(f, x, h, 2))
+    assert ok is True and out.startswith("Correct")
+
+
+def in_place(f, x, h=1e-6):
+    grad = torch.zeros_like(x)
+    for i in range(len(x)):
+        x[i] += h
+        grad[i] = (f(x) - f(x - 0)) / h  # forgets to put x back
+    return grad
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (lambda f, x, h=1e-6: central(f, x, h, 1), "2 * h"),
+    (lambda f, x, h=1e-6: central(f, x, h, 2, -1), "sign"),
+    (in_place, "changed x"),
+    (lambda f, x, h=1e-6: None, "return"),
+    (lambda f, x, h=1e-6: central(f, x, h, 2)[:2], "shape"),
+    (lambda f, x, h=1e-6: central(f, x, h, 2).tolist(), "torch.Tensor"),
+    (lambda f, x, h=1e-6: torch.ones_like(x), "autograd gives"),
+    (lambda f, x, h=1e-6: central(f, x, 0.0, 2), "NaN"),
+])
+def test_finite_difference_mistakes(capsys, answer, hint):
+    ok, out = verdict(capsys, check_finite_difference, answer)
+    assert ok is False and out.startswith("Not yet") and hint in out, out
+
+
+# --- exercise 2: the chain rule by hand ---------------------------------------------------
+
+def neuron(x, w, b, t, factor=2.0, sigmoid_slope=True):
+    a = torch.sigmoid(w @ x + b)
+    dz = factor * (a - t) * (a * (1 - a) if sigmoid_slope else 1)
+    return dz * x, dz
+
+
+def test_neuron_grads_right(capsys):
+    ok, out = verdict(capsys, check_neuron_grads, neuron)
+    assert ok is True and "dL/dw: " in out and out.splitlines()[-1].startswith("Correct")
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (lambda *a: neuron(*a, factor=1.0), "2 * (a - t)"),
+    (lambda *a: neuron(*a, sigmoid_slope=False), "a * (1 - a)"),
+    (lambda *a: neuron(*a)[0], "pair"),
+    (lambda *a: (neuron(*a)[0][:2], neuron(*a)[1]), "shape"),
+    (lambda *a: (neuron(*a)[0], None), "None"),
+])
+def test_neuron_grads_mistakes(capsys, answer, hint):
+    ok, out = verdict(capsys, check_neuron_grads, answer)
+    assert ok is False and hint in out, out
+    assert out.splitlines()[-1].startswith("Not yet")
+
+
+# --- exercise 3: gradient accumulation ----------------------------------------------------
+
+def accumulate(model, x, y, chunks, zero=True, weight="size"):
+    if zero:
+        model.zero_grad()
+    for xc, yc in zip(x.chunk(chunks), y.chunk(chunks)):
+        scale = {"size": len(yc) / len(y), "count": 1 / chunks, "none": 1.0}[weight]
+        (F.cross_entropy(model(xc), yc) * scale).backward()
+
+
+def test_accumulate_gradients_right(capsys):
+    ok, out = verdict(capsys, check_accumulate_gradients, accumulate)
+    assert ok is True and out.startswith("Correct")
+
+
+def zero_inside(model, x, y, chunks):
+    for xc, yc in zip(x.chunk(chunks), y.chunk(chunks)):
+        model.zero_grad()
+        (F.cross_entropy(model(xc), yc) * len(yc) / len(y)).backward()
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (lambda *a: accumulate(*a, zero=False), "zero_grad() once"),
+    (lambda *a: accumulate(*a, weight="none"), "times the full-batch"),
+    (lambda *a: accumulate(*a, weight="count"), "unequal size"),
+    (zero_inside, "without zero_grad in the loop"),
+    (lambda model, *a: model.zero_grad(), "no gradients"),
+])
+def test_accumulate_gradients_mistakes(capsys, answer, hint):
+    ok, out = verdict(capsys, check_accumulate_gradients, answer)
+    assert ok is False and out.startswith("Not yet") and hint in out, out
+
+
+# --- every check of notebooks 03 and 04 -------------------------------------------------
+
+CHECKS = [check_finite_difference, check_neuron_grads, check_accumulate_gradients,
+          check_sgd_update, check_momentum_update, check_train]
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_unsolved_stub_fails_loudly(check):
+    def stub(*args):
+        ...
+        raise NotImplementedError("Exercise 1 (03_backpropagation): ...")
+
+    with pytest.raises(NotImplementedError):
+        check(stub)
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_not_a_function(check, capsys):
+    ok, out = verdict(capsys, check, 3.0)
+    assert ok is False and "expected your function, got float 3.0" in out
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_checks_leave_the_notebooks_random_stream_alone(check):
+    torch.manual_seed(0)
+    expected = torch.randn(3)
+    torch.manual_seed(0)
+    check(lambda *a: None)
+    assert torch.equal(torch.randn(3), expected)
