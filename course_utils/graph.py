@@ -1,0 +1,310 @@
+"""The autograd graph behind a tensor: a structure, a text chain, and a drawing.
+
+``loss.grad_fn`` is the last operation of the forward pass; its ``next_functions``
+point back to the operations that made its inputs, down to ``AccumulateGrad``
+nodes, one per leaf tensor (a parameter). Walking them backwards and reversing
+gives the forward pass, as the lesson writes it::
+
+    input -> conv2d -> relu -> maxpool2d -> ... -> linear -> MSELoss -> loss
+
+No graphviz: the drawing is plain matplotlib. Used in: notebook 03 (backpropagation).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+# backward class name (without "Backward0") -> the forward operation the learner wrote
+_OP_NAMES = {
+    "Addmm": "linear", "Mm": "matmul", "Bmm": "bmm", "MaxPool2DWithIndices": "maxpool2d",
+    "MaxPool1DWithIndices": "maxpool1d", "AvgPool2D": "avgpool2d", "Relu": "relu",
+    "MseLoss": "MSELoss", "NllLoss": "NLLLoss", "LogSoftmax": "log_softmax",
+    "Softmax": "softmax", "Sigmoid": "sigmoid", "Tanh": "tanh", "View": "view",
+    "UnsafeView": "view", "Reshape": "reshape", "ReshapeAlias": "reshape",
+    "BinaryCrossEntropy": "BCELoss", "L1Loss": "L1Loss", "SmoothL1Loss": "SmoothL1Loss",
+    "T": "t", "Permute": "permute", "Expand": "expand",
+}
+_LOSSES = {"MSELoss", "NLLLoss", "BCELoss", "L1Loss", "SmoothL1Loss"}
+
+
+@dataclass
+class Node:
+    """One box of the graph: ``kind`` is "input", "target", "param", "leaf", "op" or "output"."""
+
+    label: str
+    kind: str
+    inputs: list[int] = field(default_factory=list)  # indices into Graph.nodes
+    shape: tuple[int, ...] | None = None
+
+
+@dataclass
+class Graph:
+    """The autograd graph of a tensor, in forward order (every node after its inputs).
+
+    Attributes:
+        nodes: list of Node; ``nodes[-1]`` is the tensor itself ("loss" or "output").
+        edges: (from, to) index pairs in the direction of the forward pass.
+        chain: indices of the forward chain: the input, then every operation in order,
+            then the output. ``text()`` prints it the way the lesson does.
+    """
+
+    nodes: list[Node]
+    chain: list[int]
+
+    @property
+    def edges(self) -> list[tuple[int, int]]:
+        return [(i, j) for j, node in enumerate(self.nodes) for i in node.inputs]
+
+    @property
+    def params(self) -> list[str]:
+        """Labels of the parameter (leaf) nodes, in the order the forward pass uses them."""
+        return [n.label for n in self.nodes if n.kind in ("param", "leaf")]
+
+    @property
+    def ops(self) -> list[str]:
+        """Labels of the operations, in forward order."""
+        return [n.label for n in self.nodes if n.kind == "op"]
+
+    def side_inputs(self) -> list[tuple[int, list[int]]]:
+        """(chain position, inputs that are not the previous chain element) per operation."""
+        rows = []
+        for pos, i in enumerate(self.chain):
+            previous = self.chain[pos - 1] if pos else None
+            extra = sorted(j for j in self.nodes[i].inputs if j != previous)
+            if extra:
+                rows.append((pos, extra))
+        return rows
+
+    def text(self, width: int = 88) -> str:
+        """The forward chain (wrapped like the lesson), then where each leaf enters."""
+        lines, line = [], ""
+        for i in self.chain:
+            label = self.nodes[i].label
+            if not line:
+                line = label
+            elif len(line) + 4 + len(label) > width:
+                lines.append(line)
+                line = "      -> " + label
+            else:
+                line += " -> " + label
+        lines.append(line)
+        rows = self.side_inputs()
+        if rows:
+            lines.append("where the other inputs enter:")
+            count: dict[str, int] = {}
+            heads = []
+            for pos, _ in rows:
+                op = self.nodes[self.chain[pos]].label
+                count[op] = count.get(op, 0) + 1
+                heads.append(f"{op} #{count[op]}")
+            pad = max(len(h) for h in heads)
+            for head, (_, extra) in zip(heads, rows):
+                names = ", ".join(_describe(self.nodes[j]) for j in extra)
+                lines.append(f"  {head:<{pad}} <- {names}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        return (f"Graph({len(self.ops)} operations, {len(self.params)} parameters: "
+                f"{' -> '.join(self.nodes[i].label for i in self.chain[:4])} -> ...)")
+
+
+def _describe(node: Node) -> str:
+    if not node.shape or node.kind not in ("param", "leaf"):
+        return node.label
+    return f"{node.label} {list(node.shape)}"
+
+
+def _param_names(params) -> dict[int, str]:
+    if params is None:
+        return {}
+    if isinstance(params, nn.Module):
+        return {id(p): name for name, p in params.named_parameters()}
+    if isinstance(params, dict):
+        bad = [k for k, v in params.items() if not isinstance(v, torch.Tensor)]
+        if bad:
+            raise ValueError(f"params maps names to tensors, but {bad[0]!r} maps to "
+                             f"{type(params[bad[0]]).__name__}. Fix: pass the model itself, "
+                             "params=model, or dict(model.named_parameters()).")
+        return {id(p): name for name, p in params.items()}
+    raise ValueError(f"params must be an nn.Module or a dict name -> tensor, got "
+                     f"{type(params).__name__}. Fix: autograd_graph(loss, params=model).")
+
+
+def _leaf(fn):
+    """The leaf tensor behind fn if it is an AccumulateGrad (or a transpose of one)."""
+    if type(fn).__name__ == "AccumulateGrad":
+        return fn.variable
+    if type(fn).__name__ == "TBackward0" and len(fn.next_functions) == 1:
+        inner = fn.next_functions[0][0]
+        if inner is not None and type(inner).__name__ == "AccumulateGrad":
+            return inner.variable  # x @ W.t() inside nn.Linear: show W itself
+    return None
+
+
+def _op_label(fn) -> str:
+    name = re.sub(r"Backward\d*$", "", type(fn).__name__)
+    if name == "Convolution":
+        try:
+            return f"conv{len(fn._saved_stride)}d"
+        except (AttributeError, RuntimeError):
+            return "conv"
+    return _OP_NAMES.get(name, name.lower())
+
+
+def _check_tensor(tensor) -> None:
+    if not isinstance(tensor, torch.Tensor):
+        raise ValueError(f"Expected a tensor computed from the model (e.g. the loss), got "
+                         f"{type(tensor).__name__}. Fix: pass the tensor itself, "
+                         "print_graph(loss, params=net).")
+    if tensor.grad_fn is None:
+        what = ("a leaf tensor (made by you, not computed)" if tensor.requires_grad
+                else "a tensor that does not require grad")
+        raise ValueError(f"This tensor of shape {tuple(tensor.shape)} has no grad_fn: it is {what}, "
+                         "so there is no graph behind it. Fix: set requires_grad=True on the "
+                         "inputs or compute it from the model, e.g. loss = criterion(net(x), "
+                         "target), outside torch.no_grad().")
+
+
+def autograd_graph(tensor: torch.Tensor, params=None, name: str | None = None) -> Graph:
+    """Walk ``tensor.grad_fn.next_functions`` (each node once) and return a Graph.
+
+    params (an nn.Module or a dict name -> parameter) names the leaves, e.g.
+    ``conv1.weight``; inputs that need no gradient show as ``input`` (``target`` for
+    the second argument of a loss). ``name`` labels the tensor (default "loss" for a
+    single number, else "output").
+
+    Example (notebook 03):
+        >>> g = autograd_graph(loss, params=net)
+        >>> g.params[:2]
+        ['conv1.weight', 'conv1.bias']
+    """
+    _check_tensor(tensor)
+    names = _param_names(params)
+    order = {key: k for k, key in enumerate(names)}  # parameters in registration order
+    ops: list[tuple[object, list]] = []  # (grad_fn, inputs) in post-order
+    seen: set[int] = set()
+    keep_alive = []  # the grad_fn objects whose id() we rely on while walking
+
+    # iterative post-order walk from the loss back to the leaves: each node once
+    stack = [(tensor.grad_fn, False)]
+    while stack:
+        fn, expanded = stack.pop()
+        keep_alive.append(fn)
+        if id(fn) in seen:
+            continue
+        if not expanded:
+            stack.append((fn, True))
+            stack.extend((child, False) for child, _ in reversed(fn.next_functions)
+                         if child is not None and _leaf(child) is None)
+            continue
+        seen.add(id(fn))
+        label = _op_label(fn)
+        inputs = []
+        for slot, (child, _) in enumerate(fn.next_functions):
+            var = _leaf(child) if child is not None else None
+            if var is not None:
+                inputs.append(("leaf", var))
+            elif child is None:  # a tensor that needs no gradient
+                data_slot = 1 if label == "linear" else 0
+                kind = ("target" if label in _LOSSES and slot > 0 else
+                        "input" if slot == data_slot else "constant")
+                inputs.append((kind, None))
+            else:
+                inputs.append(("op", id(child)))
+        ops.append((fn, label, inputs))
+
+    # lay the nodes out in forward order: each operation right after its new leaves
+    nodes: list[Node] = []
+    index: dict[int, int] = {}  # id(leaf tensor) or id(grad_fn) -> node index
+    for fn, label, inputs in ops:
+        leaves = sorted((var for kind, var in inputs if kind == "leaf" and id(var) not in index),
+                        key=lambda v: order.get(id(v), len(order)))
+        for var in leaves:
+            label_ = names.get(id(var)) or ("leaf" if var.dim() else "leaf (scalar)")
+            nodes.append(Node(label_, "param" if id(var) in names else "leaf",
+                              shape=tuple(var.shape)))
+            index[id(var)] = len(nodes) - 1
+        links = []
+        for kind, ref in inputs:
+            if kind == "leaf":
+                links.append(index[id(ref)])
+            elif kind == "op":
+                links.append(index[ref])
+            else:
+                nodes.append(Node(kind, kind))
+                links.append(len(nodes) - 1)
+        nodes.append(Node(label, "op", links))
+        index[id(fn)] = len(nodes) - 1
+
+    out_label = name or ("loss" if tensor.numel() == 1 else "output")
+    nodes.append(Node(out_label, "output", [index[id(tensor.grad_fn)]], tuple(tensor.shape)))
+    ops = [i for i, n in enumerate(nodes) if n.kind in ("op", "output")]
+    first_inputs = [j for j in nodes[ops[0]].inputs if nodes[j].kind == "input"]
+    chain = first_inputs[:1] + ops
+    return Graph(nodes, chain)
+
+
+def print_graph(tensor: torch.Tensor, params=None, name: str | None = None) -> None:
+    """Print the forward chain behind tensor, then where each parameter enters.
+
+    Example (notebook 03):
+        >>> print_graph(loss, params=net)
+        input -> conv2d -> relu -> maxpool2d -> conv2d -> relu -> maxpool2d -> view -> linear
+              -> relu -> linear -> relu -> linear -> MSELoss -> loss
+        where the other inputs enter:
+          conv2d #1   <- conv1.weight [6, 1, 5, 5], conv1.bias [6]
+          ...
+    """
+    print(autograd_graph(tensor, params, name).text())
+
+
+def draw_graph(tensor: torch.Tensor, params=None, name: str | None = None):
+    """Draw the graph top to bottom: operations in a column, parameters beside them.
+
+    Returns a matplotlib Figure (end the cell with the call to show it).
+
+    Example (notebook 03):
+        >>> draw_graph(loss, params=net)
+    """
+    from .plots import new_figure
+
+    graph = autograd_graph(tensor, params, name)
+    pos: dict[int, tuple[float, float]] = {}
+    for row, i in enumerate(graph.chain):
+        pos[i] = (0.0, -row)
+    for row_pos, extra in graph.side_inputs():
+        for k, j in enumerate(j for j in extra if j not in pos):
+            pos[j] = (1.4 * (k + 1), -row_pos)
+    for i in range(len(graph.nodes)):  # anything left (branches): far right, own row
+        pos.setdefault(i, (4.2, -len(pos) % max(len(graph.chain), 1)))
+    rows = len(graph.chain)
+    fig, ax = new_figure(6.4, 0.4 * rows + 0.4)
+    colours = {"op": "#cfe2f3", "input": "#d9d9d9", "target": "#d9d9d9", "param": "#fce5cd",
+               "leaf": "#fce5cd", "output": "#d9ead3"}
+    for j, i in graph.edges:
+        (x0, y0), (x1, y1) = pos[j], pos[i]
+        if x0 == x1 == 0 and y0 - y1 == 1:   # the chain: straight down
+            style = "arc3"
+        elif y0 == y1:                       # a side input: bow over its neighbours
+            style = f"arc3,rad={0.0 if x0 < 2 else 0.3}"
+        else:                                # a skip connection
+            style = "arc3,rad=-0.4"
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                    arrowprops=dict(arrowstyle="-|>", color="#555555", shrinkA=8, shrinkB=8,
+                                    mutation_scale=8, connectionstyle=style))
+    for i, node in enumerate(graph.nodes):
+        x, y = pos[i]
+        ax.text(x, y, _describe(node) if node.kind in ("param", "leaf") else node.label,
+                ha="center", va="center", fontsize=9,
+                bbox=dict(boxstyle="round,pad=0.3", fc=colours[node.kind], ec="#666666"))
+    ax.set_xlim(-0.9, max(x for x, _ in pos.values()) + 1.0)
+    ax.set_ylim(-rows + 0.4, 0.6)
+    ax.axis("off")
+    ax.set_title("forward pass, top to bottom (backward runs bottom to top)", fontsize=9)
+    return fig
