@@ -1,0 +1,105 @@
+"""The shared pieces of every exercise check: say, checker, tensor_problem, compare_grads."""
+import math
+
+import pytest
+import torch
+
+from course_utils import exercises
+from course_utils.exercises import checker, compare_grads, say, tensor_problem
+
+
+def test_say_prints_one_line_and_returns_the_verdict(capsys):
+    assert say(True, "well done.") is True
+    assert say(False, "look again.") is False
+    assert capsys.readouterr().out == "Correct! well done.\nNot yet: look again.\n"
+
+
+def test_checker_explains_a_crash_in_the_learners_code(capsys):
+    @checker
+    def check_it(fn):
+        return say(fn() == 1, "one")
+
+    assert check_it(lambda: 1) is True
+    assert check_it(lambda: 1 / 0) is False
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("Correct!")
+    assert out[1].startswith("Not yet") and "ZeroDivisionError" in out[1]
+
+
+def test_checker_lets_the_student_stub_fail_loudly():
+    @checker
+    def check_it(fn):
+        return say(fn() == 1, "one")
+
+    def stub():
+        raise NotImplementedError("Exercise 3 (demo): the title")
+
+    with pytest.raises(NotImplementedError, match="Exercise 3"):
+        check_it(stub)
+
+
+def test_checker_keeps_name_and_docstring():
+    @checker
+    def check_answer(answer):
+        """Docstring."""
+        return True
+
+    assert check_answer.__name__ == "check_answer" and check_answer.__doc__ == "Docstring."
+
+
+@pytest.mark.parametrize("value, words", [
+    (None, "return"), (..., "`...`"), ([1, 2], "list"), ("1, 2", "str"),
+    (torch.zeros(3), "shape (3,), expected (2, 2)"),
+    (torch.tensor([[1.0, math.nan], [0.0, 1.0]]), "NaN"),
+    (torch.tensor([[1.0, math.inf], [0.0, 1.0]]), "infinite"),
+])
+def test_tensor_problem_names_what_is_off(value, words):
+    problem = tensor_problem(value, shape=(2, 2), name="w")
+    assert problem is not None and problem.startswith("w ") and words in problem, problem
+
+
+def test_tensor_problem_accepts_a_good_tensor():
+    assert tensor_problem(torch.ones(2, 2), shape=(2, 2)) is None
+    assert tensor_problem(torch.arange(4)) is None  # integer tensors: no NaN check needed
+
+
+def test_compare_grads_exact_close_and_wrong(capsys):
+    reference = torch.tensor([0.5, -1.25, 2.0], dtype=torch.float64)
+    assert compare_grads("dL/dw", reference.clone(), reference) == "exact"
+    assert compare_grads("dL/dw", reference + 1e-8, reference) == "close"
+    assert compare_grads("dL/dw", reference + 0.5, reference) == "wrong"
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "dL/dw: exact"
+    assert lines[1].startswith("dL/dw: close (max difference 1e-08")
+    assert lines[2] == "dL/dw: wrong (max difference 0.5)"
+
+
+@pytest.mark.parametrize("mine, words", [
+    (None, "None"), ([0.5, 1.0], "list"), (torch.zeros(2, 1), "shape (2, 1)"),
+    (torch.tensor([math.nan, 0.0]), "NaN"),
+])
+def test_compare_grads_explains_a_malformed_gradient(mine, words, capsys):
+    assert compare_grads("dL/db", mine, torch.zeros(2)) == "wrong"
+    out = capsys.readouterr().out
+    assert out.startswith("dL/db: wrong (") and words in out and out.count("\n") == 1, out
+
+
+def test_compare_grads_with_a_missing_reference(capsys):
+    """w.grad is None before backward(): said plainly, not a crash."""
+    assert compare_grads("dL/dw", torch.zeros(2), None) == "wrong"
+    assert "reference" in capsys.readouterr().out
+
+
+def test_compare_grads_ignores_requires_grad_and_dtype(capsys):
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    (w ** 2).sum().backward()
+    mine = (2 * w).detach().double()
+    assert compare_grads("dL/dw", mine, w.grad) == "exact"
+
+
+def test_every_lesson_check_is_exported():
+    checks = [n for n in exercises.__all__ if n.startswith("check_")]
+    assert len(checks) == len(set(checks)), "two lessons define a check of the same name"
+    assert all(callable(getattr(exercises, n)) for n in checks)
+    assert {"check_train_one_step", "check_batch_accuracy", "check_confusion_counts",
+            "check_save_and_reload"} <= set(checks)
