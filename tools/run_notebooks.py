@@ -4,7 +4,8 @@ Usage: python tools/run_notebooks.py notebooks/01_define_the_network.ipynb [...]
 
 Runs each notebook top to bottom in this environment's kernel (as nbval does),
 stops at the first error, and writes the notebook back only when it ran cleanly,
-so a failing run never loses the stored outputs.
+so a failing run never loses the stored outputs. Before running, it sets each cell's
+slideshow metadata (tools/slides.py) so every notebook can be presented live.
 """
 import sys
 import time
@@ -13,11 +14,13 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from slides import add_slides  # tools/slides.py: slideshow metadata from the headings
+
 KERNEL_NAME = "python3"
 
 
 def run(path: Path) -> float:
-    nb = nbformat.read(path, as_version=4)
+    nb = add_slides(nbformat.read(path, as_version=4))
     client = NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=600, record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
