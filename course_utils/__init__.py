@@ -45,6 +45,7 @@ _LAZY = {
     "autograd_graph": "graph",
     "print_graph": "graph",
     "draw_graph": "graph",
+    "loss_vs_output": "losses", "plot_loss_vs_output": "losses",
     "trajectory": "landscapes",
     "plot_trajectories": "landscapes",
     "loss_slice": "landscapes",

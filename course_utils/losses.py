@@ -1,0 +1,98 @@
+"""A loss seen as a function of one output: how it pulls on each score.
+
+Used in: notebook 02 (loss functions).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+_FIX = "Fix: pass the network's output for one image, e.g. net(x)[0:1] of shape (1, 10)."
+
+
+def _as_scores(output) -> torch.Tensor:
+    """output as a detached float (1, C) row of scores, or a ValueError naming the fix."""
+    if not isinstance(output, torch.Tensor):
+        raise ValueError(f"output must be a torch.Tensor of scores, got {type(output).__name__}. "
+                         + _FIX)
+    if not output.is_floating_point():
+        raise ValueError(f"output has dtype {output.dtype}, expected float scores. "
+                         "Fix: output.float().")
+    if output.dim() == 1:
+        output = output.unsqueeze(0)
+    if output.dim() != 2 or output.shape[0] != 1 or output.shape[1] < 2:
+        raise ValueError(f"output has shape {tuple(output.shape)}, expected the scores of one "
+                         "sample: (C,) or (1, C) with C >= 2 classes. " + _FIX)
+    return output.detach().float()
+
+
+def _as_label(label, classes: int) -> int:
+    """label as an int class index in range(classes), or a ValueError naming the fix."""
+    if isinstance(label, torch.Tensor) and label.numel() == 1 and not label.is_floating_point():
+        label = label.item()
+    if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < classes:
+        raise ValueError(f"label must be a class index, an int in 0..{classes - 1}, got "
+                         f"{label!r:.40}. Fix: pass the digit itself, e.g. label=3 "
+                         "(not a one-hot vector, not a float).")
+    return label
+
+
+def loss_vs_output(loss_fn, output, target, index: int, values) -> torch.Tensor:
+    """The loss when output[0, index] takes each of values, every other output fixed.
+
+    Example (notebook 02, through plot_loss_vs_output):
+        >>> scores = torch.zeros(1, 10)
+        >>> loss_vs_output(nn.CrossEntropyLoss(), scores, torch.tensor([3]), 3,
+        ...                torch.tensor([0.0, 10.0]))
+        tensor([2.3026, 0.0004])
+    """
+    scores = _as_scores(output)
+    if not isinstance(index, int) or not 0 <= index < scores.shape[1]:
+        raise ValueError(f"index must be an int in 0..{scores.shape[1] - 1} (which output to "
+                         f"vary), got {index!r:.40}. Fix: index=3 varies the score of class 3.")
+    values = torch.as_tensor(values, dtype=scores.dtype).reshape(-1)
+    batch = scores.repeat(len(values), 1)
+    batch[:, index] = values
+    with torch.no_grad():
+        return torch.stack([loss_fn(row.unsqueeze(0), target) for row in batch])
+
+
+def plot_loss_vs_output(output, label, values=None):
+    """Cross-entropy and MSE as one output score moves, the other scores fixed.
+
+    Left: ``nn.CrossEntropyLoss`` with the class index ``label``. Right: ``nn.MSELoss``
+    with the one-hot float target of ``label``. Each panel varies the target class's
+    score (solid) and the highest other score (dashed); dots mark the current scores.
+    Returns a matplotlib Figure (end the cell with the call to show it).
+
+    Example (notebook 02):
+        >>> plot_loss_vs_output(net(x)[0:1], label=3)
+    """
+    from .plots import new_figure
+
+    scores = _as_scores(output)
+    classes = scores.shape[1]
+    label = _as_label(label, classes)
+    values = torch.linspace(-8, 8, 161) if values is None else torch.as_tensor(values).float()
+    others = scores[0].clone()
+    others[label] = -float("inf")
+    wrong = int(others.argmax())
+    losses = [("nn.CrossEntropyLoss (target: class index)", nn.CrossEntropyLoss(),
+               torch.tensor([label])),
+              ("nn.MSELoss (target: one-hot floats)", nn.MSELoss(),
+               F.one_hot(torch.tensor([label]), classes).float())]
+    fig, axes = new_figure(10, 3.6, 1, 2)
+    for ax, (title, loss_fn, target) in zip(axes, losses):
+        for index, style, who in ((label, "-", "the target"), (wrong, "--", "a wrong class")):
+            curve = loss_vs_output(loss_fn, scores, target, index, values)
+            line, = ax.plot(values, curve, style, label=f"score of class {index} ({who})")
+            now = loss_vs_output(loss_fn, scores, target, index, scores[0, index:index + 1])
+            ax.plot(scores[0, index], now, "o", color=line.get_color())
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("value of one output score (the others fixed)")
+        ax.set_ylabel("loss")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
