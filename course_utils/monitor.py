@@ -1,0 +1,166 @@
+"""GradientMonitor: per-layer gradient statistics recorded after each backward.
+
+It reads ``p.grad`` after ``loss.backward()``; it installs no backward hooks (full
+backward hooks break on in-place operations such as ``relu(inplace=True)``). To
+list the layers in the order the forward pass runs them, it watches the next
+forward call with cheap forward pre-hooks, then removes them.
+
+Used in: notebooks 03 (one backward, by hand) and 05 (``fit(..., monitor=m)``).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class GradientMonitor:
+    """Record mean |grad|, max |grad|, the gradient norm and a histogram per parameter.
+
+    Call ``record(model)`` after each ``loss.backward()`` (``fit(..., monitor=m)``
+    does it for you). Only every ``every``-th call is recorded.
+
+    The histogram counts log10 |grad| in ``bins`` fixed bins over ``log10_range``;
+    smaller values (zeros included) go into the first bin and larger ones into the
+    last, so each histogram sums to the parameter's number of elements.
+
+    Attributes (R records, L parameter tensors, B bins; rows follow ``names``):
+        names: parameter names in forward order (``conv1.weight``, ``conv1.bias``, ...)
+        numels: number of elements of each parameter
+        steps: R ints, the call count (1, 2, ...) of each record
+        mean_abs, max_abs, norm: R x L float tensors
+        histograms: R x L x B tensor of counts
+        bin_edges: B + 1 edges in log10 |grad| units
+
+    Example (notebook 05):
+        >>> monitor = GradientMonitor(every=5)
+        >>> history = fit(model, data, optimizer, epochs=2, monitor=monitor)
+        >>> monitor.mean_abs.shape        # (records, parameter tensors)
+    """
+
+    def __init__(self, bins: int = 30, every: int = 1, log10_range: tuple[float, float] = (-10.0, 1.0)):
+        if not isinstance(bins, int) or isinstance(bins, bool) or bins < 2:
+            raise ValueError(f"bins must be an int >= 2, got {bins!r}. Fix: GradientMonitor(bins=30).")
+        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+            raise ValueError(f"every must be a positive int, got {every!r}. "
+                             "Fix: GradientMonitor(every=1) records after every backward.")
+        low, high = log10_range
+        if not low < high:
+            raise ValueError(f"log10_range must be (low, high) with low < high, got "
+                             f"{log10_range!r}. Fix: log10_range=(-10, 1).")
+        self.bins, self.every, self.log10_range = bins, every, (float(low), float(high))
+        self.bin_edges = torch.linspace(low, high, bins + 1)
+        self.calls = 0
+        self.steps: list[int] = []
+        self._keys: list[str] = []      # names in the order of the stored rows
+        self._order: list[int] = []     # row indices in forward order
+        self._numels: list[int] = []
+        self._stats: list[torch.Tensor] = []   # per record: L x 3 (mean, max, norm)
+        self._hists: list[torch.Tensor] = []   # per record: L x B
+        self._hooks: list = []
+
+    # -- recording -------------------------------------------------------------------
+    def record(self, model: nn.Module) -> None:
+        """Read the gradients now in ``model``'s parameters (call after loss.backward()).
+
+        Example (notebook 03):
+            >>> loss.backward(); monitor.record(net)
+        """
+        if not isinstance(model, nn.Module):
+            raise ValueError(f"record expects the model (an nn.Module), got "
+                             f"{type(model).__name__}. Fix: monitor.record(model) after "
+                             "loss.backward().")
+        self.calls += 1
+        if (self.calls - 1) % self.every:
+            return
+        named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        if not self._keys:
+            if all(p.grad is None for _, p in named):
+                raise ValueError("No gradients to record: every parameter's .grad is None. "
+                                 "Fix: call loss.backward() first, then monitor.record(model).")
+            self._keys = [n for n, _ in named]
+            self._numels = [p.numel() for _, p in named]
+            self._order = list(range(len(named)))
+            self._watch_forward_order(model)
+        grads = dict(named)
+        low, high = self.log10_range
+        stats, hists = [], []
+        for key in self._keys:
+            p = grads.get(key)
+            g = None if p is None else p.grad
+            if g is None:
+                stats.append(torch.full((3,), float("nan")))
+                hists.append(torch.zeros(self.bins))
+                continue
+            a = g.detach().abs().float().flatten()
+            stats.append(torch.stack((a.mean(), a.max(), a.norm())))
+            logs = a.clamp_min(10.0 ** low).log10_().clamp_(low, high)
+            hists.append(torch.histc(logs, bins=self.bins, min=low, max=high))
+        self._stats.append(torch.stack(stats).cpu())
+        self._hists.append(torch.stack(hists).cpu())
+        self.steps.append(self.calls)
+
+    def _watch_forward_order(self, model: nn.Module) -> None:
+        """Hook the next forward call once to learn the order the layers run in."""
+        seen: list[str] = []
+        owners = [(name, m) for name, m in model.named_modules()
+                  if any(True for _ in m.parameters(recurse=False))]
+
+        def pre_hook(name):
+            return lambda module, args: seen.append(name) if name not in seen else None
+
+        def done(module, args, output):
+            self._apply_forward_order(seen)
+            for h in self._hooks:
+                h.remove()
+            self._hooks.clear()
+
+        self._hooks = [m.register_forward_pre_hook(pre_hook(n)) for n, m in owners]
+        self._hooks.append(model.register_forward_hook(done))
+
+    def _apply_forward_order(self, modules: list[str]) -> None:
+        rank = {name: k for k, name in enumerate(modules)}
+
+        def key(row):
+            owner = self._keys[row].rpartition(".")[0]
+            return (rank.get(owner, len(rank)), row)
+
+        self._order = sorted(range(len(self._keys)), key=key)
+
+    # -- reading ---------------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return [self._keys[i] for i in self._order]
+
+    @property
+    def numels(self) -> list[int]:
+        return [self._numels[i] for i in self._order]
+
+    def _column(self, k: int) -> torch.Tensor:
+        if not self._stats:
+            return torch.empty(0, len(self._keys))
+        return torch.stack(self._stats)[:, self._order, k]
+
+    @property
+    def mean_abs(self) -> torch.Tensor:
+        return self._column(0)
+
+    @property
+    def max_abs(self) -> torch.Tensor:
+        return self._column(1)
+
+    @property
+    def norm(self) -> torch.Tensor:
+        return self._column(2)
+
+    @property
+    def histograms(self) -> torch.Tensor:
+        if not self._hists:
+            return torch.empty(0, len(self._keys), self.bins)
+        return torch.stack(self._hists)[:, self._order]
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __repr__(self) -> str:
+        return (f"GradientMonitor({len(self)} records of {len(self._keys)} parameter tensors, "
+                f"every={self.every}, bins={self.bins})")
