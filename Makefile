@@ -43,6 +43,14 @@ repro: $(STAMP)
 figures: $(STAMP)
 	$(BIN)/python tools/make_figures.py
 
+## make student: the student version in build/student/ (solutions stubbed, outputs cleared)
+student: $(STAMP)
+	$(BIN)/python tools/make_student.py notebooks build/student
+
+## make handouts: one self-contained, offline HTML file per notebook in build/handouts/
+handouts: $(STAMP)
+	$(BIN)/python tools/make_handouts.py notebooks build/handouts
+
 ## make data: fetch full MNIST once into data/ (then copy data/ to offline machines)
 data: $(STAMP)
 	$(BIN)/python -c "import course_utils as cu; cu.load_mnist(source='torchvision')"

@@ -1,0 +1,131 @@
+"""The student version of the course: `make student` -> build/student/.
+
+Usage: python tools/make_student.py [notebooks_dir] [out_dir]   (defaults: notebooks build/student)
+
+Every notebook is copied with its solutions replaced by a stub and its outputs cleared.
+In a code cell, the lines from `# BEGIN SOLUTION` to `# END SOLUTION` (markers included)
+become, at the BEGIN marker's indentation:
+
+    ...
+    raise NotImplementedError("Exercise 2 (05_training_on_mnist): count the mistakes")
+
+where the number and title come from the exercise's `### Exercise N: title` markdown
+cell above it. The check cell after it stays, so each exercise fails loudly until it
+is done. Markdown images under ../img/ are copied to build/student/img/ and the links
+follow. The tool reads notebooks/ and never writes there.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parent.parent
+BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+EXERCISE = re.compile(r"^\s*###\s+Exercise\s+(\d+)\s*:\s*(.+?)\s*$", re.MULTILINE)
+
+
+class SolutionMarkerError(ValueError):
+    """The solution markers of a notebook are unbalanced or outside an exercise."""
+
+
+def stub_solutions(source: str, label: str) -> str:
+    """source with each BEGIN/END SOLUTION block replaced by `...` and a NotImplementedError.
+
+    Example (tools/make_student.py, for each exercise cell):
+        >>> stub_solutions("def f():\\n    # BEGIN SOLUTION\\n    return 1\\n    # END SOLUTION",
+        ...                "Exercise 1 (demo): f")
+        'def f():\\n    ...\\n    raise NotImplementedError("Exercise 1 (demo): f")'
+    """
+    out, indent = [], None
+    for number, line in enumerate(source.split("\n"), 1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if indent is not None:
+                raise SolutionMarkerError(f"line {number}: a second {BEGIN} before {END}. "
+                                          f"Fix: close the first block with {END}.")
+            indent = line[:len(line) - len(line.lstrip())]
+            out += [f"{indent}...",
+                    f"{indent}raise NotImplementedError({json.dumps(label, ensure_ascii=False)})"]
+        elif marker == END:
+            if indent is None:
+                raise SolutionMarkerError(f"line {number}: {END} without {BEGIN} above it. "
+                                          f"Fix: add {BEGIN} where the solution starts.")
+            indent = None
+        elif indent is None:
+            out.append(line)
+    if indent is not None:
+        raise SolutionMarkerError(f"{BEGIN} is never closed. Fix: add {END} after the solution.")
+    return "\n".join(out)
+
+
+def student_notebook(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """A copy of nb with solutions stubbed, outputs and execution counts cleared.
+
+    Example (tools/make_student.py):
+        >>> student = student_notebook(nbformat.read(path, 4), "05_training_on_mnist")
+    """
+    nb = nbformat.from_dict(nb)  # a deep copy: never touch the instructor's notebook
+    exercise = None
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            found = EXERCISE.search(cell.source)
+            exercise = found.groups() if found else exercise
+            cell.source = cell.source.replace("](../img/", "](img/")
+            continue
+        if cell.cell_type != "code":
+            continue
+        cell.outputs, cell.execution_count = [], None
+        if BEGIN not in cell.source:
+            continue
+        if exercise is None:
+            raise SolutionMarkerError(
+                f"{name}, cell {index}: a solution with no '### Exercise N: title' markdown "
+                "cell above it. Fix: add the exercise heading before the exercise cell.")
+        label = f"Exercise {exercise[0]} ({name}): {exercise[1]}"
+        try:
+            cell.source = stub_solutions(cell.source, label)
+        except SolutionMarkerError as err:
+            raise SolutionMarkerError(f"{name}, cell {index}: {err}") from None
+    return nb
+
+
+def make_student(notebooks: Path | str = REPO / "notebooks",
+                 out: Path | str = REPO / "build" / "student") -> list[Path]:
+    """Write the student version of every notebook in notebooks/ to out/; return the paths.
+
+    Example (`make student`):
+        >>> make_student("notebooks", "build/student")
+    """
+    notebooks, out = Path(notebooks).resolve(), Path(out).resolve()
+    if out == notebooks or notebooks in out.parents:
+        raise ValueError(f"out={out} lies inside {notebooks}: the student version must never "
+                         "overwrite the instructor's notebooks. Fix: use build/student.")
+    sources = sorted(notebooks.glob("*.ipynb"))
+    if not sources:
+        raise FileNotFoundError(f"no notebooks (*.ipynb) in {notebooks}. "
+                                "Fix: pass the course's notebooks/ folder.")
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in sources:
+        nb = student_notebook(nbformat.read(path, as_version=4), path.stem)
+        nbformat.write(nb, out / path.name)
+        written.append(out / path.name)
+    images = notebooks.parent / "img"
+    if images.is_dir():
+        shutil.copytree(images, out / "img", dirs_exist_ok=True)
+    return written
+
+
+def main(args: list[str]) -> int:
+    written = make_student(*args[:2])
+    print(f"{len(written)} student notebooks in {written[0].parent}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
