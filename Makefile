@@ -28,7 +28,7 @@ lab: $(STAMP)
 ## make test: set everything up and run every test (unit tests, notebooks, browser)
 test: $(STAMP)
 	@bash tools/ensure-chromium.sh
-	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m pytest tests notebooks $(PYTEST_NOTEBOOKS) $(PYTEST_ARGS)
+	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m pytest -rs tests notebooks $(PYTEST_NOTEBOOKS) $(PYTEST_ARGS)
 
 ## make notebooks: re-execute every notebook in place, storing fresh outputs
 notebooks: $(STAMP)
