@@ -1,0 +1,133 @@
+import copy
+import math
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from torch import nn
+
+import course_utils as cu
+from course_utils import landscapes
+
+
+def test_functions_have_their_known_minima_and_saddle():
+    for name, f in landscapes.FUNCTIONS.items():
+        assert f.name == name
+        if f.minimum is not None:
+            xy = torch.tensor(f.minimum, dtype=torch.float64, requires_grad=True)
+            f(xy).backward()
+            assert xy.grad.abs().max() < 1e-9, name          # gradient 0 at the minimum
+    saddle = landscapes.FUNCTIONS["saddle"]
+    assert saddle(torch.tensor([0.0, 0.0])) == 0
+    assert saddle(torch.tensor([0.0, math.sqrt(2)])).item() == pytest.approx(-1.0)
+    grid = torch.zeros(4, 5, 2)
+    assert landscapes.FUNCTIONS["beale"](grid).shape == (4, 5)   # vectorised over a grid
+
+
+def test_sgd_on_the_ravine_equals_the_closed_form():
+    lr, steps = 0.3, 12
+    t = cu.trajectory("ravine", "sgd", start=(-5.0, -2.0), steps=steps, lr=lr)
+    k = torch.arange(steps + 1, dtype=torch.float64)
+    # f = 0.1 x^2 + 2 y^2: x_k = (1 - 0.2 lr)^k x_0, y_k = (1 - 4 lr)^k y_0
+    expected = torch.stack([-5.0 * (1 - 0.2 * lr) ** k, -2.0 * (1 - 4 * lr) ** k], 1)
+    torch.testing.assert_close(t.path, expected)
+    torch.testing.assert_close(t.losses, 0.1 * expected[:, 0] ** 2 + 2 * expected[:, 1] ** 2)
+    assert not t.diverged
+
+
+def grad_of(f, p):
+    p = p.clone().requires_grad_(True)
+    f(p).backward()
+    return p.grad
+
+
+def test_momentum_and_adam_match_a_hand_written_update():
+    f = landscapes.FUNCTIONS["rosenbrock"]
+    start, lr, steps = torch.tensor([-1.5, 2.0], dtype=torch.float64), 1e-3, 5
+    p, v = start.clone(), torch.zeros(2, dtype=torch.float64)
+    path = [p]
+    for _ in range(steps):
+        v = 0.9 * v + grad_of(f, p)                      # torch's SGD momentum
+        p = p - lr * v
+        path.append(p)
+    got = cu.trajectory("rosenbrock", "momentum", steps=steps, lr=lr, momentum=0.9)
+    torch.testing.assert_close(got.path, torch.stack(path))
+
+    lr, (b1, b2), eps = 0.05, (0.9, 0.999), 1e-8
+    p, m, s = start.clone(), torch.zeros(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)
+    path = [p]
+    for t in range(1, steps + 1):
+        g = grad_of(f, p)
+        m, s = b1 * m + (1 - b1) * g, b2 * s + (1 - b2) * g * g
+        p = p - lr * (m / (1 - b1 ** t)) / ((s / (1 - b2 ** t)).sqrt() + eps)
+        path.append(p)
+    got = cu.trajectory("rosenbrock", "adam", steps=steps, lr=lr)
+    torch.testing.assert_close(got.path, torch.stack(path))
+
+
+def test_trajectory_accepts_a_callable_and_rejects_bad_input():
+    t = cu.trajectory(lambda xy: (xy ** 2).sum(), "sgd", start=(1.0, -1.0), steps=3, lr=0.25)
+    assert t.path[-1].tolist() == [0.125, -0.125]          # each step halves the point
+    with pytest.raises(ValueError, match="one of"):
+        cu.trajectory("ravine", "lbfgs")
+    with pytest.raises(ValueError, match="momentum=0.9"):
+        cu.trajectory("ravine", "sgd", learning_rate=0.1)
+    with pytest.raises(ValueError, match="'ravine'"):
+        cu.trajectory("himmelblau")
+    with pytest.raises(ValueError, match="two numbers"):
+        cu.trajectory("ravine", start=(1.0, 2.0, 3.0))
+
+
+def test_divergence_is_reported_not_hidden():
+    t = cu.trajectory("ravine", "sgd", steps=40, lr=0.6)     # 1 - 4 lr = -1.4: y blows up
+    assert t.losses[-1] > t.losses[0]
+    fig = cu.plot_trajectories("ravine", {"big step": t})
+    assert "big step" in [x.get_text() for x in fig.axes[0].get_legend().get_texts()]
+
+
+def test_plot_trajectories_draws_one_path_per_run():
+    runs = {"sgd": {"lr": 0.3}, "momentum": {"lr": 0.3, "momentum": 0.5},
+            "mine": cu.trajectory("ravine", "adam", steps=10, lr=0.5)}
+    fig = cu.plot_trajectories("ravine", runs, steps=10)
+    assert len(fig.axes) == 1
+    ax = fig.axes[0]
+    paths = [line for line in ax.lines if len(line.get_xdata()) > 1]
+    assert len(paths) == 3
+    assert list(paths[0].get_xdata()) == cu.trajectory("ravine", "sgd", steps=10,
+                                                       lr=0.3).path[:, 0].tolist()
+    assert len(ax.collections) > 0                            # the contours
+    assert len(cu.plot_trajectories("beale", ["sgd"], steps=5, show_losses=True).axes) == 2
+    assert plt.get_fignums() == []
+
+
+def test_loss_slice_passes_through_both_models(sample):
+    torch.manual_seed(0)
+    start, trained = cu.LeNet(), cu.LeNet()
+    before = [p.clone() for p in trained.parameters()]
+    fig, d = cu.loss_slice(trained, sample, start=start, points=5, samples=64, return_data=True)
+    x, y = sample.train.images[:64], sample.train.labels[:64]
+    loss_of = lambda m: nn.functional.cross_entropy(m.eval()(x), y).item()  # noqa: E731
+    assert d["alphas"] == pytest.approx([-0.25, 0.125, 0.5, 0.875, 1.25])
+    assert d["offsets"] == pytest.approx([-1.0, -0.5, 0.0, 0.5, 1.0])
+    halfway = copy.deepcopy(trained)
+    with torch.no_grad():
+        for p, a, b in zip(halfway.parameters(), start.parameters(), trained.parameters()):
+            p.copy_((a + b) / 2)
+    assert d["line"][2] == pytest.approx(loss_of(halfway), rel=1e-5)
+    assert d["random"][2] == pytest.approx(loss_of(trained), rel=1e-5)
+    assert all(torch.equal(a, b) for a, b in zip(before, trained.parameters()))  # untouched
+    assert len(fig.axes) == 2 and len(fig.axes[1].lines[0].get_xdata()) == 5
+    assert len(cu.loss_slice(trained, sample.train, points=3, samples=16).axes) == 1
+    with pytest.raises(ValueError, match="deepcopy"):
+        cu.loss_slice(trained, sample, start="before")
+
+
+def test_filter_normalised_direction_matches_each_filter_norm():
+    net = cu.LeNet()
+    d = landscapes.filter_normalised_direction(net, seed=1)
+    for name, p in net.named_parameters():
+        if p.dim() > 1:
+            torch.testing.assert_close(d[name].flatten(1).norm(dim=1),
+                                       p.detach().flatten(1).norm(dim=1))
+        else:
+            assert not d[name].any()                          # biases stay put (Li et al.)
