@@ -1,0 +1,316 @@
+"""Interactive explorers (ipywidgets) built on the plots, landscapes and training modules.
+
+Each builder returns one widget: controls above a figure that is redrawn in place
+(new PNG bytes into an ``ipywidgets.Image``, no clear_output, so no flicker). The
+figure at the default values is drawn when the widget is built, and the widget's
+display data carries it as ``image/png`` too, so a notebook run headless (nbval,
+nbclient) stores a real static figure. Cells showing an explorer carry
+``# NBVAL_IGNORE_OUTPUT``.
+
+Stable hooks for tests and notebooks: every explorer has the CSS class
+``course-explorer`` plus its own (``course-optimizer-playground``,
+``course-learning-rate-explorer``, ``course-gradient-inspector``); the figure is
+``img.course-figure`` and the learning-rate slider carries ``course-learning-rate``.
+
+Used in: notebooks 03 (gradient_inspector), 04 (optimizer_playground) and
+05 (learning_rate_explorer). Only notebooks import this module.
+"""
+from __future__ import annotations
+
+import base64
+import math
+import threading
+
+import ipywidgets as W
+import torch
+
+from .plots import new_figure, png_bytes
+from .training import OPTIMIZERS, TrainingDiverged, _progress_enabled, make_optimizer, train_step
+
+OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD+momentum", "nesterov": "Nesterov",
+                    "rmsprop": "RMSProp", "adam": "Adam"}
+
+
+class Explorer(W.VBox):
+    """Controls above a figure; ``redraw()`` calls ``draw(self)`` and shows the new PNG in place.
+
+    ``figure`` is the last matplotlib Figure drawn (tests read its data); changing the
+    value of any watched control redraws.
+    """
+
+    def __init__(self, kind: str, controls: list, draw, watch: list):
+        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        self.image.add_class("course-figure")
+        super().__init__(children=[*controls, self.image])
+        self.add_class("course-explorer")
+        self.add_class(f"course-{kind}")
+        self.kind, self._draw, self.figure = kind, draw, None
+        for control in watch:
+            control.observe(lambda change: self.redraw(), names="value")
+        self.redraw()
+
+    def redraw(self) -> None:
+        self.figure = self._draw(self)
+        self.image.value = png_bytes(self.figure, tight=True)
+
+    def _repr_mimebundle_(self, **kwargs):
+        # The widget view for JupyterLab, plus the current figure as a PNG for places
+        # without a live kernel (the stored notebook, nbviewer, GitHub).
+        data = super()._repr_mimebundle_(**kwargs) or {}
+        data["text/plain"] = f"<{self.kind.replace('-', ' ')}: run the cell to interact>"
+        data["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        return data
+
+
+def _slider(cls, description: str, css: str | None = None, **kwargs):
+    slider = cls(description=description, continuous_update=False,
+                 style={"description_width": "110px"}, layout=W.Layout(width="420px"), **kwargs)
+    if css:
+        slider.add_class(css)
+    return slider
+
+
+def _check_lr(lr, example: str) -> None:
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 1e-5 <= lr <= 10:
+        raise ValueError(f"lr must be a number between 1e-5 and 10, got {lr!r}. Fix: {example}.")
+
+
+def optimizer_playground(function: str = "ravine", optimizers=("sgd", "momentum", "adam"),
+                         lr: float | None = None, steps: int = 50) -> Explorer:
+    """Optimizer paths on a 2-D test function, redrawn as you move the controls.
+
+    Controls: the test function (choosing one resets the learning rate to its usual
+    value), which optimizers to compare, the learning rate (log slider, shared by all),
+    momentum, Adam's betas and the number of steps. ``.controls`` maps "function",
+    "learning rate", "momentum", "beta1", "beta2", "steps" to the controls and
+    ``.optimizers`` a course optimizer name ("sgd", ...) to its checkbox;
+    ``.trajectories`` holds the paths drawn last (label -> landscapes.Trajectory).
+
+    Example (notebook 04):
+        >>> playground = optimizer_playground("rosenbrock", lr=0.003)
+    """
+    from .landscapes import FUNCTIONS, plot_trajectories, trajectory
+
+    if function not in FUNCTIONS:
+        raise ValueError(f"function must be one of {sorted(FUNCTIONS)}, got {function!r}. "
+                         "Fix: optimizer_playground('ravine').")
+    if isinstance(optimizers, str) or any(o not in OPTIMIZERS for o in optimizers):
+        raise ValueError(f"optimizers must be a list of names from {OPTIMIZERS}, got "
+                         f"{optimizers!r}. Fix: optimizer_playground(optimizers=['sgd', 'adam']).")
+    lr = FUNCTIONS[function].lr if lr is None else lr
+    _check_lr(lr, "optimizer_playground(lr=0.01)")
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 5 <= steps <= 300:
+        raise ValueError(f"steps must be an int from 5 to 300, got {steps!r}. Fix: steps=50.")
+    fn = W.Dropdown(options=list(FUNCTIONS), value=function, description="function")
+    boxes = {name: W.Checkbox(value=name in optimizers, description=OPTIMIZER_LABELS[name],
+                              indent=False, layout=W.Layout(width="110px"))
+             for name in OPTIMIZERS}
+    rate = _slider(W.FloatLogSlider, "learning rate", "course-learning-rate", value=lr,
+                   base=10, min=-4, max=0.5, step=0.05, readout_format=".4f")
+    momentum = _slider(W.FloatSlider, "momentum", value=0.9, min=0.0, max=0.99, step=0.01)
+    beta1 = _slider(W.FloatSlider, "Adam beta1", value=0.9, min=0.0, max=0.99, step=0.01)
+    beta2 = _slider(W.FloatSlider, "Adam beta2", value=0.999, min=0.9, max=0.9999,
+                    step=0.0001, readout_format=".4f")
+    n_steps = _slider(W.IntSlider, "steps", value=steps, min=5, max=300, step=5)
+
+    def draw(explorer):
+        explorer.trajectories = {
+            OPTIMIZER_LABELS[name]: trajectory(fn.value, name, steps=n_steps.value, lr=rate.value,
+                                               momentum=momentum.value,
+                                               betas=(beta1.value, beta2.value))
+            for name, box in boxes.items() if box.value}
+        if not explorer.trajectories:
+            fig, ax = new_figure(6.2, 4.6)
+            ax.text(0.5, 0.5, "tick at least one optimizer", ha="center", va="center",
+                    fontsize=13, color="0.4", transform=ax.transAxes)
+            ax.set_axis_off()
+            return fig
+        return plot_trajectories(fn.value, explorer.trajectories)
+
+    def new_function(change):
+        usual = FUNCTIONS[fn.value].lr
+        if math.isclose(rate.value, usual):
+            playground.redraw()
+        else:
+            rate.value = usual            # redraws once, through the slider
+
+    controls = {"function": fn, "learning rate": rate, "momentum": momentum, "beta1": beta1,
+                "beta2": beta2, "steps": n_steps}
+    layout = [W.HBox([fn, *boxes.values()]), W.HBox([rate, n_steps]),
+              W.HBox([momentum, W.VBox([beta1, beta2])])]
+    playground = Explorer("optimizer-playground", layout, draw,
+                          watch=[*boxes.values(), rate, momentum, beta1, beta2, n_steps])
+    fn.observe(new_function, names="value")
+    playground.controls, playground.optimizers = controls, boxes
+    return playground
+
+
+class LearningRateExplorer(Explorer):
+    """A learning-rate slider and a Train button; each run's loss is drawn next to the last ones.
+
+    ``train(lr)`` runs one short training synchronously (what the button does, in a
+    background thread so the notebook stays responsive); ``runs`` maps a label to the
+    losses of each step. While a run is going the button is disabled and clicks are ignored.
+    """
+
+    def __init__(self, model_fn, data, optimizer: str, lr: float, steps: int,
+                 batch_size: int, background: bool):
+        self.model_fn, self.data, self.optimizer = model_fn, data, optimizer
+        self.steps, self.batch_size, self.background = steps, batch_size, background
+        self.runs: dict[str, list[float]] = {}
+        self.running = False
+        self.learning_rate = _slider(W.FloatLogSlider, "learning rate", "course-learning-rate",
+                                     value=lr, base=10, min=-4, max=1, step=0.1,
+                                     readout_format=".4f")
+        self.button = W.Button(description="Train", icon="play", button_style="primary")
+        self.button.add_class("course-train")
+        self.progress = W.IntProgress(value=0, max=steps, description="steps")
+        self.progress.add_class("course-progress")
+        self.status = W.Label(f"{steps} steps of {optimizer}, batch size {batch_size}: "
+                              "pick a learning rate and press Train")
+        self.button.on_click(lambda button: self.click())
+        super().__init__("learning-rate-explorer",
+                         [W.HBox([self.learning_rate, self.button, self.progress]), self.status],
+                         LearningRateExplorer._plot, watch=[])
+
+    def click(self) -> None:
+        if self.running:
+            return                       # a second run must not start while one is going
+        self.running, self.button.disabled = True, True
+        if self.background:
+            threading.Thread(target=self.train, daemon=True).start()
+        else:
+            self.train()
+
+    def train(self, lr: float | None = None) -> list[float]:
+        """Train a fresh model_fn() for the fixed budget; return the losses (one per step)."""
+        lr = self.learning_rate.value if lr is None else lr
+        label = f"lr={lr:.3g}"
+        self.running, self.button.disabled = True, True
+        self.runs[label] = losses = []
+        self.progress.value, self.progress.bar_style = 0, ""
+        try:
+            torch.manual_seed(0)
+            model = self.model_fn()
+            opt = make_optimizer(self.optimizer, model.parameters(), lr=lr)
+            batches = iter(())
+            for step in range(self.steps):
+                batch = next(batches, None)
+                if batch is None:
+                    batches = iter(self.data.train.batches(self.batch_size, shuffle=True, seed=step))
+                    batch = next(batches)
+                losses.append(train_step(model, *batch, opt))
+                self.progress.value = step + 1
+                if (step + 1) % 10 == 0:
+                    self.redraw()
+            self.status.value = f"{label}: loss {losses[0]:.3f} -> {losses[-1]:.3f}"
+        except TrainingDiverged:
+            losses.append(math.inf)
+            self.progress.bar_style = "danger"
+            self.status.value = f"{label}: the loss blew up after {len(losses) - 1} steps"
+        finally:
+            self.running, self.button.disabled = False, False
+            self.redraw()
+        return losses
+
+    def _plot(self):
+        fig, ax = new_figure(7, 3.2)
+        for k, (label, losses) in enumerate(self.runs.items()):
+            last = k == len(self.runs) - 1
+            finite = [v for v in losses if math.isfinite(v)]
+            line, = ax.plot(range(1, len(finite) + 1), finite, label=label,
+                            lw=2.5 if last else 1.2, alpha=1.0 if last else 0.6)
+            if len(finite) < len(losses):
+                ax.plot(len(finite), finite[-1] if finite else 1.0, "x", ms=12, mew=3,
+                        color=line.get_color())
+        if not self.runs:
+            ax.text(0.5, 0.5, "press Train to start a run", ha="center", va="center",
+                    transform=ax.transAxes, fontsize=12, color="0.4")
+        else:
+            ax.legend(loc="upper right", fontsize=9)
+        ax.set(xlabel="step", ylabel="training loss", yscale="log", xlim=(0, self.steps))
+        ax.grid(True, which="both", alpha=0.3)
+        return fig
+
+
+def learning_rate_explorer(model_fn, data, optimizer: str = "sgd", lr: float = 0.05,
+                           steps: int = 100, batch_size: int = 64,
+                           background: bool = True) -> LearningRateExplorer:
+    """Train LeNet for a short, fixed budget at the chosen learning rate; compare the runs.
+
+    model_fn builds a fresh model (e.g. ``cu.LeNet``); data is what load_mnist() returns.
+    Too small a rate crawls, a good one drops fast, too large a one blows up (marked x).
+
+    Example (notebook 05):
+        >>> explorer = learning_rate_explorer(cu.LeNet, data)
+    """
+    if not callable(model_fn) or isinstance(model_fn, torch.nn.Module):
+        raise ValueError(f"model_fn must build a fresh model, got {type(model_fn).__name__}. "
+                         "Fix: learning_rate_explorer(cu.LeNet, data) (the class, not LeNet()).")
+    if not hasattr(getattr(data, "train", None), "batches"):
+        raise ValueError(f"data must be what load_mnist() returns, got {type(data).__name__}. "
+                         "Fix: data = cu.load_mnist(); learning_rate_explorer(cu.LeNet, data).")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}. "
+                         "Fix: learning_rate_explorer(cu.LeNet, data, optimizer='sgd').")
+    _check_lr(lr, "learning_rate_explorer(cu.LeNet, data, lr=0.05)")
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 2000:
+        raise ValueError(f"steps must be an int from 1 to 2000, got {steps!r}. Fix: steps=100.")
+    return LearningRateExplorer(model_fn, data, optimizer, lr, steps, batch_size, background)
+
+
+def gradient_inspector(monitor, filter_grads=None) -> Explorer:
+    """Browse what a GradientMonitor recorded: a layer dropdown and a step slider.
+
+    Left: the layer's histogram of log10 |grad| at that step. Right: the gradients of
+    the first conv layer's filters at that step when ``filter_grads`` (one
+    ``conv1.weight.grad.clone()`` per record) is given, else the layer's mean |grad|
+    over all steps with the chosen step marked.
+
+    Example (notebook 03):
+        >>> gradient_inspector(monitor, filter_grads=conv1_grads)
+    """
+    if not hasattr(monitor, "histograms") or not hasattr(monitor, "names"):
+        raise ValueError(f"gradient_inspector expects a GradientMonitor, got "
+                         f"{type(monitor).__name__}. Fix: monitor = cu.GradientMonitor(); "
+                         "record it during training; gradient_inspector(monitor).")
+    if len(monitor) == 0:
+        raise ValueError("The monitor has recorded nothing yet. Fix: call monitor.record(model) "
+                         "after loss.backward() (or fit(..., monitor=monitor)) first.")
+    if filter_grads is not None and len(filter_grads) != len(monitor):
+        raise ValueError(f"filter_grads has {len(filter_grads)} tensors but the monitor has "
+                         f"{len(monitor)} records: they must pair up. Fix: append "
+                         "net.conv1.weight.grad.clone() each time you call monitor.record(net).")
+    layer = W.Dropdown(options=monitor.names, value=monitor.names[0], description="layer")
+    step = _slider(W.IntSlider, "record", "course-step", value=0, min=0, max=len(monitor) - 1)
+    hists, edges, means = monitor.histograms, monitor.bin_edges, monitor.mean_abs
+
+    def draw(explorer):
+        i, k = step.value, monitor.names.index(layer.value)
+        fig, (left, right) = new_figure(9, 3.2, 1, 2)
+        centres, width = (edges[:-1] + edges[1:]) / 2, float(edges[1] - edges[0])
+        left.bar(centres.tolist(), hists[i, k].tolist(), width=width, color="tab:blue")
+        left.set(title=f"{layer.value} at step {monitor.steps[i]}", xlabel="log10 |grad|",
+                 ylabel="count")
+        if filter_grads is None:
+            right.semilogy(monitor.steps, means[:, k].tolist(), color="tab:orange")
+            right.axvline(monitor.steps[i], color="k", lw=1)
+            right.set(title="mean |grad| over training", xlabel="step")
+        else:
+            _filter_grid(fig, right, filter_grads[i])
+        return fig
+
+    return Explorer("gradient-inspector", [W.HBox([layer, step])], draw, watch=[layer, step])
+
+
+def _filter_grid(fig, ax, grad: torch.Tensor) -> None:
+    """The filters' gradients side by side on a diverging colormap centred at 0."""
+    grad = grad.detach().float().cpu()[:, 0]            # out_channels x k x k (first input channel)
+    n, k = grad.shape[0], grad.shape[-1]
+    grid = torch.full((k + 1, n * (k + 1) - 1), float("nan"))
+    for j in range(n):
+        grid[:k, j * (k + 1):j * (k + 1) + k] = grad[j]
+    limit = float(grad.abs().max()) or 1.0
+    shown = ax.imshow(grid[:k].numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    fig.colorbar(shown, ax=ax, orientation="horizontal", fraction=0.08, pad=0.05)
+    ax.set(title="conv1 filter gradients", xticks=[], yticks=[])

@@ -1,0 +1,273 @@
+"""The explorers' update logic: change a control programmatically, check the figure's data."""
+from __future__ import annotations
+
+import base64
+import math
+import time
+
+import pytest
+import torch
+
+import course_utils as cu
+from course_utils import widgets
+from course_utils.landscapes import FUNCTIONS, trajectory
+
+
+def lines_data(fig):
+    return [(tuple(line.get_xdata()), tuple(line.get_ydata())) for ax in fig.axes for line in ax.lines]
+
+
+def check_redrawn(explorer, before_png: bytes, before_figure):
+    assert explorer.figure is not before_figure, "no new figure after the change"
+    assert explorer.image.value != before_png, "the image shown did not change"
+
+
+def test_explorer_stores_a_static_png_for_headless_runs(sample):
+    explorer = widgets.learning_rate_explorer(cu.LeNet, sample, steps=3)
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    png = base64.b64decode(bundle["image/png"])
+    assert png.startswith(b"\x89PNG") and png == explorer.image.value
+    assert "course-explorer" in explorer._dom_classes
+    assert "course-figure" in explorer.image._dom_classes
+
+
+# -- optimizer_playground ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def playground():
+    return widgets.optimizer_playground("ravine", optimizers=["sgd", "adam"], steps=20)
+
+
+def paths_drawn(fig):
+    """The (x, y) polylines with one point per step, as plot_trajectories draws them."""
+    return [ys for xs, ys in lines_data(fig) if len(xs) > 1]
+
+
+def test_playground_draws_each_ticked_optimizer_at_the_slider_rate(playground):
+    assert list(playground.trajectories) == ["SGD", "Adam"]
+    lr = playground.controls["learning rate"].value
+    assert lr == pytest.approx(FUNCTIONS["ravine"].lr)
+    assert all(t.hparams["lr"] == lr for t in playground.trajectories.values())
+    assert paths_drawn(playground.figure) == [
+        pytest.approx(t.path[:, 1].tolist()) for t in playground.trajectories.values()]
+
+
+def test_moving_the_learning_rate_redraws_the_paths(playground):
+    png, fig = playground.image.value, playground.figure
+    old_sgd = playground.trajectories["SGD"].path
+    playground.controls["learning rate"].value = 0.05
+    check_redrawn(playground, png, fig)
+    sgd = playground.trajectories["SGD"]
+    assert sgd.hparams["lr"] == pytest.approx(0.05) and not torch.equal(sgd.path, old_sgd)
+    expected = trajectory("ravine", "sgd", steps=20, lr=0.05).path
+    assert torch.allclose(sgd.path, expected)
+    assert paths_drawn(playground.figure)[0] == pytest.approx(expected[:, 1].tolist())
+
+
+def test_ticking_optimizers_and_steps_changes_the_paths(playground):
+    playground.optimizers["nesterov"].value = True
+    playground.optimizers["sgd"].value = False
+    assert list(playground.trajectories) == ["Nesterov", "Adam"]
+    assert len(paths_drawn(playground.figure)) == 2
+    playground.controls["steps"].value = 40
+    assert all(len(t.path) == 41 for t in playground.trajectories.values())
+    playground.controls["momentum"].value = 0.5
+    assert playground.trajectories["Nesterov"].hparams["momentum"] == 0.5
+    playground.controls["beta1"].value = 0.5
+    assert playground.trajectories["Adam"].hparams["betas"] == (0.5, 0.999)
+
+
+def test_choosing_a_function_resets_the_rate_and_draws_once(monkeypatch):
+    playground = widgets.optimizer_playground("ravine", optimizers=["adam"], steps=10)
+    redraws = []
+    real = playground.redraw
+    monkeypatch.setattr(playground, "redraw", lambda: (redraws.append(1), real()))
+    playground.controls["function"].value = "rosenbrock"
+    assert playground.controls["learning rate"].value == pytest.approx(FUNCTIONS["rosenbrock"].lr)
+    assert playground.trajectories["Adam"].function == "rosenbrock"
+    assert playground.figure.axes[0].get_title() == "rosenbrock"
+    assert len(redraws) == 1, "one change, one redraw"
+
+
+def test_playground_without_optimizers_says_what_to_do():
+    playground = widgets.optimizer_playground("saddle", optimizers=["sgd"], steps=5)
+    playground.optimizers["sgd"].value = False
+    assert playground.trajectories == {}
+    assert "tick at least one optimizer" in playground.figure.axes[0].texts[0].get_text()
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(function="himmelblau"), "function must be one of"),
+    (dict(optimizers="adam"), "list of names"),
+    (dict(optimizers=["adagrad"]), "list of names"),
+    (dict(lr=-1), "lr must be a number"),
+    (dict(steps=1000), "steps must be an int"),
+])
+def test_playground_explains_bad_input(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        widgets.optimizer_playground(**kwargs)
+
+
+# -- learning_rate_explorer ---------------------------------------------------------------
+@pytest.fixture
+def lr_explorer(sample):
+    return widgets.learning_rate_explorer(cu.LeNet, sample, steps=12, background=False)
+
+
+def test_train_button_adds_a_run_at_the_slider_rate(lr_explorer):
+    assert lr_explorer.runs == {} and lines_data(lr_explorer.figure) == []
+    png, fig = lr_explorer.image.value, lr_explorer.figure
+    lr_explorer.learning_rate.value = 0.1
+    lr_explorer.button.click()
+    assert list(lr_explorer.runs) == ["lr=0.1"]
+    losses = lr_explorer.runs["lr=0.1"]
+    assert len(losses) == 12 and all(math.isfinite(v) for v in losses)
+    check_redrawn(lr_explorer, png, fig)
+    (xs, ys), = lines_data(lr_explorer.figure)
+    assert list(ys) == pytest.approx(losses)
+    assert lr_explorer.progress.value == 12 and not lr_explorer.button.disabled
+
+
+def test_second_run_is_drawn_next_to_the_first(lr_explorer):
+    lr_explorer.train(0.01)
+    lr_explorer.learning_rate.value = 0.1
+    lr_explorer.button.click()
+    assert list(lr_explorer.runs) == ["lr=0.01", "lr=0.1"]
+    drawn = [ys for _, ys in lines_data(lr_explorer.figure)]
+    assert drawn == [pytest.approx(lr_explorer.runs[k]) for k in lr_explorer.runs]
+    widths = [line.get_linewidth() for line in lr_explorer.figure.axes[0].lines]
+    assert widths[1] > widths[0], "the latest run should stand out"
+
+
+def test_button_is_disabled_and_ignores_clicks_while_training(lr_explorer, monkeypatch):
+    seen, runs_started = [], []
+    real_step = widgets.train_step
+    real_train = lr_explorer.train
+
+    def counting_train(lr=None):
+        runs_started.append(lr)
+        return real_train(lr)
+
+    def step_and_click_again(*args):
+        seen.append(lr_explorer.button.disabled)
+        lr_explorer.button.click()            # a second click during the run
+        return real_step(*args)
+
+    monkeypatch.setattr(lr_explorer, "train", counting_train)
+    monkeypatch.setattr(widgets, "train_step", step_and_click_again)
+    lr_explorer.button.click()
+    assert runs_started == [None], "a click during a run started a second run"
+    assert seen == [True] * 12
+    assert not lr_explorer.button.disabled and not lr_explorer.running
+
+
+def test_background_run_finishes_and_reenables_the_button(sample):
+    explorer = widgets.learning_rate_explorer(cu.LeNet, sample, steps=4)
+    explorer.button.click()
+    assert explorer.button.disabled or explorer.runs, "the click did nothing"
+    for _ in range(600):
+        if not explorer.running:
+            break
+        time.sleep(0.05)
+    assert not explorer.running and not explorer.button.disabled
+    assert len(explorer.runs["lr=0.05"]) == 4
+
+
+def test_a_diverged_run_is_marked(lr_explorer, monkeypatch):
+    losses_seen = iter([2.3, 5.0, 40.0])
+
+    def diverging_step(*args):
+        value = next(losses_seen, None)
+        if value is None:
+            raise cu.TrainingDiverged("the loss became nan")
+        return value
+
+    monkeypatch.setattr(widgets, "train_step", diverging_step)
+    losses = lr_explorer.train(10.0)
+    assert losses == [2.3, 5.0, 40.0, math.inf]
+    assert lr_explorer.progress.bar_style == "danger"
+    assert "blew up" in lr_explorer.status.value
+    markers = [line for line in lr_explorer.figure.axes[0].lines if line.get_marker() == "x"]
+    assert len(markers) == 1 and list(markers[0].get_ydata()) == [40.0]
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(model_fn=cu.LeNet(), data=None), "fresh model"),
+    (dict(model_fn=cu.LeNet, data=[1, 2]), "load_mnist"),
+])
+def test_learning_rate_explorer_explains_bad_input(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        widgets.learning_rate_explorer(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(optimizer="adagrad"), "optimizer must be one of"),
+    (dict(lr=0), "lr must be a number"),
+    (dict(steps=0), "steps must be an int"),
+])
+def test_learning_rate_explorer_explains_bad_settings(sample, kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        widgets.learning_rate_explorer(cu.LeNet, sample, **kwargs)
+
+
+# -- gradient_inspector ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def recorded():
+    """Three training steps of LeNet with the monitor and conv1's gradient after each."""
+    torch.manual_seed(0)
+    net, monitor, grads = cu.LeNet(), cu.GradientMonitor(bins=20), []
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    x, y = torch.randn(8, 1, 32, 32), torch.arange(8)
+    for _ in range(3):
+        cu.train_step(net, x, y, opt, monitor=monitor)
+        grads.append(net.conv1.weight.grad.clone())
+    return monitor, grads
+
+
+def bar_heights(fig):
+    return [patch.get_height() for patch in fig.axes[0].patches]
+
+
+def test_inspector_step_slider_shows_that_steps_histogram(recorded):
+    monitor, _ = recorded
+    inspector = widgets.gradient_inspector(monitor)
+    k = monitor.names.index(inspector.children[0].children[0].value)
+    assert bar_heights(inspector.figure) == monitor.histograms[0, k].tolist()
+    png, fig = inspector.image.value, inspector.figure
+    inspector.children[0].children[1].value = 2
+    check_redrawn(inspector, png, fig)
+    assert bar_heights(inspector.figure) == monitor.histograms[2, k].tolist()
+    assert "step 3" in inspector.figure.axes[0].get_title()
+
+
+def test_inspector_layer_dropdown_switches_layer(recorded):
+    monitor, _ = recorded
+    inspector = widgets.gradient_inspector(monitor)
+    layer = inspector.children[0].children[0]
+    layer.value = "fc3.weight"
+    k = monitor.names.index("fc3.weight")
+    assert bar_heights(inspector.figure) == monitor.histograms[0, k].tolist()
+    assert sum(bar_heights(inspector.figure)) == monitor.numels[k]
+    (_, means), = lines_data(inspector.figure)[:1]
+    assert list(means) == pytest.approx(monitor.mean_abs[:, k].tolist())
+
+
+def test_inspector_shows_the_filter_gradients_of_the_chosen_step(recorded):
+    monitor, grads = recorded
+    inspector = widgets.gradient_inspector(monitor, filter_grads=grads)
+    step = inspector.children[0].children[1]
+    for i in (0, 2):
+        step.value = i
+        shown = torch.as_tensor(inspector.figure.axes[1].images[0].get_array().data)
+        assert torch.allclose(shown[:, :5], grads[i][0, 0]), f"filter 0 at record {i}"
+        assert torch.allclose(shown[:, 6:11], grads[i][1, 0]), f"filter 1 at record {i}"
+
+
+def test_inspector_explains_bad_input(recorded):
+    monitor, grads = recorded
+    with pytest.raises(ValueError, match="expects a GradientMonitor"):
+        widgets.gradient_inspector(cu.LeNet())
+    with pytest.raises(ValueError, match="recorded nothing"):
+        widgets.gradient_inspector(cu.GradientMonitor())
+    with pytest.raises(ValueError, match="must pair up"):
+        widgets.gradient_inspector(monitor, filter_grads=grads[:1])
