@@ -158,7 +158,7 @@ class LearningRateExplorer(Explorer):
         self.model_fn, self.data, self.optimizer = model_fn, data, optimizer
         self.steps, self.batch_size, self.background = steps, batch_size, background
         self.runs: dict[str, list[float]] = {}
-        self.running = False
+        self.running, self.thread = False, None
         self.learning_rate = _slider(W.FloatLogSlider, "learning rate", "course-learning-rate",
                                      value=lr, base=10, min=-4, max=1, step=0.1,
                                      readout_format=".4f")
@@ -178,7 +178,8 @@ class LearningRateExplorer(Explorer):
             return                       # a second run must not start while one is going
         self.running, self.button.disabled = True, True
         if self.background:
-            threading.Thread(target=self.train, daemon=True).start()
+            self.thread = threading.Thread(target=self.train, daemon=True)
+            self.thread.start()
         else:
             self.train()
 
@@ -187,6 +188,7 @@ class LearningRateExplorer(Explorer):
         lr = self.learning_rate.value if lr is None else lr
         label = f"lr={lr:.3g}"
         self.running, self.button.disabled = True, True
+        self.runs.pop(label, None)             # a rerun at the same rate becomes the latest
         self.runs[label] = losses = []
         self.progress.value, self.progress.bar_style = 0, ""
         try:
@@ -209,8 +211,8 @@ class LearningRateExplorer(Explorer):
             self.progress.bar_style = "danger"
             self.status.value = f"{label}: the loss blew up after {len(losses) - 1} steps"
         finally:
-            self.running, self.button.disabled = False, False
             self.redraw()
+            self.running, self.button.disabled = False, False
         return losses
 
     def _plot(self):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import base64
 import math
-import time
 
 import pytest
 import torch
@@ -164,13 +163,12 @@ def test_button_is_disabled_and_ignores_clicks_while_training(lr_explorer, monke
 def test_background_run_finishes_and_reenables_the_button(sample):
     explorer = widgets.learning_rate_explorer(cu.LeNet, sample, steps=4)
     explorer.button.click()
-    assert explorer.button.disabled or explorer.runs, "the click did nothing"
-    for _ in range(600):
-        if not explorer.running:
-            break
-        time.sleep(0.05)
+    assert explorer.thread is not None, "the click started no run"
+    explorer.button.click()                    # ignored: a run is going
+    explorer.thread.join(timeout=60)
+    assert not explorer.thread.is_alive()
     assert not explorer.running and not explorer.button.disabled
-    assert len(explorer.runs["lr=0.05"]) == 4
+    assert list(explorer.runs) == ["lr=0.05"] and len(explorer.runs["lr=0.05"]) == 4
 
 
 def test_a_diverged_run_is_marked(lr_explorer, monkeypatch):
