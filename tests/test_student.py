@@ -53,13 +53,15 @@ def demo_notebook():
     solved = new_code_cell("def double(x):\n    # BEGIN SOLUTION\n    return 2 * x\n"
                            "    # END SOLUTION", execution_count=3,
                            outputs=[new_output("stream", name="stdout", text="done\n")])
-    return new_notebook(cells=[
+    nb = new_notebook(cells=[
         new_markdown_cell("# Demo\n\n![net](../img/net.png)"),
         new_code_cell("x = 1", execution_count=1),
         new_markdown_cell("### Exercise 1: double it"),
         solved,
         new_code_cell("print(double(2) == 4)", execution_count=4),
     ])
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    return nb
 
 
 def test_student_notebook_stubs_clears_and_leaves_the_original_alone():
@@ -70,6 +72,7 @@ def test_student_notebook_stubs_clears_and_leaves_the_original_alone():
                                        "\"Exercise 1 (00_demo): double it\")")
     assert all(c.outputs == [] and c.execution_count is None
                for c in student.cells if c.cell_type == "code")
+    assert "widgets" in original.metadata and "widgets" not in student.metadata
     assert "](img/net.png)" in student.cells[0].source
 
 

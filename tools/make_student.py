@@ -64,12 +64,13 @@ def stub_solutions(source: str, label: str) -> str:
 
 
 def student_notebook(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
-    """A copy of nb with solutions stubbed, outputs and execution counts cleared.
+    """A copy of nb with solutions stubbed, outputs, execution counts and widget state cleared.
 
     Example (tools/make_student.py):
         >>> student = student_notebook(nbformat.read(path, 4), "05_training_on_mnist")
     """
     nb = nbformat.from_dict(nb)  # a deep copy: never touch the instructor's notebook
+    nb.metadata.pop("widgets", None)  # stored widget state belongs to the cleared outputs
     exercise = None
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
