@@ -82,3 +82,28 @@ def test_every_notebook_gets_an_offline_handout(tmp_path):
         assert "<script src" not in html, path.name
         assert len(html) < 5_000_000, f"{path.name}: {len(html)} characters"
 
+
+
+def test_handout_opens_offline_in_a_browser(tmp_path):
+    """Open a handout with every network request blocked: nothing is asked for, math shows."""
+    from test_browser import CHROMIUM_ARGS, require_browser
+
+    chromium = require_browser()
+    from playwright.sync_api import sync_playwright
+
+    path = tmp_path / "demo.html"
+    path.write_text(handout_html(lesson(tmp_path)), encoding="utf-8")
+    requests = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.route(re.compile(r"^https?://"), lambda route: (requests.append(route.request.url),
+                                                             route.abort()))
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        math_width = page.eval_on_selector("math[display=block]",
+                                           "m => m.getBoundingClientRect().width")
+        images = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
+        browser.close()
+    assert requests == []
+    assert math_width > 10 and images == [1, 1]
