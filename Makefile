@@ -55,5 +55,9 @@ handouts: $(STAMP)
 data: $(STAMP)
 	$(BIN)/python -c "import course_utils as cu; cu.load_mnist(source='torchvision')"
 
+## make bench: measure the course's speed against the textbook pipeline (a few minutes)
+bench: $(STAMP)
+	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m benchmarks $(BENCH_ARGS)
+
 clean:
 	rm -rf build .pytest_cache

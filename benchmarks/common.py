@@ -1,0 +1,217 @@
+"""What every benchmark shares: side-by-side timing, the textbook pipeline, a bare loop, goals.
+
+Measurements of one comparison run in one process and interleave (A, B, A, B, ...),
+so a noisy, shared machine slows both sides alike; we report medians and ratios.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import torch
+import torch.nn.functional as F
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as a script from anywhere: find course_utils
+    sys.path.insert(0, str(REPO))
+os.environ.setdefault("COURSE_OFFLINE", "1")   # the embedded 5,000 digits: same data everywhere
+os.environ.setdefault("COURSE_PROGRESS", "0")
+
+import course_utils as cu  # noqa: E402
+from course_utils.data import SAMPLE_TEST_EVERY, load_sample_pixels  # noqa: E402
+
+cu.setup(seed=0)  # the course's defaults (threads included) unless a benchmark pins others
+
+# The optimizer settings of every training benchmark (and of the course, see README.md).
+LR, MOMENTUM, BATCH = 0.05, 0.9, 64
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much work each benchmark does: the full run or a smoke test."""
+
+    epochs: int = 3          # passes over the training digits per run
+    repeats: int = 5         # runs of each side, interleaved
+    n_train: int = 4000      # training digits (the embedded sample has 4,000)
+
+
+FULL, QUICK = Budget(), Budget(epochs=1, repeats=1, n_train=256)
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One line of the final summary: what was measured against what the issue asks."""
+
+    name: str
+    measured: str
+    target: str
+    passed: bool
+
+    def line(self) -> str:
+        return f"  {'PASS' if self.passed else 'MISS'}  {self.name}: {self.measured} (goal {self.target})"
+
+
+def interleave(candidates: dict[str, Callable[[int], dict]], repeats: int) -> dict[str, list[dict]]:
+    """Run each candidate(run_index) in turn, repeats times: A0 B0 A1 B1 ... ; collect results."""
+    results: dict[str, list[dict]] = {name: [] for name in candidates}
+    for run in range(repeats):
+        for name, candidate in candidates.items():
+            results[name].append(candidate(run))
+    return results
+
+
+def median(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def show_runs(title: str, results: dict[str, list[dict]], key: str = "samples_per_s") -> None:
+    """Print one line per candidate: median samples/s, accuracy, and every run."""
+    print(title)
+    width = max(map(len, results)) + 2
+    for name, runs in results.items():
+        acc = f"  test acc {100 * median(runs, 'accuracy'):5.1f}%" if "accuracy" in runs[0] else ""
+        each = " ".join(f"{r[key]:,.0f}" for r in runs)
+        print(f"    {name:<{width}} median {median(runs, key):>9,.0f} samples/s{acc}   runs: {each}")
+
+
+def spread(n: int, n_train: int) -> torch.Tensor:
+    """n_train indices spread evenly over n items (the digits are sorted by label)."""
+    return torch.linspace(0, n - 1, min(n, n_train)).round().long()
+
+
+def subset(data: cu.MNIST, n_train: int) -> cu.MNIST:
+    """The same data with n_train of its training digits, all classes (all test digits)."""
+    keep = spread(len(data.train), n_train)
+    return cu.MNIST(cu.Split(data.train.images[keep], data.train.labels[keep]), data.test,
+                    data.source)
+
+
+def course_data(budget: Budget) -> cu.MNIST:
+    return subset(cu.load_mnist(source="sample", verbose=False), budget.n_train)
+
+
+def new_model(seed: int) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
+    """LeNet with seeded weights and the benchmarks' SGD optimizer."""
+    torch.manual_seed(seed)
+    model = cu.LeNet()
+    return model, torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+
+
+def timed_fit(data: cu.MNIST, budget: Budget, batch_size: int = BATCH,
+              extras: Callable[[], dict] = dict) -> Callable:
+    """A candidate: train a fresh LeNet with course_utils.fit; samples/s and final test accuracy.
+
+    extras() gives more keyword arguments for fit, made fresh for each run (live=, monitor=).
+    """
+    def run(seed: int) -> dict:
+        model, optimizer = new_model(seed)
+        kwargs = extras()
+        start = time.perf_counter()
+        history = cu.fit(model, data, optimizer, budget.epochs, batch_size=batch_size,
+                         progress=False, seed=seed, **kwargs)
+        seconds = time.perf_counter() - start
+        return {"samples_per_s": history.samples / seconds, "accuracy": history.val_acc[-1]}
+    return run
+
+
+def hand_loop(train_batches: Callable[[int], Iterable], test_batches: Callable[[], Iterable],
+              budget: Budget) -> Callable:
+    """A candidate: the PyTorch examples' loop written out by hand over any batches.
+
+    train_batches(epoch_seed) and test_batches() yield (images, labels); the loop
+    trains, then measures test accuracy after every epoch, as fit does.
+    """
+    def run(seed: int) -> dict:
+        model, optimizer = new_model(seed)
+        samples, start = 0, time.perf_counter()
+        for epoch in range(budget.epochs):
+            model.train()
+            for x, y in train_batches(seed + epoch):
+                optimizer.zero_grad()
+                loss = F.cross_entropy(model(x), y)
+                loss.backward()
+                optimizer.step()
+                samples += len(y)
+            model.eval()
+            correct = total = 0
+            with torch.no_grad():
+                for x, y in test_batches():
+                    correct += (model(x).argmax(1) == y).sum().item()
+                    total += len(y)
+        seconds = time.perf_counter() - start
+        return {"samples_per_s": samples / seconds, "accuracy": correct / total}
+    return run
+
+
+def bare_loop(data: cu.MNIST, budget: Budget, batch_size: int = BATCH) -> Callable:
+    """The hand-written loop over load_mnist's in-memory batches (what fit does, minus fit)."""
+    return hand_loop(lambda seed: data.train.batches(batch_size, shuffle=True, seed=seed),
+                     lambda: data.test.batches(1000), budget)
+
+
+def idx_bytes(tensor: torch.Tensor) -> bytes:
+    """The IDX (MNIST file) encoding of uint8 labels (N,) or images (N, 28, 28)."""
+    magic = 2049 if tensor.dim() == 1 else 2051
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in tensor.shape)
+    return header + tensor.numpy().astype("uint8").tobytes()
+
+
+def write_torchvision_mnist(root: Path, n_train: int) -> Path:
+    """Write the embedded digits as torchvision's MNIST cache (root/MNIST/raw/*-ubyte).
+
+    The split is load_mnist's (every 5th digit held out), so both pipelines train and
+    test on exactly the same digits.
+    """
+    pixels, labels = load_sample_pixels()
+    is_test = torch.arange(len(labels)) % SAMPLE_TEST_EVERY == 0
+    raw = Path(root) / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    train = (~is_test).nonzero()[:, 0]
+    for prefix, keep in (("train", train[spread(len(train), n_train)]), ("t10k", is_test)):
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(idx_bytes(pixels[keep]))
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(idx_bytes(labels[keep]))
+    return Path(root)
+
+
+def shuffled(n: int, seed: int) -> list[int]:
+    """The order Split.batches(shuffle=True, seed=seed) visits n items in."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+
+
+def textbook_loop(root: Path, budget: Budget, workers: int = 0) -> Callable:
+    """The PyTorch examples' pipeline: torchvision MNIST, per-item transforms, a DataLoader.
+
+    Instead of shuffle=True (a RandomSampler drawing a fresh permutation), the loader
+    gets the permutation fit draws for the same seed: the same cost, and both sides
+    then see the same batches, so their test accuracies compare run by run.
+    """
+    from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
+
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Pad(2),
+                                    transforms.Normalize((0.1307,), (0.3081,))])
+    train = datasets.MNIST(str(root), train=True, download=False, transform=transform)
+    test = datasets.MNIST(str(root), train=False, download=False, transform=transform)
+
+    def train_batches(seed: int):
+        return DataLoader(train, batch_size=BATCH, sampler=shuffled(len(train), seed),
+                          num_workers=workers)
+
+    return hand_loop(train_batches, lambda: DataLoader(test, batch_size=1000), budget)
+
+
+def pinned_threads(n: int, candidate: Callable) -> Callable:
+    """The same candidate run with torch.set_num_threads(n) (the previous count restored)."""
+    def run(seed: int) -> dict:
+        before = torch.get_num_threads()
+        torch.set_num_threads(n)
+        try:
+            return candidate(seed)
+        finally:
+            torch.set_num_threads(before)
+    return run

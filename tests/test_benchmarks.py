@@ -1,0 +1,69 @@
+"""Smoke tests: the benchmarks (make bench) still run, on a tiny budget, and compare like with like."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks import common, notebooks, overhead, pipeline  # noqa: E402
+
+TINY = common.Budget(epochs=1, repeats=1, n_train=64)
+
+
+def test_textbook_files_hold_the_same_digits_as_load_mnist(tmp_path):
+    from torchvision import datasets, transforms
+
+    common.write_torchvision_mnist(tmp_path, 100)
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Pad(2),
+                                    transforms.Normalize((0.1307,), (0.3081,))])
+    train = datasets.MNIST(str(tmp_path), train=True, transform=transform)
+    test = datasets.MNIST(str(tmp_path), train=False, transform=transform)
+    data = common.course_data(common.Budget(n_train=100))
+    assert len(train) == len(data.train) == 100 and len(test) == len(data.test) == 1000
+    assert sorted(set(data.train.labels.tolist())) == list(range(10))
+    for i in (0, 57, 99):
+        image, label = train[i]
+        torch.testing.assert_close(image, data.train.images[i])
+        assert label == data.train.labels[i].item()
+
+
+def test_interleave_alternates_candidates():
+    calls = []
+    common.interleave({"a": lambda r: calls.append(("a", r)) or {},
+                       "b": lambda r: calls.append(("b", r)) or {}}, 2)
+    assert calls == [("a", 0), ("b", 0), ("a", 1), ("b", 1)]
+
+
+def test_pipeline_compares_the_same_training(capsys):
+    goals = pipeline.main(TINY)
+    out = capsys.readouterr().out
+    assert "ratio course/textbook" in out and "samples/s" in out
+    # same seeds, same batches, same digits: the two pipelines learn the same thing
+    assert [g.name for g in goals] == ["1. pipeline speed, course/textbook",
+                                       "1. test accuracy difference"]
+    assert goals[1].measured == "0.0 points" and goals[1].passed
+
+
+def test_overhead_runs_fit_with_liveplot_rendering(capsys):
+    goals = overhead.main(TINY)
+    assert "time beyond the bare loop" in capsys.readouterr().out
+    assert len(goals) == 2 and all(g.line().split()[0] in ("PASS", "MISS") for g in goals)
+
+
+def _notebook(path: Path, stored: str) -> Path:
+    cell = nbformat.v4.new_code_cell("print(6 * 7)", execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=stored)]
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    return path
+
+
+@pytest.mark.parametrize("stored, outcome", [("42\n", "passed"), ("41\n", "FAILED")])
+def test_notebook_timer_runs_nbval(tmp_path, stored, outcome):
+    seconds, result = notebooks.run_notebook(_notebook(tmp_path / "tiny.ipynb", stored))
+    assert seconds > 0 and result.startswith(outcome)
