@@ -57,6 +57,7 @@ class GradientMonitor:
         self._stats: list[torch.Tensor] = []   # per record: L x 3 (mean, max, norm)
         self._hists: list[torch.Tensor] = []   # per record: L x B
         self._hooks: list = []
+        self._row_offsets: torch.Tensor | None = None
 
     # -- recording -------------------------------------------------------------------
     def record(self, model: nn.Module) -> None:
@@ -73,31 +74,46 @@ class GradientMonitor:
         if (self.calls - 1) % self.every:
             return
         named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        if all(p.grad is None for _, p in named):
+            raise ValueError("No gradients to record: every parameter's .grad is None. "
+                             "Fix: call loss.backward() first, then monitor.record(model).")
         if not self._keys:
-            if all(p.grad is None for _, p in named):
-                raise ValueError("No gradients to record: every parameter's .grad is None. "
-                                 "Fix: call loss.backward() first, then monitor.record(model).")
             self._keys = [n for n, _ in named]
             self._numels = [p.numel() for _, p in named]
             self._order = list(range(len(named)))
             self._watch_forward_order(model)
         grads = dict(named)
-        low, high = self.log10_range
-        stats, hists = [], []
-        for key in self._keys:
-            p = grads.get(key)
-            g = None if p is None else p.grad
-            if g is None:
-                stats.append(torch.full((3,), float("nan")))
-                hists.append(torch.zeros(self.bins))
-                continue
-            a = g.detach().abs().float().flatten()
-            stats.append(torch.stack((a.mean(), a.max(), a.norm())))
-            logs = a.clamp_min(10.0 ** low).log10_().clamp_(low, high)
-            hists.append(torch.histc(logs, bins=self.bins, min=low, max=high))
-        self._stats.append(torch.stack(stats).cpu())
-        self._hists.append(torch.stack(hists).cpu())
+        tensors = [grads[k].grad if k in grads else None for k in self._keys]
+        missing = [g is None for g in tensors]
+        device = next(p.grad for _, p in named if p.grad is not None).device
+        flat = torch.cat([torch.zeros(n, device=device) if g is None else
+                          g.detach().reshape(-1).float() for g, n in zip(tensors, self._numels)])
+        stats, hists = self._summarise(flat.abs_())  # flat is ours: in place is safe
+        if any(missing):
+            gone = torch.tensor(missing)
+            stats[gone], hists[gone] = float("nan"), 0
+        self._stats.append(stats)
+        self._hists.append(hists)
         self.steps.append(self.calls)
+
+    def _summarise(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """|grad| of all parameters, concatenated -> (L x 3 stats, L x B counts) on the CPU.
+
+        One pass over all elements: the histogram bin of each element, offset by
+        its tensor's row, counted by a single bincount (several times faster than
+        a histogram per tensor).
+        """
+        if self._row_offsets is None or self._row_offsets.device != a.device:
+            self._row_offsets = torch.repeat_interleave(
+                torch.arange(len(self._numels), device=a.device) * self.bins,
+                torch.tensor(self._numels, device=a.device))
+        stats = torch.stack([torch.stack((g.mean(), g.max(), torch.linalg.vector_norm(g)))
+                             for g in a.split(self._numels)])
+        low, high = self.log10_range
+        index = (a.clamp_min_(10.0 ** low).log10_().sub_(low).mul_(self.bins / (high - low))
+                 .clamp_(0, self.bins - 1).to(torch.int64).add_(self._row_offsets))
+        hists = torch.bincount(index, minlength=len(self._numels) * self.bins)
+        return stats.cpu(), hists.view(-1, self.bins).float().cpu()
 
     def _watch_forward_order(self, model: nn.Module) -> None:
         """Hook the next forward call once to learn the order the layers run in."""

@@ -87,3 +87,15 @@ def test_errors_name_the_fix():
         cu.GradientMonitor().record(torch.zeros(3))
     with pytest.raises(ValueError, match="every=1"):
         cu.GradientMonitor(every=0)
+
+
+def test_parameters_without_gradients_are_marked_not_counted():
+    net = cu.LeNet()
+    net.fc3.weight.grad = torch.ones(10, 84)
+    monitor = cu.GradientMonitor()
+    monitor.record(net)
+    row = monitor.names.index("fc3.weight")
+    assert monitor.mean_abs[0, row] == 1.0
+    others = [k for k in range(10) if k != row]
+    assert torch.isnan(monitor.mean_abs[0, others]).all()
+    assert monitor.histograms[0, others].sum() == 0

@@ -1,0 +1,208 @@
+"""LivePlot: one figure of the training curves, updated in place while training runs.
+
+In a notebook the figure is displayed once (``display(..., display_id=True)``) and
+each redraw replaces that output through its handle: no clear_output, no new
+figure per update, nothing else in the cell is wiped. Redraws are throttled (at
+most ``max_fps`` a second, and rarer when drawing is slow, so drawing stays a few
+percent of the training time); ``close()`` always draws the final state, which
+stays in the saved notebook as a PNG. Outside a notebook it prints one compact
+line per epoch instead.
+
+Used in: notebook 05 (``fit(..., live=True)``) and notebook 04 (optimizers compared).
+"""
+from __future__ import annotations
+
+from time import perf_counter as _clock
+
+from .plots import COLOURS, label_curves, new_figure, png_bytes, smoothed
+
+TEXT_PLAIN = "LivePlot: training curves (the figure shows them)"
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+class LivePlot:
+    """Training and validation loss on shared axes, accuracy on a second axis.
+
+    Call ``update(train_loss=...)`` once per step, ``update(val_loss=..., val_acc=...)``
+    once per epoch and ``close()`` at the end (``fit(..., live=True)`` does all three).
+
+    mode: "auto" (a figure in a Jupyter kernel, text elsewhere), "notebook" or "text".
+    display: for scripts and benchmarks, a function used instead of IPython's
+    ``display``: called as ``display(data, raw=True, display_id=True)`` with
+    ``data = {"image/png": bytes, "text/plain": str}``, returning a handle whose
+    ``update(data, raw=True)`` is called on each redraw. Passing it selects "notebook".
+    max_fps: at most this many redraws a second. budget: the fraction of the time
+    since the first update that redraws may take together (slow redraws come rarer;
+    the final redraw in close() always happens).
+    Attributes: train_loss, val_loss, val_acc (lists), redraws (count).
+
+    Example (notebook 05):
+        >>> live = LivePlot()
+        >>> for step ...: live.update(train_loss=loss)
+        >>> live.update(val_loss=vl, val_acc=va); live.close()
+    """
+
+    def __init__(self, *, smooth: float = 0.9, mode: str = "auto", display=None,
+                 max_fps: float = 5.0, budget: float = 0.03, title: str = "",
+                 figsize: tuple[float, float] = (7.0, 3.4)):
+        if mode not in ("auto", "notebook", "text"):
+            raise ValueError(f"mode must be 'auto', 'notebook' or 'text', got {mode!r}. "
+                             "Fix: LivePlot() picks the right one.")
+        if not max_fps > 0 or not 0 < budget <= 1:
+            raise ValueError(f"max_fps must be > 0 and budget in (0, 1], got max_fps={max_fps!r}, "
+                             f"budget={budget!r}. Fix: LivePlot(max_fps=5, budget=0.03).")
+        if mode == "auto":
+            mode = "notebook" if display is not None or _in_notebook() else "text"
+        self.mode, self.smooth, self.title, self.figsize = mode, smooth, title, figsize
+        self.min_interval, self.budget = 1.0 / max_fps, budget
+        self.train_loss: list[float] = []
+        self.val_loss: list[float] = []
+        self.val_acc: list[float] = []
+        self.redraws = 0
+        self._display = display
+        self._handle = None
+        self._fig = None
+        self._last_draw = float("-inf")
+        self._started = None      # time of the first update
+        self._drawing = 0.0       # seconds spent redrawing so far
+        self._last_cost = 0.1     # seconds the last redraw took (a guess before the first)
+        self._epoch_start = 0
+        self._closed = False
+
+    # -- the public calls ------------------------------------------------------------
+    def update(self, train_loss=None, val_loss=None, val_acc=None) -> None:
+        """Add a training loss (each step) and/or validation loss and accuracy (each epoch)."""
+        if train_loss is None and val_loss is None and val_acc is None:
+            raise ValueError("update() got no values. Fix: live.update(train_loss=loss) each "
+                             "step, live.update(val_loss=vl, val_acc=va) each epoch.")
+        for name, value in (("train_loss", train_loss), ("val_loss", val_loss),
+                            ("val_acc", val_acc)):
+            if value is not None:
+                getattr(self, name).append(_number(name, value))
+        if self.mode == "text":
+            if val_loss is not None or val_acc is not None:
+                print(self._text_line(), flush=True)
+            return
+        now = _clock()
+        if self._started is None:
+            self._started = now
+        # throttle: at most max_fps, and all redraws together at most `budget` of the
+        # time since the first update (the final redraw in close() always happens)
+        if (now - self._last_draw >= self.min_interval and
+                self._drawing + self._last_cost <= self.budget * (now - self._started)):
+            self._redraw()
+
+    def close(self) -> None:
+        """Draw the final state (notebook) or a last line if no epoch line was printed (text)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.mode == "text":
+            if self.train_loss and not (self.val_loss or self.val_acc):
+                print(self._text_line(), flush=True)
+        elif self.train_loss or self.val_loss or self.val_acc:
+            self._redraw()
+
+    def __enter__(self) -> "LivePlot":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"LivePlot(mode={self.mode!r}, steps={len(self.train_loss)}, "
+                f"epochs={len(self.val_loss)}, redraws={self.redraws})")
+
+    # -- text mode -------------------------------------------------------------------
+    def _text_line(self) -> str:
+        recent = self.train_loss[self._epoch_start:]
+        self._epoch_start = len(self.train_loss)
+        parts = [f"epoch {len(self.val_loss) or len(self.val_acc)}"
+                 if (self.val_loss or self.val_acc) else f"step {len(self.train_loss)}"]
+        if recent:
+            parts.append(f"train loss {sum(recent) / len(recent):.4f}")
+        if self.val_loss:
+            parts.append(f"val loss {self.val_loss[-1]:.4f}")
+        if self.val_acc:
+            parts.append(f"val acc {self.val_acc[-1]:.2%}")
+        return " | ".join(parts)
+
+    # -- notebook mode ---------------------------------------------------------------
+    def _redraw(self) -> None:
+        start = _clock()
+        if self._fig is None:
+            self._build()
+        if self.val_acc and self._acc_ax is None:
+            self._acc_ax = self._ax.twinx()
+            self._lines["acc"], = self._acc_ax.plot([], [], "s:", color=COLOURS[0], lw=1.5,
+                                                    ms=5, label="val accuracy")
+            label_curves(self._ax, self._acc_ax)
+            self._acc_ax.locator_params(nbins=5)
+        # move the data into the artists made once (no cla(): new ticks cost most)
+        per_epoch = len(self.train_loss) // max(len(self.val_loss), len(self.val_acc), 1)
+        steps = range(1, len(self.train_loss) + 1)
+        self._lines["raw"].set_data(steps, self.train_loss)
+        self._lines["smooth"].set_data(steps, smoothed(self.train_loss, self.smooth))
+        self._lines["val"].set_data([per_epoch * (e + 1) for e in range(len(self.val_loss))],
+                                    self.val_loss)
+        self._ax.relim()
+        self._ax.autoscale_view()
+        if self._acc_ax is not None:
+            self._lines["acc"].set_data([per_epoch * (e + 1) for e in range(len(self.val_acc))],
+                                        [100 * a for a in self.val_acc])
+            self._acc_ax.relim()
+            self._acc_ax.autoscale_view()
+        self._ax.set_title(self.title or self._title(), fontsize=10)
+        data = {"image/png": png_bytes(self._fig),
+                "text/plain": TEXT_PLAIN}
+        if self._handle is None:
+            show = self._display
+            if show is None:
+                from IPython.display import display as show
+            self._handle = show(data, raw=True, display_id=True)
+        else:
+            self._handle.update(data, raw=True)
+        self.redraws += 1
+        now = _clock()
+        self._last_cost = now - start
+        self._drawing += self._last_cost
+        self._last_draw = now
+
+    def _build(self) -> None:
+        self._fig, self._ax = new_figure(*self.figsize)
+        self._acc_ax = None
+        colour = COLOURS[0]
+        self._lines = {
+            "raw": self._ax.plot([], [], color=colour, alpha=0.25, lw=1)[0],
+            "smooth": self._ax.plot([], [], color=colour, lw=2, label="train loss" + (
+                " (smoothed)" if self.smooth else ""))[0],
+            "val": self._ax.plot([], [], "o--", color=colour, lw=1.5, ms=5, label="val loss")[0],
+        }
+        label_curves(self._ax)
+        self._ax.locator_params(nbins=5)  # fewer tick labels: text is most of a redraw
+        self._fig.subplots_adjust(left=0.1, right=0.88, bottom=0.15, top=0.9)
+
+    def _title(self) -> str:
+        bits = [f"step {len(self.train_loss)}"]
+        if self.val_loss:
+            bits.append(f"epoch {len(self.val_loss)}: val loss {self.val_loss[-1]:.4f}")
+        if self.val_acc:
+            bits.append(f"val acc {self.val_acc[-1]:.1%}")
+        return ", ".join(bits)
+
+
+def _number(name: str, value) -> float:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, got {type(value).__name__}. "
+                         f"Fix: live.update({name}=loss.item()).")
+    return float(value)

@@ -1,0 +1,125 @@
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+import course_utils as cu
+from course_utils import live
+
+
+class FakeDisplay:
+    """Stands in for IPython.display.display: one handle, counting its updates."""
+
+    def __init__(self, clock=None, cost=0.0):
+        self.calls, self.updates, self.clock, self.cost = [], [], clock, cost
+
+    def __call__(self, data, raw=False, display_id=None):
+        self.calls.append((data, raw, display_id))
+        self._spend()
+        return self
+
+    def update(self, data, raw=False):
+        self.updates.append((data, raw))
+        self._spend()
+
+    def _spend(self):
+        if self.clock is not None:
+            self.clock.now += self.cost
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    c = Clock()
+    monkeypatch.setattr(live, "_clock", c)
+    return c
+
+
+def train(plot, clock, steps=1000, seconds_per_step=0.01, epochs=2):
+    for step in range(1, steps + 1):
+        clock.now += seconds_per_step
+        plot.update(train_loss=1.0 / step)
+        if step % (steps // epochs) == 0:
+            plot.update(val_loss=1.0 / step, val_acc=0.5)
+    plot.close()
+
+
+def test_one_display_then_in_place_updates_at_most_five_a_second(clock):
+    screen = FakeDisplay()
+    plot = cu.LivePlot(display=screen)
+    train(plot, clock)                                  # 10 s of training, 100 steps/s
+    assert len(screen.calls) == 1                       # displayed once ...
+    data, raw, display_id = screen.calls[0]
+    assert display_id is True and raw is True
+    assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert 30 <= len(screen.updates) <= 5 * 10 + 1      # ... then updated through the handle
+    assert plot.redraws == 1 + len(screen.updates)
+    assert all(d["text/plain"] == live.TEXT_PLAIN for d, _ in screen.updates)  # stable for nbval
+    assert plt.get_fignums() == []
+
+
+def test_slow_redraws_are_throttled_to_the_budget(clock):
+    screen = FakeDisplay(clock, cost=0.05)              # each redraw takes 50 ms
+    plot = cu.LivePlot(display=screen, budget=0.03)
+    train(plot, clock)
+    drawing = plot.redraws * 0.05
+    assert drawing / clock.now <= 0.03 + 0.05 / 10      # the budget, plus the final redraw
+    assert plot.redraws >= 3
+
+
+def test_first_redraw_waits_for_its_budget_and_close_draws_the_final_state(clock):
+    screen = FakeDisplay()
+    plot = cu.LivePlot(display=screen, budget=0.05)
+    plot.update(train_loss=2.0)                         # t = 0: drawing now would be 100 %
+    clock.now += 2.0
+    plot.update(train_loss=1.0)                         # 0.05 s guessed <= 5 % of 2 s: drawn
+    assert plot.redraws == 1 and len(screen.calls) == 1
+    clock.now += 0.01
+    plot.update(train_loss=0.5)                         # 10 ms later: over 5 fps, not drawn
+    assert plot.redraws == 1
+    plot.close()
+    plot.close()
+    assert plot.redraws == 2 and len(screen.updates) == 1
+    assert list(plot._fig.axes[0].lines[0].get_ydata()) == [2.0, 1.0, 0.5]
+
+
+def test_text_mode_prints_one_line_per_epoch(capsys):
+    plot = cu.LivePlot(mode="text")
+    for loss in (3.0, 1.0):
+        plot.update(train_loss=loss)
+    plot.update(val_loss=0.5, val_acc=0.875)
+    plot.update(train_loss=torch.tensor(0.25))
+    plot.update(val_loss=0.25, val_acc=0.9)
+    plot.close()
+    assert capsys.readouterr().out.splitlines() == [
+        "epoch 1 | train loss 2.0000 | val loss 0.5000 | val acc 87.50%",
+        "epoch 2 | train loss 0.2500 | val loss 0.2500 | val acc 90.00%"]
+    assert plot.redraws == 0
+
+
+def test_fit_live_true_outside_a_notebook_prints_text(sample, capsys):
+    torch.manual_seed(0)
+    net = cu.LeNet()
+    small = type(sample)(type(sample.train)(sample.train.images[:128], sample.train.labels[:128]),
+                         type(sample.test)(sample.test.images[:64], sample.test.labels[:64]),
+                         "sample")
+    history = cu.fit(net, small, torch.optim.SGD(net.parameters(), lr=0.01), epochs=2,
+                     live=True, progress=False)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" | ")[0] for line in lines] == ["epoch 1", "epoch 2"]
+    assert f"val acc {history.val_acc[-1]:.2%}" in lines[-1]
+
+
+def test_bad_input_names_the_fix():
+    with pytest.raises(ValueError, match="train_loss=loss"):
+        cu.LivePlot(mode="text").update()
+    with pytest.raises(ValueError, match=r"loss.item\(\)"):
+        cu.LivePlot(mode="text").update(train_loss="0.5")
+    with pytest.raises(ValueError, match="LivePlot()"):
+        cu.LivePlot(mode="svg")
