@@ -41,7 +41,8 @@ class Explorer(W.VBox):
     def __init__(self, kind: str, controls: list, draw, watch: list):
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
         self.image.add_class("course-figure")
-        super().__init__(children=[*controls, self.image])
+        # flex-start: the figure keeps its own size instead of being stretched (and blurred)
+        super().__init__(children=[*controls, self.image], layout=W.Layout(align_items="flex-start"))
         self.add_class("course-explorer")
         self.add_class(f"course-{kind}")
         self.kind, self._draw, self.figure = kind, draw, None
@@ -216,6 +217,8 @@ class LearningRateExplorer(Explorer):
         return losses
 
     def _plot(self):
+        from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
         fig, ax = new_figure(7, 3.2)
         for k, (label, losses) in enumerate(self.runs.items()):
             last = k == len(self.runs) - 1
@@ -231,6 +234,9 @@ class LearningRateExplorer(Explorer):
         else:
             ax.legend(loc="upper right", fontsize=9)
         ax.set(xlabel="step", ylabel="training loss", yscale="log", xlim=(0, self.steps))
+        ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
         ax.grid(True, which="both", alpha=0.3)
         return fig
 

@@ -4,7 +4,8 @@ Starts `jupyter lab` on 127.0.0.1 with a free port and a token, drives the syste
 Chromium with Python Playwright (never a browser download), and for every notebook:
 opens it, runs all cells, waits for the kernel to go idle, and checks that no cell
 shows an error and no widget failed to display. In notebook 04 it drags the optimizer
-playground's learning-rate slider and checks the plot changed. Notebook 01 is also
+playground's learning-rate slider and checks the plot changed; in notebook 05 it presses
+the learning-rate explorer's Train button (disabled during the run). Notebook 01 is also
 opened as a RISE slideshow, and math must render both in the notebook and in slides.
 
 Screenshots land in build/screenshots/. The notebooks run from a copy in a temporary
@@ -206,17 +207,22 @@ def open_notebook(page, lab, name: str, kernel: bool = True) -> None:
         arg=[name, kernel], timeout=90_000)
 
 
-def run_all(page) -> None:
-    """Run all cells; wait until the last one finished and the kernel is idle."""
+def run_all(page) -> str:
+    """Run all cells; wait until the last one finished and the kernel is idle.
+
+    Returns 'done', or 'stopped' (a cell raised) or 'failed: ...' (the command failed).
+    """
     page.evaluate("""() => { window.__courseRun = null;
         window.jupyterapp.commands.execute('notebook:run-all-cells')
             .then(ok => { window.__courseRun = ok === false ? 'stopped' : 'done'; },
                   err => { window.__courseRun = 'failed: ' + err; }); }""")
     page.wait_for_function("() => window.__courseRun !== null", timeout=RUN_TIMEOUT_S * 1000)
-    page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
-        return w.sessionContext.session.kernel.status === 'idle'
-            && !document.querySelector('.jp-InputArea-prompt:not(:empty)')?.textContent.includes('*'); }""")
+    page.wait_for_function("""() => window.jupyterapp.shell.currentWidget.sessionContext
+            .session.kernel.status === 'idle'
+        && ![...document.querySelectorAll('.jp-InputArea-prompt')]
+            .some(prompt => prompt.textContent.includes('*'))""")
     wait_for_widgets(page)
+    return page.evaluate("() => window.__courseRun")
 
 
 def wait_for_widgets(page) -> None:
@@ -258,10 +264,12 @@ def math_rendered(page, scope: str) -> tuple[int, int]:
 
 
 def screenshot(page, name: str) -> None:
-    """Save the notebook, scrolled to its first widget or else its first figure."""
-    target = page.locator(".jupyter-widgets.widget-container, .jp-RenderedImage").first
-    if target.count():
-        target.scroll_into_view_if_needed()
+    """Save the notebook scrolled to its first explorer, else widget, else figure."""
+    for selector in (".course-explorer", ".jupyter-widgets.widget-container", ".jp-RenderedImage"):
+        target = page.locator(selector).first
+        if target.count():
+            target.scroll_into_view_if_needed()
+            break
     page.screenshot(path=str(SCREENSHOTS / f"{Path(name).stem}.png"))
 
 
@@ -289,11 +297,34 @@ def drag_learning_rate(page) -> None:
         page.wait_for_timeout(250)
 
 
+def train_once(page) -> None:
+    """In notebook 05 press the learning-rate explorer's Train button: it must disable
+    itself while the run goes, then come back, and the loss plot must change."""
+    explorer = page.locator(".course-learning-rate-explorer").first
+    assert explorer.count(), ("notebook 05 shows no learning_rate_explorer() widget (CSS class "
+                              "course-learning-rate-explorer): the Train test needs it.")
+    explorer.scroll_into_view_if_needed()
+    figure = explorer.locator("img.course-figure").first
+    button = explorer.locator("button.course-train")
+    before = image_bytes(figure)
+    handle = button.element_handle()
+    # Note every change of `disabled`, so a run faster than our polling is still seen.
+    handle.evaluate("""el => { el.__states = [];
+        new MutationObserver(() => el.__states.push(el.disabled))
+            .observe(el, {attributes: true, attributeFilter: ['disabled']}); }""")
+    button.click()
+    page.wait_for_function("el => el.__states.includes(true) && !el.disabled", arg=handle,
+                           timeout=120_000)
+    assert image_bytes(figure) != before, "the loss plot did not change after a run"
+
+
 @pytest.mark.parametrize("notebook", [p.name for p in NOTEBOOKS])
 def test_notebook_runs_in_jupyterlab(page, lab, notebook):
     open_notebook(page, lab, notebook)
-    run_all(page)
+    outcome = run_all(page)
     found = problems(page)
+    if outcome != "done" and not found:
+        found.append(f"Run All ended with {outcome!r}")
     has_math = "$" in "".join("".join(c["source"]) for c in json.loads(
         (lab.root / "notebooks" / notebook).read_text())["cells"] if c["cell_type"] == "markdown")
     if has_math:
@@ -302,6 +333,8 @@ def test_notebook_runs_in_jupyterlab(page, lab, notebook):
             found.append(f"math: {formulas} formulas typeset, {errors} errors")
     if notebook.startswith("04") and not found:
         drag_learning_rate(page)
+    if notebook.startswith("05") and not found:
+        train_once(page)
     screenshot(page, notebook)
     assert not found, f"{notebook} in JupyterLab:\n" + "\n".join(found)
 
@@ -318,10 +351,13 @@ def open_slides(page, lab, name: str) -> None:
 
 
 def next_slide(page) -> None:
+    """Press the right arrow; wait until another slide is shown and its transition ended."""
     before = page.locator(".reveal .slides section.present").last.inner_text()
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("""before => { const s = document.querySelectorAll(
-        '.reveal .slides section.present'); return s.length && s[s.length - 1].innerText !== before; }""",
+    page.wait_for_function("""before => { const s = [...document.querySelectorAll(
+            '.reveal .slides section.present')];
+        return s.length && s[s.length - 1].innerText !== before
+            && s.every(el => getComputedStyle(el).opacity === '1'); }""",
                            arg=before, timeout=15_000)
 
 
