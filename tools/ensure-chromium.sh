@@ -10,6 +10,11 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     && exit 0
   echo "Could not install Chromium with apt-get."
 fi
-echo "Chromium not found: the browser test will be skipped. To enable it, install Chromium" \
-     "(Debian/Ubuntu: sudo apt-get install chromium) or set COURSE_CHROMIUM=/path/to/chromium."
+if [ "${CI:-}" = "true" ]; then
+  echo "CI: Chromium is missing and could not be installed: the browser test will FAIL" \
+       "(run as root with apt-get, or set COURSE_CHROMIUM=/path/to/chromium)."
+else
+  echo "Chromium not found: the browser test will be skipped. To enable it, install Chromium" \
+       "(Debian/Ubuntu: sudo apt-get install chromium) or set COURSE_CHROMIUM=/path/to/chromium."
+fi
 exit 0
