@@ -23,7 +23,7 @@ def sgd(params, lr, sign=1.0):
 
 def test_sgd_update_right(capsys):
     ok, out = verdict(capsys, check_sgd_update, sgd)
-    assert ok is True and out.startswith("Correct")
+    assert ok is True and out.startswith("Correct") and "max difference 0.0e+00" in out
 
 
 def rebinds(params, lr):
