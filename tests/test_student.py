@@ -10,8 +10,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "tools"))
-from make_student import (SolutionMarkerError, make_student, student_notebook,  # noqa: E402
-                          stub_solutions)
+from make_student import (EXERCISE, SolutionMarkerError, make_student,  # noqa: E402
+                          student_notebook, stub_solutions)
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 CHECK_CALL = re.compile(r"\b(check_\w+|compare_grads)\(")
@@ -129,13 +129,13 @@ def test_no_solution_leaks_and_every_exercise_keeps_its_check(path, student_dir)
     assert "# BEGIN SOLUTION" not in student_text
 
     exercises = [i for i, c in enumerate(student.cells)
-                 if c.cell_type == "markdown" and re.match(r"\s*### Exercise \d+:", c.source)]
+                 if c.cell_type == "markdown" and EXERCISE.search(c.source)]
     n_solutions = sum(len(solution_blocks(s)) for s in code)
     assert len(exercises) >= 3 and n_solutions >= len(exercises), path.name
     for start, end in zip(exercises, exercises[1:] + [len(student.cells)]):
         cells = student.cells[start + 1:end]
         body = "\n".join(c.source for c in cells if c.cell_type == "code")
-        title = student.cells[start].source.splitlines()[0]
+        title = EXERCISE.search(student.cells[start].source).group(0).strip()
         assert "raise NotImplementedError(\"Exercise" in body, f"{path.name} {title}: no stub"
         assert CHECK_CALL.search(body), f"{path.name} {title}: no check cell"
 
