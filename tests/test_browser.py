@@ -287,9 +287,12 @@ def drag_learning_rate(page) -> None:
     handle = playground.locator(".course-learning-rate .noUi-handle").first
     before = image_bytes(figure)
     box = handle.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    track = playground.locator(".course-learning-rate .noUi-target").first.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    centre = track["x"] + track["width"] / 2
+    page.mouse.move(x, y)
     page.mouse.down()
-    page.mouse.move(box["x"] + 60, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.move(x + (60 if x < centre else -60), y, steps=5)   # towards the middle
     page.mouse.up()
     deadline = time.monotonic() + 30
     while image_bytes(figure) == before:
