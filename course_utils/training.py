@@ -189,6 +189,8 @@ def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 
     if live is True:
         from .live import LivePlot
         live = LivePlot()
+    elif live is False:
+        live = None
     history = History(steps_per_epoch=math.ceil(len(train) / batch_size))
     bar = None
     if _progress_enabled(progress):

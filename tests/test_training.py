@@ -122,6 +122,14 @@ def test_fit_is_reproducible(small):
     assert runs[0] == runs[1]
 
 
+@pytest.mark.parametrize("live", [False, None])
+def test_fit_without_a_live_plot(model, small, live, capsys):
+    history = cu.fit(model, small, torch.optim.SGD(model.parameters(), lr=0.01), live=live,
+                     progress=False)
+    assert len(history.val_acc) == 1
+    assert capsys.readouterr().out == ""  # no live text line either
+
+
 def test_fit_closes_the_live_plot_when_training_diverges(model, small):
     recorder = Recorder()
     optimizer = torch.optim.SGD(model.parameters(), lr=1e6)
