@@ -19,8 +19,8 @@ def test_checker_explains_a_crash_in_the_learners_code(capsys):
     def check_it(fn):
         return say(fn() == 1, "one")
 
-    assert check_it(lambda: 1) is True
-    assert check_it(lambda: 1 / 0) is False
+    assert check_it(lambda: 1).correct is True
+    assert check_it(lambda: 1 / 0).correct is False
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("Correct!")
     assert out[1].startswith("Not yet") and "ZeroDivisionError" in out[1]

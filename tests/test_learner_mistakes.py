@@ -171,7 +171,7 @@ def test_check_functions_explain_bad_answers(check, label, capsys):
                       p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
     result = function(*[BAD_ANSWERS[label]] * max(n_args, 1))
     out = capsys.readouterr().out.strip()
-    assert result is False
+    assert result.correct is False
     assert out.startswith("Not yet") and len(out.splitlines()) == 1, out
 
 

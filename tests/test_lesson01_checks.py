@@ -27,7 +27,7 @@ CORRECT = [
 @pytest.mark.parametrize("check, answer", CORRECT, ids=lambda x: getattr(x, "__name__", ""))
 def test_correct_answer_passes(check, answer, capsys):
     ok, out = verdict(check, answer, capsys)
-    assert ok is True
+    assert ok.correct is True
     assert out.startswith("Correct") or "\nCorrect" in out
 
 
@@ -41,7 +41,7 @@ def test_unsolved_stub_fails_loudly(check):
 @pytest.mark.parametrize("not_a_function", [None, 42, "layer_parameters(layer)"])
 def test_passing_something_else_than_a_function_explains(check, not_a_function, capsys):
     ok, out = verdict(check, not_a_function, capsys)
-    assert ok is False
+    assert ok.correct is False
     assert "expected your function" in out and f"{check.__name__}(" in out
 
 
@@ -63,7 +63,7 @@ def weights_plus_one_bias_per_output(layer):
 ])
 def test_layer_parameters_wrong_answers(answer, hint, capsys):
     ok, out = verdict(check_layer_parameters, answer, capsys)
-    assert ok is False and out.startswith("Not yet") and hint in out
+    assert ok.correct is False and out.startswith("Not yet") and hint in out
 
 
 @pytest.mark.parametrize("answer, hint", [
@@ -74,7 +74,7 @@ def test_layer_parameters_wrong_answers(answer, hint, capsys):
 ])
 def test_conv_output_size_wrong_answers(answer, hint, capsys):
     ok, out = verdict(check_conv_output_size, answer, capsys)
-    assert ok is False and out.startswith("Not yet") and hint in out
+    assert ok.correct is False and out.startswith("Not yet") and hint in out
 
 
 @pytest.mark.parametrize("answer, hint", [
@@ -87,7 +87,7 @@ def test_conv_output_size_wrong_answers(answer, hint, capsys):
 ])
 def test_as_batch_wrong_answers(answer, hint, capsys):
     ok, out = verdict(check_as_batch, answer, capsys)
-    assert ok is False and out.startswith("Not yet") and hint in out
+    assert ok.correct is False and out.startswith("Not yet") and hint in out
 
 
 @pytest.mark.parametrize("answer, hint", [
@@ -99,7 +99,7 @@ def test_as_batch_wrong_answers(answer, hint, capsys):
 ])
 def test_input_gradient_wrong_answers(answer, hint, capsys):
     ok, out = verdict(check_input_gradient, answer, capsys)
-    assert ok is False and hint in out and "Not yet" in out
+    assert ok.correct is False and hint in out and "Not yet" in out
 
 
 def test_checks_leave_the_global_random_stream_alone(capsys):

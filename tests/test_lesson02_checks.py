@@ -65,7 +65,7 @@ CORRECT = [
 
 @pytest.mark.parametrize("check, answer", CORRECT, ids=lambda x: getattr(x, "__name__", ""))
 def test_correct_answer_passes(check, answer, capsys):
-    assert check(answer) is True
+    assert check(answer).correct is True
     assert capsys.readouterr().out.startswith("Correct")
 
 
@@ -78,13 +78,13 @@ def test_unsolved_stub_fails_loudly(check):
 @pytest.mark.parametrize("check", [c for c, _ in CORRECT], ids=lambda c: c.__name__)
 @pytest.mark.parametrize("not_a_function", [None, 3.0, "mse(output, target)"])
 def test_passing_something_else_than_a_function_explains(check, not_a_function, capsys):
-    assert check(not_a_function) is False
+    assert check(not_a_function).correct is False
     out = capsys.readouterr().out
     assert "expected your function" in out and f"{check.__name__}(" in out
 
 
 def check_says(check, answer, hint, capsys):
-    assert check(answer) is False
+    assert check(answer).correct is False
     out = capsys.readouterr().out
     assert out.startswith("Not yet") and hint in out, out
 

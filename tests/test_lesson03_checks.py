@@ -29,7 +29,7 @@ def central(f, x, h=1e-6, scale=1.0, sign=1.0):
 
 def test_finite_difference_right(capsys):
     ok, out = verdict(capsys, check_finite_difference, lambda f, x, h=1e-6: central(f, x, h, 2))
-    assert ok is True and out.startswith("Correct")
+    assert ok.correct is True and out.startswith("Correct")
 
 
 def in_place(f, x, h=1e-6):
@@ -52,7 +52,7 @@ def in_place(f, x, h=1e-6):
 ])
 def test_finite_difference_mistakes(capsys, answer, hint):
     ok, out = verdict(capsys, check_finite_difference, answer)
-    assert ok is False and out.startswith("Not yet") and hint in out, out
+    assert ok.correct is False and out.startswith("Not yet") and hint in out, out
 
 
 # --- exercise 2: the chain rule by hand ---------------------------------------------------
@@ -65,7 +65,7 @@ def neuron(x, w, b, t, factor=2.0, sigmoid_slope=True):
 
 def test_neuron_grads_right(capsys):
     ok, out = verdict(capsys, check_neuron_grads, neuron)
-    assert ok is True and "dL/dw: " in out and out.splitlines()[-1].startswith("Correct")
+    assert ok.correct is True and "dL/dw: " in out and out.splitlines()[-1].startswith("Correct")
 
 
 @pytest.mark.parametrize("answer, hint", [
@@ -77,7 +77,7 @@ def test_neuron_grads_right(capsys):
 ])
 def test_neuron_grads_mistakes(capsys, answer, hint):
     ok, out = verdict(capsys, check_neuron_grads, answer)
-    assert ok is False and hint in out, out
+    assert ok.correct is False and hint in out, out
     assert out.splitlines()[-1].startswith("Not yet")
 
 
@@ -93,7 +93,7 @@ def accumulate(model, x, y, chunks, zero=True, weight="size"):
 
 def test_accumulate_gradients_right(capsys):
     ok, out = verdict(capsys, check_accumulate_gradients, accumulate)
-    assert ok is True and out.startswith("Correct")
+    assert ok.correct is True and out.startswith("Correct")
 
 
 def zero_inside(model, x, y, chunks):
@@ -111,7 +111,7 @@ def zero_inside(model, x, y, chunks):
 ])
 def test_accumulate_gradients_mistakes(capsys, answer, hint):
     ok, out = verdict(capsys, check_accumulate_gradients, answer)
-    assert ok is False and out.startswith("Not yet") and hint in out, out
+    assert ok.correct is False and out.startswith("Not yet") and hint in out, out
 
 
 # --- every check of notebooks 03 and 04 -------------------------------------------------
@@ -133,7 +133,7 @@ def test_unsolved_stub_fails_loudly(check):
 @pytest.mark.parametrize("check", CHECKS)
 def test_not_a_function(check, capsys):
     ok, out = verdict(capsys, check, 3.0)
-    assert ok is False and "expected your function, got float 3.0" in out
+    assert ok.correct is False and "expected your function, got float 3.0" in out
 
 
 @pytest.mark.parametrize("check", CHECKS)

@@ -23,7 +23,7 @@ def sgd(params, lr, sign=1.0):
 
 def test_sgd_update_right(capsys):
     ok, out = verdict(capsys, check_sgd_update, sgd)
-    assert ok is True and out.startswith("Correct") and "max difference 0.0e+00" in out
+    assert ok.correct is True and out.startswith("Correct") and "max difference 0.0e+00" in out
 
 
 def rebinds(params, lr):
@@ -53,7 +53,7 @@ def no_none_guard(params, lr):
 ])
 def test_sgd_update_mistakes(capsys, answer, hint):
     ok, out = verdict(capsys, check_sgd_update, answer)
-    assert ok is False and out.startswith("Not yet") and hint in out, out
+    assert ok.correct is False and out.startswith("Not yet") and hint in out, out
 
 
 # --- exercise 2: momentum -------------------------------------------------------------------
@@ -77,7 +77,7 @@ def sutskever(params, velocities, lr, beta):  # v = beta v + lr g; p -= v: the s
 @pytest.mark.parametrize("answer", [momentum, sutskever])
 def test_momentum_update_right(capsys, answer):
     ok, out = verdict(capsys, check_momentum_update, answer)
-    assert ok is True and out.startswith("Correct")
+    assert ok.correct is True and out.startswith("Correct")
 
 
 def velocity_rebound(params, velocities, lr, beta):
@@ -104,7 +104,7 @@ def damped(params, velocities, lr, beta):
 ])
 def test_momentum_update_mistakes(capsys, answer, hint):
     ok, out = verdict(capsys, check_momentum_update, answer)
-    assert ok is False and out.startswith("Not yet") and hint in out, out
+    assert ok.correct is False and out.startswith("Not yet") and hint in out, out
 
 
 # --- exercise 3: the training loop ----------------------------------------------------------
@@ -124,7 +124,7 @@ def train(model, x, y, optimizer, steps, zero=True, step=True, item=True):
 
 def test_train_right(capsys):
     ok, out = verdict(capsys, check_train, train)
-    assert ok is True and out.startswith("Correct")
+    assert ok.correct is True and out.startswith("Correct")
 
 
 @pytest.mark.parametrize("answer, hint", [
@@ -138,7 +138,7 @@ def test_train_right(capsys):
 ])
 def test_train_mistakes(capsys, answer, hint):
     ok, out = verdict(capsys, check_train, answer)
-    assert ok is False and out.startswith("Not yet") and hint in out, out
+    assert ok.correct is False and out.startswith("Not yet") and hint in out, out
 
 # The stub, not-a-function and random-stream tests of these checks are in
 # tests/test_lesson03_checks.py, run over the checks of both notebooks.

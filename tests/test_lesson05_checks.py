@@ -93,7 +93,7 @@ WRONG = {  # (check, wrong answer, words the feedback must contain)
 
 @pytest.mark.parametrize("check, answer", CORRECT, ids=lambda v: getattr(v, "__name__", ""))
 def test_correct_answer_passes(check, answer, capsys):
-    assert check(answer) is True
+    assert check(answer).correct is True
     out = capsys.readouterr().out
     assert out.startswith("Correct!") and out.count("\n") == 1, out
 
@@ -101,7 +101,7 @@ def test_correct_answer_passes(check, answer, capsys):
 @pytest.mark.parametrize("case", list(WRONG))
 def test_wrong_answer_explained(case, capsys):
     check, answer, words = WRONG[case]
-    assert check(answer) is False
+    assert check(answer).correct is False
     out = capsys.readouterr().out
     assert out.startswith("Not yet") and out.count("\n") == 1, out
     assert words in out, out
@@ -110,7 +110,7 @@ def test_wrong_answer_explained(case, capsys):
 @pytest.mark.parametrize("check", [c for c, _ in CORRECT], ids=lambda c: c.__name__)
 @pytest.mark.parametrize("answer", [None, ..., "batch_accuracy(scores, labels)", 3])
 def test_not_a_function_is_explained(check, answer, capsys):
-    assert check(answer) is False
+    assert check(answer).correct is False
     out = capsys.readouterr().out
     assert out.startswith("Not yet") and "function" in out, out
 
@@ -125,5 +125,5 @@ def test_a_string_answer_is_never_evaluated(capsys, tmp_path):
     marker = tmp_path / "ran"
     code = f"open({str(marker)!r}, 'w').close()"
     for check, _ in CORRECT:
-        assert check(code) is False
+        assert check(code).correct is False
     assert not marker.exists()

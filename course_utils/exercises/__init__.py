@@ -7,7 +7,7 @@ Each notebook's exercises are checked by the ``check_*`` functions of one module
     check_count_parameters(count_parameters)
 
 A check never raises on a wrong answer, type, shape, NaN or None: it prints what is
-off and a hint, and returns False (True when correct). The one exception it lets
+off and a hint, and returns a false Verdict (a true one when correct). The one exception it lets
 through is NotImplementedError, so an unsolved exercise in the student version
 fails loudly until it is done. No check evaluates a string a learner typed.
 """
@@ -18,29 +18,88 @@ import math
 
 import torch
 
-__all__ = ["checker", "say", "tensor_problem", "compare_grads"]
+__all__ = ["checker", "checks_function", "say", "tensor_problem", "compare_grads", "Verdict",
+           "random_tensor"]
+
+
+MAX_FEEDBACK = 300  # characters: feedback is one short line, never a tensor dump
+
+
+class Verdict:
+    """What a check returns: true when the answer is correct.
+
+    It shows nothing when it ends a notebook cell (the feedback line was printed).
+    """
+
+    __slots__ = ("correct",)
+
+    def __init__(self, correct: bool) -> None:
+        self.correct = bool(correct)
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __repr__(self) -> str:
+        return f"Verdict(correct={self.correct})"
+
+    def _ipython_display_(self) -> None:
+        pass
 
 
 def say(ok: bool, message: str) -> bool:
-    """Print one line of feedback and return ok."""
-    print(("Correct! " if ok else "Not yet: ") + message)
+    """Print one line of feedback ("Correct! ..." or "Not yet: ...") and return ok."""
+    line = " ".join(str(message).split())
+    if len(line) > MAX_FEEDBACK:
+        line = line[:MAX_FEEDBACK - 3] + "..."
+    print(("Correct! " if ok else "Not yet: ") + line)
     return ok
 
 
 def checker(check):
-    """Decorate a check_* function so that no mistake of the learner can crash it."""
+    """Decorate a check_* function so that no mistake of the learner can crash it.
+
+    The decorated check returns a Verdict (true when correct).
+    """
 
     @functools.wraps(check)
     def safe_check(*args, **kwargs):
         try:
-            return bool(check(*args, **kwargs))
+            return Verdict(check(*args, **kwargs))
         except NotImplementedError:
             raise  # the student version's stub: fail loudly until the exercise is done
         except Exception as err:  # the learner's code raised, or the answer is malformed
-            return say(False, f"checking your answer raised {type(err).__name__}: {err}. "
-                              "Hint: run your code on a small example and look at the result.")
+            return Verdict(say(False, f"checking your answer raised {type(err).__name__}: "
+                                      f"{err}. Hint: run your code on a small example and "
+                                      "look at the result."))
 
     return safe_check
+
+
+def checks_function(check):
+    """Decorate a check of the learner's function: a non-function is explained, not run.
+
+    Adds @checker's guarantee too: no mistake of the learner can crash the check.
+
+    Example (every lessonNN.py):
+        >>> @checks_function
+        ... def check_double(double): return say(double(2) == 4, "double(2) is 4.")
+    """
+    @checker
+    @functools.wraps(check)
+    def check_if_function(fn, *args, **kwargs):
+        if callable(fn):
+            return check(fn, *args, **kwargs)
+        shown = " ".join(repr(fn).split())  # one line, even for a tensor
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        return say(False, f"expected your function, got {type(fn).__name__} {shown}. Fix: pass "
+                          f"the function itself, without calling it: {check.__name__}(my_function).")
+
+    return check_if_function
+
+
+def random_tensor(*shape: int, seed: int, dtype=torch.float32) -> torch.Tensor:
+    """Random normal numbers from a private generator: the notebook's random stream is untouched."""
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
 
 def tensor_problem(value, shape=None, name: str = "your answer") -> str | None:

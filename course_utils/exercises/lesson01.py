@@ -9,21 +9,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from . import checker, compare_grads, say, tensor_problem
+from . import checks_function, compare_grads, random_tensor, say, tensor_problem
 
 __all__ = ["check_layer_parameters", "check_conv_output_size", "check_as_batch",
            "check_input_gradient"]
-
-
-def not_a_function(value, fn_name: str) -> bool:
-    """Say that check_<fn_name> wants the learner's function, not value; return False."""
-    return say(False, f"expected your function, got {type(value).__name__} {value!r:.40}. "
-                      f"Fix: pass the function itself: check_{fn_name}({fn_name}).")
-
-
-def private_randn(*shape: int, seed: int) -> torch.Tensor:
-    """Random numbers that leave the notebook's random stream alone."""
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
 
 def _as_int(value):
@@ -35,7 +24,7 @@ def _as_int(value):
     return int(value) if float(value).is_integer() else None
 
 
-@checker
+@checks_function
 def check_layer_parameters(layer_parameters) -> bool:
     """Check ``layer_parameters(layer) -> int`` for nn.Linear and nn.Conv2d layers.
 
@@ -45,8 +34,6 @@ def check_layer_parameters(layer_parameters) -> bool:
         >>> check_layer_parameters(layer_parameters)
         Correct! ...
     """
-    if not callable(layer_parameters):
-        return not_a_function(layer_parameters, "layer_parameters")
     with torch.random.fork_rng(devices=[]):  # building layers draws random weights
         layers = [("nn.Linear(3, 2)", nn.Linear(3, 2)), ("nn.Conv2d(1, 6, 5)", nn.Conv2d(1, 6, 5)),
                   ("nn.Conv2d(6, 16, 5)", nn.Conv2d(6, 16, 5)),
@@ -71,7 +58,7 @@ def check_layer_parameters(layer_parameters) -> bool:
     return say(True, "your counts match the layers' tensors, including a 3x5 kernel and no bias.")
 
 
-@checker
+@checks_function
 def check_conv_output_size(conv_output_size) -> bool:
     """Check ``conv_output_size(size, kernel_size, stride=1, padding=0) -> int``.
 
@@ -81,8 +68,6 @@ def check_conv_output_size(conv_output_size) -> bool:
         >>> check_conv_output_size(conv_output_size)
         Correct! ...
     """
-    if not callable(conv_output_size):
-        return not_a_function(conv_output_size, "conv_output_size")
     cases = [(32, 5, 1, 0), (14, 5, 1, 0), (28, 2, 2, 0), (28, 3, 1, 1), (32, 5, 2, 0),
              (7, 3, 2, 1)]
     for size, kernel, stride, padding in cases:
@@ -101,7 +86,7 @@ def check_conv_output_size(conv_output_size) -> bool:
     return say(True, "your formula agrees with nn.Conv2d on 6 cases, pooling included.")
 
 
-@checker
+@checks_function
 def check_as_batch(as_batch) -> bool:
     """Check ``as_batch(image)``: a 32 x 32 or 1 x 32 x 32 image -> a 1 x 1 x 32 x 32 batch.
 
@@ -109,12 +94,10 @@ def check_as_batch(as_batch) -> bool:
         >>> check_as_batch(as_batch)
         Correct! ...
     """
-    if not callable(as_batch):
-        return not_a_function(as_batch, "as_batch")
     from ..models import LeNet
 
     for shape in [(1, 32, 32), (32, 32)]:
-        image = private_randn(*shape, seed=len(shape))
+        image = random_tensor(*shape, seed=len(shape))
         batch = as_batch(image.clone())
         problem = tensor_problem(batch, shape=(1, 1, 32, 32),
                                  name=f"as_batch(image of shape {shape})")
@@ -128,7 +111,7 @@ def check_as_batch(as_batch) -> bool:
     return say(True, "both image shapes become a batch of one that LeNet accepts.")
 
 
-@checker
+@checks_function
 def check_input_gradient(input_gradient) -> bool:
     """Check ``input_gradient(weight, v)``: the x.grad left by ``(x @ weight.T).backward(v)``.
 
@@ -139,10 +122,8 @@ def check_input_gradient(input_gradient) -> bool:
         x.grad: exact
         Correct! ...
     """
-    if not callable(input_gradient):
-        return not_a_function(input_gradient, "input_gradient")
-    weight, v = private_randn(3, 4, seed=1), private_randn(1, 3, seed=2)
-    x = private_randn(1, 4, seed=3).requires_grad_(True)
+    weight, v = random_tensor(3, 4, seed=1), random_tensor(1, 3, seed=2)
+    x = random_tensor(1, 4, seed=3).requires_grad_(True)
     (x @ weight.T).backward(v)
     mine = input_gradient(weight.clone(), v.clone())
     problem = tensor_problem(mine, shape=(1, 4), name="your gradient")

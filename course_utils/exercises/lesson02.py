@@ -10,8 +10,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from . import checker, say, tensor_problem
-from .lesson01 import _as_int, not_a_function, private_randn
+from . import checks_function, random_tensor, say, tensor_problem
+from .lesson01 import _as_int
 
 __all__ = ["check_mse", "check_cross_entropy", "check_count_nodes"]
 
@@ -38,7 +38,7 @@ def _loss_problem(loss, scores, name: str) -> str | None:
     return None
 
 
-@checker
+@checks_function
 def check_mse(mse) -> bool:
     """Check ``mse(output, target)``: the mean of the squared differences, like nn.MSELoss.
 
@@ -46,11 +46,9 @@ def check_mse(mse) -> bool:
         >>> check_mse(mse)
         Correct! ...
     """
-    if not callable(mse):
-        return not_a_function(mse, "mse")
     for seed, shape in enumerate([(1, 10), (4, 3)]):
-        output = private_randn(*shape, seed=seed).requires_grad_(True)
-        target = private_randn(*shape, seed=seed + 10)
+        output = random_tensor(*shape, seed=seed).requires_grad_(True)
+        target = random_tensor(*shape, seed=seed + 10)
         loss = mse(output, target.clone())
         problem = _loss_problem(loss, output, f"mse(output of shape {shape}, target)")
         if problem:
@@ -69,7 +67,7 @@ def check_mse(mse) -> bool:
     return say(True, "your loss equals nn.MSELoss on two shapes, and autograd can go through it.")
 
 
-@checker
+@checks_function
 def check_cross_entropy(cross_entropy) -> bool:
     """Check ``cross_entropy(scores, labels)`` against F.cross_entropy, huge scores included.
 
@@ -77,11 +75,9 @@ def check_cross_entropy(cross_entropy) -> bool:
         >>> check_cross_entropy(cross_entropy)
         Correct! ...
     """
-    if not callable(cross_entropy):
-        return not_a_function(cross_entropy, "cross_entropy")
     huge = torch.zeros(2, 10)
     huge[0, 3], huge[1, 5] = 1000.0, 200.0
-    cases = [("random scores", private_randn(4, 10, seed=20) * 3, torch.tensor([3, 0, 9, 3])),
+    cases = [("random scores", random_tensor(4, 10, seed=20) * 3, torch.tensor([3, 0, 9, 3])),
              ("scores of 1000", huge, torch.tensor([1, 5]))]
     for text, scores, labels in cases:
         scores = scores.requires_grad_(True)
@@ -118,16 +114,16 @@ def _graphs():
     """(description, tensor) pairs with a shared leaf, two leaves, and LeNet's loss."""
     from ..models import LeNet
 
-    x = private_randn(3, seed=30).requires_grad_(True)
-    w, b = private_randn(3, seed=31).requires_grad_(True), private_randn(3, seed=32).requires_grad_(True)
+    x = random_tensor(3, seed=30).requires_grad_(True)
+    w, b = random_tensor(3, seed=31).requires_grad_(True), random_tensor(3, seed=32).requires_grad_(True)
     with torch.random.fork_rng(devices=[]):
         net = LeNet()
-    out = net(private_randn(1, 1, 32, 32, seed=33))
+    out = net(random_tensor(1, 1, 32, 32, seed=33))
     return [("(x * x).sum()", (x * x).sum()), ("(w * 2 + b).sum()", (w * 2 + b).sum()),
-            ("LeNet's MSE loss", F.mse_loss(out, private_randn(1, 10, seed=34)))]
+            ("LeNet's MSE loss", F.mse_loss(out, random_tensor(1, 10, seed=34)))]
 
 
-@checker
+@checks_function
 def check_count_nodes(count_nodes) -> bool:
     """Check ``count_nodes(tensor) -> int``: distinct nodes behind tensor.grad_fn, leaves included.
 
@@ -135,8 +131,6 @@ def check_count_nodes(count_nodes) -> bool:
         >>> check_count_nodes(count_nodes)
         Correct! ...
     """
-    if not callable(count_nodes):
-        return not_a_function(count_nodes, "count_nodes")
     counts = []
     for text, tensor in _graphs():
         try:

@@ -6,41 +6,14 @@ with autograd.
 """
 from __future__ import annotations
 
-import functools
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import checker, compare_grads, say, tensor_problem
+from . import checks_function, compare_grads, random_tensor, say, tensor_problem
 
 __all__ = ["check_finite_difference", "check_neuron_grads", "check_accumulate_gradients"]
-
-
-def checks_function(check):
-    """Decorate a check of the learner's function: a non-function is explained, not run.
-
-    Adds @checker's guarantee too: no mistake of the learner can crash the check.
-
-    Example (course_utils/exercises/lesson03.py and lesson04.py):
-        >>> @checks_function
-        ... def check_f(f): return say(f(2) == 4, "f doubles")
-    """
-    @checker
-    @functools.wraps(check)
-    def check_if_function(fn, *args, **kwargs):
-        if callable(fn):
-            return check(fn, *args, **kwargs)
-        shown = " ".join(repr(fn).split())  # one line, even for a tensor
-        shown = shown if len(shown) <= 40 else shown[:37] + "..."
-        return say(False, f"expected your function, got {type(fn).__name__} {shown}. "
-                          f"Fix: pass the function itself, e.g. {check.__name__}(my_function).")
-
-    return check_if_function
-
-
-def _randn(*shape, seed: int) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
 
 def _autograd(f, x: torch.Tensor) -> torch.Tensor:
@@ -60,7 +33,7 @@ def check_finite_difference(finite_difference) -> bool:
     cases = [(lambda x: (x ** 2).sum(), "(x ** 2).sum()"),
              (lambda x: torch.sin(x).prod() + x[0] * x[-1], "sin(x).prod() + x[0] * x[-1]")]
     for seed, (f, text) in enumerate(cases):
-        x = _randn(4, seed=seed)
+        x = random_tensor(4, seed=seed, dtype=torch.float64)
         before = x.clone()
         mine = finite_difference(f, x, 1e-6)
         if not torch.equal(x, before):
@@ -100,7 +73,7 @@ def check_neuron_grads(neuron_grads) -> bool:
         dL/db: exact
         Correct! ...
     """
-    x, w = _randn(3, seed=10), _randn(3, seed=11)
+    x, w = random_tensor(3, seed=10, dtype=torch.float64), random_tensor(3, seed=11, dtype=torch.float64)
     b, t = torch.tensor(0.3, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)
     answer = neuron_grads(x.clone(), w.clone(), b.clone(), t.clone())
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:

@@ -12,8 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import say
-from .lesson03 import checks_function
+from . import checks_function, say
 
 __all__ = ["check_sgd_update", "check_momentum_update", "check_train"]
 

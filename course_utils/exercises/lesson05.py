@@ -12,19 +12,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import checker, say, tensor_problem
+from . import checks_function, say, tensor_problem
 
 __all__ = ["check_train_one_step", "check_batch_accuracy", "check_confusion_counts",
            "check_save_and_reload"]
-
-
-def _not_a_function(fn, name: str) -> str | None:
-    if fn is None or fn is Ellipsis:
-        return f"got {fn!r} instead of your function. Hint: pass the function itself: {name}."
-    if not callable(fn):
-        return (f"got a {type(fn).__name__}, expected the function {name}. "
-                f"Hint: pass the function itself, without calling it: ({name}), not ({name}(...)).")
-    return None
 
 
 def _small_model(seed: int = 0) -> nn.Module:
@@ -39,7 +30,7 @@ def _digits(n: int = 8, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
                                                                          generator=generator)
 
 
-@checker
+@checks_function
 def check_train_one_step(train_one_step) -> bool:
     """Exercise 1 (notebook 05): zero_grad, forward, loss, backward, step; return the loss.
 
@@ -47,9 +38,6 @@ def check_train_one_step(train_one_step) -> bool:
         >>> check_train_one_step(train_one_step)
         Correct! ...
     """
-    problem = _not_a_function(train_one_step, "train_one_step")
-    if problem:
-        return say(False, problem)
     x, y = _digits()
     mine, reference = _small_model(), _small_model()
     opt_mine = torch.optim.SGD(mine.parameters(), lr=0.1)
@@ -81,7 +69,7 @@ def check_train_one_step(train_one_step) -> bool:
     return say(True, "one step of the training loop: zero_grad, forward, loss, backward, step.")
 
 
-@checker
+@checks_function
 def check_batch_accuracy(batch_accuracy) -> bool:
     """Exercise 2 (notebook 05): the fraction (0..1) of rows whose highest score is the label.
 
@@ -89,9 +77,6 @@ def check_batch_accuracy(batch_accuracy) -> bool:
         >>> check_batch_accuracy(batch_accuracy)
         Correct! ...
     """
-    problem = _not_a_function(batch_accuracy, "batch_accuracy")
-    if problem:
-        return say(False, problem)
     generator = torch.Generator().manual_seed(1)
     scores = torch.randn(50, 10, generator=generator)
     labels = scores.argmax(1).clone()
@@ -121,7 +106,7 @@ def _reference_confusion(predictions: torch.Tensor, labels: torch.Tensor) -> tor
     return counts
 
 
-@checker
+@checks_function
 def check_confusion_counts(confusion_counts) -> bool:
     """Exercise 3 (notebook 05): counts[true, predicted], a 10 x 10 tensor of how often.
 
@@ -129,9 +114,6 @@ def check_confusion_counts(confusion_counts) -> bool:
         >>> check_confusion_counts(confusion_counts)
         Correct! ...
     """
-    problem = _not_a_function(confusion_counts, "confusion_counts")
-    if problem:
-        return say(False, problem)
     generator = torch.Generator().manual_seed(2)
     labels = torch.randint(0, 10, (200,), generator=generator)
     predictions = torch.where(torch.rand(200, generator=generator) < 0.7, labels,
@@ -154,7 +136,7 @@ def check_confusion_counts(confusion_counts) -> bool:
                       "compare with a few pairs counted by hand.")
 
 
-@checker
+@checks_function
 def check_save_and_reload(save_and_reload) -> bool:
     """Exercise 4 (notebook 05): save a state_dict, load it into a new LeNet, return that.
 
@@ -162,9 +144,6 @@ def check_save_and_reload(save_and_reload) -> bool:
         >>> check_save_and_reload(save_and_reload)
         Correct! ...
     """
-    problem = _not_a_function(save_and_reload, "save_and_reload")
-    if problem:
-        return say(False, problem)
     model = _small_model(seed=3).eval()
     before = copy.deepcopy(model.state_dict())
     x, _ = _digits(4)
