@@ -51,7 +51,7 @@ _LAZY = {
     "loss_slice": "landscapes",
 }
 
-_SUBMODULES = {"models", "data", "training", "monitor", "live", "plots", "graph",
+_SUBMODULES = {"models", "data", "training", "monitor", "live", "plots", "graph", "losses",
                "landscapes", "widgets", "exercises"}
 
 __all__ = ["setup", "get_device", "DEFAULT_THREADS", *_LAZY]

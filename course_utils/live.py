@@ -161,7 +161,7 @@ class LivePlot:
             self._acc_ax.relim()
             self._acc_ax.autoscale_view()
         self._ax.set_title(self.title or self._title(), fontsize=10)
-        data = {"image/png": png_bytes(self._fig),
+        data = {"image/png": png_bytes(self._fig, compact=self._closed),  # the stored one small
                 "text/plain": TEXT_PLAIN}
         if self._handle is None:
             show = self._display

@@ -25,7 +25,7 @@ import ipywidgets as W
 import torch
 
 from .plots import new_figure, png_bytes
-from .training import OPTIMIZERS, TrainingDiverged, _progress_enabled, make_optimizer, train_step
+from .training import OPTIMIZERS, TrainingDiverged, make_optimizer, train_step
 
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD+momentum", "nesterov": "Nesterov",
                     "rmsprop": "RMSProp", "adam": "Adam"}
@@ -52,7 +52,7 @@ class Explorer(W.VBox):
 
     def redraw(self) -> None:
         self.figure = self._draw(self)
-        self.image.value = png_bytes(self.figure, tight=True)
+        self.image.value = png_bytes(self.figure, tight=True, compact=True)
 
     def _repr_mimebundle_(self, **kwargs):
         # The widget view for JupyterLab, plus the current figure as a PNG for places

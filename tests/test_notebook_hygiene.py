@@ -1,7 +1,6 @@
 """Every stored notebook is clean: run in order, no errors, nothing private or unstable."""
 import getpass
 import re
-from pathlib import Path
 
 import nbformat
 import pytest

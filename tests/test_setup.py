@@ -6,7 +6,6 @@ import pytest
 import torch
 
 import course_utils as cu
-from conftest import REPO
 
 
 def test_setup_seeds_and_fixes_threads(monkeypatch):

@@ -19,7 +19,6 @@ on scrolling, so a long slide can be read from the back row.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import nbformat
 
