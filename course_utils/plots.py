@@ -162,9 +162,12 @@ def label_curves(ax, acc_ax=None, log: bool = False, key: bool = False) -> None:
         for style, text in styles:
             handles.append(Line2D([], [], color="grey", lw=1.5, **style))
             labels.append(text)
-    if handles:  # outside the axes, so that no curve hides behind it
+    if handles and key:  # several runs: outside the axes, so that no curve hides behind it
         ax.legend(handles, labels, fontsize=8, loc="upper left",
                   bbox_to_anchor=(1.12 if acc_ax is not None else 1.01, 1), borderaxespad=0)
+    elif handles:
+        ax.legend(handles, labels, fontsize=8,
+                  loc="upper right" if acc_ax is None else "center right")
 
 
 def gradient_stats(model_or_monitor, step: int = -1):
