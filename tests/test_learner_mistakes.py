@@ -125,6 +125,16 @@ def test_bad_epochs(model, sample):
     raises_naming_fix(ValueError, lambda: cu.fit(model, sample, sgd(model), epochs=0), "epochs=3")
 
 
+# --- plots ----------------------------------------------------------------------------------
+
+def test_plotting_gradients_before_any_backward(model):
+    raises_naming_fix(ValueError, lambda: cu.gradient_flow(model), "call loss.backward() first")
+
+
+def test_gradient_monitor_before_any_backward(model):
+    raises_naming_fix(ValueError, lambda: cu.GradientMonitor().record(model), "backward()")
+
+
 # --- data ----------------------------------------------------------------------------------
 
 def test_data_directory_not_writable(tmp_path, mnist_server):
