@@ -27,8 +27,9 @@ from course_utils.data import SAMPLE_TEST_EVERY, load_sample_pixels  # noqa: E40
 
 cu.setup(seed=0)  # the course's defaults (threads included) unless a benchmark pins others
 
-# The optimizer settings of every training benchmark (and of the course, see README.md).
-LR, MOMENTUM, BATCH = 0.05, 0.9, 64
+# The optimizer and batch size of every training benchmark (course_utils.make_optimizer
+# names; "momentum" is SGD with momentum 0.9), chosen by batch_size.py (see README.md).
+OPTIMIZER, LR, BATCH = "momentum", 0.05, 64
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,11 @@ def median(runs: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
+def paired_ratio(a: list[dict], b: list[dict], key: str = "samples_per_s") -> float:
+    """Median over repetitions of a[i] / b[i]: runs side by side share the machine's mood."""
+    return statistics.median(x[key] / y[key] for x, y in zip(a, b))
+
+
 def show_runs(title: str, results: dict[str, list[dict]], key: str = "samples_per_s") -> None:
     """Print one line per candidate: median samples/s, accuracy, and every run."""
     print(title)
@@ -95,24 +101,26 @@ def course_data(budget: Budget) -> cu.MNIST:
     return subset(cu.load_mnist(source="sample", verbose=False), budget.n_train)
 
 
-def new_model(seed: int) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
-    """LeNet with seeded weights and the benchmarks' SGD optimizer."""
+def new_model(seed: int, optimizer: str = OPTIMIZER, lr: float = LR
+              ) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
+    """LeNet with seeded weights and its optimizer (the benchmarks' default settings)."""
     torch.manual_seed(seed)
     model = cu.LeNet()
-    return model, torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    return model, cu.make_optimizer(optimizer, model.parameters(), lr=lr)
 
 
 def timed_fit(data: cu.MNIST, budget: Budget, batch_size: int = BATCH,
-              extras: Callable[[], dict] = dict) -> Callable:
+              extras: Callable[[], dict] = dict, optimizer: str = OPTIMIZER,
+              lr: float = LR) -> Callable:
     """A candidate: train a fresh LeNet with course_utils.fit; samples/s and final test accuracy.
 
     extras() gives more keyword arguments for fit, made fresh for each run (live=, monitor=).
     """
     def run(seed: int) -> dict:
-        model, optimizer = new_model(seed)
+        model, step_rule = new_model(seed, optimizer, lr)
         kwargs = extras()
         start = time.perf_counter()
-        history = cu.fit(model, data, optimizer, budget.epochs, batch_size=batch_size,
+        history = cu.fit(model, data, step_rule, budget.epochs, batch_size=batch_size,
                          progress=False, seed=seed, **kwargs)
         seconds = time.perf_counter() - start
         return {"samples_per_s": history.samples / seconds, "accuracy": history.val_acc[-1]}

@@ -56,8 +56,9 @@ _SUBMODULES = {"models", "data", "training", "monitor", "live", "plots", "graph"
 
 __all__ = ["setup", "get_device", "DEFAULT_THREADS", *_LAZY]
 
-# Chosen from benchmarks/threads.py (see benchmarks/README.md): on small models a
-# second OpenMP thread gains little and loses a lot when another process wants the core.
+# Chosen from benchmarks/threads.py (table in benchmarks/README.md): for LeNet on 2 cores a
+# second thread trains 1.3-1.5x faster alone but about 0.5x as fast beside one busy process (and
+# far slower on a loaded machine), so one thread has the best worst case.
 DEFAULT_THREADS = 1
 
 
