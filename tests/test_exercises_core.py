@@ -103,3 +103,27 @@ def test_every_lesson_check_is_exported():
     assert all(callable(getattr(exercises, n)) for n in checks)
     assert {"check_train_one_step", "check_batch_accuracy", "check_confusion_counts",
             "check_save_and_reload"} <= set(checks)
+
+
+# --- every check of the course, whatever its lesson ------------------------------------
+
+ALL_CHECKS = [getattr(exercises, name) for name in exercises.__all__ if name.startswith("check_")]
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
+def test_an_unsolved_stub_fails_loudly(check):
+    def unsolved(*args, **kwargs):
+        ...
+        raise NotImplementedError("Exercise 1 (01_define_the_network): not done yet")
+
+    with pytest.raises(NotImplementedError, match="Exercise 1"):
+        check(unsolved)
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("not_a_function", [None, 3.0, "my_function(x)", torch.zeros(3, 3)])
+def test_something_else_than_a_function_is_explained(check, not_a_function, capsys):
+    assert check(not_a_function).correct is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: expected your function") and f"{check.__name__}(" in out
+    assert len(out.strip().splitlines()) == 1
