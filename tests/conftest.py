@@ -25,6 +25,17 @@ def sample():
     return cu.load_mnist(source="sample", verbose=False)
 
 
+def leaves_random_stream_alone(action) -> bool:
+    """Does action() leave torch's global random stream where it was (a notebook's numbers)?"""
+    import torch
+
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    action()
+    return torch.equal(torch.rand(3), expected)
+
+
 def idx_bytes(tensor) -> bytes:
     """The IDX (MNIST) encoding of a uint8 tensor of labels (N,) or images (N, 28, 28)."""
     magic = 2049 if tensor.dim() == 1 else 2051

@@ -4,6 +4,7 @@ import math
 import pytest
 import torch
 
+from conftest import leaves_random_stream_alone
 from course_utils import exercises
 from course_utils.exercises import checker, compare_grads, say, tensor_problem
 
@@ -127,3 +128,8 @@ def test_something_else_than_a_function_is_explained(check, not_a_function, caps
     out = capsys.readouterr().out
     assert out.startswith("Not yet: expected your function") and f"{check.__name__}(" in out
     assert len(out.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
+def test_a_wrong_answer_leaves_the_notebooks_random_stream_alone(check, capsys):
+    assert leaves_random_stream_alone(lambda: check(lambda *args, **kwargs: None))

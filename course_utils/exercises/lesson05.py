@@ -19,9 +19,11 @@ __all__ = ["check_train_one_step", "check_batch_accuracy", "check_confusion_coun
 
 
 def _small_model(seed: int = 0) -> nn.Module:
+    """A LeNet with seeded weights; the notebook's own random stream is left alone."""
     from ..models import LeNet
-    torch.manual_seed(seed)
-    return LeNet()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return LeNet()
 
 
 def _digits(n: int = 8, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
