@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import nbformat
-import pytest
 import torch
 
 REPO = Path(__file__).resolve().parent.parent
