@@ -36,3 +36,16 @@ def test_the_comparison_notices_a_changed_number():
     other = nbformat.from_dict(nb)
     other.cells[0].outputs[0].text = "<object at 0x7f00ffee1234>\n"
     assert not check_reproducible.differences(address, other, rules)
+
+
+def test_a_print_split_into_several_stream_messages_is_the_same_output():
+    def cell(*texts):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("print('labels:', y)", outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text=t) for t in texts])]
+        return nb
+
+    rules = check_reproducible.sanitize_rules()
+    whole, split = cell("labels: tensor([3, 7])\n"), cell("labels: ", "tensor([3, 7])\n")
+    assert not check_reproducible.differences(whole, split, rules)
+    assert check_reproducible.differences(whole, cell("labels: ", "tensor([3, 8])\n"), rules)

@@ -35,11 +35,18 @@ def sanitize_rules() -> list[tuple[re.Pattern, str]]:
 def compared_outputs(cell, rules) -> list[str]:
     """The outputs of one code cell as nbval compares them, sanitized."""
     found = []
+    last_stream = None
     for output in cell.get("outputs", []):
         kind = output.get("output_type")
         if kind == "stream":
-            found.append(f"{output['name']}: {output['text']}")
-        elif kind in ("execute_result", "display_data"):
+            if output["name"] == last_stream:  # one print may arrive as several messages
+                found[-1] += output["text"]
+            else:
+                found.append(f"{output['name']}: {output['text']}")
+            last_stream = output["name"]
+            continue
+        last_stream = None
+        if kind in ("execute_result", "display_data"):
             for mime in COMPARED_MIME:
                 if mime in output.get("data", {}):
                     found.append(f"{mime}: {output['data'][mime]}")
