@@ -75,12 +75,39 @@ def get_device(prefer: str | None = None) -> torch.device:
         if str(prefer).split(":")[0] not in valid:
             raise ValueError(f"device must be one of {valid}, got {prefer!r}. "
                              "Fix: set COURSE_DEVICE=cpu (or leave it unset to pick the best).")
-        return torch.device(prefer)
+        device = torch.device(prefer)
+        if device.type != "cpu" and not _available(device.type):
+            raise ValueError(f"device {prefer!r} was asked for, but this machine has no "
+                             f"{device.type.upper()} that PyTorch can use. Fix: "
+                             "setup(device='cpu') or unset COURSE_DEVICE.")
+        return device
     if torch.cuda.is_available():
         return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+    if _available("mps"):
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def _available(kind: str) -> bool:
+    if kind == "cuda":
+        return torch.cuda.is_available()
+    mps = getattr(torch.backends, "mps", None)
+    return mps is not None and mps.is_available()
+
+
+def _thread_count(threads) -> int:
+    """threads, else COURSE_THREADS, else DEFAULT_THREADS; a clear error unless a positive int."""
+    source = "threads"
+    if threads is None:
+        threads, source = os.environ.get("COURSE_THREADS", DEFAULT_THREADS), "COURSE_THREADS"
+    try:
+        count = int(threads)
+    except (TypeError, ValueError):
+        count = 0
+    if isinstance(threads, (bool, float)) or count < 1:
+        raise ValueError(f"{source} must be a positive whole number, got {threads!r}. "
+                         "Fix: setup(seed=0, threads=1) (or unset COURSE_THREADS).")
+    return count
 
 
 def setup(seed: int = 0, threads: int | None = None, device: str | None = None) -> torch.device:
@@ -93,15 +120,16 @@ def setup(seed: int = 0, threads: int | None = None, device: str | None = None) 
     """
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise ValueError(f"seed must be an int, got {seed!r}. Fix: setup(seed=0).")
+    count, chosen = _thread_count(threads), get_device(device)  # check before changing anything
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    torch.set_num_threads(threads or int(os.environ.get("COURSE_THREADS", DEFAULT_THREADS)))
+    torch.set_num_threads(count)
     torch.set_printoptions(precision=4, sci_mode=False, linewidth=100)
     np.set_printoptions(precision=4, suppress=True, linewidth=100)
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
-    return get_device(device)
+    return chosen
 
 
 def __getattr__(name: str):

@@ -64,3 +64,31 @@ def test_import_is_light_offline_and_writes_nothing(tmp_path):
     result = json.loads(out.strip().splitlines()[-1])
     assert result == {"heavy": [], "new_files": []}
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("threads, env", [(0, None), (-2, None), (1.5, None), ("two", None),
+                                          (None, "0"), (None, "many")])
+def test_bad_thread_count_names_the_fix_and_changes_nothing(monkeypatch, threads, env):
+    monkeypatch.delenv("COURSE_THREADS", raising=False)
+    if env is not None:
+        monkeypatch.setenv("COURSE_THREADS", env)
+    cu.setup(seed=0, threads=2)
+    state = torch.get_rng_state()
+    with pytest.raises(ValueError, match=r"positive whole number.*Fix: setup\(seed=0, threads=1\)"):
+        cu.setup(seed=5, threads=threads)
+    assert torch.get_num_threads() == 2 and torch.equal(torch.get_rng_state(), state)
+
+
+def test_threads_from_environment(monkeypatch):
+    monkeypatch.setenv("COURSE_THREADS", "2")
+    cu.setup(seed=0)
+    assert torch.get_num_threads() == 2
+
+
+def test_asking_for_a_missing_gpu_names_the_fix(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv("COURSE_DEVICE", "cuda")
+    with pytest.raises(ValueError, match=r"no CUDA.*Fix: setup\(device='cpu'\)"):
+        cu.setup(seed=0)
+    with pytest.raises(ValueError, match="no CUDA"):
+        cu.get_device("cuda:0")
