@@ -374,6 +374,11 @@ def show_digits(images, labels=None, predictions=None, ncols: int = 8, limit: in
         if values is not None and len(values) < len(x):
             raise ValueError(f"{len(x)} images but only {len(values)} {name}. Fix: pass as "
                              f"many {name} as images, e.g. images[:16] with {name}[:16].")
+    if len(x) == 0:  # e.g. the misclassified digits of a model that got every one right
+        fig = CourseFigure(figsize=(3, 0.5), dpi=DPI)
+        FigureCanvasAgg(fig)
+        fig.text(0.5, 0.5, "no digits to show", ha="center", va="center", fontsize=10)
+        return fig
     ncols = min(ncols, len(x))
     nrows = -(-len(x) // ncols)
     fig = CourseFigure(figsize=(1.1 * ncols, 1.25 * nrows), dpi=DPI)

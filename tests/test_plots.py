@@ -124,6 +124,14 @@ def test_show_digits_marks_wrong_predictions(sample):
         cu.show_digits(x, y[:2])
 
 
+def test_show_digits_with_nothing_to_show_says_so(sample):
+    # a model that gets every test digit right leaves an empty "misclassified" selection
+    none = torch.tensor([], dtype=torch.int64)
+    fig = cu.show_digits(sample.test.images[none], sample.test.labels[none], none)
+    assert fig.axes == [] and [t.get_text() for t in fig.texts] == ["no digits to show"]
+    assert fig._repr_png_().startswith(b"\x89PNG")
+
+
 def test_confusion_matrix_counts_every_digit_once(sample):
     torch.manual_seed(0)
     net = cu.LeNet()
