@@ -77,6 +77,22 @@ class Split:
         """The same split on another device (move it once, not each batch)."""
         return Split(self.images.to(device), self.labels.to(device))
 
+    def subset(self, n: int) -> "Split":
+        """n items spread evenly over the split (item i * len / n), or all of it when n >= len.
+
+        Evenly spread rather than the first n: the embedded sample is sorted by digit.
+
+        Example (notebook 05):
+            >>> few = data.train.subset(16)
+        """
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"subset size must be a positive int, got {n!r}. "
+                             "Fix: e.g. data.train.subset(1000).")
+        if n >= len(self):
+            return self
+        idx = torch.arange(n) * len(self) // n
+        return Split(self.images[idx], self.labels[idx])
+
 
 @dataclass(frozen=True)
 class MNIST:
@@ -85,6 +101,18 @@ class MNIST:
     train: Split
     test: Split
     source: str
+
+    def subset(self, train: int | None = None, test: int | None = None) -> "MNIST":
+        """At most train / test digits of each split, spread evenly (see Split.subset).
+
+        Keeps a lesson's cost the same whatever the source: on the embedded sample
+        subset(train=4000, test=1000) is all of it, on full MNIST a fifteenth.
+
+        Example (notebook 04):
+            >>> data = load_mnist().subset(train=4000, test=1000)
+        """
+        return MNIST(self.train if train is None else self.train.subset(train),
+                     self.test if test is None else self.test.subset(test), self.source)
 
     def __repr__(self) -> str:
         return (f"MNIST(source={self.source!r}, train={len(self.train)}, test={len(self.test)}, "

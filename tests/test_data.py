@@ -49,6 +49,26 @@ def test_two_loads_and_seeded_batches_are_identical(sample):
     assert len(seen) == 4000 and seen.bincount().tolist() == [400] * 10  # each digit once
 
 
+
+def test_subset_spreads_evenly_over_the_sorted_sample(sample):
+    few = sample.train.subset(16)
+    assert torch.equal(few.images, sample.train.images[::250])  # item i * 4000 // 16
+    small = sample.subset(train=1000, test=200)
+    assert (len(small.train), len(small.test), small.source) == (1000, 200, "sample")
+    # the sample is sorted by digit: the first 1,000 would be zeros, ones and a few twos
+    assert small.train.labels.bincount().tolist() == [100] * 10
+    assert small.test.labels.bincount().tolist() == [20] * 10
+    assert sample.subset(train=4000, test=5000).train is sample.train  # all of it: unchanged
+    assert sample.subset(test=10).train is sample.train
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, "16", True])
+def test_bad_subset_size_names_the_fix(sample, bad):
+    with pytest.raises(ValueError, match=r"positive int.*subset\(1000\)"):
+        sample.train.subset(bad)
+    with pytest.raises(ValueError, match="subset size"):
+        sample.subset(train=bad)
+
 def test_unshuffled_batches_keep_order(sample):
     xs = [x for x, _ in sample.test.batches(300)]
     assert [len(x) for x in xs] == [300, 300, 300, 100]
