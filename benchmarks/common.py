@@ -186,6 +186,23 @@ def write_torchvision_mnist(root: Path, n_train: int) -> Path:
     return Path(root)
 
 
+
+def write_full_size_cache(root: Path, n_train: int = 60_000, n_test: int = 10_000) -> Path:
+    """A stand-in for full MNIST in load_mnist's cache: MNIST's sizes and file layout
+    (root/MNIST/raw/*-ubyte, as torchvision leaves it), filled with the embedded digits
+    repeated in a seeded order. Its test digits repeat training digits: for timings and
+    runs without network, not for accuracy.
+    """
+    pixels, labels = load_sample_pixels()
+    raw = Path(root) / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    order = torch.Generator().manual_seed(0)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        idx = torch.randperm(n, generator=order) % len(labels)
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(idx_bytes(pixels[idx]))
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(idx_bytes(labels[idx]))
+    return Path(root)
+
 def shuffled(n: int, seed: int) -> list[int]:
     """The order Split.batches(shuffle=True, seed=seed) visits n items in."""
     return torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
