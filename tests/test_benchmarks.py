@@ -68,3 +68,14 @@ def test_notebook_timer_runs_nbval_per_notebook(tmp_path):
     wall, per_notebook = notebooks.run_notebooks([good, bad])
     assert per_notebook["good.ipynb"][1] == 0 and per_notebook["bad.ipynb"][1] == 1
     assert 0 < sum(seconds for seconds, _ in per_notebook.values()) < wall
+
+
+def test_full_mnist_timer_runs_with_the_cache_and_counts_errors(tmp_path):
+    reads, fails = tmp_path / "reads.ipynb", tmp_path / "fails.ipynb"
+    for path, code in ((reads, "import course_utils as cu\n"
+                               "assert len(cu.load_mnist(verbose=False).train) == 60_000"),
+                       (fails, "1 / 0")):
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), path)
+    timed = notebooks.run_on_full_mnist([reads, fails])
+    assert timed["reads.ipynb"][1] == 0 and timed["fails.ipynb"][1] == 1
+    assert all(seconds > 0 for seconds, _ in timed.values())
