@@ -42,6 +42,7 @@ class Budget:
 
 
 FULL, QUICK = Budget(), Budget(epochs=1, repeats=1, n_train=256)
+SAMPLE_SIZE = 5000  # digits in the embedded sample
 
 
 @dataclass(frozen=True)
@@ -169,39 +170,36 @@ def idx_bytes(tensor: torch.Tensor) -> bytes:
     return header + tensor.numpy().astype("uint8").tobytes()
 
 
-def write_torchvision_mnist(root: Path, n_train: int) -> Path:
-    """Write the embedded digits as torchvision's MNIST cache (root/MNIST/raw/*-ubyte).
+def write_raw_cache(root: Path, picks: dict[str, torch.Tensor]) -> Path:
+    """Write embedded digits as torchvision's MNIST cache (root/MNIST/raw/*-ubyte).
 
-    The split is load_mnist's (every 5th digit held out), so both pipelines train and
-    test on exactly the same digits.
+    picks maps "train" and "t10k" to the indices (or mask) of the sample digits they hold.
     """
     pixels, labels = load_sample_pixels()
-    is_test = torch.arange(len(labels)) % SAMPLE_TEST_EVERY == 0
     raw = Path(root) / "MNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    train = (~is_test).nonzero()[:, 0]
-    for prefix, keep in (("train", train[spread(len(train), n_train)]), ("t10k", is_test)):
+    for prefix, keep in picks.items():
         (raw / f"{prefix}-images-idx3-ubyte").write_bytes(idx_bytes(pixels[keep]))
         (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(idx_bytes(labels[keep]))
     return Path(root)
 
 
+def write_torchvision_mnist(root: Path, n_train: int) -> Path:
+    """The embedded digits as torchvision's MNIST cache, split as load_mnist splits them
+    (every 5th digit held out), so both pipelines train and test on the same digits."""
+    is_test = torch.arange(SAMPLE_SIZE) % SAMPLE_TEST_EVERY == 0
+    train = (~is_test).nonzero()[:, 0]
+    return write_raw_cache(root, {"train": train[spread(len(train), n_train)], "t10k": is_test})
+
 
 def write_full_size_cache(root: Path, n_train: int = 60_000, n_test: int = 10_000) -> Path:
-    """A stand-in for full MNIST in load_mnist's cache: MNIST's sizes and file layout
-    (root/MNIST/raw/*-ubyte, as torchvision leaves it), filled with the embedded digits
-    repeated in a seeded order. Its test digits repeat training digits: for timings and
-    runs without network, not for accuracy.
-    """
-    pixels, labels = load_sample_pixels()
-    raw = Path(root) / "MNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
+    """A stand-in for full MNIST in load_mnist's cache: MNIST's sizes and file layout,
+    filled with the embedded digits repeated in a seeded order. Its test digits repeat
+    training digits: for timings and runs without network, not for accuracy."""
     order = torch.Generator().manual_seed(0)
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        idx = torch.randperm(n, generator=order) % len(labels)
-        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(idx_bytes(pixels[idx]))
-        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(idx_bytes(labels[idx]))
-    return Path(root)
+    return write_raw_cache(root, {prefix: torch.randperm(n, generator=order) % SAMPLE_SIZE
+                                  for prefix, n in (("train", n_train), ("t10k", n_test))})
+
 
 def shuffled(n: int, seed: int) -> list[int]:
     """The order Split.batches(shuffle=True, seed=seed) visits n items in."""
