@@ -32,24 +32,24 @@ test: $(STAMP)
 
 ## make notebooks: re-execute every notebook in place, storing fresh outputs
 notebooks: $(STAMP)
-	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python tools/run_notebooks.py notebooks/*.ipynb
+	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m tools.run_notebooks notebooks/*.ipynb
 
 ## make repro: the whole nbval suite three runs in a row, then a fresh run compared cell by cell
 repro: $(STAMP)
 	for run in 1 2 3; do COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m pytest -q notebooks $(PYTEST_NOTEBOOKS) || exit 1; done
-	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python tools/check_reproducible.py
+	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m tools.check_reproducible
 
 ## make figures: redraw the figures in img/ (deterministic PNGs used by the notebooks)
 figures: $(STAMP)
-	$(BIN)/python tools/make_figures.py
+	$(BIN)/python -m tools.make_figures
 
 ## make student: the student version in build/student/ (solutions stubbed, outputs cleared)
 student: $(STAMP)
-	$(BIN)/python tools/make_student.py notebooks build/student
+	$(BIN)/python -m tools.make_student notebooks build/student
 
 ## make handouts: one self-contained, offline HTML file per notebook in build/handouts/
 handouts: $(STAMP)
-	$(BIN)/python tools/make_handouts.py notebooks build/handouts
+	$(BIN)/python -m tools.make_handouts notebooks build/handouts
 
 ## make data: fetch full MNIST once into data/ (then copy data/ to offline machines)
 data: $(STAMP)

@@ -13,8 +13,12 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import batch_size, import_time, notebooks, overhead, pipeline, threads
-from benchmarks.common import FULL, QUICK
+os.environ.setdefault("COURSE_OFFLINE", "1")   # the embedded 5,000 digits: same data everywhere
+os.environ.setdefault("COURSE_PROGRESS", "0")
+
+import course_utils as cu  # noqa: E402
+from benchmarks import batch_size, import_time, notebooks, overhead, pipeline, threads  # noqa: E402
+from benchmarks.common import FULL, QUICK  # noqa: E402
 
 BENCHMARKS = {"pipeline": pipeline, "overhead": overhead, "notebooks": notebooks,
               "import": import_time, "threads": threads, "batch": batch_size}
@@ -28,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: notebooks/*.ipynb)")
     args = parser.parse_args(argv)
     budget = QUICK if args.quick else FULL
+    cu.setup(seed=0)  # the course's defaults (threads included) unless a benchmark pins others
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}; torch {torch.__version__}, "
           f"python {platform.python_version()}; budget {budget}\n")

@@ -2,7 +2,7 @@
 
 Two step rules: SGD with momentum (the benchmarks' default, as in notebook 03) and
 Adam lr=1e-3 (notebook 05). The evidence behind the course's batch size and learning
-rate. Run: python -m benchmarks.batch_size
+rate. Run: python -m benchmarks --only batch
 """
 from __future__ import annotations
 
@@ -36,6 +36,3 @@ def main(budget: Budget = FULL) -> list[Goal]:
     return [Goal(f"default ({OPTIMIZER} lr={LR:g}, batch {BATCH}) vs the most accurate setting",
                  f"{gap:.1f} points below", "<= 1 point", gap <= 1.0)]
 
-
-if __name__ == "__main__":
-    main()

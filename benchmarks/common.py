@@ -5,9 +5,7 @@ so a noisy, shared machine slows both sides alike; we report medians and ratios.
 """
 from __future__ import annotations
 
-import os
 import statistics
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,16 +14,10 @@ from typing import Callable, Iterable
 import torch
 import torch.nn.functional as F
 
+import course_utils as cu
+from course_utils.data import SAMPLE_TEST_EVERY, load_sample_pixels, spread, write_cache
+
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:  # run as a script from anywhere: find course_utils
-    sys.path.insert(0, str(REPO))
-os.environ.setdefault("COURSE_OFFLINE", "1")   # the embedded 5,000 digits: same data everywhere
-os.environ.setdefault("COURSE_PROGRESS", "0")
-
-import course_utils as cu  # noqa: E402
-from course_utils.data import SAMPLE_TEST_EVERY, load_sample_pixels  # noqa: E402
-
-cu.setup(seed=0)  # the course's defaults (threads included) unless a benchmark pins others
 
 # The optimizer and batch size of every training benchmark (course_utils.make_optimizer
 # names; "momentum" is SGD with momentum 0.9), chosen by batch_size.py (see README.md).
@@ -86,20 +78,9 @@ def show_runs(title: str, results: dict[str, list[dict]], key: str = "samples_pe
         print(f"    {name:<{width}} median {median(runs, key):>9,.0f} samples/s{acc}   runs: {each}")
 
 
-def spread(n: int, n_train: int) -> torch.Tensor:
-    """n_train indices spread evenly over n items (the digits are sorted by label)."""
-    return torch.linspace(0, n - 1, min(n, n_train)).round().long()
-
-
-def subset(data: cu.MNIST, n_train: int) -> cu.MNIST:
-    """The same data with n_train of its training digits, all classes (all test digits)."""
-    keep = spread(len(data.train), n_train)
-    return cu.MNIST(cu.Split(data.train.images[keep], data.train.labels[keep]), data.test,
-                    data.source)
-
-
 def course_data(budget: Budget) -> cu.MNIST:
-    return subset(cu.load_mnist(source="sample", verbose=False), budget.n_train)
+    """The embedded digits with budget.n_train training digits spread over all classes."""
+    return cu.load_mnist(source="sample", verbose=False).subset(train=budget.n_train)
 
 
 def new_model(seed: int, optimizer: str = OPTIMIZER, lr: float = LR
@@ -163,25 +144,10 @@ def bare_loop(data: cu.MNIST, budget: Budget, batch_size: int = BATCH) -> Callab
                      lambda: data.test.batches(1000), budget)
 
 
-def idx_bytes(tensor: torch.Tensor) -> bytes:
-    """The IDX (MNIST file) encoding of uint8 labels (N,) or images (N, 28, 28)."""
-    magic = 2049 if tensor.dim() == 1 else 2051
-    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in tensor.shape)
-    return header + tensor.numpy().astype("uint8").tobytes()
-
-
-def write_raw_cache(root: Path, picks: dict[str, torch.Tensor]) -> Path:
-    """Write embedded digits as torchvision's MNIST cache (root/MNIST/raw/*-ubyte).
-
-    picks maps "train" and "t10k" to the indices (or mask) of the sample digits they hold.
-    """
+def write_raw_cache(root: Path, train: torch.Tensor, test: torch.Tensor) -> Path:
+    """Write the embedded digits picked by train / test (indices or masks) as the MNIST cache."""
     pixels, labels = load_sample_pixels()
-    raw = Path(root) / "MNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    for prefix, keep in picks.items():
-        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(idx_bytes(pixels[keep]))
-        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(idx_bytes(labels[keep]))
-    return Path(root)
+    return write_cache(root, (pixels[train], labels[train]), (pixels[test], labels[test]))
 
 
 def write_torchvision_mnist(root: Path, n_train: int) -> Path:
@@ -189,7 +155,7 @@ def write_torchvision_mnist(root: Path, n_train: int) -> Path:
     (every 5th digit held out), so both pipelines train and test on the same digits."""
     is_test = torch.arange(SAMPLE_SIZE) % SAMPLE_TEST_EVERY == 0
     train = (~is_test).nonzero()[:, 0]
-    return write_raw_cache(root, {"train": train[spread(len(train), n_train)], "t10k": is_test})
+    return write_raw_cache(root, train[spread(len(train), n_train)], is_test)
 
 
 def write_full_size_cache(root: Path, n_train: int = 60_000, n_test: int = 10_000) -> Path:
@@ -197,8 +163,8 @@ def write_full_size_cache(root: Path, n_train: int = 60_000, n_test: int = 10_00
     filled with the embedded digits repeated in a seeded order. Its test digits repeat
     training digits: for timings and runs without network, not for accuracy."""
     order = torch.Generator().manual_seed(0)
-    return write_raw_cache(root, {prefix: torch.randperm(n, generator=order) % SAMPLE_SIZE
-                                  for prefix, n in (("train", n_train), ("t10k", n_test))})
+    train, test = (torch.randperm(n, generator=order) % SAMPLE_SIZE for n in (n_train, n_test))
+    return write_raw_cache(root, train, test)
 
 
 def shuffled(n: int, seed: int) -> list[int]:

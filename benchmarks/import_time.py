@@ -1,7 +1,7 @@
 """Goal 4: what `import course_utils` costs beyond `import torch`, in fresh interpreters.
 
 Also checks that matplotlib, ipywidgets and torchvision stay unloaded (they load lazily).
-Run: python -m benchmarks.import_time
+Run: python -m benchmarks --only import
 """
 from __future__ import annotations
 
@@ -46,6 +46,3 @@ def main(budget: Budget = FULL) -> list[Goal]:
             Goal("4. matplotlib/ipywidgets/torchvision not imported", ", ".join(heavy) or "none",
                  "none", not heavy)]
 
-
-if __name__ == "__main__":
-    main()

@@ -4,7 +4,7 @@ One pytest run over all notebooks, like `make test`; its JUnit report gives each
 cell's time, summed per notebook; what remains of the wall time is starting pytest
 and one kernel per notebook. Then the same notebooks once more as a learner online
 runs them: load_mnist() finding full-size MNIST (60,000 digits) in its cache.
-Run: python -m benchmarks.notebooks
+Run: python -m benchmarks --only notebooks
 """
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def run_notebooks(paths: list[Path]) -> tuple[float, dict[str, tuple[float, int]
 def run_on_full_mnist(paths: list[Path]) -> dict[str, tuple[float, int]]:
     """Per notebook executed with full-size MNIST cached: (wall seconds with its kernel's
     start, cells that raised)."""
-    from nbclient import NotebookClient
+    from tools.execute import execute_notebook, errors
 
     seconds = {}
     with tempfile.TemporaryDirectory() as cache:
@@ -61,11 +61,9 @@ def run_on_full_mnist(paths: list[Path]) -> dict[str, tuple[float, int]]:
             for path in paths:
                 nb = nbformat.read(path, as_version=4)
                 start = time.perf_counter()
-                NotebookClient(nb, kernel_name="python3", timeout=600, allow_errors=True,
-                               resources={"metadata": {"path": str(path.parent)}}).execute()
-                errors = sum(output.output_type == "error" for cell in nb.cells
-                             for output in cell.get("outputs", []))
-                seconds[path.name] = (time.perf_counter() - start, errors)
+                execute_notebook(nb, path.parent)
+                raised = sum(output.output_type == "error" for _, output in errors(nb))
+                seconds[path.name] = (time.perf_counter() - start, raised)
         finally:
             os.environ.clear()
             os.environ.update(before)
@@ -97,6 +95,3 @@ def main(budget: Budget = FULL, paths: list[Path] | None = None) -> list[Goal]:
                  + (f", {failed} cells failed" if failed else ""),
                  f"<= {GOAL_S:g} s, no error", total <= GOAL_S and not failed)]
 
-
-if __name__ == "__main__":
-    main()

@@ -2,7 +2,7 @@
 
 All three train the same LeNet on the same in-memory batches and test after each
 epoch. LivePlot renders its PNG figure as in a notebook (its display hook receives
-the bytes; sending them to a browser is not measured). Run: python -m benchmarks.overhead
+the bytes; sending them to a browser is not measured). Run: python -m benchmarks --only overhead
 """
 from __future__ import annotations
 
@@ -71,6 +71,3 @@ def main(budget: Budget = FULL) -> list[Goal]:
             Goal("2. fit overhead, LivePlot + GradientMonitor(every=10)", f"{full_pct:+.1f}%",
                  f"<= {MONITORED_GOAL:g}%", full_pct <= MONITORED_GOAL)]
 
-
-if __name__ == "__main__":
-    main()

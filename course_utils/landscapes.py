@@ -1,9 +1,8 @@
-"""Loss landscapes: 2-D test functions, real optimizer trajectories, and slices through LeNet's loss.
+"""Loss landscapes: 2-D test functions and the paths real optimizers take on them.
 
 The 2-D functions take a tensor whose last dimension is (x, y), so the same code
 draws the contour grid and runs a ``torch.optim`` optimizer on a 2-element tensor.
-``loss_slice`` follows Li et al. 2018, "Visualizing the Loss Landscape of Neural
-Nets" (filter-normalised random directions). Used in: notebook 04 (optimizers).
+Used in: notebook 04 (optimizers).
 """
 from __future__ import annotations
 
@@ -12,7 +11,9 @@ from typing import Callable
 
 import torch
 
-from .training import OPTIMIZERS, make_optimizer
+from . import _checks
+from .figures import LINESTYLES, colour, new_figure
+from .training import make_optimizer
 
 
 @dataclass(frozen=True)
@@ -68,20 +69,25 @@ FUNCTIONS = {
 }
 
 
-def get_function(fn) -> TestFunction:
-    """A TestFunction from its name, or a plain callable wrapped with generic defaults."""
-    if isinstance(fn, TestFunction):
-        return fn
-    if isinstance(fn, str):
-        if fn not in FUNCTIONS:
-            raise ValueError(f"Unknown test function {fn!r}; expected one of {list(FUNCTIONS)}. "
-                             "Fix: trajectory('ravine', 'sgd').")
-        return FUNCTIONS[fn]
-    if callable(fn):
-        return TestFunction(getattr(fn, "__name__", "f"), fn, (1.0, 1.0), (-2.0, 2.0),
-                            (-2.0, 2.0), None, lr=0.01)
-    raise ValueError(f"fn must be a name {list(FUNCTIONS)} or a function of a 2-element "
-                     f"tensor, got {type(fn).__name__}. Fix: trajectory('rosenbrock', 'adam').")
+def get_function(function) -> TestFunction:
+    """A TestFunction from its name, or a plain callable wrapped with generic defaults.
+
+    Example:
+        >>> get_function("ravine").minimum
+        (0.0, 0.0)
+    """
+    if isinstance(function, TestFunction):
+        return function
+    if isinstance(function, str):
+        if function not in FUNCTIONS:
+            raise ValueError(f"Unknown test function {function!r}; expected one of "
+                             f"{list(FUNCTIONS)}. Fix: trajectory('ravine', 'sgd').")
+        return FUNCTIONS[function]
+    if callable(function):
+        return TestFunction(getattr(function, "__name__", "f"), function, (1.0, 1.0),
+                            (-2.0, 2.0), (-2.0, 2.0), None, lr=0.01)
+    raise ValueError(f"function must be a name {list(FUNCTIONS)} or a function of a 2-element "
+                     f"tensor, got {type(function).__name__}. Fix: trajectory('rosenbrock', 'adam').")
 
 
 @dataclass
@@ -89,7 +95,7 @@ class Trajectory:
     """Where an optimizer went: ``path`` (steps+1 x 2) and ``losses`` (steps+1), float64."""
 
     function: str
-    optimizer: str
+    optimizer_name: str
     hparams: dict
     path: torch.Tensor
     losses: torch.Tensor
@@ -101,42 +107,34 @@ class Trajectory:
 
     def __repr__(self) -> str:
         end = ", ".join(f"{v:.4f}" for v in self.path[-1].tolist())
-        return (f"Trajectory({self.optimizer} on {self.function}, {len(self.path) - 1} steps, "
+        return (f"Trajectory({self.optimizer_name} on {self.function}, {len(self.path) - 1} steps, "
                 f"end=({end}), loss={self.losses[-1].item():.4g})")
 
 
-def trajectory(fn="ravine", optimizer: str = "sgd", start=None, steps: int = 50,
-               **hparams) -> Trajectory:
+def trajectory(function="ravine", optimizer_name: str = "sgd", *, start=None, steps: int = 50,
+               lr: float | None = None, momentum: float = 0.9,
+               betas: tuple[float, float] = (0.9, 0.999)) -> Trajectory:
     """Run a real torch.optim optimizer (by course name) on a 2-D test function.
 
-    hparams go to ``training.make_optimizer``: lr (default: the function's), momentum,
-    betas. The point is a float64 2-element tensor; each step is zero_grad, loss,
-    backward, step, as in a training loop.
+    lr defaults to the function's usual rate; momentum and betas go to
+    ``training.make_optimizer``. The point is a float64 2-element tensor; each step is
+    zero_grad, loss, backward, step, as in a training loop.
 
     Example (notebook 04):
         >>> t = trajectory("ravine", "momentum", lr=0.4, momentum=0.5, steps=20)
         >>> t.path.shape
         torch.Size([21, 2])
     """
-    f = get_function(fn)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}. "
-                         "Fix: trajectory('ravine', 'adam', lr=0.1).")
-    allowed = {"lr", "momentum", "betas"}
-    unknown = set(hparams) - allowed
-    if unknown:
-        raise ValueError(f"Unknown hyperparameter(s) {sorted(unknown)}; trajectory accepts "
-                         f"{sorted(allowed)}. Fix: trajectory('ravine', 'momentum', lr=0.1, "
-                         "momentum=0.9).")
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}. Fix: steps=50.")
+    f = get_function(function)
+    optimizer_name = _checks.optimizer_name(optimizer_name, "trajectory('ravine', 'adam', lr=0.1)")
+    _checks.whole_number(steps, "steps", "steps=50")
     start = f.start if start is None else start
     point = torch.tensor(start, dtype=torch.float64)
     if point.shape != (2,):
         raise ValueError(f"start must be two numbers (x, y), got {start!r}. Fix: start=(-1.5, 2).")
     point.requires_grad_(True)
-    hparams.setdefault("lr", f.lr)
-    opt = make_optimizer(optimizer, [point], **hparams)
+    hparams = dict(lr=f.lr if lr is None else lr, momentum=momentum, betas=betas)
+    opt = make_optimizer(optimizer_name, [point], **hparams)
     path, losses = [point.detach().clone()], []
     for _ in range(steps):
         opt.zero_grad()
@@ -147,7 +145,7 @@ def trajectory(fn="ravine", optimizer: str = "sgd", start=None, steps: int = 50,
         path.append(point.detach().clone())
     with torch.no_grad():
         losses.append(f(point).clone())
-    return Trajectory(f.name, optimizer, dict(hparams), torch.stack(path), torch.stack(losses))
+    return Trajectory(f.name, optimizer_name, hparams, torch.stack(path), torch.stack(losses))
 
 
 def _contours(ax, f: TestFunction, xlim, ylim, points: int = 200):
@@ -170,19 +168,19 @@ def _contours(ax, f: TestFunction, xlim, ylim, points: int = 200):
         ax.contour(xs, ys, z, levels=25, colors="#777777", linewidths=0.5)
 
 
-def plot_trajectories(fn, runs, steps: int = 50, show_losses: bool = False):
+def plot_trajectories(function, runs, *, steps: int = 50, show_losses: bool = False):
     """Contours of a test function with one path per optimizer.
 
     runs: {label: Trajectory or dict of trajectory keyword arguments}; a dict without
-    "optimizer" uses the label as the optimizer name. A list of optimizer names also
-    works. show_losses adds a second panel: loss per step.
+    "optimizer_name" uses the label as the optimizer name. A list of optimizer names
+    also works. show_losses adds a second panel: loss per step.
 
     Example (notebook 04):
-        >>> plot_trajectories("rosenbrock", {"sgd": {"lr": 1e-3}, "adam": {"lr": 0.05}})
+        >>> fig = plot_trajectories("rosenbrock", {"sgd": {"lr": 1e-3}, "adam": {"lr": 0.05}})
+        >>> fig.axes[0].get_title()
+        'rosenbrock'
     """
-    from .plots import COLOURS, new_figure
-
-    f = get_function(fn)
+    f = get_function(function)
     if isinstance(runs, (list, tuple)):
         runs = {name: {} for name in runs}
     if not isinstance(runs, dict) or not runs:
@@ -194,7 +192,7 @@ def plot_trajectories(fn, runs, steps: int = 50, show_losses: bool = False):
             done[label] = run
         elif isinstance(run, dict):
             kwargs = dict(run)
-            kwargs.setdefault("optimizer", label)
+            kwargs.setdefault("optimizer_name", label)
             kwargs.setdefault("steps", steps)
             done[label] = trajectory(f, **kwargs)
         else:
@@ -204,13 +202,13 @@ def plot_trajectories(fn, runs, steps: int = 50, show_losses: bool = False):
     ax = axes[0] if show_losses else axes
     _contours(ax, f, f.xlim, f.ylim)
     for k, (label, t) in enumerate(done.items()):
-        colour = COLOURS[k % len(COLOURS)]
+        c, ls = colour(k), LINESTYLES[k % len(LINESTYLES)]
         xy = t.path.numpy()
-        ax.plot(xy[:, 0], xy[:, 1], ".-", color=colour, lw=1.8, ms=4,
+        ax.plot(xy[:, 0], xy[:, 1], ls=ls, marker=".", color=c, lw=1.8, ms=4,
                 label=label + (" (diverged)" if t.diverged else ""))
-        ax.plot(*xy[-1], "o", color=colour, ms=7, mec="white")
+        ax.plot(*xy[-1], "o", color=c, ms=7, mec="white")
         if show_losses:
-            axes[1].plot(t.losses.numpy(), color=colour, lw=1.8, label=label)
+            axes[1].plot(t.losses.numpy(), color=c, ls=ls, lw=1.8, label=label)
     first = next(iter(done.values())).path[0]
     ax.plot(*first.numpy(), "s", color="black", ms=7, label="start")
     if f.minimum is not None:
@@ -223,119 +221,3 @@ def plot_trajectories(fn, runs, steps: int = 50, show_losses: bool = False):
         axes[1].grid(alpha=0.3)
     fig.tight_layout()
     return fig
-
-
-# --- slices through a real network's loss ---------------------------------------------
-
-def _vector(model_or_state, reference: torch.nn.Module) -> dict[str, torch.Tensor]:
-    if isinstance(model_or_state, torch.nn.Module):
-        state = dict(model_or_state.named_parameters())
-    elif isinstance(model_or_state, dict):
-        state = model_or_state
-    else:
-        raise ValueError(f"start must be a model or a state_dict, got "
-                         f"{type(model_or_state).__name__}. Fix: start = copy.deepcopy(model) "
-                         "before training, then loss_slice(model, data, start=start).")
-    names = [n for n, _ in reference.named_parameters()]
-    missing = [n for n in names if n not in state]
-    if missing:
-        raise ValueError(f"start has no parameter {missing[0]!r}: it is not the same kind of "
-                         "model. Fix: start = copy.deepcopy(model) before training.")
-    return {n: state[n].detach() for n in names}
-
-
-def filter_normalised_direction(model: torch.nn.Module, seed: int = 0) -> dict[str, torch.Tensor]:
-    """A random direction scaled per filter to the norm of that filter (Li et al. 2018).
-
-    Each row of a weight (one output unit or conv filter) gets a Gaussian direction
-    rescaled to that row's norm; biases get 0, as in the paper.
-    """
-    gen = torch.Generator().manual_seed(seed)
-    direction = {}
-    for name, p in model.named_parameters():
-        if p.dim() <= 1:
-            direction[name] = torch.zeros_like(p)
-            continue
-        d = torch.randn(p.shape, generator=gen, dtype=p.dtype).to(p.device)
-        rows, d_rows = p.detach().flatten(1), d.flatten(1)
-        scale = rows.norm(dim=1, keepdim=True) / (d_rows.norm(dim=1, keepdim=True) + 1e-10)
-        direction[name] = (d_rows * scale).view_as(p)
-    return direction
-
-
-def slice_losses(model, x, y, centre, direction, alphas) -> list[float]:
-    """Cross-entropy of model at centre + alpha * direction, for each alpha (no grad)."""
-    from torch.func import functional_call
-
-    out = []
-    with torch.no_grad():
-        for a in alphas:
-            params = {n: centre[n] + a * direction[n] for n in centre}
-            out.append(torch.nn.functional.cross_entropy(functional_call(model, params, (x,)),
-                                                         y).item())
-    return out
-
-
-def loss_slice(model, data, start=None, points: int = 21, distance: float = 1.0,
-               samples: int = 500, seed: int = 0, return_data: bool = False):
-    """The loss along 1-D slices through the weights of a trained model.
-
-    Left (when ``start`` is given, e.g. a copy of the model before training): the
-    loss along the straight line from start (alpha = 0) to the trained model
-    (alpha = 1), extended a little both ways. Right: the loss along a random
-    filter-normalised direction around the trained model (Li et al. 2018), from
-    -distance to +distance. The loss is measured on the first ``samples`` training
-    images. The model is not changed.
-
-    Returns the Figure, or (Figure, dict of the numbers) with return_data=True:
-    keys "alphas" and "line" (if start), "offsets" and "random".
-
-    Example (notebook 04):
-        >>> before = copy.deepcopy(model); fit(model, data, opt, epochs=1)
-        >>> loss_slice(model, data, start=before)
-    """
-    from .plots import new_figure
-
-    if not isinstance(model, torch.nn.Module):
-        raise ValueError(f"model must be an nn.Module, got {type(model).__name__}. "
-                         "Fix: loss_slice(model, data).")
-    split = data.train if hasattr(data, "train") else data
-    if not hasattr(split, "images"):
-        raise ValueError(f"data must be load_mnist()'s result or a Split, got "
-                         f"{type(data).__name__}. Fix: loss_slice(model, cu.load_mnist()).")
-    device = next(model.parameters()).device
-    x, y = split.images[:samples].to(device), split.labels[:samples].to(device)
-    centre = {n: p.detach() for n, p in model.named_parameters()}
-    was_training = model.training
-    model.eval()
-    result = {}
-    try:
-        if start is not None:
-            begin = _vector(start, model)
-            line = {n: centre[n] - begin[n] for n in centre}
-            alphas = torch.linspace(-0.25, 1.25, points).tolist()
-            result["alphas"] = alphas
-            result["line"] = slice_losses(model, x, y, begin, line, alphas)
-        offsets = torch.linspace(-distance, distance, points).tolist()
-        direction = filter_normalised_direction(model, seed)
-        result["offsets"] = offsets
-        result["random"] = slice_losses(model, x, y, centre, direction, offsets)
-    finally:
-        model.train(was_training)
-    panels = 2 if start is not None else 1
-    fig, axes = new_figure(4.4 * panels + 0.4, 3.4, 1, panels)
-    axes = list(axes) if panels == 2 else [axes]
-    if start is not None:
-        axes[0].plot(result["alphas"], result["line"], "o-", ms=3, color="#1f77b4")
-        axes[0].axvline(0, color="grey", ls=":")
-        axes[0].axvline(1, color="grey", ls=":")
-        axes[0].set(xlabel="alpha (0 = start, 1 = trained)", ylabel="loss",
-                    title="from start to trained weights")
-    axes[-1].plot(result["offsets"], result["random"], "o-", ms=3, color="#d62728")
-    axes[-1].axvline(0, color="grey", ls=":")
-    axes[-1].set(xlabel="step along a random filter-normalised direction", ylabel="loss",
-                 title="around the trained weights")
-    for ax in axes:
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return (fig, result) if return_data else fig

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from time import perf_counter as _clock
 
-from .plots import COLOURS, label_curves, new_figure, png_bytes, smoothed
+from .curves import CurvesFigure
+from .figures import png_bytes
 
 TEXT_PLAIN = "LivePlot: training curves (the figure shows them)"
 
@@ -29,7 +30,7 @@ def _in_notebook() -> bool:
 
 
 class LivePlot:
-    """Training and validation loss on shared axes, accuracy on a second axis.
+    """Training and validation loss in one panel, validation accuracy in the other.
 
     Call ``update(train_loss=...)`` once per step, ``update(val_loss=..., val_acc=...)``
     once per epoch and ``close()`` at the end (``fit(..., live=True)`` does all three).
@@ -44,15 +45,18 @@ class LivePlot:
     the final redraw in close() always happens).
     Attributes: train_loss, val_loss, val_acc (lists), redraws (count).
 
-    Example (notebook 05):
-        >>> live = LivePlot()
-        >>> for step ...: live.update(train_loss=loss)
-        >>> live.update(val_loss=vl, val_acc=va); live.close()
+    Example (what ``fit(..., live=True)`` does in notebook 05; text mode outside a notebook):
+        >>> live = LivePlot(mode="text")
+        >>> for loss in (2.3, 1.5, 0.9):
+        ...     live.update(train_loss=loss)
+        >>> live.update(val_loss=0.8, val_acc=0.75)
+        epoch 1 | train loss 1.5667 | val loss 0.8000 | val acc 75.00%
+        >>> live.close()
     """
 
     def __init__(self, *, smooth: float = 0.9, mode: str = "auto", display=None,
                  max_fps: float = 5.0, budget: float = 0.03, title: str = "",
-                 figsize: tuple[float, float] = (7.0, 3.4)):
+                 figsize: tuple[float, float] = (10.0, 3.6)):
         if mode not in ("auto", "notebook", "text"):
             raise ValueError(f"mode must be 'auto', 'notebook' or 'text', got {mode!r}. "
                              "Fix: LivePlot() picks the right one.")
@@ -69,7 +73,7 @@ class LivePlot:
         self.redraws = 0
         self._display = display
         self._handle = None
-        self._fig = None
+        self._curves = None
         self._last_draw = float("-inf")
         self._started = None      # time of the first update
         self._drawing = 0.0       # seconds spent redrawing so far
@@ -111,12 +115,6 @@ class LivePlot:
         elif self.train_loss or self.val_loss or self.val_acc:
             self._redraw()
 
-    def __enter__(self) -> "LivePlot":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return (f"LivePlot(mode={self.mode!r}, steps={len(self.train_loss)}, "
                 f"epochs={len(self.val_loss)}, redraws={self.redraws})")
@@ -138,30 +136,11 @@ class LivePlot:
     # -- notebook mode ---------------------------------------------------------------
     def _redraw(self) -> None:
         start = _clock()
-        if self._fig is None:
-            self._build()
-        if self.val_acc and self._acc_ax is None:
-            self._acc_ax = self._ax.twinx()
-            self._lines["acc"], = self._acc_ax.plot([], [], "s:", color=COLOURS[0], lw=1.5,
-                                                    ms=5, label="val accuracy")
-            label_curves(self._ax, self._acc_ax)
-            self._acc_ax.locator_params(nbins=5)
-        # move the data into the artists made once (no cla(): new ticks cost most)
-        per_epoch = len(self.train_loss) // max(len(self.val_loss), len(self.val_acc), 1)
-        steps = range(1, len(self.train_loss) + 1)
-        self._lines["raw"].set_data(steps, self.train_loss)
-        self._lines["smooth"].set_data(steps, smoothed(self.train_loss, self.smooth))
-        self._lines["val"].set_data([per_epoch * (e + 1) for e in range(len(self.val_loss))],
-                                    self.val_loss)
-        self._ax.relim()
-        self._ax.autoscale_view()
-        if self._acc_ax is not None:
-            self._lines["acc"].set_data([per_epoch * (e + 1) for e in range(len(self.val_acc))],
-                                        [100 * a for a in self.val_acc])
-            self._acc_ax.relim()
-            self._acc_ax.autoscale_view()
-        self._ax.set_title(self.title or self._title(), fontsize=10)
-        data = {"image/png": png_bytes(self._fig, compact=self._closed),  # the stored one small
+        if self._curves is None:  # the artists are made once; each redraw only moves data
+            self._curves = CurvesFigure([""], smooth=self.smooth, figsize=self.figsize)
+        self._curves.show(0, self.train_loss, self.val_loss, self.val_acc)
+        self._curves.loss_ax.set_title(self.title or self._title(), fontsize=11)
+        data = {"image/png": png_bytes(self._curves.fig, compact=self._closed),  # stored: small
                 "text/plain": TEXT_PLAIN}
         if self._handle is None:
             show = self._display
@@ -175,20 +154,6 @@ class LivePlot:
         self._last_cost = now - start
         self._drawing += self._last_cost
         self._last_draw = now
-
-    def _build(self) -> None:
-        self._fig, self._ax = new_figure(*self.figsize)
-        self._acc_ax = None
-        colour = COLOURS[0]
-        self._lines = {
-            "raw": self._ax.plot([], [], color=colour, alpha=0.25, lw=1)[0],
-            "smooth": self._ax.plot([], [], color=colour, lw=2, label="train loss" + (
-                " (smoothed)" if self.smooth else ""))[0],
-            "val": self._ax.plot([], [], "o--", color=colour, lw=1.5, ms=5, label="val loss")[0],
-        }
-        label_curves(self._ax)
-        self._ax.locator_params(nbins=5)  # fewer tick labels: text is most of a redraw
-        self._fig.subplots_adjust(left=0.1, right=0.88, bottom=0.15, top=0.9)
 
     def _title(self) -> str:
         bits = [f"step {len(self.train_loss)}"]

@@ -67,9 +67,11 @@ def plot_loss_vs_output(output, label, values=None):
     Returns a matplotlib Figure (end the cell with the call to show it).
 
     Example (notebook 02):
-        >>> plot_loss_vs_output(net(x)[0:1], label=3)
+        >>> fig = plot_loss_vs_output(model(x)[0:1], label=3)
+        >>> [ax.get_title() for ax in fig.axes]
+        ['nn.CrossEntropyLoss (target: class index)', 'nn.MSELoss (target: one-hot floats)']
     """
-    from .plots import new_figure
+    from .figures import new_figure
 
     scores = _as_scores(output)
     classes = scores.shape[1]

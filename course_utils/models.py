@@ -4,6 +4,8 @@ Used in: notebooks 01 (compared with the learner's own ``Net``) to 05.
 """
 from __future__ import annotations
 
+import contextlib
+
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -100,3 +102,23 @@ class LeNet(nn.Module):
         x = F.relu(self.fc1(x))
         x = F.relu(self.fc2(x))
         return self.fc3(x)
+
+
+@contextlib.contextmanager
+def eval_mode(model: nn.Module):
+    """Put model in eval mode for the block, then back in the mode it was in.
+
+    Example:
+        >>> net = LeNet()
+        >>> with eval_mode(net):
+        ...     net.training
+        False
+        >>> net.training
+        True
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)

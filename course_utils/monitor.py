@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import _checks
+
 
 class GradientMonitor:
     """Record mean |grad|, max |grad|, the gradient norm and a histogram per parameter.
@@ -35,18 +37,17 @@ class GradientMonitor:
         histograms: R x L x B tensor of counts
         bin_edges: B + 1 edges in log10 |grad| units
 
-    Example (notebook 03; fit as in benchmarks/overhead.py):
-        >>> monitor = GradientMonitor(every=10)
-        >>> history = fit(model, data, optimizer, epochs=2, monitor=monitor)
+    Example (notebook 03; notebook 05 passes monitor=monitor to fit):
+        >>> monitor = GradientMonitor()
+        >>> net = LeNet(); net(torch.randn(2, 1, 32, 32)).sum().backward()
+        >>> monitor.record(net)
         >>> monitor.mean_abs.shape        # (records, parameter tensors)
+        torch.Size([1, 10])
     """
 
     def __init__(self, bins: int = 30, every: int = 1, log10_range: tuple[float, float] = (-10.0, 1.0)):
-        if not isinstance(bins, int) or isinstance(bins, bool) or bins < 2:
-            raise ValueError(f"bins must be an int >= 2, got {bins!r}. Fix: GradientMonitor(bins=30).")
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise ValueError(f"every must be a positive int, got {every!r}. "
-                             "Fix: GradientMonitor(every=1) records after every backward.")
+        _checks.whole_number(bins, "bins", "GradientMonitor(bins=30)", low=2)
+        _checks.whole_number(every, "every", "GradientMonitor(every=1) records after every backward")
         low, high = log10_range
         if not low < high:
             raise ValueError(f"log10_range must be (low, high) with low < high, got "
@@ -68,7 +69,10 @@ class GradientMonitor:
         """Read the gradients now in ``model``'s parameters (call after loss.backward()).
 
         Example (notebook 03):
-            >>> loss.backward(); monitor.record(net)
+            >>> net = LeNet(); monitor = GradientMonitor()
+            >>> net(torch.randn(2, 1, 32, 32)).sum().backward(); monitor.record(net)
+            >>> monitor.names[:2]
+            ['conv1.weight', 'conv1.bias']
         """
         if not isinstance(model, nn.Module):
             raise ValueError(f"record expects the model (an nn.Module), got "

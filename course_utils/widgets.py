@@ -24,8 +24,11 @@ import threading
 import ipywidgets as W
 import torch
 
-from .plots import new_figure, png_bytes
-from .training import OPTIMIZERS, TrainingDiverged, make_optimizer, train_step
+from . import _checks
+from ._checks import OPTIMIZER_NAMES
+from .figures import PALETTE, message_figure, new_figure, png_bytes
+from .plots import show_tiled_filters
+from .training import TrainingDiverged, make_optimizer, train_step
 
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD+momentum", "nesterov": "Nesterov",
                     "rmsprop": "RMSProp", "adam": "Adam"}
@@ -71,13 +74,17 @@ def _slider(cls, description: str, css: str | None = None, **kwargs):
     return slider
 
 
-def _check_lr(lr, example: str) -> None:
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 1e-5 <= lr <= 10:
-        raise ValueError(f"lr must be a number between 1e-5 and 10, got {lr!r}. Fix: {example}.")
+def _rate_slider(lr: float, low: float, high: float, **kwargs):
+    """A log-scale learning-rate slider from 10**low to 10**high, widened to include lr."""
+    exponent = math.log10(lr)
+    return _slider(W.FloatLogSlider, "learning rate", "course-learning-rate", value=lr, base=10,
+                   min=min(low, math.floor(exponent)), max=max(high, math.ceil(exponent)),
+                   readout_format=".4f", **kwargs)
 
 
-def optimizer_playground(function: str = "ravine", optimizers=("sgd", "momentum", "adam"),
-                         lr: float | None = None, steps: int = 50) -> Explorer:
+def optimizer_playground(function: str = "ravine", *,
+                         optimizer_names=("sgd", "momentum", "adam"), lr: float | None = None,
+                         steps: int = 50) -> Explorer:
     """Optimizer paths on a 2-D test function, redrawn as you move the controls.
 
     Controls: the test function (choosing one resets the learning rate to its usual
@@ -95,19 +102,18 @@ def optimizer_playground(function: str = "ravine", optimizers=("sgd", "momentum"
     if function not in FUNCTIONS:
         raise ValueError(f"function must be one of {sorted(FUNCTIONS)}, got {function!r}. "
                          "Fix: optimizer_playground('ravine').")
-    if isinstance(optimizers, str) or any(o not in OPTIMIZERS for o in optimizers):
-        raise ValueError(f"optimizers must be a list of names from {OPTIMIZERS}, got "
-                         f"{optimizers!r}. Fix: optimizer_playground(optimizers=['sgd', 'adam']).")
-    lr = FUNCTIONS[function].lr if lr is None else lr
-    _check_lr(lr, "optimizer_playground(lr=0.01)")
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 5 <= steps <= 300:
-        raise ValueError(f"steps must be an int from 5 to 300, got {steps!r}. Fix: steps=50.")
+    if isinstance(optimizer_names, str):
+        optimizer_names = [optimizer_names]
+    fix = "optimizer_playground(optimizer_names=['sgd', 'adam'])"
+    chosen = [_checks.optimizer_name(name, fix) for name in optimizer_names]
+    lr = _checks.learning_rate(FUNCTIONS[function].lr if lr is None else lr,
+                               "optimizer_playground(lr=0.01)")
+    _checks.whole_number(steps, "steps", "steps=50", low=5, high=300)
     fn = W.Dropdown(options=list(FUNCTIONS), value=function, description="function")
-    boxes = {name: W.Checkbox(value=name in optimizers, description=OPTIMIZER_LABELS[name],
+    boxes = {name: W.Checkbox(value=name in chosen, description=OPTIMIZER_LABELS[name],
                               indent=False, layout=W.Layout(width="110px"))
-             for name in OPTIMIZERS}
-    rate = _slider(W.FloatLogSlider, "learning rate", "course-learning-rate", value=lr,
-                   base=10, min=-4, max=0.5, step=0.05, readout_format=".4f")
+             for name in OPTIMIZER_NAMES}
+    rate = _rate_slider(lr, -4, 0.5, step=0.05)
     momentum = _slider(W.FloatSlider, "momentum", value=0.9, min=0.0, max=0.99, step=0.01)
     beta1 = _slider(W.FloatSlider, "Adam beta1", value=0.9, min=0.0, max=0.99, step=0.01)
     beta2 = _slider(W.FloatSlider, "Adam beta2", value=0.999, min=0.9, max=0.9999,
@@ -121,11 +127,7 @@ def optimizer_playground(function: str = "ravine", optimizers=("sgd", "momentum"
                                                betas=(beta1.value, beta2.value))
             for name, box in boxes.items() if box.value}
         if not explorer.trajectories:
-            fig, ax = new_figure(6.2, 4.6)
-            ax.text(0.5, 0.5, "tick at least one optimizer", ha="center", va="center",
-                    fontsize=13, color="0.4", transform=ax.transAxes)
-            ax.set_axis_off()
-            return fig
+            return message_figure("tick at least one optimizer", 6.2, 4.6)
         return plot_trajectories(fn.value, explorer.trajectories)
 
     def new_function(change):
@@ -154,20 +156,18 @@ class LearningRateExplorer(Explorer):
     losses of each step. While a run is going the button is disabled and clicks are ignored.
     """
 
-    def __init__(self, model_fn, data, optimizer: str, lr: float, steps: int,
+    def __init__(self, model_fn, data, optimizer_name: str, lr: float, steps: int,
                  batch_size: int, background: bool):
-        self.model_fn, self.data, self.optimizer = model_fn, data, optimizer
+        self.model_fn, self.data, self.optimizer_name = model_fn, data, optimizer_name
         self.steps, self.batch_size, self.background = steps, batch_size, background
         self.runs: dict[str, list[float]] = {}
         self.running, self.thread = False, None
-        self.learning_rate = _slider(W.FloatLogSlider, "learning rate", "course-learning-rate",
-                                     value=lr, base=10, min=-4, max=1, step=0.1,
-                                     readout_format=".4f")
+        self.learning_rate = _rate_slider(lr, -4, 1, step=0.1)
         self.button = W.Button(description="Train", icon="play", button_style="primary")
         self.button.add_class("course-train")
         self.progress = W.IntProgress(value=0, max=steps, description="steps")
         self.progress.add_class("course-progress")
-        self.status = W.Label(f"{steps} steps of {optimizer}, batch size {batch_size}: "
+        self.status = W.Label(f"{steps} steps of {optimizer_name}, batch size {batch_size}: "
                               "pick a learning rate and press Train")
         self.button.on_click(lambda button: self.click())
         super().__init__("learning-rate-explorer",
@@ -195,7 +195,7 @@ class LearningRateExplorer(Explorer):
         try:
             torch.manual_seed(0)
             model = self.model_fn()
-            opt = make_optimizer(self.optimizer, model.parameters(), lr=lr)
+            opt = make_optimizer(self.optimizer_name, model.parameters(), lr=lr)
             batches = iter(())
             for step in range(self.steps):
                 batch = next(batches, None)
@@ -241,7 +241,7 @@ class LearningRateExplorer(Explorer):
         return fig
 
 
-def learning_rate_explorer(model_fn, data, optimizer: str = "sgd", lr: float = 0.05,
+def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: float = 0.05,
                            steps: int = 100, batch_size: int = 64,
                            background: bool = True) -> LearningRateExplorer:
     """Train LeNet for a short, fixed budget at the chosen learning rate; compare the runs.
@@ -258,13 +258,12 @@ def learning_rate_explorer(model_fn, data, optimizer: str = "sgd", lr: float = 0
     if not hasattr(getattr(data, "train", None), "batches"):
         raise ValueError(f"data must be what load_mnist() returns, got {type(data).__name__}. "
                          "Fix: data = cu.load_mnist(); learning_rate_explorer(cu.LeNet, data).")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}. "
-                         "Fix: learning_rate_explorer(cu.LeNet, data, optimizer='sgd').")
-    _check_lr(lr, "learning_rate_explorer(cu.LeNet, data, lr=0.05)")
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 2000:
-        raise ValueError(f"steps must be an int from 1 to 2000, got {steps!r}. Fix: steps=100.")
-    return LearningRateExplorer(model_fn, data, optimizer, lr, steps, batch_size, background)
+    optimizer_name = _checks.optimizer_name(
+        optimizer_name, "learning_rate_explorer(cu.LeNet, data, optimizer_name='sgd')")
+    lr = _checks.learning_rate(lr, "learning_rate_explorer(cu.LeNet, data, lr=0.05)")
+    _checks.whole_number(steps, "steps", "steps=100", high=2000)
+    _checks.whole_number(batch_size, "batch_size", "batch_size=64")
+    return LearningRateExplorer(model_fn, data, optimizer_name, lr, steps, batch_size, background)
 
 
 def gradient_inspector(monitor, filter_grads=None) -> Explorer:
@@ -276,15 +275,16 @@ def gradient_inspector(monitor, filter_grads=None) -> Explorer:
     over all steps with the chosen step marked.
 
     Example (notebook 03):
-        >>> gradient_inspector(monitor, filter_grads=conv1_grads)
+        >>> monitor, conv1_grads = GradientMonitor(), []
+        >>> for step in range(3):
+        ...     model.zero_grad(); model(x).sum().backward()
+        ...     monitor.record(model); conv1_grads.append(model.conv1.weight.grad.clone())
+        >>> inspector = gradient_inspector(monitor, filter_grads=conv1_grads)
+        >>> inspector.figure.axes[0].get_xlabel()
+        'log10 |grad|'
     """
-    if not hasattr(monitor, "histograms") or not hasattr(monitor, "names"):
-        raise ValueError(f"gradient_inspector expects a GradientMonitor, got "
-                         f"{type(monitor).__name__}. Fix: monitor = cu.GradientMonitor(); "
-                         "record it during training; gradient_inspector(monitor).")
-    if len(monitor) == 0:
-        raise ValueError("The monitor has recorded nothing yet. Fix: call monitor.record(model) "
-                         "after loss.backward() (or fit(..., monitor=monitor)) first.")
+    _checks.monitor_with_records(monitor, "monitor = cu.GradientMonitor(); record it during "
+                                 "training; gradient_inspector(monitor)")
     if filter_grads is not None and len(filter_grads) != len(monitor):
         raise ValueError(f"filter_grads has {len(filter_grads)} tensors but the monitor has "
                          f"{len(monitor)} records: they must pair up. Fix: append "
@@ -297,28 +297,16 @@ def gradient_inspector(monitor, filter_grads=None) -> Explorer:
         i, k = step.value, monitor.names.index(layer.value)
         fig, (left, right) = new_figure(9, 3.2, 1, 2)
         centres, width = (edges[:-1] + edges[1:]) / 2, float(edges[1] - edges[0])
-        left.bar(centres.tolist(), hists[i, k].tolist(), width=width, color="tab:blue")
+        left.bar(centres.tolist(), hists[i, k].tolist(), width=width, color=PALETTE[0])
         left.set(title=f"{layer.value} at step {monitor.steps[i]}", xlabel="log10 |grad|",
                  ylabel="count")
         if filter_grads is None:
-            right.semilogy(monitor.steps, means[:, k].tolist(), color="tab:orange")
+            right.semilogy(monitor.steps, means[:, k].tolist(), color=PALETTE[1])
             right.axvline(monitor.steps[i], color="k", lw=1)
             right.set(title="mean |grad| over training", xlabel="step")
         else:
-            _filter_grid(fig, right, filter_grads[i])
+            show_tiled_filters(fig, right, filter_grads[i][:, :1], "conv1 filter gradients",
+                               signed=True)
         return fig
 
     return Explorer("gradient-inspector", [W.HBox([layer, step])], draw, watch=[layer, step])
-
-
-def _filter_grid(fig, ax, grad: torch.Tensor) -> None:
-    """The filters' gradients side by side on a diverging colormap centred at 0."""
-    grad = grad.detach().float().cpu()[:, 0]            # out_channels x k x k (first input channel)
-    n, k = grad.shape[0], grad.shape[-1]
-    grid = torch.full((k + 1, n * (k + 1) - 1), float("nan"))
-    for j in range(n):
-        grid[:k, j * (k + 1):j * (k + 1) + k] = grad[j]
-    limit = float(grad.abs().max()) or 1.0
-    shown = ax.imshow(grid[:k].numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
-    fig.colorbar(shown, ax=ax, orientation="horizontal", fraction=0.08, pad=0.05)
-    ax.set(title="conv1 filter gradients", xticks=[], yticks=[])

@@ -7,10 +7,7 @@ from pathlib import Path
 import nbformat
 import torch
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks import common, notebooks, overhead, pipeline  # noqa: E402
+from benchmarks import common, notebooks, overhead, pipeline
 
 TINY = common.Budget(epochs=1, repeats=1, n_train=64)
 

@@ -10,8 +10,8 @@ from course_utils.exercises import checker, compare_grads, say, tensor_problem
 
 
 def test_say_prints_one_line_and_returns_the_verdict(capsys):
-    assert say(True, "well done.") is True
-    assert say(False, "look again.") is False
+    assert say(True, "well done.").correct is True
+    assert say(False, "look again.").correct is False
     assert capsys.readouterr().out == "Correct! well done.\nNot yet: look again.\n"
 
 
@@ -66,13 +66,12 @@ def test_tensor_problem_accepts_a_good_tensor():
 
 def test_compare_grads_exact_close_and_wrong(capsys):
     reference = torch.tensor([0.5, -1.25, 2.0], dtype=torch.float64)
-    assert compare_grads("dL/dw", reference.clone(), reference) == "exact"
-    assert compare_grads("dL/dw", reference + 1e-8, reference) == "close"
-    assert compare_grads("dL/dw", reference + 0.5, reference) == "wrong"
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "dL/dw: exact"
-    assert lines[1].startswith("dL/dw: close (max difference 1e-08")
-    assert lines[2] == "dL/dw: wrong (max difference 0.5)"
+    results = [compare_grads("dL/dw", reference + delta, reference) for delta in (0, 1e-8, 0.5)]
+    assert [r.verdict for r in results] == ["exact", "close", "wrong"]
+    assert str(results[0]) == "dL/dw: exact"
+    assert str(results[1]).startswith("dL/dw: close (max difference 1e-08")
+    assert repr(results[2]) == "dL/dw: wrong (max difference 0.5)"
+    assert capsys.readouterr().out == ""  # it returns its line; the caller prints it
 
 
 @pytest.mark.parametrize("mine, words", [
@@ -80,22 +79,21 @@ def test_compare_grads_exact_close_and_wrong(capsys):
     (torch.tensor([math.nan, 0.0]), "NaN"),
 ])
 def test_compare_grads_explains_a_malformed_gradient(mine, words, capsys):
-    assert compare_grads("dL/db", mine, torch.zeros(2)) == "wrong"
-    out = capsys.readouterr().out
-    assert out.startswith("dL/db: wrong (") and words in out and out.count("\n") == 1, out
+    out = str(compare_grads("dL/db", mine, torch.zeros(2)))
+    assert out.startswith("dL/db: wrong (") and words in out and "\n" not in out, out
 
 
 def test_compare_grads_with_a_missing_reference(capsys):
     """w.grad is None before backward(): said plainly, not a crash."""
-    assert compare_grads("dL/dw", torch.zeros(2), None) == "wrong"
-    assert "reference" in capsys.readouterr().out
+    result = compare_grads("dL/dw", torch.zeros(2), None)
+    assert result.verdict == "wrong" and "reference" in str(result)
 
 
 def test_compare_grads_ignores_requires_grad_and_dtype(capsys):
     w = torch.tensor([1.0, 2.0], requires_grad=True)
     (w ** 2).sum().backward()
     mine = (2 * w).detach().double()
-    assert compare_grads("dL/dw", mine, w.grad) == "exact"
+    assert compare_grads("dL/dw", mine, w.grad).verdict == "exact"
 
 
 def test_every_lesson_check_is_exported():

@@ -11,16 +11,14 @@ How long the notebooks take on it is measured by `make bench` (benchmarks/notebo
 from __future__ import annotations
 
 import re
-import sys
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from conftest import REPO
 
-sys.path.insert(0, str(REPO))
-from benchmarks.common import write_full_size_cache  # noqa: E402
+from benchmarks.common import write_full_size_cache
+from tools.execute import execute_notebook
 
 # the notebooks that load MNIST from whatever source is there (not source="sample")
 TRAINING_NOTEBOOKS = [path for path in sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -52,8 +50,7 @@ def test_notebook_runs_on_full_mnist(path, full_cache, monkeypatch):
     nb = nbformat.read(path, as_version=4)
     probe, expected = PROBES.get(path.stem[:2], ("print('probe')", "probe"))
     nb.cells.append(nbformat.v4.new_code_cell(probe))
-    NotebookClient(nb, kernel_name="python3", timeout=300, allow_errors=True,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    execute_notebook(nb, path.parent, timeout=300)
     text = []
     for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
         for output in cell.outputs:

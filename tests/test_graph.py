@@ -17,8 +17,8 @@ def lenet_loss():
 
 def test_walker_finds_every_lenet_parameter_exactly_once_in_forward_order(lenet_loss):
     net, loss = lenet_loss
-    graph = cu.autograd_graph(loss, params=net)
-    assert graph.params == [name for name, _ in net.named_parameters()]
+    graph = cu.autograd_graph(loss, model=net)
+    assert graph.param_names == [name for name, _ in net.named_parameters()]
     shapes = {n.label: n.shape for n in graph.nodes if n.kind == "param"}
     assert shapes == {name: tuple(p.shape) for name, p in net.named_parameters()}
     assert graph.ops == ["conv2d", "relu", "maxpool2d", "conv2d", "relu", "maxpool2d", "view",
@@ -30,7 +30,7 @@ def test_walker_finds_every_lenet_parameter_exactly_once_in_forward_order(lenet_
 
 def test_print_graph_reads_like_the_lesson(lenet_loss, capsys):
     net, loss = lenet_loss
-    cu.print_graph(loss, params=net)
+    cu.print_graph(loss, model=net)
     text = capsys.readouterr().out
     chain = " -> ".join(line.strip().removeprefix("-> ") for line in text.splitlines()[:2])
     assert chain == ("input -> conv2d -> relu -> maxpool2d -> conv2d -> relu -> maxpool2d -> "
@@ -46,14 +46,14 @@ def test_cross_entropy_shows_its_two_steps_and_unnamed_leaves():
     loss = nn.functional.cross_entropy(net(torch.randn(3, 1, 32, 32)), torch.tensor([1, 2, 3]))
     graph = cu.autograd_graph(loss)
     assert graph.ops[-2:] == ["log_softmax", "NLLLoss"]
-    assert len(graph.params) == 10 and set(graph.params) == {"leaf"}
+    assert len(graph.param_names) == 10 and set(graph.param_names) == {"leaf"}
 
 
 def test_shared_leaf_and_constants_on_a_tiny_graph():
     a = torch.tensor(2.0, requires_grad=True)
     c = (a * 3) ** 2 + a
-    graph = cu.autograd_graph(c, params={"a": a})
-    assert graph.params == ["a"]                       # used twice, one node
+    graph = cu.autograd_graph(c, model={"a": a})
+    assert graph.param_names == ["a"]                       # used twice, one node
     assert [n.label for n in graph.nodes].count("a") == 1
     assert "add #1 <- a" in graph.text()
 
@@ -65,15 +65,15 @@ def test_errors_say_what_and_how_to_fix():
         cu.print_graph(torch.randn(3, requires_grad=True))
     with pytest.raises(ValueError, match="got list"):
         cu.autograd_graph([1.0])
-    with pytest.raises(ValueError, match="params=model"):
+    with pytest.raises(ValueError, match="model=net"):
         loss = (torch.randn(3, requires_grad=True) * 2).sum()
-        cu.autograd_graph(loss, params=[1])
+        cu.autograd_graph(loss, model=[1])
 
 
 def test_draw_graph_returns_a_figure_with_one_box_per_node(lenet_loss):
     net, loss = lenet_loss
-    graph = cu.autograd_graph(loss, params=net)
-    fig = cu.draw_graph(loss, params=net)
+    graph = cu.autograd_graph(loss, model=net)
+    fig = cu.plot_graph(loss, model=net)
     assert isinstance(fig, Figure) and len(fig.axes) == 1
     texts = [t.get_text() for t in fig.axes[0].texts]
     labels = [t for t in texts if t]

@@ -1,7 +1,6 @@
 """Handouts (tools/make_handouts.py): one self-contained HTML file per notebook, offline."""
 import base64
 import re
-import sys
 
 import nbformat
 import pytest
@@ -9,8 +8,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from conftest import REPO
 
-sys.path.insert(0, str(REPO / "tools"))
-from make_handouts import handout_html, make_handouts  # noqa: E402
+from tools.make_handouts import handout_html, make_handouts
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 # anything the browser would fetch: src/href attributes, CSS imports and url()s

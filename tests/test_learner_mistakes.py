@@ -128,7 +128,7 @@ def test_bad_epochs(model, sample):
 # --- plots ----------------------------------------------------------------------------------
 
 def test_plotting_gradients_before_any_backward(model):
-    raises_naming_fix(ValueError, lambda: cu.gradient_flow(model), "call loss.backward() first")
+    raises_naming_fix(ValueError, lambda: cu.plot_gradient_flow(model), "call loss.backward() first")
 
 
 def test_gradient_monitor_before_any_backward(model):

@@ -86,7 +86,7 @@ def test_first_redraw_waits_for_its_budget_and_close_draws_the_final_state(clock
     plot.close()
     plot.close()
     assert plot.redraws == 2 and len(screen.updates) == 1
-    assert list(plot._fig.axes[0].lines[0].get_ydata()) == [2.0, 1.0, 0.5]
+    assert list(plot._curves.loss_ax.lines[0].get_ydata()) == [2.0, 1.0, 0.5]
 
 
 def test_text_mode_prints_one_line_per_epoch(capsys):

@@ -6,7 +6,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 import course_utils as cu
-from course_utils import plots
+from course_utils import curves, plots
 
 
 @pytest.fixture(autouse=True)
@@ -23,17 +23,19 @@ def net_with_grads():
     return net
 
 
-def bars(ax, width):
-    return [p.get_height() for p in ax.patches if abs(p.get_width() - width) < 1e-9]
+def dots(ax, marker):
+    """The y values of the line drawn with this marker ("o": mean, "^": max)."""
+    (line,) = [line for line in ax.lines if line.get_marker() == marker]
+    return list(line.get_ydata())
 
 
 def test_gradient_flow_bars_equal_the_gradient_statistics(net_with_grads):
-    fig = cu.gradient_flow(net_with_grads)
+    fig = cu.plot_gradient_flow(net_with_grads)
     assert isinstance(fig, Figure) and len(fig.axes) == 1
     ax = fig.axes[0]
     grads = [p.grad.abs() for p in net_with_grads.parameters()]
-    assert bars(ax, 0.45) == pytest.approx([g.mean().item() for g in grads])
-    assert bars(ax, 0.8) == pytest.approx([g.max().item() for g in grads])
+    assert dots(ax, "o") == pytest.approx([g.mean().item() for g in grads])
+    assert dots(ax, "^") == pytest.approx([g.max().item() for g in grads])
     assert [t.get_text() for t in ax.get_xticklabels()] == [n for n, _ in
                                                              net_with_grads.named_parameters()]
     assert ax.get_yscale() == "log"
@@ -46,88 +48,88 @@ def test_gradient_flow_from_a_monitor_uses_the_chosen_record(net_with_grads):
     for p in net_with_grads.parameters():
         p.grad *= 10
     monitor.record(net_with_grads)
-    ax = cu.gradient_flow(monitor, step=0).axes[0]
-    assert bars(ax, 0.45) == pytest.approx(monitor.mean_abs[0].tolist())
+    ax = cu.plot_gradient_flow(monitor, step=0).axes[0]
+    assert dots(ax, "o") == pytest.approx(monitor.mean_abs[0].tolist())
     assert "step 1" in ax.get_title()
 
 
 def test_gradient_flow_explains_missing_gradients():
     with pytest.raises(ValueError, match=r"call loss.backward\(\) first"):
-        cu.gradient_flow(cu.LeNet())
+        cu.plot_gradient_flow(cu.LeNet())
     with pytest.raises(ValueError, match="no records"):
-        cu.gradient_flow(cu.GradientMonitor())
+        cu.plot_gradient_flow(cu.GradientMonitor())
     with pytest.raises(ValueError, match="got str"):
-        cu.gradient_flow("net")
+        cu.plot_gradient_flow("net")
 
 
 def test_gradient_histograms_one_heatmap_per_layer(net_with_grads):
     monitor = cu.GradientMonitor(bins=16)
     for _ in range(3):
         monitor.record(net_with_grads)
-    fig = cu.gradient_histograms(monitor)
+    fig = cu.plot_gradient_histograms(monitor)
     heatmaps = [ax for ax in fig.axes if ax.images and ax.get_title()]
     assert [ax.get_title() for ax in heatmaps] == monitor.names
     image = heatmaps[4].images[0].get_array()
     assert image.shape == (16, 3)                                    # bins x records
     assert image.sum(0).tolist() == pytest.approx([1.0, 1.0, 1.0])   # fractions of elements
     with pytest.raises(ValueError, match="GradientMonitor"):
-        cu.gradient_histograms(net_with_grads)
+        cu.plot_gradient_histograms(net_with_grads)
 
 
 def test_loss_curves_accepts_history_dict_and_list():
     h = cu.History(train_loss=[2.0, 1.5, 1.0, 0.8], val_loss=[1.2, 0.7], val_acc=[0.5, 0.8],
                    steps_per_epoch=2)
-    fig = cu.loss_curves(h, smooth=0)
+    fig = cu.plot_loss_curves(h, smooth=0)
     loss_ax, acc_ax = fig.axes
     raw, smooth, val = loss_ax.lines
     assert list(raw.get_ydata()) == h.train_loss
     assert list(val.get_xdata()) == [2, 4] and list(val.get_ydata()) == h.val_loss
     assert list(acc_ax.lines[0].get_ydata()) == [50, 80]
-    fig = cu.loss_curves({"sgd": h, "adam": [1.0, 0.5]})
-    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 5
-    assert len(cu.loss_curves([3.0, 2.0, 1.0]).axes) == 1
+    fig = cu.plot_loss_curves({"sgd": h, "adam": [1.0, 0.5]})
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 6   # raw, smoothed, val per run
+    assert len(cu.plot_loss_curves([3.0, 2.0, 1.0]).axes) == 1
     with pytest.raises(ValueError, match="History"):
-        cu.loss_curves("history")
+        cu.plot_loss_curves("history")
 
 
 def test_smoothing_is_debiased():
-    assert plots.smoothed([4.0, 4.0, 4.0], 0.9) == pytest.approx([4.0, 4.0, 4.0])
-    assert plots.smoothed([1.0, 0.0], 0.5) == pytest.approx([1.0, 1 / 3])
+    assert curves.smoothed([4.0, 4.0, 4.0], 0.9) == pytest.approx([4.0, 4.0, 4.0])
+    assert curves.smoothed([1.0, 0.0], 0.5) == pytest.approx([1.0, 1 / 3])
 
 
 def test_show_filters_centres_the_gradient_colormap(net_with_grads):
     w = net_with_grads.conv2.weight
-    fig = cu.show_filters(w, grad=True)
+    fig = cu.plot_filters(w, grad=True)
     assert len(fig.axes) == 4                        # weights, gradients and two colorbars
     weights, grads = fig.axes[0].images[0], fig.axes[1].images[0]
     assert weights.get_array().shape == (6 * 6 - 1, 16 * 6 - 1)   # 6 x 16 kernels, 1 px gaps
     vmin, vmax = grads.get_clim()
     assert vmin == -vmax == pytest.approx(-w.grad.abs().max().item())
-    assert len(cu.show_filters(net_with_grads.conv1).axes) == 2
+    assert len(cu.plot_filters(net_with_grads.conv1).axes) == 2
     with pytest.raises(ValueError, match="conv1.weight"):
-        cu.show_filters(net_with_grads.fc1.weight)
+        cu.plot_filters(net_with_grads.fc1.weight)
     with pytest.raises(ValueError, match="backward"):
-        cu.show_filters(cu.LeNet().conv1, grad=True)
+        cu.plot_filters(cu.LeNet().conv1, grad=True)
 
 
 def test_show_digits_marks_wrong_predictions(sample):
     x, y = sample.test.images[:6], sample.test.labels[:6]
     wrong = y.clone()
     wrong[2] = (y[2] + 1) % 10
-    fig = cu.show_digits(x, y, predictions=wrong, ncols=3)
+    fig = cu.plot_digits(x, y, predictions=wrong, ncols=3)
     assert len(fig.axes) == 6
     titles = [ax.get_title() for ax in fig.axes]
     assert titles[2] == f"{int(wrong[2])} (true {int(y[2])})"
     assert titles[0] == str(int(y[0]))
-    assert len(cu.show_digits(x[0], None).axes) == 1
+    assert len(cu.plot_digits(x[0], None).axes) == 1
     with pytest.raises(ValueError, match="labels"):
-        cu.show_digits(x, y[:2])
+        cu.plot_digits(x, y[:2])
 
 
 def test_show_digits_with_nothing_to_show_says_so(sample):
     # a model that gets every test digit right leaves an empty "misclassified" selection
     none = torch.tensor([], dtype=torch.int64)
-    fig = cu.show_digits(sample.test.images[none], sample.test.labels[none], none)
+    fig = cu.plot_digits(sample.test.images[none], sample.test.labels[none], none)
     assert fig.axes == [] and [t.get_text() for t in fig.texts] == ["no digits to show"]
     assert fig._repr_png_().startswith(b"\x89PNG")
 
@@ -140,16 +142,16 @@ def test_confusion_matrix_counts_every_digit_once(sample):
     assert counts.sum(1).tolist() == torch.bincount(sample.test.labels, minlength=10).tolist()
     _, accuracy = cu.evaluate(net, sample.test)
     assert counts.trace().item() / len(sample.test) == pytest.approx(accuracy)
-    fig = cu.confusion_matrix(net, sample.test)
+    fig = cu.plot_confusion_matrix(net, sample.test)
     assert len(fig.axes) == 1 and f"{accuracy:.1%}" in fig.axes[0].get_title()
     with pytest.raises(ValueError, match="data.test"):
-        cu.confusion_matrix(net, [1, 2])
+        cu.plot_confusion_matrix(net, [1, 2])
 
 
 def test_saliency_is_the_input_gradient_and_leaves_model_grads_alone(sample):
     torch.manual_seed(0)
     net = cu.LeNet()
-    fig = cu.saliency(net, sample.test.images[:3])
+    fig = cu.plot_saliency(net, sample.test.images[:3])
     assert len(fig.axes) == 6
     x = sample.test.images[:1].clone().requires_grad_(True)
     scores = net(x)
@@ -158,10 +160,10 @@ def test_saliency_is_the_input_gradient_and_leaves_model_grads_alone(sample):
     expected = x.grad.abs()[0, 0].numpy()
     np.testing.assert_allclose(heat, expected, rtol=1e-4, atol=1e-4 * expected.max())
     net.zero_grad()
-    assert len(cu.saliency(net, sample.test.images[0]).axes) == 2
+    assert len(cu.plot_saliency(net, sample.test.images[0]).axes) == 2
     assert all(p.grad is None for p in net.parameters())
 
 
 def test_figures_render_png_for_jupyter(net_with_grads):
-    png = cu.gradient_flow(net_with_grads)._repr_png_()
+    png = cu.plot_gradient_flow(net_with_grads)._repr_png_()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) < 200_000

@@ -1,13 +1,11 @@
 """Running a notebook again prints exactly what is stored (nbval is the other run)."""
-import sys
 
 import nbformat
 import pytest
 
 from conftest import REPO
 
-sys.path.insert(0, str(REPO / "tools"))
-import check_reproducible  # noqa: E402
+from tools import check_reproducible
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 

@@ -1,6 +1,5 @@
 """tools/slides.py: slideshow metadata from the headings, deterministic and idempotent."""
 import copy
-import sys
 
 import nbformat
 import pytest
@@ -8,8 +7,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from conftest import REPO
 
-sys.path.insert(0, str(REPO / "tools"))
-from slides import add_slides  # noqa: E402
+from tools.slides import add_slides
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
@@ -68,7 +66,7 @@ def test_bad_input_says_what_to_pass():
 
 def test_run_notebooks_adds_the_slides(tmp_path):
     """The hook: `make notebooks` stores slideshow metadata with the outputs."""
-    from run_notebooks import run
+    from tools.run_notebooks import run
 
     path = tmp_path / "00_demo.ipynb"
     nbformat.write(lesson(), path)

@@ -11,7 +11,8 @@ import torch
 from torch import nn
 
 import course_utils as cu
-from course_utils.training import OPTIMIZERS, make_optimizer
+from course_utils._checks import OPTIMIZER_NAMES
+from course_utils.training import make_optimizer
 
 
 @pytest.fixture
@@ -157,7 +158,7 @@ def test_progress_bar_shows_when_asked(model, small, capsys, monkeypatch):
     assert "training" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
 def test_make_optimizer_by_course_name(name, model):
     optimizer = make_optimizer(name, model.parameters(), lr=0.02)
     expected = {"sgd": torch.optim.SGD, "momentum": torch.optim.SGD,

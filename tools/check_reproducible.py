@@ -1,6 +1,6 @@
 """Run notebooks again and compare what nbval compares with the stored outputs.
 
-Usage: python tools/check_reproducible.py [--runs N] [notebooks/NN_x.ipynb ...]
+Usage: python -m tools.check_reproducible [--runs N] [notebooks/NN_x.ipynb ...]
 
 Each run executes every notebook afresh (never writing it) and compares, cell by
 cell, the outputs nbval compares: stdout, stderr, text/plain and text/html, after
@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+
+from tools.execute import execute_notebook
 
 REPO = Path(__file__).resolve().parent.parent
 SANITIZE = REPO / "tests" / "nbval_sanitize.cfg"
@@ -74,10 +75,7 @@ def differences(stored, fresh, rules) -> list[str]:
 
 def execute(path: Path):
     nb = nbformat.read(path, as_version=4)
-    fresh = copy.deepcopy(nb)
-    NotebookClient(fresh, kernel_name="python3", timeout=600, allow_errors=True,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    return nb, fresh
+    return nb, execute_notebook(copy.deepcopy(nb), path.parent)
 
 
 def check(path: Path) -> list[str]:

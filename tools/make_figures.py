@@ -1,6 +1,6 @@
 """Draw the course's static figures into img/: `make figures`.
 
-Usage: python tools/make_figures.py [output folder, default img/]
+Usage: python -m tools.make_figures [output folder, default img/]
 
 img/lenet_architecture.png (notebook 01): LeNet's layers with the shape of the
 data after each one, 1@32x32 -> 6@28x28 -> 6@14x14 -> 16@10x10 -> 16@5x5 -> 400

@@ -1,6 +1,6 @@
 """Handouts for projecting or printing: `make handouts` -> build/handouts/*.html.
 
-Usage: python tools/make_handouts.py [notebooks_dir] [out_dir]   (defaults: notebooks build/handouts)
+Usage: python -m tools.make_handouts [notebooks_dir] [out_dir]   (defaults: notebooks build/handouts)
 
 Each notebook, with its stored outputs, becomes one self-contained HTML file that
 opens offline: figures and markdown images (img/) are embedded as data URIs, LaTeX

@@ -1,6 +1,6 @@
 """The student version of the course: `make student` -> build/student/.
 
-Usage: python tools/make_student.py [notebooks_dir] [out_dir]   (defaults: notebooks build/student)
+Usage: python -m tools.make_student [notebooks_dir] [out_dir]   (defaults: notebooks build/student)
 
 Every notebook is copied with its solutions replaced by a stub and its outputs cleared.
 In a code cell, the lines from `# BEGIN SOLUTION` to `# END SOLUTION` (markers included)

@@ -1,6 +1,6 @@
 """Execute notebooks in place so their stored outputs are fresh: `make notebooks`.
 
-Usage: python tools/run_notebooks.py notebooks/01_define_the_network.ipynb [...]
+Usage: python -m tools.run_notebooks notebooks/01_define_the_network.ipynb [...]
 
 Runs each notebook top to bottom in this environment's kernel (as nbval does),
 stops at the first error, and writes the notebook back only when it ran cleanly,
@@ -12,19 +12,15 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
-from slides import add_slides  # tools/slides.py: slideshow metadata from the headings
-
-KERNEL_NAME = "python3"
+from tools.execute import execute_notebook
+from tools.slides import add_slides
 
 
 def run(path: Path) -> float:
     nb = add_slides(nbformat.read(path, as_version=4))
-    client = NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=600, record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
-    client.execute()
+    execute_notebook(nb, path.parent, allow_errors=False)
     seconds = time.perf_counter() - start
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                  "language": "python"}

@@ -1,6 +1,6 @@
 """Slideshow metadata for presenting a notebook live with jupyterlab-rise.
 
-Usage: python tools/slides.py notebooks/05_training_on_mnist.ipynb [...]
+Usage: python -m tools.slides notebooks/05_training_on_mnist.ipynb [...]
 (tools/run_notebooks.py applies it to every notebook before executing it.)
 
 The rule, one slide type per cell (`cell.metadata.slideshow.slide_type`):

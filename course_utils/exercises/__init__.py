@@ -13,13 +13,14 @@ fails loudly until it is done. No check evaluates a string a learner typed.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 
 import torch
 
 __all__ = ["checker", "checks_function", "say", "tensor_problem", "compare_grads", "Verdict",
-           "random_tensor"]
+           "GradComparison", "random_tensor"]
 
 
 MAX_FEEDBACK = 300  # characters: feedback is one short line, never a tensor dump
@@ -46,13 +47,19 @@ class Verdict:
         pass
 
 
-def say(ok: bool, message: str) -> bool:
-    """Print one line of feedback ("Correct! ..." or "Not yet: ...") and return ok."""
+def say(ok: bool, message: str) -> Verdict:
+    """Print one line of feedback ("Correct! ..." or "Not yet: ...") and return the Verdict.
+
+    Example:
+        >>> say(True, "4 is right.")
+        Correct! 4 is right.
+        Verdict(correct=True)
+    """
     line = " ".join(str(message).split())
     if len(line) > MAX_FEEDBACK:
         line = line[:MAX_FEEDBACK - 3] + "..."
     print(("Correct! " if ok else "Not yet: ") + line)
-    return ok
+    return Verdict(ok)
 
 
 def checker(check):
@@ -62,7 +69,7 @@ def checker(check):
     """
 
     @functools.wraps(check)
-    def safe_check(*args, **kwargs):
+    def safe_check(*args, **kwargs) -> Verdict:
         try:
             return Verdict(check(*args, **kwargs))
         except NotImplementedError:
@@ -83,10 +90,13 @@ def checks_function(check):
     Example (every lessonNN.py):
         >>> @checks_function
         ... def check_double(double): return say(double(2) == 4, "double(2) is 4.")
+        >>> check_double(lambda x: 2 * x)
+        Correct! double(2) is 4.
+        Verdict(correct=True)
     """
     @checker
     @functools.wraps(check)
-    def check_if_function(fn, *args, **kwargs):
+    def check_if_function(fn, *args, **kwargs) -> Verdict:
         if callable(fn):
             return check(fn, *args, **kwargs)
         shown = " ".join(repr(fn).split())  # one line, even for a tensor
@@ -118,14 +128,28 @@ def tensor_problem(value, shape=None, name: str = "your answer") -> str | None:
     return None
 
 
-def compare_grads(name: str, mine, reference, atol: float = 1e-6) -> str:
+@dataclasses.dataclass(frozen=True)
+class GradComparison:
+    """The verdict of compare_grads: "exact", "close" or "wrong", and the line that says why."""
+
+    name: str
+    verdict: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.verdict}" + (f" ({self.detail})" if self.detail else "")
+
+    __repr__ = __str__
+
+
+def compare_grads(name: str, mine, reference, atol: float = 1e-6) -> GradComparison:
     """Compare a hand-computed gradient with autograd's, karpathy-style.
 
-    Prints ``name: exact``, ``name: close (max difference 3.1e-08)`` or
-    ``name: wrong (max difference 0.52)`` and returns "exact", "close" or "wrong".
+    Returns a GradComparison that shows as ``name: exact``, ``name: close (max
+    difference 3.1e-08)`` or ``name: wrong (max difference 0.52)``; print it in a loop.
 
     Example (notebook 03):
-        >>> compare_grads("dL/dw", my_grad, w.grad)
+        >>> compare_grads("dL/dw", torch.ones(3), torch.ones(3))
         dL/dw: exact
     """
     problem = tensor_problem(mine, name=f"{name} (yours)")
@@ -135,16 +159,13 @@ def compare_grads(name: str, mine, reference, atol: float = 1e-6) -> str:
         problem = (f"{name} has shape {tuple(mine.shape)} but the reference has "
                    f"{tuple(reference.shape)}")
     if problem is not None:
-        print(f"{name}: wrong ({problem})")
-        return "wrong"
+        return GradComparison(name, "wrong", problem)
     mine, reference = mine.detach().double(), reference.detach().double()
     if torch.equal(mine, reference):
-        print(f"{name}: exact")
-        return "exact"
+        return GradComparison(name, "exact")
     diff = (mine - reference).abs().max().item()
     verdict = "close" if math.isfinite(diff) and diff <= atol else "wrong"
-    print(f"{name}: {verdict} (max difference {diff:.2g})")
-    return verdict
+    return GradComparison(name, verdict, f"max difference {diff:.2g}")
 
 
 from . import lesson01, lesson02, lesson03, lesson04, lesson05  # noqa: E402

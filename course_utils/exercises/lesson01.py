@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from . import checks_function, compare_grads, random_tensor, say, tensor_problem
+from . import Verdict, checks_function, compare_grads, random_tensor, say, tensor_problem
 
 __all__ = ["check_layer_parameters", "check_conv_output_size", "check_as_batch",
            "check_input_gradient"]
@@ -25,14 +25,14 @@ def _as_int(value):
 
 
 @checks_function
-def check_layer_parameters(layer_parameters) -> bool:
+def check_layer_parameters(layer_parameters) -> Verdict:
     """Check ``layer_parameters(layer) -> int`` for nn.Linear and nn.Conv2d layers.
 
     The expected counts come from the layers' own parameter tensors (``p.numel()``).
 
-    Example (notebook 01, exercise 1):
-        >>> check_layer_parameters(layer_parameters)
-        Correct! ...
+    Example (notebook 01, exercise 1), on an answer that returns nothing yet:
+        >>> check = check_layer_parameters(lambda *args, **kwargs: None)
+        Not yet: your function returned None. Hint: does it `return` the count?
     """
     with torch.random.fork_rng(devices=[]):  # building layers draws random weights
         layers = [("nn.Linear(3, 2)", nn.Linear(3, 2)), ("nn.Conv2d(1, 6, 5)", nn.Conv2d(1, 6, 5)),
@@ -59,14 +59,14 @@ def check_layer_parameters(layer_parameters) -> bool:
 
 
 @checks_function
-def check_conv_output_size(conv_output_size) -> bool:
+def check_conv_output_size(conv_output_size) -> Verdict:
     """Check ``conv_output_size(size, kernel_size, stride=1, padding=0) -> int``.
 
     The expected sizes come from running a real nn.Conv2d on zeros.
 
-    Example (notebook 01, exercise 2):
-        >>> check_conv_output_size(conv_output_size)
-        Correct! ...
+    Example (notebook 01, exercise 2), on an answer that returns nothing yet:
+        >>> check = check_conv_output_size(lambda *args, **kwargs: None)
+        Not yet: conv_output_size(32, 5, stride=1, padding=0) gave None, ...
     """
     cases = [(32, 5, 1, 0), (14, 5, 1, 0), (28, 2, 2, 0), (28, 3, 1, 1), (32, 5, 2, 0),
              (7, 3, 2, 1)]
@@ -87,12 +87,12 @@ def check_conv_output_size(conv_output_size) -> bool:
 
 
 @checks_function
-def check_as_batch(as_batch) -> bool:
+def check_as_batch(as_batch) -> Verdict:
     """Check ``as_batch(image)``: a 32 x 32 or 1 x 32 x 32 image -> a 1 x 1 x 32 x 32 batch.
 
-    Example (notebook 01, exercise 3):
-        >>> check_as_batch(as_batch)
-        Correct! ...
+    Example (notebook 01, exercise 3), on an answer that returns nothing yet:
+        >>> check = check_as_batch(lambda *args, **kwargs: None)
+        Not yet: as_batch(image of shape (1, 32, 32)) is None. Hint: does ...
     """
     from ..models import LeNet
 
@@ -112,15 +112,14 @@ def check_as_batch(as_batch) -> bool:
 
 
 @checks_function
-def check_input_gradient(input_gradient) -> bool:
+def check_input_gradient(input_gradient) -> Verdict:
     """Check ``input_gradient(weight, v)``: the x.grad left by ``(x @ weight.T).backward(v)``.
 
     Compared with autograd through compare_grads (one line of verdict).
 
-    Example (notebook 01, exercise 4):
-        >>> check_input_gradient(input_gradient)
-        x.grad: exact
-        Correct! ...
+    Example (notebook 01, exercise 4), on an answer that returns nothing yet:
+        >>> check = check_input_gradient(lambda *args, **kwargs: None)
+        Not yet: your gradient is None. Hint: does your function `return` ...
     """
     weight, v = random_tensor(3, 4, seed=1), random_tensor(1, 3, seed=2)
     x = random_tensor(1, 4, seed=3).requires_grad_(True)
@@ -131,7 +130,9 @@ def check_input_gradient(input_gradient) -> bool:
         hint = (" Hint: v has shape (1, 3) and weight (3, 4): v @ weight has x's shape (1, 4)."
                 if isinstance(mine, torch.Tensor) else "")
         return say(False, problem + hint)
-    if compare_grads("x.grad", mine, x.grad, atol=1e-5) == "wrong":
+    comparison = compare_grads("x.grad", mine, x.grad, atol=1e-5)
+    print(comparison)
+    if comparison.verdict == "wrong":
         return say(False, "each input's gradient sums v[i] * d out[i] / d x[j] over the "
                           "outputs i. Hint: v @ weight.")
     return say(True, "out.backward(v) computes v times the Jacobian (here the weight): "

@@ -10,7 +10,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from . import checks_function, random_tensor, say, tensor_problem
+from . import Verdict, checks_function, random_tensor, say, tensor_problem
 from .lesson01 import _as_int
 
 __all__ = ["check_mse", "check_cross_entropy", "check_count_nodes"]
@@ -39,12 +39,12 @@ def _loss_problem(loss, scores, name: str) -> str | None:
 
 
 @checks_function
-def check_mse(mse) -> bool:
+def check_mse(mse) -> Verdict:
     """Check ``mse(output, target)``: the mean of the squared differences, like nn.MSELoss.
 
-    Example (notebook 02, exercise 1):
-        >>> check_mse(mse)
-        Correct! ...
+    Example (notebook 02, exercise 1), on an answer that returns nothing yet:
+        >>> check = check_mse(lambda *args, **kwargs: None)
+        Not yet: mse(output of shape (1, 10), target) is None. Hint: does ...
     """
     for seed, shape in enumerate([(1, 10), (4, 3)]):
         output = random_tensor(*shape, seed=seed).requires_grad_(True)
@@ -68,12 +68,12 @@ def check_mse(mse) -> bool:
 
 
 @checks_function
-def check_cross_entropy(cross_entropy) -> bool:
+def check_cross_entropy(cross_entropy) -> Verdict:
     """Check ``cross_entropy(scores, labels)`` against F.cross_entropy, huge scores included.
 
-    Example (notebook 02, exercise 2):
-        >>> check_cross_entropy(cross_entropy)
-        Correct! ...
+    Example (notebook 02, exercise 2), on an answer that returns nothing yet:
+        >>> check = check_cross_entropy(lambda *args, **kwargs: None)
+        Not yet: your loss for random scores is None. Hint: does your ...
     """
     huge = torch.zeros(2, 10)
     huge[0, 3], huge[1, 5] = 1000.0, 200.0
@@ -124,12 +124,12 @@ def _graphs():
 
 
 @checks_function
-def check_count_nodes(count_nodes) -> bool:
+def check_count_nodes(count_nodes) -> Verdict:
     """Check ``count_nodes(tensor) -> int``: distinct nodes behind tensor.grad_fn, leaves included.
 
-    Example (notebook 02, exercise 3):
-        >>> check_count_nodes(count_nodes)
-        Correct! ...
+    Example (notebook 02, exercise 3), on an answer that returns nothing yet:
+        >>> check = check_count_nodes(lambda *args, **kwargs: None)
+        Not yet: your function returned None. Hint: does it `return` the count?
     """
     counts = []
     for text, tensor in _graphs():

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import checks_function, compare_grads, random_tensor, say, tensor_problem
+from . import Verdict, checks_function, compare_grads, random_tensor, say, tensor_problem
 
 __all__ = ["check_finite_difference", "check_neuron_grads", "check_accumulate_gradients"]
 
@@ -23,12 +23,12 @@ def _autograd(f, x: torch.Tensor) -> torch.Tensor:
 
 
 @checks_function
-def check_finite_difference(finite_difference) -> bool:
+def check_finite_difference(finite_difference) -> Verdict:
     """Check ``finite_difference(f, x, h)``: central differences of a scalar f at x.
 
-    Example (notebook 03, exercise 1):
-        >>> check_finite_difference(finite_difference)
-        Correct! ...
+    Example (notebook 03, exercise 1), on an answer that returns nothing yet:
+        >>> check = check_finite_difference(lambda *args, **kwargs: None)
+        Not yet: your gradient of (x ** 2).sum() is None. Hint: does your ...
     """
     cases = [(lambda x: (x ** 2).sum(), "(x ** 2).sum()"),
              (lambda x: torch.sin(x).prod() + x[0] * x[-1], "sin(x).prod() + x[0] * x[-1]")]
@@ -61,17 +61,15 @@ def _neuron_loss(x, w, b, t):
 
 
 @checks_function
-def check_neuron_grads(neuron_grads) -> bool:
+def check_neuron_grads(neuron_grads) -> Verdict:
     """Check ``neuron_grads(x, w, b, t) -> (dL_dw, dL_db)`` against autograd.
 
     The loss is ``L = (sigmoid(w @ x + b) - t) ** 2``; the gradients are compared with
     compare_grads, one line each.
 
-    Example (notebook 03, exercise 2):
-        >>> check_neuron_grads(neuron_grads)
-        dL/dw: close (max difference 5.6e-17)
-        dL/db: exact
-        Correct! ...
+    Example (notebook 03, exercise 2), on an answer that returns nothing yet:
+        >>> check = check_neuron_grads(lambda *args, **kwargs: None)
+        Not yet: expected a pair (dL_dw, dL_db), got NoneType. Fix: end ...
     """
     x, w = random_tensor(3, seed=10, dtype=torch.float64), random_tensor(3, seed=11, dtype=torch.float64)
     b, t = torch.tensor(0.3, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)
@@ -86,9 +84,11 @@ def check_neuron_grads(neuron_grads) -> bool:
         problem = tensor_problem(mine, shape=shape, name=name)
         if problem:
             return say(False, problem)
-    verdicts = [compare_grads("dL/dw", dw.double(), w_ref.grad, atol=1e-6),
-                compare_grads("dL/db", db.double(), b_ref.grad, atol=1e-6)]
-    if "wrong" not in verdicts:
+    comparisons = [compare_grads("dL/dw", dw.double(), w_ref.grad, atol=1e-6),
+                   compare_grads("dL/db", db.double(), b_ref.grad, atol=1e-6)]
+    for comparison in comparisons:
+        print(comparison)
+    if all(c.verdict != "wrong" for c in comparisons):
         return say(True, "your chain rule gives autograd's gradients.")
     ratio = (db.double() / b_ref.grad).item()
     if abs(ratio - 0.5) < 0.01:
@@ -113,14 +113,14 @@ def _full_batch_grads(model, x, y) -> list[torch.Tensor]:
 
 
 @checks_function
-def check_accumulate_gradients(accumulate_gradients) -> bool:
+def check_accumulate_gradients(accumulate_gradients) -> Verdict:
     """Check ``accumulate_gradients(model, x, y, chunks)`` against one full-batch backward.
 
     Stale gradients are left in the model first, so a missing zero_grad shows.
 
-    Example (notebook 03, exercise 3):
-        >>> check_accumulate_gradients(accumulate_gradients)
-        Correct! ...
+    Example (notebook 03, exercise 3), on an answer that returns nothing yet:
+        >>> check = check_accumulate_gradients(lambda *args, **kwargs: None)
+        Not yet: your gradients differ from one backward over the whole ...
     """
     for seed, (n, chunks) in enumerate([(12, 3), (10, 3)]):
         model, x, y = _accumulation_case(seed, n)

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import checks_function, say
+from . import Verdict, checks_function, say
 
 __all__ = ["check_sgd_update", "check_momentum_update", "check_train"]
 
@@ -73,12 +73,12 @@ def _compare_weights(mine, reference, before, what: str) -> bool:
 
 
 @checks_function
-def check_sgd_update(sgd_update) -> bool:
+def check_sgd_update(sgd_update) -> Verdict:
     """Check ``sgd_update(params, lr)`` against one step of torch.optim.SGD.
 
-    Example (notebook 04, exercise 1):
-        >>> check_sgd_update(sgd_update)
-        Correct! your update gives the same weights as torch.optim.SGD (max difference 0.0e+00).
+    Example (notebook 04, exercise 1), on an answer that returns nothing yet:
+        >>> check = check_sgd_update(lambda *args, **kwargs: None)
+        Not yet: the weights did not change. `p = p - lr * p.grad` only ...
     """
     mine, reference, x, y = _twins()
     before = copy.deepcopy(mine)
@@ -93,14 +93,14 @@ def check_sgd_update(sgd_update) -> bool:
 
 
 @checks_function
-def check_momentum_update(momentum_update) -> bool:
+def check_momentum_update(momentum_update) -> Verdict:
     """Check ``momentum_update(params, velocities, lr, momentum)`` over three steps.
 
     Compared with torch.optim.SGD(momentum=0.9), whose velocity starts at zero.
 
-    Example (notebook 04, exercise 2):
-        >>> check_momentum_update(momentum_update)
-        Correct! ...
+    Example (notebook 04, exercise 2), on an answer that returns nothing yet:
+        >>> check = check_momentum_update(lambda *args, **kwargs: None)
+        Not yet: the weights did not change. `p = p - lr * p.grad` only ...
     """
     mine, reference, x, y = _twins(seed=1)
     trainable = [p for p in reference.parameters() if p.requires_grad]
@@ -141,12 +141,12 @@ def _close(a: list[float], b: list[float]) -> bool:
 
 
 @checks_function
-def check_train(train) -> bool:
+def check_train(train) -> Verdict:
     """Check ``train(model, x, y, optimizer, steps) -> losses`` against the lesson's loop.
 
-    Example (notebook 04, exercise 3):
-        >>> check_train(train)
-        Correct! ...
+    Example (notebook 04, exercise 3), on an answer that returns nothing yet:
+        >>> check = check_train(lambda *args, **kwargs: None)
+        Not yet: expected a list of 5 losses, got NoneType. Fix: ...
     """
     mine, reference, x, y = _twins(seed=2)
     expected = _reference_losses(reference, x, y, torch.optim.SGD(reference.parameters(), 0.5), 5)

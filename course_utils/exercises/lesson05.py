@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import checks_function, say, tensor_problem
+from . import Verdict, checks_function, say, tensor_problem
 
 __all__ = ["check_train_one_step", "check_batch_accuracy", "check_confusion_counts",
            "check_save_and_reload"]
@@ -33,12 +33,12 @@ def _digits(n: int = 8, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @checks_function
-def check_train_one_step(train_one_step) -> bool:
+def check_train_one_step(train_one_step) -> Verdict:
     """Exercise 1 (notebook 05): zero_grad, forward, loss, backward, step; return the loss.
 
-    Example:
-        >>> check_train_one_step(train_one_step)
-        Correct! ...
+    Example (notebook 05, exercise 1), on an answer that returns nothing yet:
+        >>> check = check_train_one_step(lambda *args, **kwargs: None)
+        Not yet: train_one_step returned NoneType, expected the loss as a ...
     """
     x, y = _digits()
     mine, reference = _small_model(), _small_model()
@@ -72,12 +72,12 @@ def check_train_one_step(train_one_step) -> bool:
 
 
 @checks_function
-def check_batch_accuracy(batch_accuracy) -> bool:
+def check_batch_accuracy(batch_accuracy) -> Verdict:
     """Exercise 2 (notebook 05): the fraction (0..1) of rows whose highest score is the label.
 
-    Example:
-        >>> check_batch_accuracy(batch_accuracy)
-        Correct! ...
+    Example (notebook 05, exercise 2), on an answer that returns nothing yet:
+        >>> check = check_batch_accuracy(lambda *args, **kwargs: None)
+        Not yet: batch_accuracy returned NoneType, expected a number ...
     """
     generator = torch.Generator().manual_seed(1)
     scores = torch.randn(50, 10, generator=generator)
@@ -109,12 +109,12 @@ def _reference_confusion(predictions: torch.Tensor, labels: torch.Tensor) -> tor
 
 
 @checks_function
-def check_confusion_counts(confusion_counts) -> bool:
+def check_confusion_counts(confusion_counts) -> Verdict:
     """Exercise 3 (notebook 05): counts[true, predicted], a 10 x 10 tensor of how often.
 
-    Example:
-        >>> check_confusion_counts(confusion_counts)
-        Correct! ...
+    Example (notebook 05, exercise 3), on an answer that returns nothing yet:
+        >>> check = check_confusion_counts(lambda *args, **kwargs: None)
+        Not yet: confusion_counts(...) is None. Hint: does your function ...
     """
     generator = torch.Generator().manual_seed(2)
     labels = torch.randint(0, 10, (200,), generator=generator)
@@ -139,12 +139,12 @@ def check_confusion_counts(confusion_counts) -> bool:
 
 
 @checks_function
-def check_save_and_reload(save_and_reload) -> bool:
+def check_save_and_reload(save_and_reload) -> Verdict:
     """Exercise 4 (notebook 05): save a state_dict, load it into a new LeNet, return that.
 
-    Example:
-        >>> check_save_and_reload(save_and_reload)
-        Correct! ...
+    Example (notebook 05, exercise 4), on an answer that returns nothing yet:
+        >>> check = check_save_and_reload(lambda *args, **kwargs: None)
+        Not yet: no file was written at the path given. Hint: ...
     """
     model = _small_model(seed=3).eval()
     before = copy.deepcopy(model.state_dict())
