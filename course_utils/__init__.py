@@ -118,7 +118,7 @@ def setup(seed: int = 0, threads: int | None = None, device: str | None = None) 
 
     Call it first in every notebook so that a run twice prints the same text.
 
-    Example (every notebook):
+    Example (notebooks 01 to 05, the first code cell):
         >>> device = setup(seed=0)
     """
     _checks.whole_number(seed, "seed", "setup(seed=0)", low=0)

@@ -2,7 +2,7 @@
 
 The images come out already padded to 32x32 and normalised, as one float32
 tensor per split, so a training step is a slice of memory rather than 64 PIL
-transforms (see benchmarks/). Used in: notebooks 03 to 05.
+transforms (see benchmarks/). Used in: notebooks 02 to 05.
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ class MNISTCacheError(RuntimeError):
 class Split:
     """Images (N x 1 x 32 x 32 float32, normalised) and labels (N int64 class indices).
 
-    Example (notebook 05):
+    Example:
         >>> for x, y in data.train.batches(64, shuffle=True, seed=0):
         ...     pass                                  # one training step per batch
         >>> x.shape, y.dtype                          # the last batch
@@ -97,7 +97,12 @@ class Split:
 
 @dataclass(frozen=True)
 class MNIST:
-    """Train and test splits plus where they came from ("cache", "torchvision", "sample")."""
+    """Train and test splits plus where they came from ("cache", "torchvision", "sample").
+
+    Example:
+        >>> data.source, len(data.train), len(data.test)
+        ('sample', 256, 100)
+    """
 
     train: Split
     test: Split

@@ -7,7 +7,7 @@ gives the forward pass, as the lesson writes it::
 
     input -> conv2d -> relu -> maxpool2d -> ... -> linear -> MSELoss -> loss
 
-No graphviz: the drawing is plain matplotlib. Used in: notebook 03 (backpropagation).
+No graphviz: the drawing is plain matplotlib. Used in: notebook 02 (the graph behind a loss).
 """
 from __future__ import annotations
 
@@ -179,7 +179,7 @@ def autograd_graph(tensor: torch.Tensor, *, model=None, name: str | None = None)
     the second argument of a loss). ``name`` labels the tensor (default "loss" for a
     single number, else "output").
 
-    Example (notebook 03):
+    Example:
         >>> net = LeNet(); loss = net(torch.randn(1, 1, 32, 32)).sum()
         >>> g = autograd_graph(loss, model=net)
         >>> g.param_names[:2]
@@ -254,7 +254,7 @@ def autograd_graph(tensor: torch.Tensor, *, model=None, name: str | None = None)
 def print_graph(tensor: torch.Tensor, *, model=None, name: str | None = None) -> None:
     """Print the forward chain behind tensor, then where each parameter enters.
 
-    Example (notebook 03):
+    Example (notebook 02):
         >>> net = LeNet()
         >>> loss = nn.MSELoss()(net(torch.randn(1, 1, 32, 32)), torch.zeros(1, 10))
         >>> print_graph(loss, model=net)

@@ -41,7 +41,7 @@ def _as_label(label, classes: int) -> int:
 def loss_vs_output(loss_fn, output, target, index: int, values) -> torch.Tensor:
     """The loss when output[0, index] takes each of values, every other output fixed.
 
-    Example (notebook 02, through plot_loss_vs_output):
+    Example (what plot_loss_vs_output draws):
         >>> scores = torch.zeros(1, 10)
         >>> loss_vs_output(nn.CrossEntropyLoss(), scores, torch.tensor([3]), 3,
         ...                torch.tensor([0.0, 10.0]))

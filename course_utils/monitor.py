@@ -5,7 +5,7 @@ backward hooks break on in-place operations such as ``relu(inplace=True)``). To
 list the layers in the order the forward pass runs them, it watches the next
 forward call with cheap forward pre-hooks, then removes them.
 
-Used in: notebooks 03 (one backward, by hand) and 05 (``fit(..., monitor=m)``).
+Used in: notebook 03 (recorded by hand in a short loop; ``fit(..., monitor=m)`` records too).
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class GradientMonitor:
         histograms: R x L x B tensor of counts
         bin_edges: B + 1 edges in log10 |grad| units
 
-    Example (notebook 03; notebook 05 passes monitor=monitor to fit):
+    Example (notebook 03):
         >>> monitor = GradientMonitor()
         >>> net = LeNet(); net(torch.randn(2, 1, 32, 32)).sum().backward()
         >>> monitor.record(net)

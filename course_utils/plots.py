@@ -2,7 +2,7 @@
 
 Every function returns a Figure from ``figures.new_figure``; end a notebook cell with
 the call and Jupyter shows it as a PNG. Training curves live in curves.py, optimizer
-paths in landscapes.py, the autograd graph in graph.py. Used in: notebooks 02 to 05.
+paths in landscapes.py, the autograd graph in graph.py. Used in: notebooks 02, 03 and 05.
 """
 from __future__ import annotations
 

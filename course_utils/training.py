@@ -1,6 +1,6 @@
 """Training: one step, evaluation, and ``fit`` with optional live plot and gradient monitor.
 
-Used in: notebooks 04 (optimizers compared on LeNet) and 05 (training end to end).
+Used in: notebooks 03 (train_step), 04 (optimizers compared on LeNet) and 05 (training end to end).
 """
 from __future__ import annotations
 
@@ -17,7 +17,14 @@ from .models import eval_mode
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the message names the learning rate to lower."""
+    """The loss became NaN or infinite; the message names the learning rate to lower.
+
+    Example:
+        >>> fit(model, data, torch.optim.SGD(model.parameters(), lr=1e6), progress=False)
+        Traceback (most recent call last):
+        ...
+        course_utils.training.TrainingDiverged: The loss became nan with learning rate 1e+06: ...
+    """
 
 
 def make_optimizer(optimizer_name: str, params, *, lr: float = 0.01, momentum: float = 0.9,
@@ -134,7 +141,12 @@ def evaluate(model: nn.Module, split, batch_size: int = 1000, loss_fn=None,
 
 @dataclass
 class History:
-    """What fit measured: the loss of every step and the test loss/accuracy of every epoch."""
+    """What fit measured: the loss of every step and the test loss/accuracy of every epoch.
+
+    Example:
+        >>> History(train_loss=[2.3, 1.9], val_loss=[1.7], val_acc=[0.41])
+        History(epochs=1, steps=2, val_loss=1.7000, val_acc=0.4100)
+    """
 
     train_loss: list[float] = field(default_factory=list)   # one per step
     val_loss: list[float] = field(default_factory=list)     # one per epoch

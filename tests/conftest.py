@@ -5,6 +5,7 @@ import gzip
 import hashlib
 import http.server
 import os
+import socket
 import threading
 from pathlib import Path
 
@@ -36,11 +37,11 @@ def leaves_random_stream_alone(action) -> bool:
     return torch.equal(torch.rand(3), expected)
 
 
-def idx_bytes(tensor) -> bytes:
-    """The IDX (MNIST) encoding of a uint8 tensor of labels (N,) or images (N, 28, 28)."""
-    magic = 2049 if tensor.dim() == 1 else 2051
-    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in tensor.shape)
-    return header + tensor.to("cpu").numpy().astype("uint8").tobytes()
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def write_mnist_gz(folder: Path, n_train: int = 300, n_test: int = 100) -> list[tuple[str, str]]:
@@ -48,7 +49,7 @@ def write_mnist_gz(folder: Path, n_train: int = 300, n_test: int = 100) -> list[
 
     Returns torchvision-style resources: (file name, md5) pairs.
     """
-    from course_utils.data import load_sample_pixels
+    from course_utils.data import idx_bytes, load_sample_pixels
 
     pixels, labels = load_sample_pixels()
     order = list(range(0, len(labels), 7))  # a spread of all ten classes

@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, free_port
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9]*.ipynb"))
 SCREENSHOTS = REPO / "build" / "screenshots"
@@ -73,12 +72,6 @@ def require_browser() -> str:
                         "test must run in CI. Fix: apt-get install chromium, pip install -e '.[test]'.")
         pytest.skip(HOW_TO_ENABLE)
     return chromium
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def markdown(source: str) -> dict:

@@ -7,7 +7,7 @@ import torch
 
 import course_utils as cu
 from course_utils import data as data_mod
-from conftest import idx_bytes
+from course_utils.data import idx_bytes
 
 
 def test_sample_shapes_dtypes_and_split(sample):
@@ -97,12 +97,9 @@ def test_offline_flag_forces_the_sample_even_with_a_cache(tmp_path, monkeypatch)
 def write_cache(root, n=50):
     """A small but valid torchvision MNIST cache (extracted IDX files) in root."""
     pixels, labels = data_mod.load_sample_pixels()
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    for prefix, part in (("train", slice(0, n)), ("t10k", slice(n, 2 * n))):
-        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(idx_bytes(pixels[part]))
-        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(idx_bytes(labels[part]))
-    return raw
+    train, test = slice(0, n), slice(n, 2 * n)
+    data_mod.write_cache(root, (pixels[train], labels[train]), (pixels[test], labels[test]))
+    return root / "MNIST" / "raw"
 
 
 def test_valid_cache_is_used(tmp_path, monkeypatch, capsys):

@@ -37,23 +37,7 @@ def batch(sample):
     return next(sample.train.batches(16))
 
 
-# --- images -----------------------------------------------------------------------------
-
-def test_unbatched_image(model, batch):
-    raises_naming_fix(ValueError, lambda: model(batch[0][0]), "unsqueeze(0)", "(1, 32, 32)")
-
-
-def test_28x28_images(model):
-    raises_naming_fix(ValueError, lambda: model(torch.randn(4, 1, 28, 28)), "pad", "load_mnist")
-
-
-def test_3_channel_images(model):
-    raises_naming_fix(ValueError, lambda: model(torch.rand(4, 3, 32, 32)), "grayscale")
-
-
-def test_uint8_images_not_converted(model):
-    pixels = torch.randint(0, 256, (4, 1, 32, 32), dtype=torch.uint8)
-    raises_naming_fix(ValueError, lambda: model(pixels), "torch.uint8", ".float() / 255")
+# Images of the wrong shape or dtype: tests/test_models.py (one case per mistake).
 
 
 # --- labels -------------------------------------------------------------------------------

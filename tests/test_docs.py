@@ -1,0 +1,76 @@
+"""The docstrings' "Example (notebook NN)" and "Used in: notebooks ..." lines tell the truth.
+
+Each says where a learner meets the function or module; a test keeps them true when a
+notebook changes. (The examples themselves run as doctests: see conftest.py.)
+"""
+import importlib
+import inspect
+import re
+
+import nbformat
+import pytest
+
+import course_utils as cu
+from conftest import REPO
+
+NOTEBOOKS = {p.name[:2]: "\n".join(c.source for c in nbformat.read(p, as_version=4).cells
+                                   if c.cell_type == "code")
+             for p in sorted((REPO / "notebooks").glob("*.ipynb"))}
+MODULES = ["models", "data", "training", "monitor", "live", "curves", "plots", "graph",
+           "losses", "landscapes", "widgets"]
+
+
+def public_functions():
+    """(name, object) for every public name of course_utils, widgets and the exercises."""
+    from course_utils import exercises, widgets
+
+    names = [(n, getattr(cu, n)) for n in cu.__all__ if n not in ("DEFAULT_THREADS",)]
+    names += [(n, getattr(widgets, n)) for n in ("optimizer_playground", "gradient_inspector",
+                                                 "learning_rate_explorer")]
+    names += [(n, getattr(exercises, n)) for n in exercises.__all__ if n.startswith("check_")]
+    return names
+
+
+def used_in(name: str) -> set[str]:
+    """The notebooks whose code calls or names this public name."""
+    pattern = rf"\b(?:cu|widgets)\.{name}\b|\b{name}\(|\b{name}="
+    return {nb for nb, code in NOTEBOOKS.items() if re.search(pattern, code)}
+
+
+def numbers(text: str) -> set[str]:
+    """The notebook numbers in text: "03 and 05" -> {03, 05}; "02 to 04" -> {02, 03, 04}."""
+    found = set(re.findall(r"\b0[1-5]\b", text))
+    for first, last in re.findall(r"\b(0[1-5]) to (0[1-5])\b", text):
+        found |= {f"{n:02d}" for n in range(int(first), int(last) + 1)}
+    return found
+
+
+@pytest.mark.parametrize("name, obj", public_functions(), ids=lambda v: v if isinstance(v, str) else "")
+def test_example_names_a_notebook_that_uses_it(name, obj):
+    doc = inspect.getdoc(obj) or ""
+    assert ">>>" in doc, f"{name}: the docstring has no example"
+    match = re.search(r"^Example \(([^)]*notebooks? [^)]*)\)", doc, re.M)
+    if match is None:  # helpers the notebooks never call say so by naming none
+        assert not used_in(name), f"{name} is used in notebooks {sorted(used_in(name))}: " \
+                                  "its Example line should name one"
+        return
+    named = numbers(match.group(1))
+    assert named and named <= used_in(name), (
+        f"{name}: Example says notebook(s) {sorted(named)}, but it is used in "
+        f"{sorted(used_in(name)) or 'none'}")
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_module_used_in_line_lists_the_notebooks_that_use_it(module):
+    mod = importlib.import_module(f"course_utils.{module}")
+    match = re.search(r"Used in: ([^.]*(?:\([^)]*\)[^.]*)*)\.", mod.__doc__ or "", re.S)
+    assert match, f"course_utils/{module}.py: no 'Used in: notebooks ...' line"
+    said = numbers(re.sub(r"\([^)]*\)", "", match.group(1)))
+    public = [n for n, m in cu._LAZY.items() if m == module]
+    if module == "widgets":
+        public = ["optimizer_playground", "gradient_inspector", "learning_rate_explorer"]
+    if module == "live":
+        public = ["LivePlot", "live"]  # fit(..., live=True) shows a LivePlot
+    actual = set().union(*(used_in(n) for n in public))
+    assert said == actual, (f"course_utils/{module}.py says notebooks {sorted(said)}; "
+                            f"its public names are used in {sorted(actual)}")
