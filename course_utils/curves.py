@@ -7,7 +7,10 @@ panels side by side, never on twin y-axes. Used in: notebooks 04 and 05.
 """
 from __future__ import annotations
 
-from .figures import LINESTYLES, colour, new_figure
+import matplotlib
+
+from .figures import (LINESTYLES, MARKERS, STYLE, colour, course_plot, direct_labels,
+                      new_figure, number, with_alt)
 
 
 def smoothed(values, weight: float = 0.9) -> list[float]:
@@ -28,11 +31,13 @@ def smoothed(values, weight: float = 0.9) -> list[float]:
 
 
 class CurvesFigure:
-    """A figure with one set of curves per run: loss panel, plus an accuracy panel.
+    """A figure with one set of curves per run: a loss panel, plus an accuracy panel.
 
     ``show(k, train_loss, val_loss, val_acc, steps_per_epoch)`` moves run k's numbers
-    into its lines (no new artists, so a live redraw stays cheap). Run k has colour k
-    and line style k, so runs stay apart even where they overlap.
+    into its lines (no new artists, so a live redraw stays cheap); ``finish()`` adds what
+    only the final figure needs (labels at the ends of the curves, clipped spikes marked,
+    alt text). Run k has colour, line style and marker k, so runs stay apart where
+    they overlap.
 
     Example:
         >>> curves = CurvesFigure(["sgd", "adam"])
@@ -43,50 +48,116 @@ class CurvesFigure:
 
     def __init__(self, labels: list[str], *, accuracy: bool = True, smooth: float = 0.9,
                  log: bool = False, figsize: tuple[float, float] | None = None):
-        self.labels, self.smooth = list(labels), smooth
-        width, height = figsize or ((10.0, 3.6) if accuracy else (6.5, 3.6))
+        self.labels, self.smooth, self.log = list(labels), smooth, log
+        self.runs: list[dict] = [{} for _ in self.labels]
+        width, height = figsize or ((9.0, 3.8) if accuracy else (6.5, 3.8))
         self.fig, axes = new_figure(width, height, 1, 2 if accuracy else 1,
-                                    gridspec_kw={"width_ratios": [3, 2]} if accuracy else {})
+                                    gridspec_kw={"width_ratios": [3, 2], "wspace": 0.35}
+                                    if accuracy else {})
         self.loss_ax, self.acc_ax = (axes[0], axes[1]) if accuracy else (axes, None)
+        with matplotlib.rc_context(STYLE):
+            self._make_lines()
+
+    def _make_lines(self) -> None:
         several = len(self.labels) > 1
         self.lines = []
         for k, label in enumerate(self.labels):
-            c, ls = colour(k), LINESTYLES[k % len(LINESTYLES)]
-            name = f"{label}: " if several else ""
-            run = {"raw": self.loss_ax.plot([], [], color=c, alpha=0.25, lw=1)[0],
-                   "smooth": self.loss_ax.plot([], [], color=c, ls=ls, lw=2,
-                                               label=name + "train loss")[0],
-                   "val": self.loss_ax.plot([], [], color=c, ls="none", marker="o", ms=6,
-                                            label="_nolegend_" if several else "val loss")[0]}
+            c, ls, m = colour(k), LINESTYLES[k % len(LINESTYLES)], MARKERS[k % len(MARKERS)]
+            run = {"raw": self.loss_ax.plot([], [], color=c, ls=ls, alpha=0.3, lw=1)[0],
+                   "smooth": self.loss_ax.plot([], [], color=c, ls=ls, lw=2.2,
+                                               label=label if several else "train loss")[0],
+                   "val": self.loss_ax.plot([], [], color=c, ls="none", marker=m, ms=7,
+                                            mec="white", label="val loss")[0]}
             if self.acc_ax is not None:
-                run["acc"] = self.acc_ax.plot([], [], color=c, ls=ls, marker="o", ms=6, lw=2,
-                                              label=label or "val accuracy")[0]
+                run["acc"] = self.acc_ax.plot([], [], color=c, ls=ls, marker=m, ms=7, lw=2,
+                                              mec="white", label=label)[0]
             self.lines.append(run)
         self.loss_ax.set(xlabel="training step", ylabel="loss",
-                         yscale="log" if log else "linear")
+                         yscale="log" if self.log else "linear")
         self.loss_ax.grid(alpha=0.3)
-        self.loss_ax.legend(fontsize=10, loc="upper right")
+        if not several:
+            self.loss_ax.legend(loc="upper right")
         if self.acc_ax is not None:
-            self.acc_ax.set(xlabel="training step", ylabel="validation accuracy (%)")
+            self.acc_ax.set(xlabel="training step", ylabel="validation accuracy (%)",
+                            ylim=(0, 100))
             self.acc_ax.grid(alpha=0.3)
-        self.fig.tight_layout()
+        self.fig.subplots_adjust(left=0.08, right=0.97, bottom=0.15, top=0.88)
 
     def show(self, k: int, train_loss, val_loss=(), val_acc=(), steps_per_epoch: int = 0) -> None:
         """Put run k's numbers into its lines and rescale the axes."""
-        run = self.lines[k]
+        run, lines = self.runs[k], self.lines[k]
         steps = range(1, len(train_loss) + 1)
-        run["raw"].set_data(steps, train_loss)
-        run["smooth"].set_data(steps, smoothed(train_loss, self.smooth))
+        run.update(train_loss=list(train_loss), val_loss=list(val_loss), val_acc=list(val_acc),
+                   smooth=smoothed(train_loss, self.smooth))
+        lines["raw"].set_data(steps, train_loss)
+        lines["smooth"].set_data(steps, run["smooth"])
         epochs = max(len(val_loss), len(val_acc))
         per_epoch = steps_per_epoch or max(len(train_loss) // max(epochs, 1), 1)
-        at = [per_epoch * (e + 1) for e in range(epochs)]
-        run["val"].set_data(at[:len(val_loss)], list(val_loss))
-        if "acc" in run:
-            run["acc"].set_data(at[:len(val_acc)], [100 * a for a in val_acc])
-        for ax in (self.loss_ax, self.acc_ax):
-            if ax is not None:
-                ax.relim()
-                ax.autoscale_view()
+        run["at"] = at = [per_epoch * (e + 1) for e in range(epochs)]
+        lines["val"].set_data(at[:len(val_loss)], list(val_loss))
+        if "acc" in lines:
+            lines["acc"].set_data(at[:len(val_acc)], [100 * a for a in val_acc])
+        self.loss_ax.relim()
+        self.loss_ax.autoscale_view()
+        if self.acc_ax is not None:
+            self.acc_ax.relim()
+            self.acc_ax.autoscale_view(scaley=False)
+
+    def finish(self):
+        """The final figure: spikes clipped and marked, runs labelled at their ends, alt text."""
+        with matplotlib.rc_context(STYLE):
+            self._clip_spikes()
+            if len(self.labels) > 1:
+                self._label_ends()
+        return with_alt(self.fig, self.describe())
+
+    def _clip_spikes(self) -> None:
+        """One huge loss (a diverging run) must not squash every other curve flat."""
+        firsts = [r["train_loss"][0] for r in self.runs if r.get("train_loss")]
+        peaks = [max(r["train_loss"]) for r in self.runs if r.get("train_loss")]
+        if self.log or not firsts or max(peaks) <= 2 * max(firsts):
+            return
+        top = 1.5 * max(firsts)
+        self.loss_ax.set_ylim(top=top)
+        for k, run in enumerate(self.runs):
+            losses = run.get("train_loss", [])
+            if losses and max(losses) > top:
+                step = losses.index(max(losses)) + 1
+                self.loss_ax.annotate(f"peak {number(max(losses))}", (step, top),
+                                      xytext=(0, -4), textcoords="offset points", ha="center",
+                                      va="top", color=colour(k), fontsize=10)
+
+    def _label_ends(self) -> None:
+        for ax, key in ((self.loss_ax, "smooth"), (self.acc_ax, "acc")):
+            if ax is None:
+                continue
+            ends = []
+            for k, (label, run) in enumerate(zip(self.labels, self.runs)):
+                xs, ys = self.lines[k][key].get_data()
+                if len(xs):
+                    low, high = ax.get_ylim()
+                    ends.append((label, xs[-1], min(max(ys[-1], low), high), colour(k)))
+            right = max(x for _, x, _, _ in ends) if ends else 1
+            ax.set_xlim(right=right * 1.3)
+            direct_labels(ax, ends)
+
+    def describe(self) -> str:
+        """The alt text: the final numbers of every run."""
+        parts = []
+        for label, run in zip(self.labels, self.runs):
+            if not run.get("train_loss"):
+                continue
+            bits = [f"train loss {number(run['smooth'][-1])} (smoothed) after "
+                    f"{len(run['train_loss'])} steps"]
+            if run["val_loss"]:
+                bits.append(f"val loss {number(run['val_loss'][-1])}")
+            if run["val_acc"]:
+                bits.append(f"val accuracy {100 * run['val_acc'][-1]:.1f}% after "
+                            f"{len(run['val_acc'])} epochs")
+            parts.append((f"{label}: " if label else "") + ", ".join(bits))
+        what = "Loss per training step" + (" and validation accuracy per epoch"
+                                           if self.acc_ax is not None else "")
+        return f"{what}. " + "; ".join(parts) + "."
 
 
 def _run(history, where: str) -> dict:
@@ -103,15 +174,18 @@ def _run(history, where: str) -> dict:
                      "history = cu.fit(model, data, optimizer); cu.plot_loss_curves(history).")
 
 
+@course_plot
 def plot_loss_curves(history, *, smooth: float = 0.9, log: bool = False):
     """Training loss per step (raw and smoothed), validation loss and accuracy per epoch.
 
     history: a History from fit, a dict label -> History to compare runs, or a list of
-    losses. The accuracy panel appears when there is any accuracy to show.
+    losses. The accuracy panel appears when there is any accuracy to show. Several runs
+    are labelled at the ends of their curves; a loss spike far above the start is cut
+    off and marked with its value.
 
-    Example (notebook 05):
-        >>> plot_loss_curves([2.3, 1.2, 0.8, 0.5]).axes[0].get_xlabel()
-        'training step'
+    Example (notebook 04):
+        >>> plot_loss_curves([2.3, 1.2, 0.8, 0.5]).alt
+        'Loss per training step. train loss 1.125 (smoothed) after 4 steps.'
     """
     if isinstance(history, dict):
         if not history:
@@ -124,4 +198,4 @@ def plot_loss_curves(history, *, smooth: float = 0.9, log: bool = False):
     curves = CurvesFigure(list(runs), accuracy=accuracy, smooth=smooth, log=log)
     for k, run in enumerate(runs.values()):
         curves.show(k, **run)
-    return curves.fig
+    return curves.finish()

@@ -2,29 +2,53 @@
 
 ``new_figure`` makes a Figure that pyplot does not hold (nothing to close, no "more
 than 20 figures" warning) and that Jupyter shows as a PNG whatever backend is
-active. The palette is Okabe-Ito (safe for colour-blind readers); pair it with the
-line styles below when lines may overlap. The catalogue of plots is in plots.py,
-curves.py, landscapes.py, graph.py and losses.py; they all build on this module.
+active, with its alt text as the plain-text version (stored in the notebook, so nbval
+compares it, and used as ``<img alt>`` by the handouts). ``@course_plot`` gives a plot
+function the course's style: text of at least 10 pt as displayed, an opaque white
+background, the Okabe-Ito palette (safe for colour-blind readers) with a line style
+per series, and it insists on alt text. The catalogue of plots is in plots.py,
+curves.py, landscapes.py, graph.py and losses.py.
 """
 from __future__ import annotations
 
+import base64
+import functools
 import io
 
+import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 DPI = 100
+DISPLAY_WIDTH = 9.0  # inches at DPI: JupyterLab at 1280 x 720 shows wider figures shrunk
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
            "#F0E442"]
 LINESTYLES = ["-", "--", "-.", ":"]
+MARKERS = ["o", "s", "^", "D", "v", "P"]
+STYLE = {
+    "font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "xtick.labelsize": 10,
+    "ytick.labelsize": 10, "legend.fontsize": 10, "figure.titlesize": 12,
+    "figure.facecolor": "white", "axes.facecolor": "white", "savefig.facecolor": "white",
+    "savefig.transparent": False, "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "axes.spines.top": False, "axes.spines.right": False,
+}
 
 
 class CourseFigure(Figure):
-    """A Figure that shows itself as a (compact) PNG in Jupyter."""
+    """A Figure that shows itself in Jupyter as a compact PNG with its alt text.
+
+    ``alt``: a short description generated from the data (what is plotted, key numbers).
+    """
+
+    alt: str = ""
 
     def _repr_png_(self) -> bytes:
         return png_bytes(self, tight=True, compact=True)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        png = base64.b64encode(self._repr_png_()).decode("ascii")
+        return {"image/png": png, "text/plain": self.alt or "a figure"}
 
 
 def png_bytes(fig: Figure, tight: bool = False, compact: bool = False) -> bytes:
@@ -63,17 +87,78 @@ def new_figure(width: float, height: float, nrows: int = 1, ncols: int = 1, *,
         >>> len(axes)
         2
     """
-    fig = CourseFigure(figsize=(width, height), dpi=DPI, layout=layout)
-    FigureCanvasAgg(fig)
-    if nrows == 0:
-        return fig, None
-    subplot_kw.setdefault("squeeze", True)
-    return fig, fig.subplots(nrows, ncols, **subplot_kw)
+    with matplotlib.rc_context(STYLE):
+        fig = CourseFigure(figsize=(width, height), dpi=DPI, layout=layout)
+        FigureCanvasAgg(fig)
+        if nrows == 0:
+            return fig, None
+        subplot_kw.setdefault("squeeze", True)
+        return fig, fig.subplots(nrows, ncols, **subplot_kw)
+
+
+def course_plot(plot):
+    """Decorate a plot function: draw it in the course's STYLE; it must set ``fig.alt``.
+
+    Example:
+        >>> @course_plot
+        ... def plot_nothing():
+        ...     fig, ax = new_figure(3, 2)
+        ...     return with_alt(fig, "An empty plot.")
+        >>> plot_nothing().alt
+        'An empty plot.'
+    """
+    @functools.wraps(plot)
+    def styled(*args, **kwargs):
+        with matplotlib.rc_context(STYLE):
+            fig = plot(*args, **kwargs)
+        if not getattr(fig, "alt", ""):
+            raise RuntimeError(f"{plot.__name__} drew a figure without alt text: "
+                               "end it with `return with_alt(fig, description)`.")
+        return fig
+
+    return styled
+
+
+def with_alt(fig, alt: str):
+    """fig, carrying alt as its text description (shown to screen readers and in handouts)."""
+    fig.alt = " ".join(alt.split())
+    return fig
 
 
 def colour(k: int) -> str:
     """The k-th colour of the palette (it repeats after eight)."""
     return PALETTE[k % len(PALETTE)]
+
+
+def number(value: float) -> str:
+    """A number as alt text and titles print it: 4 significant digits, stable across runs.
+
+    Example:
+        >>> number(0.012345678), number(21.3), number(float("nan"))
+        ('0.01235', '21.3', 'nan')
+    """
+    return f"{value:.4g}"
+
+
+def direct_labels(ax, ends: list[tuple[str, float, float, str]], *, pad_points: float = 5):
+    """Label series at their right-hand ends (label, x, y, colour) instead of a legend.
+
+    Labels keep their series' height where they can and are nudged apart vertically
+    so that none overlaps another. Call it after the axes' limits are final.
+    """
+    if not ends:
+        return
+    dpi = ax.figure.dpi
+    gap = 1.25 * 10 * dpi / 72                       # one 10 pt line, in pixels
+    rows = sorted((ax.transData.transform((x, y))[1], label, x, y, c) for label, x, y, c in ends)
+    placed: list[float] = []
+    for pixel_y, *_ in rows:
+        placed.append(max(pixel_y, placed[-1] + gap) if placed else pixel_y)
+    shift = max(0.0, placed[-1] - (ax.bbox.y1 - gap / 2))  # the top label inside the axes
+    for (pixel_y, label, x, y, c), target in zip(rows, placed):
+        rise = (target - shift - pixel_y) * 72 / dpi  # pixels -> points
+        ax.annotate(label, (x, y), xytext=(pad_points, rise), textcoords="offset points",
+                    va="center", ha="left", color=c, fontsize=10, annotation_clip=False)
 
 
 def message_figure(text: str, width: float = 6.2, height: float = 1.0):
@@ -85,4 +170,4 @@ def message_figure(text: str, width: float = 6.2, height: float = 1.0):
     """
     fig, _ = new_figure(width, height, 0)
     fig.text(0.5, 0.5, text, ha="center", va="center", fontsize=12, color="0.3")
-    return fig
+    return with_alt(fig, text)

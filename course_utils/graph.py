@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from .figures import course_plot, new_figure, with_alt
+
 # backward class name (without "Backward0") -> the forward operation the learner wrote
 _OP_NAMES = {
     "Addmm": "linear", "Mm": "matmul", "Bmm": "bmm", "MaxPool2DWithIndices": "maxpool2d",
@@ -271,6 +273,7 @@ def print_graph(tensor: torch.Tensor, *, model=None, name: str | None = None) ->
     print(autograd_graph(tensor, model=model, name=name).text())
 
 
+@course_plot
 def plot_graph(tensor: torch.Tensor, *, model=None, name: str | None = None):
     """Draw the graph top to bottom: operations in a column, parameters beside them.
 
@@ -281,8 +284,6 @@ def plot_graph(tensor: torch.Tensor, *, model=None, name: str | None = None):
         >>> plot_graph(loss, model=net).axes[0].get_title()
         'forward pass, top to bottom (backward runs bottom to top)'
     """
-    from .figures import new_figure
-
     graph = autograd_graph(tensor, model=model, name=name)
     pos: dict[int, tuple[float, float]] = {}
     for row, i in enumerate(graph.chain):
@@ -310,10 +311,12 @@ def plot_graph(tensor: torch.Tensor, *, model=None, name: str | None = None):
     for i, node in enumerate(graph.nodes):
         x, y = pos[i]
         ax.text(x, y, _describe(node) if node.kind in ("param", "leaf") else node.label,
-                ha="center", va="center", fontsize=9,
+                ha="center", va="center", fontsize=10,
                 bbox=dict(boxstyle="round,pad=0.3", fc=colours[node.kind], ec="#666666"))
     ax.set_xlim(-0.9, max(x for x, _ in pos.values()) + 1.0)
     ax.set_ylim(-rows + 0.4, 0.6)
     ax.axis("off")
-    ax.set_title("forward pass, top to bottom (backward runs bottom to top)", fontsize=9)
-    return fig
+    ax.set_title("forward pass, top to bottom (backward runs bottom to top)", fontsize=11)
+    chain = " -> ".join(graph.nodes[i].label for i in graph.chain)
+    return with_alt(fig, f"The autograd graph behind {graph.nodes[-1].label}: {chain}; "
+                         f"{len(graph.param_names)} parameter tensors enter from the side.")

@@ -12,7 +12,7 @@ from typing import Callable
 import torch
 
 from . import _checks
-from .figures import LINESTYLES, colour, new_figure
+from .figures import LINESTYLES, colour, course_plot, new_figure, number, with_alt
 from .training import make_optimizer
 
 
@@ -168,6 +168,7 @@ def _contours(ax, f: TestFunction, xlim, ylim, points: int = 200):
         ax.contour(xs, ys, z, levels=25, colors="#777777", linewidths=0.5)
 
 
+@course_plot
 def plot_trajectories(function, runs, *, steps: int = 50, show_losses: bool = False):
     """Contours of a test function with one path per optimizer.
 
@@ -203,21 +204,32 @@ def plot_trajectories(function, runs, *, steps: int = 50, show_losses: bool = Fa
     _contours(ax, f, f.xlim, f.ylim)
     for k, (label, t) in enumerate(done.items()):
         c, ls = colour(k), LINESTYLES[k % len(LINESTYLES)]
+        width, z = max(3.4 - 0.6 * k, 1.2), 3 + k  # earlier runs wider and below: all stay visible
         xy = t.path.numpy()
-        ax.plot(xy[:, 0], xy[:, 1], ls=ls, marker=".", color=c, lw=1.8, ms=4,
-                label=label + (" (diverged)" if t.diverged else ""))
-        ax.plot(*xy[-1], "o", color=c, ms=7, mec="white")
+        name = f"{label} (lr {t.hparams['lr']:g})" + (" diverged" if t.diverged else "")
+        ax.plot(xy[:, 0], xy[:, 1], ls=ls, color=c, lw=width, zorder=z, label=name)
+        ax.plot(*xy[-1], "o", color=c, ms=8, mec="white", zorder=20)
         if show_losses:
-            axes[1].plot(t.losses.numpy(), color=c, ls=ls, lw=1.8, label=label)
+            axes[1].plot(t.losses.numpy(), color=c, ls=ls, lw=width, zorder=z, label=name)
     first = next(iter(done.values())).path[0]
     ax.plot(*first.numpy(), "s", color="black", ms=7, label="start")
     if f.minimum is not None:
         ax.plot(*f.minimum, "*", color="gold", mec="black", ms=14, label="minimum")
     ax.set(xlim=f.xlim, ylim=f.ylim, xlabel="x", ylabel="y", title=f.name)
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(loc="best", framealpha=0.9)
     if show_losses:
-        axes[1].set(xlabel="step", ylabel="loss", title="loss per step",
+        axes[1].set(xlabel="step", ylabel="loss", title="loss along each path",
                     yscale="log" if f.log_contours else "linear")
         axes[1].grid(alpha=0.3)
+    formula = (getattr(f.fn, "__doc__", None) or "").split(":")[0]
+    if formula:
+        fig.suptitle(f"{f.name}: {formula}, {len(first_path(done)) - 1} steps")
     fig.tight_layout()
-    return fig
+    ends = "; ".join(f"{label} (lr {t.hparams['lr']:g}) ends at loss {number(t.losses[-1].item())}"
+                     for label, t in done.items())
+    return with_alt(fig, f"Paths of {len(done)} optimizers on the {f.name} function from "
+                         f"({number(first[0].item())}, {number(first[1].item())}): {ends}.")
+
+
+def first_path(done: dict) -> torch.Tensor:
+    return next(iter(done.values())).path

@@ -17,9 +17,6 @@ from time import perf_counter as _clock
 from .curves import CurvesFigure
 from .figures import png_bytes
 
-TEXT_PLAIN = "LivePlot: training curves (the figure shows them)"
-
-
 def _in_notebook() -> bool:
     try:
         from IPython import get_ipython
@@ -56,7 +53,7 @@ class LivePlot:
 
     def __init__(self, *, smooth: float = 0.9, mode: str = "auto", display=None,
                  max_fps: float = 5.0, budget: float = 0.03, title: str = "",
-                 figsize: tuple[float, float] = (10.0, 3.6)):
+                 figsize: tuple[float, float] = (9.0, 3.8)):
         if mode not in ("auto", "notebook", "text"):
             raise ValueError(f"mode must be 'auto', 'notebook' or 'text', got {mode!r}. "
                              "Fix: LivePlot() picks the right one.")
@@ -115,6 +112,11 @@ class LivePlot:
         elif self.train_loss or self.val_loss or self.val_acc:
             self._redraw()
 
+    @property
+    def figure(self):
+        """The figure as last drawn (None before the first redraw or in text mode)."""
+        return self._curves.fig if self._curves is not None else None
+
     def __repr__(self) -> str:
         return (f"LivePlot(mode={self.mode!r}, steps={len(self.train_loss)}, "
                 f"epochs={len(self.val_loss)}, redraws={self.redraws})")
@@ -139,9 +141,11 @@ class LivePlot:
         if self._curves is None:  # the artists are made once; each redraw only moves data
             self._curves = CurvesFigure([""], smooth=self.smooth, figsize=self.figsize)
         self._curves.show(0, self.train_loss, self.val_loss, self.val_acc)
-        self._curves.loss_ax.set_title(self.title or self._title(), fontsize=11)
+        self._curves.loss_ax.set_title(self.title or self._title(), fontsize=12)
+        if self._closed:
+            self._curves.finish()
         data = {"image/png": png_bytes(self._curves.fig, compact=self._closed),  # stored: small
-                "text/plain": TEXT_PLAIN}
+                "text/plain": self._curves.describe()}
         if self._handle is None:
             show = self._display
             if show is None:

@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .figures import course_plot, new_figure, number, with_alt
+
 _FIX = "Fix: pass the network's output for one image, e.g. net(x)[0:1] of shape (1, 10)."
 
 
@@ -58,6 +60,7 @@ def loss_vs_output(loss_fn, output, target, index: int, values) -> torch.Tensor:
         return torch.stack([loss_fn(row.unsqueeze(0), target) for row in batch])
 
 
+@course_plot
 def plot_loss_vs_output(output, label, values=None):
     """Cross-entropy and MSE as one output score moves, the other scores fixed.
 
@@ -71,7 +74,6 @@ def plot_loss_vs_output(output, label, values=None):
         >>> [ax.get_title() for ax in fig.axes]
         ['nn.CrossEntropyLoss (target: class index)', 'nn.MSELoss (target: one-hot floats)']
     """
-    from .figures import new_figure
 
     scores = _as_scores(output)
     classes = scores.shape[1]
@@ -84,17 +86,21 @@ def plot_loss_vs_output(output, label, values=None):
                torch.tensor([label])),
               ("nn.MSELoss (target: one-hot floats)", nn.MSELoss(),
                F.one_hot(torch.tensor([label]), classes).float())]
-    fig, axes = new_figure(10, 3.6, 1, 2)
+    fig, axes = new_figure(9, 3.8, 1, 2)
     for ax, (title, loss_fn, target) in zip(axes, losses):
         for index, style, who in ((label, "-", "the target"), (wrong, "--", "a wrong class")):
             curve = loss_vs_output(loss_fn, scores, target, index, values)
             line, = ax.plot(values, curve, style, label=f"score of class {index} ({who})")
             now = loss_vs_output(loss_fn, scores, target, index, scores[0, index:index + 1])
             ax.plot(scores[0, index], now, "o", color=line.get_color())
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("value of one output score (the others fixed)")
+        ax.set_title(title, fontsize=11)
+        ax.set_xlabel("one output score (the others fixed)")
         ax.set_ylabel("loss")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=10)
     fig.tight_layout()
-    return fig
+    now = [loss_fn(scores, target).item() for _, loss_fn, target in losses]
+    return with_alt(fig, f"Cross-entropy (left) and MSE (right) as the score of the target class "
+                         f"{label} (solid) or of wrong class {wrong} (dashed) moves from "
+                         f"{number(values.min().item())} to {number(values.max().item())}; at the "
+                         f"current scores cross-entropy is {number(now[0])} and MSE {number(now[1])}.")

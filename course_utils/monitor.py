@@ -33,7 +33,7 @@ class GradientMonitor:
         names: parameter names in forward order (``conv1.weight``, ``conv1.bias``, ...)
         numels: number of elements of each parameter
         steps: R ints, the call count (1, 2, ...) of each record
-        mean_abs, max_abs, norm: R x L float tensors
+        mean_abs, max_abs, norm, zero_fraction: R x L float tensors
         histograms: R x L x B tensor of counts
         bin_edges: B + 1 edges in log10 |grad| units
 
@@ -59,7 +59,7 @@ class GradientMonitor:
         self._keys: list[str] = []      # names in the order of the stored rows
         self._order: list[int] = []     # row indices in forward order
         self._numels: list[int] = []
-        self._stats: list[torch.Tensor] = []   # per record: L x 3 (mean, max, norm)
+        self._stats: list[torch.Tensor] = []   # per record: L x 4 (mean, max, norm, zeros)
         self._hists: list[torch.Tensor] = []   # per record: L x B
         self._hooks: list = []
         self._row_offsets: np.ndarray | None = None  # histogram row of each element
@@ -105,7 +105,7 @@ class GradientMonitor:
         self.steps.append(self.calls)
 
     def _summarise(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """|grad| of all parameters, concatenated -> (L x 3 stats, L x B counts) on the CPU.
+        """|grad| of all parameters, concatenated -> (L x 4 stats, L x B counts) on the CPU.
 
         One pass over all elements in NumPy (its log10 is several times faster than
         torch's on the CPU): per-tensor sums and maxima by reduceat, and the histogram
@@ -116,9 +116,11 @@ class GradientMonitor:
             self._starts = np.cumsum([0, *self._numels[:-1]])
             self._row_offsets = np.repeat(np.arange(len(self._numels)) * self.bins,
                                           self._numels)
-        stats = np.stack([np.add.reduceat(x, self._starts) / np.asarray(self._numels),
+        numels = np.asarray(self._numels)
+        stats = np.stack([np.add.reduceat(x, self._starts) / numels,
                           np.maximum.reduceat(x, self._starts),
-                          np.sqrt(np.add.reduceat(x * x, self._starts, dtype=np.float64))], 1)
+                          np.sqrt(np.add.reduceat(x * x, self._starts, dtype=np.float64)),
+                          np.add.reduceat(x == 0, self._starts) / numels], 1)
         low, high = self.log10_range
         np.maximum(x, 10.0 ** low, out=x)
         np.log10(x, out=x)
@@ -182,6 +184,11 @@ class GradientMonitor:
     @property
     def norm(self) -> torch.Tensor:
         return self._column(2)
+
+    @property
+    def zero_fraction(self) -> torch.Tensor:
+        """R x L: the share of each tensor's gradient elements that are exactly 0."""
+        return self._column(3)
 
     @property
     def histograms(self) -> torch.Tensor:

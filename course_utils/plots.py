@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from . import _checks
-from .figures import PALETTE, message_figure, new_figure
+from .figures import PALETTE, course_plot, message_figure, new_figure, number, with_alt
 from .models import check_image_batch, eval_mode
 
 
@@ -32,6 +32,7 @@ def gradient_stats(model_or_monitor, step: int = -1):
             [a.max().item() for a in absolute], "gradient size per layer")
 
 
+@course_plot
 def plot_gradient_flow(model_or_monitor, step: int = -1):
     """Mean and max |grad| per parameter tensor as dots on a log axis, in forward order.
 
@@ -41,71 +42,86 @@ def plot_gradient_flow(model_or_monitor, step: int = -1):
 
     Example (notebook 03):
         >>> net = LeNet(); net(torch.randn(2, 1, 32, 32)).sum().backward()
-        >>> plot_gradient_flow(net).axes[0].get_yscale()
+        >>> plot_gradient_flow(net).axes[0].get_xscale()
         'log'
     """
     names, means, maxes, title = gradient_stats(model_or_monitor, step)
-    fig, ax = new_figure(max(5.0, 0.6 * len(names) + 2.0), 4.0)
-    x = list(range(len(names)))
-    shown = [(i, m, t) for i, m, t in zip(x, means, maxes) if t > 0]
-    ax.vlines([i for i, *_ in shown], [m for _, m, _ in shown], [t for *_, t in shown],
-              color="0.6", lw=1.5)
-    ax.plot([i for i, *_ in shown], [t for *_, t in shown], "^", color=PALETTE[1], ms=8,
-            label="max |grad|")
-    ax.plot([i for i, *_ in shown], [m for _, m, _ in shown], "o", color=PALETTE[0], ms=8,
-            label="mean |grad|")
-    for i, top in zip(x, maxes):
+    fig, ax = new_figure(7.5, 0.38 * len(names) + 1.4)
+    rows = list(range(len(names)))[::-1]  # the first layer on top
+    shown = [(r, m, t) for r, m, t in zip(rows, means, maxes) if t > 0]
+    ax.hlines([r for r, *_ in shown], [m for _, m, _ in shown], [t for *_, t in shown],
+              color="0.7", lw=1.5)
+    ax.plot([t for *_, t in shown], [r for r, *_ in shown], "^", color=PALETTE[1], ms=8,
+            ls="none", label="max |grad|")
+    ax.plot([m for _, m, _ in shown], [r for r, *_ in shown], "o", color=PALETTE[0], ms=8,
+            ls="none", label="mean |grad|")
+    for r, top in zip(rows, maxes):
         if top == 0:
-            ax.annotate("all 0", (i, 0.02), xycoords=("data", "axes fraction"), ha="center",
-                        va="bottom", fontsize=10, color=PALETTE[1])
-    ax.set_yscale("log")
-    ax.set_xticks(x, names, rotation=45, ha="right", fontsize=10)
-    ax.set(xlabel="parameter tensor (forward order)", ylabel="|gradient|", title=title)
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=10)
+            ax.annotate("all 0", (0.01, r), xycoords=("axes fraction", "data"), va="center",
+                        color=PALETTE[1])
+    ax.set_xscale("log")
+    ax.set_yticks(rows, names)
+    biggest = names[max(range(len(names)), key=means.__getitem__)]
+    ax.set(xlabel="|gradient| (log scale)", ylabel="parameter tensor",
+           title=f"{title}: largest mean in {biggest}")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right")
     fig.tight_layout()
-    return fig
+    listed = ", ".join(f"{n} {number(m)}" for n, m in zip(names, means))
+    return with_alt(fig, f"Mean and max absolute gradient of each parameter tensor on a log "
+                         f"scale ({title}). Mean |grad|: {listed}.")
 
 
-def plot_gradient_histograms(monitor, ncols: int = 5):
-    """For each parameter tensor, a heatmap of its log10 |grad| histogram over the records.
+@course_plot
+def plot_gradient_histograms(monitor, *, weights_only: bool = True):
+    """For each weight tensor, how its |grad| values spread over sizes, record by record.
 
-    Each column is one record; colour is the fraction of the tensor's elements in the
-    bin (log colour scale). Watch whole layers drift toward 0 (vanishing) or up.
+    Each column is one record; colour is the share of the tensor's elements in each
+    size bin (log10 |grad|, log colour scale). The bottom row counts the elements
+    whose gradient is exactly 0 (a ReLU that was off passes no gradient), so they are
+    not mistaken for tiny ones. weights_only=False shows the biases too.
 
     Example (notebook 03):
         >>> monitor = GradientMonitor(); net = LeNet()
         >>> net(torch.randn(2, 1, 32, 32)).sum().backward(); monitor.record(net)
-        >>> len(plot_gradient_histograms(monitor).axes)   # 10 heatmaps and a colour bar
-        11
+        >>> len(plot_gradient_histograms(monitor).axes)   # 5 weight tensors and a colour bar
+        6
     """
     from matplotlib.colors import LogNorm
 
     _checks.monitor_with_records(monitor, "monitor = cu.GradientMonitor(); "
                                  "cu.fit(..., monitor=monitor); cu.plot_gradient_histograms(monitor)")
-    hists, names, numels = monitor.histograms, monitor.names, monitor.numels
-    ncols = min(ncols, len(names))
-    nrows = -(-len(names) // ncols)
-    fig, axes = new_figure(2.3 * ncols + 0.6, 2.1 * nrows + 0.4, nrows, ncols,
-                           layout="constrained", squeeze=False)
+    keep = [i for i, n in enumerate(monitor.names)
+            if not weights_only or not n.endswith(".bias")]
     low, high = monitor.log10_range
+    bin_height = (high - low) / monitor.bins
     first, last = monitor.steps[0], monitor.steps[-1]
-    for i, ax in enumerate(axes.flat):
-        if i >= len(names):
-            ax.remove()
-            continue
-        fraction = (hists[:, i, :] / numels[i]).T.numpy()
-        image = ax.imshow(fraction, origin="lower", aspect="auto", cmap="viridis",
+    fig, axes = new_figure(9.0, 3.6, 1, len(keep), layout="constrained", squeeze=False)
+    zeros = monitor.zero_fraction
+    for col, (ax, i) in enumerate(zip(axes[0], keep)):
+        counts = monitor.histograms[:, i, :].clone()
+        exact = zeros[:, i] * monitor.numels[i]
+        counts[:, 0] -= exact                  # the first bin held the zeros too
+        share = torch.cat([exact[:, None], counts], 1).T / monitor.numels[i]
+        image = ax.imshow(share.numpy(), origin="lower", aspect="auto", cmap="viridis",
                           norm=LogNorm(1e-4, 1), interpolation="nearest",
-                          extent=(first - 0.5, last + 0.5, low, high))
-        ax.set_title(names[i], fontsize=10)
-        ax.tick_params(labelsize=8)
-        if i % ncols == 0:
-            ax.set_ylabel("log10 |grad|", fontsize=9)
-        if i >= len(names) - ncols:
-            ax.set_xlabel("step", fontsize=9)
-    fig.colorbar(image, ax=fig.axes, shrink=0.8, label="fraction of elements")
-    return fig
+                          extent=(first - 0.5, last + 0.5, low - bin_height, high))
+        ax.axhline(low, color="white", lw=1)
+        name = monitor.names[i]
+        ax.set_title(f"{name.removesuffix('.weight')}\n{100 * zeros[-1, i]:.0f}% exactly 0")
+        ax.set_xlabel("step")
+        ticks = [t for t in range(int(low) + 2, int(high) + 1, 4)]
+        ax.set_yticks([low - bin_height / 2, *ticks], ["= 0", *(f"1e{t}" for t in ticks)])
+        if col == 0:
+            ax.set_ylabel("|gradient| (log scale)")
+        else:
+            ax.tick_params(labelleft=False)
+    fig.colorbar(image, ax=list(axes[0]), shrink=0.9, label="share of elements")
+    fig.suptitle(f"Gradient sizes of each weight tensor, steps {first} to {last}")
+    listed = ", ".join(f"{monitor.names[i]} {100 * zeros[-1, i]:.0f}%" for i in keep)
+    return with_alt(fig, f"Heatmaps of log10 |gradient| per weight tensor over steps {first} to "
+                         f"{last}, with a row for exact zeros. Share of exactly-zero gradients "
+                         f"at step {last}: {listed}.")
 
 
 def tile_filters(kernels: torch.Tensor, gap: int = 1):
@@ -135,12 +151,13 @@ def show_tiled_filters(fig, ax, kernels: torch.Tensor, title: str, signed: bool)
     out_ch, in_ch, kh, kw = kernels.shape
     ax.set_xticks([o * (kw + 1) + kw / 2 - 0.5 for o in range(out_ch)], range(out_ch))
     ax.set_yticks([i * (kh + 1) + kh / 2 - 0.5 for i in range(in_ch)], range(in_ch))
-    ax.set(title=title, xlabel="filter (output channel)", ylabel="input channel")
-    fig.colorbar(shown, ax=ax, shrink=0.8)
+    ax.set(title=title, xlabel="filter (output channel)", ylabel="input\nchannel")
+    fig.colorbar(shown, ax=ax, label="gradient" if signed else "weight", aspect=10)
 
 
+@course_plot
 def plot_filters(weight, grad=None):
-    """Convolution kernels (grey) and, beside them, their gradients (red +, blue -, 0 white).
+    """Convolution kernels (grey) and, below them, their gradients (red +, blue -, 0 white).
 
     weight: a conv weight (out x in x k x k), e.g. ``net.conv1.weight``, or the layer.
     grad: a tensor of the same shape, or True for ``weight.grad``. Columns are the
@@ -166,15 +183,21 @@ def plot_filters(weight, grad=None):
         got = tuple(grad.shape) if isinstance(grad, torch.Tensor) else type(grad).__name__
         raise ValueError(f"grad must match the weight's shape {tuple(weight.shape)}, got {got}. "
                          "Fix: plot_filters(layer.weight, grad=layer.weight.grad).")
-    out_ch, in_ch = weight.shape[:2]
-    panels = [(weight, "filters", False)] + ([(grad, "their gradients", True)] if grad is not None
-                                            else [])
-    fig, axes = new_figure(5.0 * len(panels), 2.2 * in_ch / out_ch + 2.4, 1, len(panels),
-                           squeeze=False)
-    for ax, (kernels, title, signed) in zip(axes[0], panels):
+    out_ch, in_ch, kh, kw = weight.shape
+    panels = [(weight, f"{out_ch} filters of {in_ch} input channel(s), {kh}x{kw}", False)]
+    if grad is not None:
+        panels.append((grad, "their gradients (red +, blue -)", True))
+    panel_height = 7.0 * in_ch / out_ch + 1.3
+    fig, axes = new_figure(9.0, panel_height * len(panels), len(panels), 1, squeeze=False,
+                           layout="constrained")
+    for ax, (kernels, title, signed) in zip(axes[:, 0], panels):
         show_tiled_filters(fig, ax, kernels, title, signed)
-    fig.tight_layout()
-    return fig
+    alt = (f"{out_ch} convolution filters of {in_ch} input channel(s), {kh}x{kw} each; weights "
+           f"from {number(weight.min().item())} to {number(weight.max().item())}")
+    if grad is not None:
+        alt += (f"; below them their gradients, from {number(grad.min().item())} to "
+                f"{number(grad.max().item())}")
+    return with_alt(fig, alt + ".")
 
 
 def _labels(values, name):
@@ -205,6 +228,7 @@ def _images(images):
     return x
 
 
+@course_plot
 def plot_digits(images, labels=None, predictions=None, *, ncols: int = 8, limit: int = 32):
     """A grid of digits titled with their label, or "pred (true)" in bold when wrong.
 
@@ -225,7 +249,7 @@ def plot_digits(images, labels=None, predictions=None, *, ncols: int = 8, limit:
         return message_figure("no digits to show", 3, 0.6)
     ncols = min(ncols, len(x))
     nrows = -(-len(x) // ncols)
-    fig, axes = new_figure(1.25 * ncols, 1.5 * nrows, nrows, ncols, squeeze=False)
+    fig, axes = new_figure(1.1 * ncols, 1.45 * nrows, nrows, ncols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         if i >= len(x):
             ax.remove()
@@ -240,8 +264,20 @@ def plot_digits(images, labels=None, predictions=None, *, ncols: int = 8, limit:
                          fontweight="normal" if right else "bold")
         elif labels is not None:
             ax.set_title(str(labels[i]), fontsize=10)
-    fig.tight_layout(pad=0.3, h_pad=0.6)
-    return fig
+    fig.tight_layout(pad=0.3, h_pad=0.8)
+    return with_alt(fig, _describe_digits(len(x), labels, predictions))
+
+
+def _describe_digits(n: int, labels, predictions) -> str:
+    if predictions is None:
+        return f"{n} digit images" + (f", labelled {', '.join(map(str, labels[:n]))}."
+                                     if labels is not None else ".")
+    wrong = [(p, t) for p, t in zip(predictions[:n], labels[:n] if labels else predictions[:n])
+             if p != t]
+    text = f"{n} digit images with the model's predictions, {n - len(wrong)} right"
+    if wrong:
+        text += f", {len(wrong)} wrong: " + ", ".join(f"{p} for a {t}" for p, t in wrong[:8])
+    return text + "."
 
 
 def confusion_counts(model, split, batch_size: int = 1000) -> torch.Tensor:
@@ -264,6 +300,7 @@ def confusion_counts(model, split, batch_size: int = 1000) -> torch.Tensor:
     return counts
 
 
+@course_plot
 def plot_confusion_matrix(model, split, batch_size: int = 1000):
     """Which digits the model confuses: counts of true class (rows) vs predicted (columns).
 
@@ -276,23 +313,30 @@ def plot_confusion_matrix(model, split, batch_size: int = 1000):
     """
     counts = confusion_counts(model, split, batch_size)
     total = int(counts.sum())
-    fig, ax = new_figure(5.6, 5.0)
+    fig, ax = new_figure(6.0, 5.4)
     ax.imshow(counts.numpy(), cmap="Blues")
     top = int(counts.max()) or 1
     for t in range(10):
         for p in range(10):
             c = int(counts[t, p])
             if c:
-                ax.text(p, t, str(c), ha="center", va="center", fontsize=8,
+                ax.text(p, t, str(c), ha="center", va="center", fontsize=10,
                         color="white" if c > top / 2 else "black")
     ax.set_xticks(range(10))
     ax.set_yticks(range(10))
     ax.set(xlabel="predicted digit", ylabel="true digit",
            title=f"accuracy {int(counts.trace()) / max(total, 1):.1%} on {total} digits")
     fig.tight_layout()
-    return fig
+    mistakes = counts.clone().fill_diagonal_(0)
+    true, pred = divmod(int(mistakes.argmax()), 10)
+    alt = (f"Confusion matrix of {total} digits, true digit by row and predicted digit by "
+           f"column: accuracy {int(counts.trace()) / max(total, 1):.1%}")
+    if mistakes.max() > 0:
+        alt += f"; the most frequent mistake is a {true} taken for a {pred} ({int(mistakes.max())} times)"
+    return with_alt(fig, alt + ".")
 
 
+@course_plot
 def plot_saliency(model, images, target=None):
     """Which pixels move the predicted score most: |d score / d pixel| under each image.
 
@@ -300,8 +344,8 @@ def plot_saliency(model, images, target=None):
     whose score to explain (default: the predicted one). The model's .grad is untouched.
 
     Example (notebook 05):
-        >>> len(plot_saliency(LeNet(), torch.randn(2, 1, 32, 32)).axes)
-        4
+        >>> len(plot_saliency(LeNet(), torch.randn(2, 1, 32, 32)).axes)  # 2 x 2 and a colour bar
+        5
     """
     if isinstance(images, torch.Tensor) and images.dim() == 3 and images.shape[0] == 1:
         images = images.unsqueeze(0)
@@ -317,14 +361,20 @@ def plot_saliency(model, images, target=None):
         picked = scores.gather(1, chosen.view(-1, 1).to(device)).sum()
         (grad,) = torch.autograd.grad(picked, x)
     heat = grad.abs().amax(1).cpu()
-    fig, axes = new_figure(1.8 * len(x) + 0.4, 4.2, 2, len(x), squeeze=False)
+    top = float(heat.max()) or 1.0
+    fig, axes = new_figure(1.9 * len(x) + 1.2, 4.6, 2, len(x), squeeze=False,
+                           layout="constrained")
     for i in range(len(x)):
         axes[0, i].imshow(images[i, 0].detach().cpu().numpy(), cmap="gray")
         axes[0, i].set_title(f"predicted {int(scores[i].argmax())}", fontsize=10)
-        axes[1, i].imshow(heat[i].numpy(), cmap="hot")
+        shown = axes[1, i].imshow(heat[i].numpy(), cmap="hot", vmin=0, vmax=top)
         axes[1, i].set_title(f"saliency for {int(chosen[i])}", fontsize=10)
         for ax in axes[:, i]:
             ax.set_xticks([])
             ax.set_yticks([])
-    fig.tight_layout(pad=0.4, h_pad=1.5)
-    return fig
+    fig.colorbar(shown, ax=list(axes[1]), label="|d score / d pixel|", shrink=0.9)
+    fig.suptitle("Bright: where a small pixel change moves the score most")
+    predicted = ", ".join(str(int(s.argmax())) for s in scores)
+    return with_alt(fig, f"{len(x)} digits (predicted {predicted}) above their saliency maps, "
+                         f"the size of the score's gradient at each pixel (largest "
+                         f"{number(top)}).")

@@ -26,7 +26,8 @@ import torch
 
 from . import _checks
 from ._checks import OPTIMIZER_NAMES
-from .figures import PALETTE, message_figure, new_figure, png_bytes
+from .figures import (LINESTYLES, PALETTE, colour, course_plot, message_figure, new_figure,
+                      number, png_bytes, with_alt)
 from .plots import show_tiled_filters
 from .training import TrainingDiverged, make_optimizer, train_step
 
@@ -48,7 +49,7 @@ class Explorer(W.VBox):
         super().__init__(children=[*controls, self.image], layout=W.Layout(align_items="flex-start"))
         self.add_class("course-explorer")
         self.add_class(f"course-{kind}")
-        self.kind, self._draw, self.figure = kind, draw, None
+        self.kind, self._draw, self.figure = kind, course_plot(draw), None
         for control in watch:
             control.observe(lambda change: self.redraw(), names="value")
         self.redraw()
@@ -61,7 +62,7 @@ class Explorer(W.VBox):
         # The widget view for JupyterLab, plus the current figure as a PNG for places
         # without a live kernel (the stored notebook, nbviewer, GitHub).
         data = super()._repr_mimebundle_(**kwargs) or {}
-        data["text/plain"] = f"<{self.kind.replace('-', ' ')}: run the cell to interact>"
+        data["text/plain"] = f"{self.figure.alt} (Interactive: run the cell to use the controls.)"
         data["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         return data
 
@@ -219,26 +220,35 @@ class LearningRateExplorer(Explorer):
     def _plot(self):
         from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
-        fig, ax = new_figure(7, 3.2)
+        fig, ax = new_figure(7.5, 3.6)
+        ends = []
         for k, (label, losses) in enumerate(self.runs.items()):
             last = k == len(self.runs) - 1
             finite = [v for v in losses if math.isfinite(v)]
-            line, = ax.plot(range(1, len(finite) + 1), finite, label=label,
-                            lw=2.5 if last else 1.2, alpha=1.0 if last else 0.6)
+            ax.plot(range(1, len(finite) + 1), finite, label=label, color=colour(k),
+                    ls=LINESTYLES[k % len(LINESTYLES)], lw=2.6 if last else 1.6)
             if len(finite) < len(losses):
                 ax.plot(len(finite), finite[-1] if finite else 1.0, "x", ms=12, mew=3,
-                        color=line.get_color())
+                        color=colour(k))
+                ends.append(f"{label} blew up after {len(finite)} steps")
+            else:
+                ends.append(f"{label} ends at {number(finite[-1])}")
         if not self.runs:
             ax.text(0.5, 0.5, "press Train to start a run", ha="center", va="center",
                     transform=ax.transAxes, fontsize=12, color="0.4")
         else:
-            ax.legend(loc="upper right", fontsize=9)
+            ax.legend(loc="upper right")
         ax.set(xlabel="step", ylabel="training loss", yscale="log", xlim=(0, self.steps))
         ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
         ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.grid(True, which="both", alpha=0.3)
-        return fig
+        ax.set_title(f"{self.steps} steps of {self.optimizer_name}, batch size {self.batch_size}")
+        fig.tight_layout()
+        if not self.runs:
+            return with_alt(fig, "Training loss per step: no run yet; press Train.")
+        return with_alt(fig, f"Training loss per step (log scale) for {len(self.runs)} "
+                             f"learning rates: {'; '.join(ends)}.")
 
 
 def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: float = 0.05,
@@ -295,18 +305,22 @@ def gradient_inspector(monitor, filter_grads=None) -> Explorer:
 
     def draw(explorer):
         i, k = step.value, monitor.names.index(layer.value)
-        fig, (left, right) = new_figure(9, 3.2, 1, 2)
+        fig, (left, right) = new_figure(9, 3.6, 1, 2, layout="constrained")
         centres, width = (edges[:-1] + edges[1:]) / 2, float(edges[1] - edges[0])
         left.bar(centres.tolist(), hists[i, k].tolist(), width=width, color=PALETTE[0])
         left.set(title=f"{layer.value} at step {monitor.steps[i]}", xlabel="log10 |grad|",
-                 ylabel="count")
+                 ylabel="number of elements")
         if filter_grads is None:
             right.semilogy(monitor.steps, means[:, k].tolist(), color=PALETTE[1])
             right.axvline(monitor.steps[i], color="k", lw=1)
-            right.set(title="mean |grad| over training", xlabel="step")
+            right.set(title="mean |grad| over training", xlabel="step", ylabel="mean |grad|")
         else:
             show_tiled_filters(fig, right, filter_grads[i][:, :1], "conv1 filter gradients",
                                signed=True)
-        return fig
+        return with_alt(fig, f"Histogram of log10 |gradient| of {layer.value} at step "
+                             f"{monitor.steps[i]} (mean |grad| {number(means[i, k].item())}), "
+                             + ("beside the conv1 filter gradients of that step."
+                                if filter_grads is not None else
+                                "beside its mean |grad| over all steps."))
 
     return Explorer("gradient-inspector", [W.HBox([layer, step])], draw, watch=[layer, step])

@@ -79,6 +79,11 @@ def test_every_notebook_gets_an_offline_handout(tmp_path):
         assert network_references(html) == [], f"{path.name}: {network_references(html)[:3]}"
         assert "<script src" not in html, path.name
         assert len(html) < 5_000_000, f"{path.name}: {len(html)} characters"
+        # every figure carries the alt text generated from its data (the stored text/plain)
+        alts = re.findall(r'<img src="data:image/png[^>]*?alt="([^"]*)"', html)
+        assert all(len(alt) > 20 and "No description" not in alt for alt in alts), (
+            path.name, [a for a in alts if len(a) <= 20 or "No description" in a][:3])
+        assert "No description has been provided" not in html, path.name
 
 
 

@@ -82,7 +82,7 @@ def test_divergence_is_reported_not_hidden():
     t = cu.trajectory("ravine", "sgd", steps=40, lr=0.6)     # 1 - 4 lr = -1.4: y blows up
     assert t.losses[-1] > t.losses[0]
     fig = cu.plot_trajectories("ravine", {"big step": t})
-    assert "big step" in [x.get_text() for x in fig.axes[0].get_legend().get_texts()]
+    assert "big step (lr 0.6)" in [x.get_text() for x in fig.axes[0].get_legend().get_texts()]
 
 
 def test_plot_trajectories_draws_one_path_per_run():

@@ -24,9 +24,9 @@ def net_with_grads():
 
 
 def dots(ax, marker):
-    """The y values of the line drawn with this marker ("o": mean, "^": max)."""
+    """The |grad| values (x) of the dots drawn with this marker ("o": mean, "^": max)."""
     (line,) = [line for line in ax.lines if line.get_marker() == marker]
-    return list(line.get_ydata())
+    return list(line.get_xdata())
 
 
 def test_gradient_flow_bars_equal_the_gradient_statistics(net_with_grads):
@@ -36,10 +36,12 @@ def test_gradient_flow_bars_equal_the_gradient_statistics(net_with_grads):
     grads = [p.grad.abs() for p in net_with_grads.parameters()]
     assert dots(ax, "o") == pytest.approx([g.mean().item() for g in grads])
     assert dots(ax, "^") == pytest.approx([g.max().item() for g in grads])
-    assert [t.get_text() for t in ax.get_xticklabels()] == [n for n, _ in
-                                                             net_with_grads.named_parameters()]
-    assert ax.get_yscale() == "log"
-    assert ax.get_ylim()[1] >= max(g.max().item() for g in grads)   # nothing clipped
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    assert names == [n for n, _ in net_with_grads.named_parameters()]
+    assert ax.get_yticks()[0] > ax.get_yticks()[-1]                # the first layer on top
+    assert ax.get_xscale() == "log"
+    assert ax.get_xlim()[1] >= max(g.max().item() for g in grads)   # nothing clipped
+    assert "conv1.weight" in fig.alt and "Mean |grad|" in fig.alt
 
 
 def test_gradient_flow_from_a_monitor_uses_the_chosen_record(net_with_grads):
@@ -62,16 +64,25 @@ def test_gradient_flow_explains_missing_gradients():
         cu.plot_gradient_flow("net")
 
 
-def test_gradient_histograms_one_heatmap_per_layer(net_with_grads):
+def test_gradient_histograms_one_heatmap_per_weight_with_a_row_of_exact_zeros(net_with_grads):
+    net_with_grads.fc1.weight.grad[:60] = 0                 # as if 60 of fc1's units were off
     monitor = cu.GradientMonitor(bins=16)
     for _ in range(3):
         monitor.record(net_with_grads)
     fig = cu.plot_gradient_histograms(monitor)
     heatmaps = [ax for ax in fig.axes if ax.images and ax.get_title()]
-    assert [ax.get_title() for ax in heatmaps] == monitor.names
-    image = heatmaps[4].images[0].get_array()
-    assert image.shape == (16, 3)                                    # bins x records
+    weights = [n for n in monitor.names if n.endswith("weight")]
+    assert [ax.get_title().split("\n")[0] for ax in heatmaps] == [n[:-7] for n in weights]
+    zeros = (net_with_grads.fc1.weight.grad == 0).float().mean().item()  # ReLU's and ours
+    assert zeros >= 0.5 and monitor.zero_fraction[:, monitor.names.index("fc1.weight")].tolist() \
+        == pytest.approx([zeros] * 3)
+    assert heatmaps[2].get_title() == f"fc1\n{100 * zeros:.0f}% exactly 0"
+    image = heatmaps[2].images[0].get_array()
+    assert image.shape == (17, 3)                         # (zeros + 16 bins) x records
     assert image.sum(0).tolist() == pytest.approx([1.0, 1.0, 1.0])   # fractions of elements
+    assert image[0].tolist() == pytest.approx([zeros] * 3)          # the exact-zero row
+    assert f"fc1.weight {100 * zeros:.0f}%" in fig.alt
+    assert len(cu.plot_gradient_histograms(monitor, weights_only=False).axes) == 11
     with pytest.raises(ValueError, match="GradientMonitor"):
         cu.plot_gradient_histograms(net_with_grads)
 
@@ -152,7 +163,7 @@ def test_saliency_is_the_input_gradient_and_leaves_model_grads_alone(sample):
     torch.manual_seed(0)
     net = cu.LeNet()
     fig = cu.plot_saliency(net, sample.test.images[:3])
-    assert len(fig.axes) == 6
+    assert len(fig.axes) == 7                                  # 2 x 3 images and a colour bar
     x = sample.test.images[:1].clone().requires_grad_(True)
     scores = net(x)
     scores[0, scores.argmax()].backward()
@@ -160,7 +171,7 @@ def test_saliency_is_the_input_gradient_and_leaves_model_grads_alone(sample):
     expected = x.grad.abs()[0, 0].numpy()
     np.testing.assert_allclose(heat, expected, rtol=1e-4, atol=1e-4 * expected.max())
     net.zero_grad()
-    assert len(cu.plot_saliency(net, sample.test.images[0]).axes) == 2
+    assert len(cu.plot_saliency(net, sample.test.images[0]).axes) == 3
     assert all(p.grad is None for p in net.parameters())
 
 

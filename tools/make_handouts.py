@@ -29,7 +29,20 @@ OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {% block html_head_js_mathjax %}{% endblock %}
 {% block html_head_js_mermaidjs %}{% endblock %}
 {% block jupyter_widgets %}{% endblock %}
-{% block data_widget_view %}<pre>(an interactive widget: open the notebook to use it)</pre>{% endblock %}
+{% block data_widget_view %}
+{%- if 'image/png' in output.data -%}
+<div class="jp-RenderedImage jp-OutputArea-output">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}" alt="{{ output.data.get('text/plain', '') | escape_html }}">
+</div>
+{%- else -%}
+<pre>(an interactive widget: open the notebook to use it)</pre>
+{%- endif -%}
+{% endblock %}
+{% block data_png scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}" alt="{{ output.data.get('text/plain', '') | escape_html }}">
+</div>
+{% endblock data_png %}
 """
 CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.DOTALL)  # fenced blocks and inline code spans
 DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
