@@ -7,7 +7,6 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Jupyter refuses to run as root unless told; learners are not root, CI is.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
-PYTEST_NOTEBOOKS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: setup lab test notebooks figures student handouts bench data repro clean
 
@@ -26,9 +25,10 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 ## make test: set everything up and run every test (unit tests, notebooks, browser)
+## (no environment variables: conftest.py sets the test defaults, as for a plain `pytest`)
 test: $(STAMP)
 	@bash tools/ensure-chromium.sh
-	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m pytest -rs tests notebooks $(PYTEST_NOTEBOOKS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -rs tests notebooks --nbval $(PYTEST_ARGS)
 
 ## make notebooks: re-execute every notebook in place, storing fresh outputs
 notebooks: $(STAMP)
@@ -36,10 +36,10 @@ notebooks: $(STAMP)
 
 ## make repro: the whole nbval suite three runs in a row, then a fresh run compared cell by cell
 repro: $(STAMP)
-	for run in 1 2 3; do COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m pytest -q notebooks $(PYTEST_NOTEBOOKS) || exit 1; done
+	for run in 1 2 3; do $(BIN)/python -m pytest -q notebooks --nbval || exit 1; done
 	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python tools/check_reproducible.py
 
-## make figures: redraw the figures in img/ (deterministic PNGs used by the notebooks)
+## make figures: redraw the figures in course_utils/img/ (deterministic PNGs used by the notebooks)
 figures: $(STAMP)
 	$(BIN)/python tools/make_figures.py
 
