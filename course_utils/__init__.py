@@ -49,10 +49,12 @@ _LAZY = {
     "trajectory": "landscapes",
     "plot_trajectories": "landscapes",
     "loss_slice": "landscapes",
+    "course_image": "assets",
+    "doctor": "diagnostics",
 }
 
 _SUBMODULES = {"models", "data", "training", "monitor", "live", "plots", "graph", "losses",
-               "landscapes", "widgets", "exercises"}
+               "landscapes", "widgets", "exercises", "assets", "diagnostics"}
 
 __all__ = ["setup", "get_device", "DEFAULT_THREADS", *_LAZY]
 
@@ -113,6 +115,8 @@ def _thread_count(threads) -> int:
 def setup(seed: int = 0, threads: int | None = None, device: str | None = None) -> torch.device:
     """Seed everything, fix threads and print options; return the device to use.
 
+    On Colab it also turns on the custom widget manager, so the widgets show.
+
     Call it first in every notebook so that a run twice prints the same text.
 
     Example (every notebook):
@@ -129,6 +133,8 @@ def setup(seed: int = 0, threads: int | None = None, device: str | None = None) 
     np.set_printoptions(precision=4, suppress=True, linewidth=100)
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
+    from .cloud import enable_colab_widgets
+    enable_colab_widgets()  # Colab shows ipywidgets only with its widget manager on
     return chosen
 
 

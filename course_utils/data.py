@@ -229,13 +229,13 @@ WRITE_FIX = ("Fix: pass load_mnist(root='a/folder/you/can/write') or set the COU
              "environment variable to one; COURSE_OFFLINE=1 uses the embedded sample instead.")
 
 
-def write_problem(root: Path) -> str | None:
-    """None when the cache in root could be written; else why not. Writes nothing.
+def write_problem(folder: Path) -> str | None:
+    """None when files could be created in folder (made if need be); else why not.
 
-    Looks at the deepest folder of root/MNIST/raw that exists: it must be a folder
-    you may write in (a shared, read-only cache is fine to read, not to fill).
+    Writes nothing: looks at the deepest part of folder that exists, which must be a
+    folder you may write in (a shared, read-only cache is fine to read, not to fill).
     """
-    existing = Path(root) / "MNIST" / "raw"
+    existing = Path(folder)
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
@@ -350,7 +350,7 @@ def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
         elif source == "cache":
             raise MNISTCacheError(f"No usable MNIST cache in {root}: {problem}. Fix: run "
                                   "`make data` once with a network, or use source='auto'.")
-        elif (cannot := write_problem(root)) is not None:  # before any network access
+        elif (cannot := write_problem(root / "MNIST" / "raw")) is not None:  # before the network
             if source == "torchvision" or (root / "MNIST" / "raw").exists():
                 raise MNISTCacheError(f"The MNIST cache in {root} cannot be filled: {problem}, "
                                       f"and {cannot} (whoever set it up can complete it with `make data`). "

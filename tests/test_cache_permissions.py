@@ -43,7 +43,7 @@ def test_a_root_that_cannot_be_a_folder_fails_at_once(tmp_path, no_network):
 
 
 def test_write_problem_looks_at_the_deepest_existing_folder(tmp_path):
-    assert data_mod.write_problem(tmp_path / "not" / "yet") is None  # creatable: fine
+    assert data_mod.write_problem(tmp_path / "not" / "yet") is None  # can be made: fine
     (tmp_path / "file").write_text("")
     assert data_mod.write_problem(tmp_path / "file" / "x") == f"{tmp_path / 'file'} is a file, not a folder"
 
