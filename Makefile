@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# JupyterLab's settings for the course (no news popup), installed by ./postBuild as on Binder
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 # Jupyter refuses to run as root unless told; learners are not root, CI is.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -18,15 +20,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e ".[test]"
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(LAB_SETTINGS): lab-settings/overrides.json postBuild $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" ./postBuild
+
+setup: $(STAMP) $(LAB_SETTINGS)
 
 ## make lab: set everything up and open the course in JupyterLab
-lab: $(STAMP)
+lab: $(STAMP) $(LAB_SETTINGS)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 ## make test: set everything up and run every test (unit tests, notebooks, browser)
 ## (no environment variables: conftest.py sets the test defaults, as for a plain `pytest`)
-test: $(STAMP)
+test: $(STAMP) $(LAB_SETTINGS)
 	@bash tools/ensure-chromium.sh
 	$(BIN)/python -m pytest -rs tests notebooks --nbval $(PYTEST_ARGS)
 
