@@ -37,7 +37,7 @@ test: $(STAMP) $(LAB_SETTINGS)
 
 ## make notebooks: re-execute every notebook in place, storing fresh outputs
 notebooks: $(STAMP)
-	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python tools/run_notebooks.py notebooks/*.ipynb
+	$(BIN)/python tools/run_notebooks.py notebooks/*.ipynb
 
 ## make repro: the whole nbval suite three runs in a row, then a fresh run compared cell by cell
 repro: $(STAMP)

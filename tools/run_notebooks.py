@@ -16,6 +16,12 @@ from nbclient import NotebookClient
 
 from slides import add_slides  # tools/slides.py: slideshow metadata from the headings
 
+# Stored outputs are what nbval compares, so they come from the tests' settings: the
+# repository's conftest.py makes this process (and its kernels) offline, on the CPU and
+# without progress bars, however this script was started.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import conftest  # noqa: E402,F401
+
 KERNEL_NAME = "python3"
 
 
