@@ -126,3 +126,11 @@ def test_an_incomplete_read_only_cache_fails_the_command(incomplete_shared_cache
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"The MNIST cache in {incomplete_shared_cache} is incomplete" in done.stdout
     assert "Fix: set COURSE_DATA" in done.stdout
+
+
+def test_a_gpu_is_named(monkeypatch):
+    monkeypatch.setattr(cu, "get_device", lambda: torch.device("cuda"))
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "NVIDIA Stand-in 80GB")
+    assert lines(diagnostics.check())["device"] == "cuda (NVIDIA Stand-in 80GB)"
+    monkeypatch.setattr(cu, "get_device", lambda: torch.device("mps"))
+    assert lines(diagnostics.check())["device"] == "mps (Apple GPU (Metal))"
