@@ -5,9 +5,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# JupyterLab's settings for the course (no news popup), installed by ./postBuild as on Binder
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 # Jupyter refuses to run as root unless told; learners are not root, CI is.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
-PYTEST_NOTEBOOKS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: setup lab test notebooks figures student handouts bench data repro clean
 
@@ -19,27 +20,31 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e ".[test]"
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(LAB_SETTINGS): lab-settings/overrides.json postBuild $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" ./postBuild
+
+setup: $(STAMP) $(LAB_SETTINGS)
 
 ## make lab: set everything up and open the course in JupyterLab
-lab: $(STAMP)
+lab: $(STAMP) $(LAB_SETTINGS)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 ## make test: set everything up and run every test (unit tests, notebooks, browser)
-test: $(STAMP)
+## (no environment variables: conftest.py sets the test defaults, as for a plain `pytest`)
+test: $(STAMP) $(LAB_SETTINGS)
 	@bash tools/ensure-chromium.sh
-	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m pytest -rs tests notebooks $(PYTEST_NOTEBOOKS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -rs tests notebooks --nbval $(PYTEST_ARGS)
 
 ## make notebooks: re-execute every notebook in place, storing fresh outputs
 notebooks: $(STAMP)
-	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m tools.run_notebooks notebooks/*.ipynb
+	$(BIN)/python -m tools.run_notebooks notebooks/*.ipynb
 
 ## make repro: the whole nbval suite three runs in a row, then a fresh run compared cell by cell
 repro: $(STAMP)
-	for run in 1 2 3; do COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m pytest -q notebooks $(PYTEST_NOTEBOOKS) || exit 1; done
+	for run in 1 2 3; do $(BIN)/python -m pytest -q notebooks --nbval || exit 1; done
 	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m tools.check_reproducible
 
-## make figures: redraw the figures in img/ (deterministic PNGs used by the notebooks)
+## make figures: redraw the figures in course_utils/img/ (deterministic PNGs used by the notebooks)
 figures: $(STAMP)
 	$(BIN)/python -m tools.make_figures
 

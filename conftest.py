@@ -1,21 +1,42 @@
-"""pytest configuration for the whole repository.
+"""pytest defaults for everything under the repository, the notebooks included.
 
-The docstring examples of course_utils run as tests (``--doctest-modules``): each sees
-the public API (``LeNet``, ``fit``, ``plot_digits`` ...), ``torch`` and ``nn``, and a
-small ``data`` (the embedded digits), a ``model`` with its ``optimizer`` and one
-batch ``x, y``, as a notebook would have them.
+So that the plain commands pass with no environment variables: `pytest`,
+`pytest --nbval notebooks/`, `pytest --nbval notebooks/05_training_on_mnist.ipynb`.
+Under pytest (and in the kernels nbval starts, which inherit this environment) the
+course is offline (the embedded sample, as in the stored outputs), without progress
+bars, on the CPU unless COURSE_DEVICE says otherwise; nbval runs the notebooks in
+this Python and sanitises their outputs with tests/nbval_sanitize.cfg.
+
+The docstring examples of course_utils run as tests too (``--doctest-modules``): each
+sees the public API (``LeNet``, ``fit``, ``plot_digits`` ...), ``torch`` and ``nn``, and
+a small ``data`` (the embedded digits), a ``model`` with its ``optimizer`` and one batch
+``x, y``, as a notebook would have them.
 """
-from __future__ import annotations
-
 import os
+from pathlib import Path
 
 import pytest
+
+SANITIZE = Path(__file__).resolve().parent / "tests" / "nbval_sanitize.cfg"
+
+os.environ["COURSE_OFFLINE"] = "1"
+os.environ["COURSE_PROGRESS"] = "0"
+os.environ.setdefault("COURSE_DEVICE", "cpu")
+
+
+def pytest_configure(config):
+    option = config.option
+    if getattr(option, "nbval_sanitize_with", "absent") is None:  # nbval is installed, no file given
+        option.nbval_sanitize_with = str(SANITIZE)
+    if hasattr(option, "nbval_current_env") and not (option.nbval_kernel_name
+                                                     or option.current_env):
+        option.nbval_current_env = True
 
 
 @pytest.fixture(autouse=True)
 def _doctest_names(request):
+    """The names a docstring example may use, as a notebook would have them."""
     if not isinstance(request.node, pytest.DoctestItem):
-        yield
         return
     import matplotlib
     import torch
@@ -25,8 +46,6 @@ def _doctest_names(request):
     from course_utils.data import Split
 
     matplotlib.use("Agg")
-    offline = os.environ.get("COURSE_OFFLINE")
-    os.environ["COURSE_OFFLINE"] = "1"
     cu.setup(seed=0)
     data = cu.load_mnist(verbose=False).subset(train=256, test=100)
     model = cu.LeNet()
@@ -35,8 +54,3 @@ def _doctest_names(request):
     namespace.update(cu=cu, torch=torch, nn=nn, Split=Split, data=data, model=model,
                      optimizer=torch.optim.SGD(model.parameters(), lr=0.05),
                      x=data.train.images[:16], y=data.train.labels[:16])
-    yield
-    if offline is None:
-        os.environ.pop("COURSE_OFFLINE", None)
-    else:
-        os.environ["COURSE_OFFLINE"] = offline

@@ -52,10 +52,12 @@ _LAZY = {
     "plot_loss_vs_output": "losses",
     "trajectory": "landscapes",
     "plot_trajectories": "landscapes",
+    "course_image": "assets",
+    "doctor": "diagnostics",
 }
 
 _SUBMODULES = {"models", "data", "training", "monitor", "live", "figures", "curves", "plots",
-               "graph", "losses", "landscapes", "widgets", "exercises"}
+               "graph", "losses", "landscapes", "widgets", "exercises", "assets", "diagnostics"}
 
 __all__ = ["setup", "get_device", "DEFAULT_THREADS", *_LAZY]
 
@@ -116,6 +118,8 @@ def _thread_count(threads) -> int:
 def setup(seed: int = 0, threads: int | None = None, device: str | None = None) -> torch.device:
     """Seed everything, fix threads and print options; return the device to use.
 
+    On Colab it also turns on the custom widget manager, so the widgets show.
+
     Call it first in every notebook so that a run twice prints the same text.
 
     Example (notebooks 01 to 05, the first code cell):
@@ -131,6 +135,8 @@ def setup(seed: int = 0, threads: int | None = None, device: str | None = None) 
     np.set_printoptions(precision=4, suppress=True, linewidth=100)
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
+    from .cloud import enable_colab_widgets
+    enable_colab_widgets()  # Colab shows ipywidgets only with its widget manager on
     return chosen
 
 

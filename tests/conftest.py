@@ -4,7 +4,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
-import os
 import socket
 import threading
 from pathlib import Path
@@ -12,9 +11,7 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-os.environ["COURSE_OFFLINE"] = "1"
-os.environ["COURSE_PROGRESS"] = "0"
-os.environ.setdefault("COURSE_DEVICE", "cpu")
+# COURSE_OFFLINE=1, COURSE_PROGRESS=0, COURSE_DEVICE=cpu: set by the repository's conftest.py
 matplotlib.use("Agg")
 
 REPO = Path(__file__).resolve().parent.parent

@@ -34,6 +34,12 @@ def test_make_lab_serves_the_notebooks(tmp_path):
         served = {item["name"] for item in contents["content"]}
         on_disk = {p.name for p in (REPO / "notebooks").glob("*.ipynb")}
         assert on_disk <= served and "course_utils" not in served  # rooted at notebooks/
+        # JupyterLab's own settings from lab-settings/: no "get notified about news?" popup
+        notification = json.load(urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/lab/api/settings/@jupyterlab/apputils-extension:"
+            f"notification?token={token}", timeout=5))["schema"]["properties"]
+        assert notification["fetchNews"]["default"] == "false"  # JupyterLab's own: "none" (ask)
+        assert notification["checkForUpdates"]["default"] is False
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

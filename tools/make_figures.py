@@ -1,11 +1,13 @@
-"""Draw the course's static figures into img/: `make figures`.
+"""Draw the course's static figures into course_utils/img/: `make figures`.
 
-Usage: python -m tools.make_figures [output folder, default img/]
+Usage: python -m tools.make_figures [output folder, default course_utils/img/]
 
-img/lenet_architecture.png (notebook 01): LeNet's layers with the shape of the
-data after each one, 1@32x32 -> 6@28x28 -> 6@14x14 -> 16@10x10 -> 16@5x5 -> 400
--> 120 -> 84 -> 10. The output is deterministic (no timestamp or version in the
-PNG), so regenerating it leaves git clean.
+lenet_architecture.png (notebook 01, shown by cu.course_image): LeNet's layers with
+the shape of the data after each one, 1@32x32 -> 6@28x28 -> 6@14x14 -> 16@10x10 ->
+16@5x5 -> 400 -> 120 -> 84 -> 10, and its alt text (lenet_architecture.txt) written
+from the same table. The figures live inside the package so that a notebook opened
+alone (Colab, Kaggle) finds them. The output is deterministic (no timestamp or
+version in the PNG), so regenerating it leaves git clean.
 """
 import sys
 from pathlib import Path
@@ -16,7 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, Rectangle  # noqa: E402
 
-IMG = Path(__file__).resolve().parent.parent / "img"
+IMG = Path(__file__).resolve().parent.parent / "course_utils" / "img"
 
 # (label under the box, shape text, channels, side in pixels or None for a vector, units)
 LENET_LAYERS = [
@@ -80,7 +82,15 @@ def lenet_architecture(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
+    path.with_suffix(".txt").write_text(lenet_alt_text() + "\n")
     return path
+
+
+def lenet_alt_text() -> str:
+    """The figure's alt text, from the same table as the drawing."""
+    layers = ", ".join(f"{label.replace(chr(10), ' ')} {shape}"
+                       for label, shape, *_ in LENET_LAYERS)
+    return f"LeNet's layers and the shape of one image's data after each: {layers}"
 
 
 def main(argv: list[str]) -> int:

@@ -13,8 +13,13 @@ from pathlib import Path
 
 import nbformat
 
+import conftest  # noqa: F401  the repository's test defaults (below)
 from tools.execute import execute_notebook
 from tools.slides import add_slides
+
+# Stored outputs are what nbval compares, so they come from the tests' settings: the
+# repository's conftest.py makes this process (and its kernels) offline, on the CPU and
+# without progress bars, however this script was started.
 
 
 def run(path: Path) -> float:
