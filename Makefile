@@ -33,7 +33,7 @@ lab: $(STAMP) $(LAB_SETTINGS)
 ## (no environment variables: conftest.py sets the test defaults, as for a plain `pytest`)
 test: $(STAMP) $(LAB_SETTINGS)
 	@bash tools/ensure-chromium.sh
-	$(BIN)/python -m pytest -rs tests notebooks --nbval $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -rs --nbval $(PYTEST_ARGS)
 
 ## make notebooks: re-execute every notebook in place, storing fresh outputs
 notebooks: $(STAMP)

@@ -22,14 +22,13 @@ import course_utils as cu
 from course_utils import assets, cloud
 from conftest import REPO
 
-sys.path.insert(0, str(REPO / "tools"))
-import first_cell  # noqa: E402
+from tools import first_cell
 
 
 # --- the first cell, written from the one address -----------------------------------------
 
 def test_notebooks_and_readme_are_written_from_the_current_address(capsys):
-    assert first_cell.main(["--check"]) == 0, capsys.readouterr().out + "Fix: python tools/first_cell.py"
+    assert first_cell.main(["--check"]) == 0, capsys.readouterr().out + "Fix: python -m tools.first_cell"
 
 
 def test_the_address_is_stated_once():
