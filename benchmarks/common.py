@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 
 import course_utils as cu
-from course_utils.data import SAMPLE_TEST_EVERY, load_sample_pixels, spread, write_cache
+from course_utils.cache import write_cache
+from course_utils.data import SAMPLE_TEST_EVERY, load_sample_pixels, spread
 
 REPO = Path(__file__).resolve().parent.parent
 

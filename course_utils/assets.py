@@ -40,6 +40,7 @@ def course_image(name: str) -> CourseImage:
 
     Example (notebook 01):
         >>> course_image("lenet_architecture")  # LeNet's layers and their shapes
+        [figure lenet_architecture: LeNet's layers and the shape of one image's data ...]
     """
     names = image_names()
     if not isinstance(name, str) or name not in names:

@@ -224,9 +224,9 @@ def doctor() -> None:
     Example (any notebook, or `python -m course_utils doctor` in a terminal):
         >>> cu.doctor()
         course_utils doctor
-          Python        3.11.9 (...)
+          Python ...
+          torch ...
         ...
-        OK: nothing blocks the course.
     """
     print(check().text())
 

@@ -46,7 +46,8 @@ def write_mnist_gz(folder: Path, n_train: int = 300, n_test: int = 100) -> list[
 
     Returns torchvision-style resources: (file name, md5) pairs.
     """
-    from course_utils.data import idx_bytes, load_sample_pixels
+    from course_utils.cache import idx_bytes
+    from course_utils.data import load_sample_pixels
 
     pixels, labels = load_sample_pixels()
     order = list(range(0, len(labels), 7))  # a spread of all ten classes

@@ -1,7 +1,6 @@
 """Smoke tests: the benchmarks (make bench) still run, on a tiny budget, and compare like with like."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import nbformat

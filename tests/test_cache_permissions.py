@@ -15,6 +15,7 @@ import time
 import pytest
 
 import course_utils as cu
+from course_utils import cache
 from course_utils import data as data_mod
 from test_data import write_cache
 
@@ -24,7 +25,7 @@ def no_network(monkeypatch):
     """load_mnist may not even look for a mirror: any attempt fails the test."""
     def reachable(urls, timeout):
         raise AssertionError(f"load_mnist went to the network ({urls}) before checking the folder")
-    monkeypatch.setattr(data_mod, "reachable", reachable)
+    monkeypatch.setattr(cache, "reachable", reachable)
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
 
 
@@ -70,8 +71,8 @@ def audit(event, args):  # every attempt to create, change or delete a file unde
             writes.append(f"{event} {args[0]}")
 sys.addaudithook(audit)
 import course_utils as cu
-from course_utils import data
-data.reachable = lambda urls, timeout: sys.exit("went to the network")
+from course_utils import cache as cache_module, data
+cache_module.reachable = lambda urls, timeout: sys.exit("went to the network")
 result = {"can_write": os.access(cache, os.W_OK), "uid": os.getuid()}
 try:
     mnist = cu.load_mnist()

@@ -7,7 +7,8 @@ import torch
 
 import course_utils as cu
 from course_utils import data as data_mod
-from course_utils.data import idx_bytes
+from course_utils import cache
+from course_utils.cache import idx_bytes
 
 
 def test_sample_shapes_dtypes_and_split(sample):
@@ -98,7 +99,7 @@ def write_cache(root, n=50):
     """A small but valid torchvision MNIST cache (extracted IDX files) in root."""
     pixels, labels = data_mod.load_sample_pixels()
     train, test = slice(0, n), slice(n, 2 * n)
-    data_mod.write_cache(root, (pixels[train], labels[train]), (pixels[test], labels[test]))
+    cache.write_cache(root, (pixels[train], labels[train]), (pixels[test], labels[test]))
     return root / "MNIST" / "raw"
 
 
@@ -191,7 +192,7 @@ def test_a_silent_network_is_bounded_by_the_timeout(tmp_path, monkeypatch):
 
 def test_reachable_is_bounded_even_for_unroutable_hosts():
     start = time.monotonic()
-    answered = data_mod.reachable(["http://10.255.255.1:9/", "http://192.0.2.1:81/",
+    answered = cache.reachable(["http://10.255.255.1:9/", "http://192.0.2.1:81/",
                                    "http://no-such-host.invalid/"], 0.5)
     assert time.monotonic() - start < 2
     assert "http://no-such-host.invalid/" not in answered

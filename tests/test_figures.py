@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import itertools
 
-import matplotlib
 import numpy as np
 import pytest
 import torch

@@ -1,10 +1,8 @@
-import copy
 import math
 
 import matplotlib.pyplot as plt
 import pytest
 import torch
-from torch import nn
 
 import course_utils as cu
 from course_utils import landscapes

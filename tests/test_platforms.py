@@ -19,7 +19,7 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 import course_utils as cu
-from course_utils import assets, cloud
+from course_utils import cloud
 from conftest import REPO
 
 from tools import first_cell
