@@ -100,8 +100,7 @@ class CurvesFigure:
         self.loss_ax.relim()
         self.loss_ax.autoscale_view()
         if self.acc_ax is not None:
-            self.acc_ax.relim()
-            self.acc_ax.autoscale_view(scaley=False)
+            self.acc_ax.set_xlim(self.loss_ax.get_xlim())  # the same steps under both panels
 
     def finish(self):
         """The final figure: spikes clipped and marked, runs labelled at their ends, alt text."""
@@ -118,13 +117,14 @@ class CurvesFigure:
         if self.log or not firsts or max(peaks) <= 2 * max(firsts):
             return
         top = 1.5 * max(firsts)
-        self.loss_ax.set_ylim(top=top)
+        low = min(min(r["train_loss"]) for r in self.runs if r.get("train_loss"))
+        self.loss_ax.set_ylim(max(0.0, low - 0.05 * (top - low)), top)
         for k, run in enumerate(self.runs):
             losses = run.get("train_loss", [])
             if losses and max(losses) > top:
                 step = losses.index(max(losses)) + 1
-                self.loss_ax.annotate(f"peak {number(max(losses))}", (step, top),
-                                      xytext=(0, -4), textcoords="offset points", ha="center",
+                self.loss_ax.annotate(f"peak {number(max(losses))} (cut off)", (step, top),
+                                      xytext=(6, -4), textcoords="offset points", ha="left",
                                       va="top", color=colour(k), fontsize=10)
 
     def _label_ends(self) -> None:
@@ -138,7 +138,7 @@ class CurvesFigure:
                     low, high = ax.get_ylim()
                     ends.append((label, xs[-1], min(max(ys[-1], low), high), colour(k)))
             right = max(x for _, x, _, _ in ends) if ends else 1
-            ax.set_xlim(right=right * 1.3)
+            ax.set_xlim(left=0, right=right * 1.3)
             direct_labels(ax, ends)
 
     def describe(self) -> str:
@@ -152,8 +152,9 @@ class CurvesFigure:
             if run["val_loss"]:
                 bits.append(f"val loss {number(run['val_loss'][-1])}")
             if run["val_acc"]:
-                bits.append(f"val accuracy {100 * run['val_acc'][-1]:.1f}% after "
-                            f"{len(run['val_acc'])} epochs")
+                epochs = len(run["val_acc"])
+                bits.append(f"val accuracy {100 * run['val_acc'][-1]:.1f}% after {epochs} "
+                            + ("epoch" if epochs == 1 else "epochs"))
             parts.append((f"{label}: " if label else "") + ", ".join(bits))
         what = "Loss per training step" + (" and validation accuracy per epoch"
                                            if self.acc_ax is not None else "")

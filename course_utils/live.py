@@ -4,9 +4,9 @@ In a notebook the figure is displayed once (``display(..., display_id=True)``) a
 each redraw replaces that output through its handle: no clear_output, no new
 figure per update, nothing else in the cell is wiped. Redraws are throttled (at
 most ``max_fps`` a second, and rarer when drawing is slow, so drawing stays a few
-percent of the training time); ``close()`` always draws the final state, which
-stays in the saved notebook as a PNG. Outside a notebook it prints one compact
-line per epoch instead.
+percent of the training time). ``close()`` shrinks the live output to one line and
+shows the final figure below it, with its alt text (the final numbers), which stays
+in the saved notebook. Outside a notebook it prints one compact line per epoch instead.
 
 Used in: notebook 05 (``fit(..., live=True)``) and notebook 04 (optimizers compared).
 """
@@ -16,6 +16,9 @@ from time import perf_counter as _clock
 
 from .curves import CurvesFigure
 from .figures import png_bytes
+
+LIVE_TEXT = "Training curves, redrawn while training runs (the final figure follows)."
+
 
 def _in_notebook() -> bool:
     try:
@@ -110,7 +113,7 @@ class LivePlot:
             if self.train_loss and not (self.val_loss or self.val_acc):
                 print(self._text_line(), flush=True)
         elif self.train_loss or self.val_loss or self.val_acc:
-            self._redraw()
+            self._show_final()
 
     @property
     def figure(self):
@@ -136,21 +139,18 @@ class LivePlot:
         return " | ".join(parts)
 
     # -- notebook mode ---------------------------------------------------------------
-    def _redraw(self) -> None:
-        start = _clock()
+    def _update_curves(self) -> None:
         if self._curves is None:  # the artists are made once; each redraw only moves data
             self._curves = CurvesFigure([""], smooth=self.smooth, figsize=self.figsize)
         self._curves.show(0, self.train_loss, self.val_loss, self.val_acc)
         self._curves.loss_ax.set_title(self.title or self._title(), fontsize=12)
-        if self._closed:
-            self._curves.finish()
-        data = {"image/png": png_bytes(self._curves.fig, compact=self._closed),  # stored: small
-                "text/plain": self._curves.describe()}
+
+    def _redraw(self) -> None:
+        start = _clock()
+        self._update_curves()
+        data = {"image/png": png_bytes(self._curves.fig), "text/plain": LIVE_TEXT}
         if self._handle is None:
-            show = self._display
-            if show is None:
-                from IPython.display import display as show
-            self._handle = show(data, raw=True, display_id=True)
+            self._handle = self._show(data, display_id=True)
         else:
             self._handle.update(data, raw=True)
         self.redraws += 1
@@ -158,6 +158,27 @@ class LivePlot:
         self._last_cost = now - start
         self._drawing += self._last_cost
         self._last_draw = now
+
+    def _show(self, data: dict, **kwargs):
+        show = self._display
+        if show is None:
+            from IPython.display import display as show
+        return show(data, raw=True, **kwargs)
+
+    def _show_final(self) -> None:
+        """The live output becomes one line; the final figure, with its alt text, follows.
+
+        The live output's text never changes, and the final figure is always its own
+        output, so a rerun stores the same outputs however often the live one was redrawn.
+        """
+        self._update_curves()
+        if self._handle is None:
+            self._handle = self._show({"text/plain": LIVE_TEXT}, display_id=True)
+        else:
+            self._handle.update({"text/plain": LIVE_TEXT}, raw=True)
+        fig = self._curves.finish()
+        self._show({"image/png": png_bytes(fig, tight=True, compact=True), "text/plain": fig.alt})
+        self.redraws += 1
 
     def _title(self) -> str:
         bits = [f"step {len(self.train_loss)}"]

@@ -54,14 +54,19 @@ def test_one_display_then_in_place_updates_at_most_five_a_second(clock):
     screen = FakeDisplay()
     plot = cu.LivePlot(display=screen)
     train(plot, clock)                                  # 10 s of training, 100 steps/s
-    assert len(screen.calls) == 1                       # displayed once ...
+    assert len(screen.calls) == 2                       # the live output, then the final figure
     data, raw, display_id = screen.calls[0]
     assert display_id is True and raw is True
     assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
-    assert 30 <= len(screen.updates) <= 5 * 10 + 1      # ... then updated through the handle
+    assert 30 <= len(screen.updates) <= 5 * 10 + 1      # updated in place through the handle
     assert plot.redraws == 1 + len(screen.updates)
-    assert screen.updates[-1][0]["text/plain"] == plot.figure.alt  # the alt text is stored too
-    assert "train loss" in plot.figure.alt
+    # the live output's text never changes (nbval compares it, whatever the timing) ...
+    assert {d["text/plain"] for d, *_ in screen.calls[:1] + screen.updates} == {live.LIVE_TEXT}
+    assert screen.updates[-1][0] == {"text/plain": live.LIVE_TEXT}   # ... and ends as one line
+    final, raw, display_id = screen.calls[1]            # the final figure carries its alt text
+    assert display_id is None and final["text/plain"] == plot.figure.alt
+    assert "train loss 0.001009 (smoothed) after 1000 steps" in plot.figure.alt
+    assert "val accuracy 50.0% after 2 epochs" in plot.figure.alt
     assert plt.get_fignums() == []
 
 
@@ -86,8 +91,16 @@ def test_first_redraw_waits_for_its_budget_and_close_draws_the_final_state(clock
     assert plot.redraws == 1
     plot.close()
     plot.close()
-    assert plot.redraws == 2 and len(screen.updates) == 1
-    assert list(plot._curves.loss_ax.lines[0].get_ydata()) == [2.0, 1.0, 0.5]
+    assert plot.redraws == 2 and len(screen.updates) == 1 and len(screen.calls) == 2
+    assert list(plot.figure.axes[0].lines[0].get_ydata()) == [2.0, 1.0, 0.5]
+
+
+def test_a_run_too_quick_to_redraw_still_stores_the_same_two_outputs(clock):
+    screen = FakeDisplay()
+    plot = cu.LivePlot(display=screen)
+    plot.update(train_loss=2.0)                         # never drawn live: no time has passed
+    plot.close()
+    assert [d["text/plain"] for d, *_ in screen.calls] == [live.LIVE_TEXT, plot.figure.alt]
 
 
 def test_text_mode_prints_one_line_per_epoch(capsys):
