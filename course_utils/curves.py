@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import matplotlib
 
-from .figures import (LINESTYLES, MARKERS, STYLE, colour, course_plot, direct_labels,
+from .figures import (FULL_WIDTH, LINESTYLES, MARKERS, STYLE, colour, course_plot, direct_labels,
                       new_figure, number, with_alt)
 
 
@@ -50,7 +50,7 @@ class CurvesFigure:
                  log: bool = False, figsize: tuple[float, float] | None = None):
         self.labels, self.smooth, self.log = list(labels), smooth, log
         self.runs: list[dict] = [{} for _ in self.labels]
-        width, height = figsize or ((9.0, 3.8) if accuracy else (6.5, 3.8))
+        width, height = figsize or ((FULL_WIDTH - 0.3, 3.8) if accuracy else (6.5, 3.8))
         self.fig, axes = new_figure(width, height, 1, 2 if accuracy else 1,
                                     gridspec_kw={"width_ratios": [3, 2], "wspace": 0.35}
                                     if accuracy else {})

@@ -20,7 +20,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 DPI = 100
-DISPLAY_WIDTH = 9.0  # inches at DPI: JupyterLab at 1280 x 720 shows wider figures shrunk
+# JupyterLab at 1280 x 720, file browser open, gives an output 848 px wide: a wider PNG is
+# shrunk, and its 10 pt text with it. So figures are at most FULL_WIDTH inches, and the
+# saved PNG (tight bounding box) at most DISPLAY_PIXELS wide (tests/test_figures.py).
+DISPLAY_PIXELS = 840
+FULL_WIDTH = 8.2
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
            "#F0E442"]

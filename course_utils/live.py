@@ -56,7 +56,7 @@ class LivePlot:
 
     def __init__(self, *, smooth: float = 0.9, mode: str = "auto", display=None,
                  max_fps: float = 5.0, budget: float = 0.03, title: str = "",
-                 figsize: tuple[float, float] = (9.0, 3.8)):
+                 figsize: tuple[float, float] = (7.9, 3.8)):
         if mode not in ("auto", "notebook", "text"):
             raise ValueError(f"mode must be 'auto', 'notebook' or 'text', got {mode!r}. "
                              "Fix: LivePlot() picks the right one.")

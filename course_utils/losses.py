@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .figures import course_plot, new_figure, number, with_alt
+from .figures import FULL_WIDTH, course_plot, new_figure, number, with_alt
 
 _FIX = "Fix: pass the network's output for one image, e.g. net(x)[0:1] of shape (1, 10)."
 
@@ -86,7 +86,7 @@ def plot_loss_vs_output(output, label, values=None):
                torch.tensor([label])),
               ("nn.MSELoss (target: one-hot floats)", nn.MSELoss(),
                F.one_hot(torch.tensor([label]), classes).float())]
-    fig, axes = new_figure(9, 3.8, 1, 2)
+    fig, axes = new_figure(FULL_WIDTH, 3.8, 1, 2)
     for ax, (title, loss_fn, target) in zip(axes, losses):
         for index, style, who in ((label, "-", "the target"), (wrong, "--", "a wrong class")):
             curve = loss_vs_output(loss_fn, scores, target, index, values)

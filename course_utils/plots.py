@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from . import _checks
-from .figures import PALETTE, course_plot, message_figure, new_figure, number, with_alt
+from .figures import FULL_WIDTH, PALETTE, course_plot, message_figure, new_figure, number, with_alt
 from .models import check_image_batch, eval_mode
 
 
@@ -96,7 +96,7 @@ def plot_gradient_histograms(monitor, *, weights_only: bool = True):
     low, high = monitor.log10_range
     bin_height = (high - low) / monitor.bins
     first, last = monitor.steps[0], monitor.steps[-1]
-    fig, axes = new_figure(9.0, 3.6, 1, len(keep), layout="constrained", squeeze=False)
+    fig, axes = new_figure(FULL_WIDTH, 3.6, 1, len(keep), layout="constrained", squeeze=False)
     zeros = monitor.zero_fraction
     for col, (ax, i) in enumerate(zip(axes[0], keep)):
         counts = monitor.histograms[:, i, :].clone()
@@ -188,7 +188,7 @@ def plot_filters(weight, grad=None):
     if grad is not None:
         panels.append((grad, "their gradients (red +, blue -)", True))
     panel_height = 7.0 * in_ch / out_ch + 1.3
-    fig, axes = new_figure(9.0, panel_height * len(panels), len(panels), 1, squeeze=False,
+    fig, axes = new_figure(FULL_WIDTH, panel_height * len(panels), len(panels), 1, squeeze=False,
                            layout="constrained")
     for ax, (kernels, title, signed) in zip(axes[:, 0], panels):
         show_tiled_filters(fig, ax, kernels, title, signed)
@@ -249,7 +249,7 @@ def plot_digits(images, labels=None, predictions=None, *, ncols: int = 8, limit:
         return message_figure("no digits to show", 3, 0.6)
     ncols = min(ncols, len(x))
     nrows = -(-len(x) // ncols)
-    fig, axes = new_figure(1.1 * ncols, 1.45 * nrows, nrows, ncols, squeeze=False)
+    fig, axes = new_figure(1.0 * ncols, 1.45 * nrows, nrows, ncols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         if i >= len(x):
             ax.remove()
@@ -362,7 +362,7 @@ def plot_saliency(model, images, target=None):
         (grad,) = torch.autograd.grad(picked, x)
     heat = grad.abs().amax(1).cpu()
     top = float(heat.max()) or 1.0
-    fig, axes = new_figure(1.9 * len(x) + 1.2, 4.6, 2, len(x), squeeze=False,
+    fig, axes = new_figure(min(FULL_WIDTH, 1.6 * len(x) + 1.2), 4.4, 2, len(x), squeeze=False,
                            layout="constrained")
     for i in range(len(x)):
         axes[0, i].imshow(images[i, 0].detach().cpu().numpy(), cmap="gray")

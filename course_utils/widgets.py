@@ -26,7 +26,7 @@ import torch
 
 from . import _checks
 from ._checks import OPTIMIZER_NAMES
-from .figures import (LINESTYLES, PALETTE, colour, course_plot, message_figure, new_figure,
+from .figures import (FULL_WIDTH, LINESTYLES, PALETTE, colour, course_plot, message_figure, new_figure,
                       number, png_bytes, with_alt)
 from .plots import show_tiled_filters
 from .training import TrainingDiverged, make_optimizer, train_step
@@ -305,7 +305,7 @@ def gradient_inspector(monitor, filter_grads=None) -> Explorer:
 
     def draw(explorer):
         i, k = step.value, monitor.names.index(layer.value)
-        fig, (left, right) = new_figure(9, 3.6, 1, 2, layout="constrained")
+        fig, (left, right) = new_figure(FULL_WIDTH, 3.6, 1, 2, layout="constrained")
         centres, width = (edges[:-1] + edges[1:]) / 2, float(edges[1] - edges[0])
         left.bar(centres.tolist(), hists[i, k].tolist(), width=width, color=PALETTE[0])
         left.set(title=f"{layer.value} at step {monitor.steps[i]}", xlabel="log10 |grad|",

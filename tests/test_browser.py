@@ -388,3 +388,29 @@ def test_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch):
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="sudo apt-get install chromium"):
         require_browser()
+
+
+@pytest.mark.parametrize("notebook", [p.name for p in NOTEBOOKS if p.name[:2] in ("03", "04", "05")])
+def test_figures_are_shown_at_full_size_in_a_1280x720_window(lab, notebook):
+    """The figures' text is 10 pt or more only if JupyterLab does not shrink them: at 1280 x 720
+    with the file browser open, each stored figure fits its output area at 100 %."""
+    context = lab.browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        open_notebook(page, lab, notebook, kernel=False)
+        page.wait_for_selector(".jp-RenderedImage img")
+        page.wait_for_function("() => [...document.querySelectorAll('.jp-RenderedImage img')]"
+                               ".every(img => img.complete && img.naturalWidth > 0)")
+        sizes = page.evaluate("""() => [...document.querySelectorAll('.jp-RenderedImage img')]
+            .map(img => [img.naturalWidth, img.getBoundingClientRect().width,
+                         (img.alt || '').slice(0, 60)])""")
+        assert sizes, f"{notebook}: no stored figures"
+        shrunk = [(alt, natural, round(shown)) for natural, shown, alt in sizes
+                  if shown < natural - 1]
+        assert not shrunk, f"{notebook}: figures shown smaller than drawn: {shrunk}"
+        first = page.locator(".jp-RenderedImage img").first
+        first.scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOTS / f"{Path(notebook).stem}-1280x720.png"))
+    finally:
+        context.close()

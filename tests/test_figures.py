@@ -126,9 +126,12 @@ def problems(fig) -> list[str]:
     image = Image.open(io.BytesIO(figures.png_bytes(fig, tight=True))).convert("RGBA")
     if np.asarray(image)[..., 3].min() < 255:
         found.append("transparent background")
+    if image.width > figures.DISPLAY_PIXELS:
+        found.append(f"{image.width} px wide: JupyterLab at 1280 x 720 would shrink it "
+                     f"(and its text) to {figures.DISPLAY_PIXELS} px")
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()  # texts below are placed as drawn
-    scale = min(1.0, figures.DISPLAY_WIDTH / fig.get_figwidth())
+    scale = 1.0  # shown at 100 %: the width check above makes sure of it
     texts = visible_texts(fig)
     for t in texts:
         if t.get_fontsize() * scale < 9.95:
@@ -180,6 +183,9 @@ def test_the_checks_catch_what_they_look_for():
     ax.twinx()
     fig.patch.set_alpha(0)
     found = "\n".join(problems(fig))
+    wide, ax = figures.new_figure(12, 2)
+    ax.set(xlabel="x", ylabel="y")
+    assert any("px wide" in p for p in problems(figures.with_alt(wide, "a wide figure")))
     for words in ("no alt text", "transparent", "6.0 pt", "overlaps", "twin axes",
                   "no label", "alike in colour"):
         assert words in found, words
