@@ -46,7 +46,7 @@ def plot_gradient_flow(model_or_monitor, step: int = -1):
         'log'
     """
     names, means, maxes, title = gradient_stats(model_or_monitor, step)
-    fig, ax = new_figure(7.5, 0.38 * len(names) + 1.4)
+    fig, ax = new_figure(6.6, 0.38 * len(names) + 1.4)
     rows = list(range(len(names)))[::-1]  # the first layer on top
     shown = [(r, m, t) for r, m, t in zip(rows, means, maxes) if t > 0]
     ax.hlines([r for r, *_ in shown], [m for _, m, _ in shown], [t for *_, t in shown],
@@ -65,7 +65,7 @@ def plot_gradient_flow(model_or_monitor, step: int = -1):
     ax.set(xlabel="|gradient| (log scale)", ylabel="parameter tensor",
            title=f"{title}: largest mean in {biggest}")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)  # off the dots
     fig.tight_layout()
     listed = ", ".join(f"{n} {number(m)}" for n, m in zip(names, means))
     return with_alt(fig, f"Mean and max absolute gradient of each parameter tensor on a log "
