@@ -9,14 +9,16 @@ STAMP  := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_NOTEBOOKS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test notebooks figures student handouts bench data repro clean
+COURSE_DIR ?= build/course
+
+.PHONY: setup lab test notebooks figures student handouts bench data repro clean hub
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Python 3.11 or newer is needed; found: $$($(PYTHON) --version 2>&1). Run: make PYTHON=python3.11 ..."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install -e ".[test]"
+	$(BIN)/python -m pip install -e ".[test,classroom]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -46,6 +48,14 @@ figures: $(STAMP)
 ## make student: the student version in build/student/ (solutions stubbed, outputs cleared)
 student: $(STAMP)
 	$(BIN)/python tools/make_student.py notebooks build/student
+
+## make hub: JupyterHub for a class, tried on this machine (root): http://127.0.0.1:8000,
+## 3 trial students whose passwords are in build/hub-passwords.txt (docs/classroom.md)
+hub: $(STAMP)
+	@mkdir -p build
+	bash classroom/setup.sh --students 3 --passwords build/hub-passwords.txt
+	@echo "Log in at http://127.0.0.1:$${COURSE_HUB_PORT:-8000} as a student of build/hub-passwords.txt"
+	$(BIN)/jupyterhub -f classroom/jupyterhub_config.py
 
 ## make handouts: one self-contained, offline HTML file per notebook in build/handouts/
 handouts: $(STAMP)
