@@ -11,7 +11,7 @@ PYTEST_NOTEBOOKS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbva
 
 COURSE_DIR ?= build/course
 
-.PHONY: setup lab test notebooks figures student handouts bench data repro clean hub
+.PHONY: setup lab test notebooks figures student handouts bench data repro clean hub assignments grade
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -56,6 +56,17 @@ hub: $(STAMP)
 	bash classroom/setup.sh --students 3 --passwords build/hub-passwords.txt
 	@echo "Log in at http://127.0.0.1:$${COURSE_HUB_PORT:-8000} as a student of build/hub-passwords.txt"
 	$(BIN)/jupyterhub -f classroom/jupyterhub_config.py
+
+## make assignments: the nbgrader course in $(COURSE_DIR): sources and the students' release/
+assignments: $(STAMP)
+	$(BIN)/python tools/make_assignments.py notebooks $(COURSE_DIR)
+
+## make grade ASSIGNMENT=03_backpropagation [SUBMISSIONS=folder]: autograde in a sandbox (root),
+## feedback/<student>/ and grades.csv in $(COURSE_DIR)
+grade: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "Which assignment? make grade ASSIGNMENT=03_backpropagation [SUBMISSIONS=folder]"; exit 2; }
+	bash classroom/setup.sh
+	$(BIN)/python tools/grade.py $(ASSIGNMENT) --course $(COURSE_DIR) $(if $(SUBMISSIONS),--submissions $(SUBMISSIONS))
 
 ## make handouts: one self-contained, offline HTML file per notebook in build/handouts/
 handouts: $(STAMP)
