@@ -48,8 +48,8 @@ def setting(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
 
-def git(*args: str) -> str:
-    return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True,
+def git(repo: Path | str, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
                           check=False).stdout.strip()
 
 
@@ -74,7 +74,7 @@ c.Authenticator.admin_users = {name for name in setting("COURSE_ADMINS", "").spl
 
 # --- each student's server --------------------------------------------------------------
 repo = setting("COURSE_REPO", str(REPO))
-branch = setting("COURSE_BRANCH", git("rev-parse", "--abbrev-ref", "HEAD") or "main")
+branch = setting("COURSE_BRANCH", git(REPO, "rev-parse", "--abbrev-ref", "HEAD") or "main")
 c.Spawner.default_url = "/git-pull?" + urlencode({
     "repo": repo, "branch": branch, "targetpath": "course",
     "urlpath": "lab/tree/course/notebooks/01_define_the_network.ipynb"})
@@ -94,8 +94,7 @@ if "://" not in repo or repo.startswith("file://"):
     # A repository on this machine belongs to root, and git refuses to read another user's
     # repository unless it is declared safe: declare this one (and only it) for the students.
     local = repo.removeprefix("file://")
-    gitdir = subprocess.run(["git", "-C", local, "rev-parse", "--absolute-git-dir"],
-                            capture_output=True, text=True, check=False).stdout.strip()
+    gitdir = git(local, "rev-parse", "--absolute-git-dir")
     gitconfig = state.parent / f"{state.name}.gitconfig"
     gitconfig.write_text("[include]\n\tpath = /etc/gitconfig\n[safe]\n" + "".join(
         f"\tdirectory = {path}\n" for path in sorted({local, f"{local}/.git", gitdir}) if path))

@@ -52,7 +52,5 @@ c.Execute.error_on_timeout = {  # what the student reads in the feedback
 c.SandboxKernelManager.total_timeout = int(setting("COURSE_GRADE_TIMEOUT", "900"))
 c.SandboxKernelManager.memory_limit = setting("COURSE_GRADE_MEMORY", "3G")
 c.SandboxKernelManager.python = str(Path(setting("COURSE_ENV", "/opt/course-env")) / "bin" / "python")
+# Folders a submission must not see (the course folder's own config adds the course folder).
 c.SandboxKernelManager.hidden = ["/root", "/home", "/srv", str(REPO), c.Exchange.root]
-# A course folder outside the repository is hidden too: its nbgrader_config.py sets the root.
-if isinstance(c.CourseDirectory.root, str):
-    c.SandboxKernelManager.hidden.append(c.CourseDirectory.root)

@@ -65,6 +65,9 @@ def grade(assignment: str, course: Path | str = REPO / "build" / "course",
     from nbgrader.apps import NbGraderAPI
     from nbgrader.plugins.export import CsvExportPlugin
 
+    if sys.platform != "linux" or os.geteuid() != 0:
+        raise RuntimeError("grading runs each submission in a sandbox, which needs Linux and "
+                           "root. Fix: run `sudo make grade ...` on a Linux machine (a VM will do).")
     warnings.filterwarnings("ignore", message=".* not in session")  # nbgrader with SQLAlchemy 2
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     course = Path(course).resolve()

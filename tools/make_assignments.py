@@ -45,6 +45,7 @@ COURSE_CONFIG = '''\
 c = get_config()  # noqa: F821
 c.CourseDirectory.root = {root!r}
 load_subconfig({shared!r})  # noqa: F821  the course's settings: classroom/nbgrader_config.py
+c.SandboxKernelManager.hidden.append(c.CourseDirectory.root)  # submissions never see this folder
 '''
 
 
