@@ -27,6 +27,7 @@ Settings (environment variables, default in brackets):
   COURSE_CULL_TIMEOUT [3600]    seconds of inactivity before a server is stopped
   COURSE_ADMINS []              teachers' user names, comma-separated (hub admin page)
 """
+import asyncio
 import os
 import pwd
 import subprocess
@@ -127,7 +128,7 @@ class ClassSpawner(LocalProcessSpawner):
 
     async def stop(self, now=False):
         await super().stop(now=now)
-        limits.remove(self.cgroup)
+        await asyncio.to_thread(limits.remove, self.cgroup)  # once its processes are gone
 
     def make_preexec_fn(self, name):
         become_user, cgroup = super().make_preexec_fn(name), self.cgroup

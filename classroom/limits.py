@@ -11,6 +11,7 @@ enforced.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 CGROUPS = Path("/sys/fs/cgroup")
@@ -72,10 +73,20 @@ def join(group: Path) -> None:
     (group / "cgroup.procs").write_text("0")
 
 
-def remove(group: Path | None) -> None:
-    """Remove an empty cgroup; one that still holds processes stays (no error)."""
-    if group is not None:
+def remove(group: Path | None, wait: float = 5.0) -> None:
+    """Remove a cgroup once its processes are gone (a killed process takes a moment to
+    leave); one that still holds processes after `wait` seconds stays (no error)."""
+    if group is None:
+        return
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
         try:
-            group.rmdir()
+            if not (group / "cgroup.procs").read_text().strip():
+                break
         except OSError:
-            pass
+            return
+        time.sleep(0.05)
+    try:
+        group.rmdir()
+    except OSError:
+        pass

@@ -99,7 +99,7 @@ def _kernel_manager_class():
                       help="folders that appear empty inside the sandbox")
         extra_env = Dict(config=True, help="environment variables for the kernel")
 
-        folder = killed_by_timer = None
+        folder = cgroup = killed_by_timer = None
 
         async def _async_pre_start_kernel(self, **kw):
             if sys.platform != "linux" or os.geteuid() != 0 or not shutil.which("unshare"):
@@ -111,7 +111,7 @@ def _kernel_manager_class():
             self.folder = Path(tempfile.mkdtemp(prefix="course-sandbox-", dir=self.sandbox_root))
             self.folder.chmod(0o755)
             work, ipc = self.folder / "work", self.folder / "ipc"
-            shutil.copytree(submission, work)
+            shutil.copytree(submission, work, symlinks=True)  # a link stays a link
             ipc.mkdir()
             for path in (work, ipc, *work.rglob("*")):
                 os.chown(path, user.pw_uid, user.pw_gid, follow_symlinks=False)

@@ -261,3 +261,17 @@ def test_the_hostile_submission_changed_nothing_outside_its_sandbox(term):
             and p.pid not in term["grader_before"]]
     assert not psutil.wait_procs(left, timeout=5)[1], "a process outlived its sandbox"
     assert not list(Path("/var/tmp").glob("course-sandbox-*"))
+
+
+def test_a_submission_with_a_symbolic_link_is_not_graded(term, tmp_path):
+    """Root copies submissions: a link to the gradebook would hand it to the sandbox."""
+    from grade import grade
+
+    folder = tmp_path / "evil" / "01_define_the_network"
+    folder.mkdir(parents=True)
+    (folder / "01_define_the_network.ipynb").symlink_to(term["course"] / "gradebook.db")
+    results = grade("01_define_the_network", term["course"], tmp_path)
+    assert not results["evil"]["graded"] and "symbolic links" in results["evil"]["log"]
+    copied = term["course"] / "submitted" / "evil" / "01_define_the_network"
+    assert all(p.is_symlink() for p in copied.iterdir())  # never read through
+    assert not (term["course"] / "autograded" / "evil").exists()

@@ -50,7 +50,7 @@ def copy_submissions(folder: Path, course: Path, assignment: str) -> None:
     for student in found:
         target = course / "submitted" / student.name / assignment
         shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(student / assignment, target)
+        shutil.copytree(student / assignment, target, symlinks=True)
 
 
 def grade(assignment: str, course: Path | str = REPO / "build" / "course",
@@ -80,18 +80,26 @@ def grade(assignment: str, course: Path | str = REPO / "build" / "course",
                                 "Fix: `nbgrader collect` it, or pass --submissions FOLDER.")
     api, results = NbGraderAPI(config=config), {}
     for student in students:
+        links = [str(p) for p in (course / "submitted" / student / assignment).rglob("*")
+                 if p.is_symlink()]
+        if links:  # root would follow them when copying: a way to read the instructor's files
+            results[student] = {"success": False, "graded": False, "log": "not graded: symbolic "
+                                f"links in the submission ({', '.join(links)}). Fix: files only."}
+            continue
         autograded = api.autograde(assignment, student)
         feedback = api.generate_feedback(assignment, student)
-        results[student] = {"log": autograded["log"] + feedback["log"],
+        results[student] = {"log": autograded["log"] + feedback["log"], "graded": True,
                             "success": autograded["success"] and feedback["success"]}
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:
         CsvExportPlugin(to=str(course / "grades.csv")).export(gradebook)
-        for student in students:
-            submission = gradebook.find_submission(assignment, student)
-            results[student].update(
-                score=submission.score, max_score=submission.max_score,
-                exercises={g.name: g.score for nb in submission.notebooks for g in nb.grades},
-                feedback=sorted((course / "feedback" / student / assignment).glob("*.html")))
+        for student, result in results.items():
+            result.update(score=0, max_score=0, exercises={}, feedback=[])
+            if result["graded"]:
+                submission = gradebook.find_submission(assignment, student)
+                result.update(
+                    score=submission.score, max_score=submission.max_score,
+                    exercises={g.name: g.score for nb in submission.notebooks for g in nb.grades},
+                    feedback=sorted((course / "feedback" / student / assignment).glob("*.html")))
     return results
 
 
