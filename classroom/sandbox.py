@@ -5,7 +5,8 @@ a Jupyter kernel. With SandboxKernelManager (classroom/nbgrader_config.py sets i
 where the submission's code runs, is started like this on Linux:
 
 - as the unprivileged system user course-grader (no groups, no home, no new privileges);
-- in a fresh temporary folder holding a copy of that one submission, deleted afterwards;
+- in a fresh temporary folder holding a copy of that one submission (a tmpfs of 512 MiB:
+  its only writable place besides private /tmp and /dev/shm), deleted afterwards;
 - in its own namespaces: no network at all (a new network namespace has only a loopback
   that is down), its own process tree (every process it starts dies with it), and its own
   view of the files: the whole file system read-only, /tmp and /dev/shm private and empty,
@@ -94,6 +95,8 @@ def _kernel_manager_class():
         address_space_limit = Unicode("8G", config=True,
                                       help="RLIMIT_AS (PyTorch maps about 5 GiB)")
         total_timeout = Integer(600, config=True, help="seconds for the whole notebook")
+        disk_limit = Unicode("512M", config=True,
+                             help="size of the kernel's folder (a tmpfs: nothing else is writable)")
         sandbox_root = Unicode("/var/tmp", config=True, help="where sandbox folders are made")
         hidden = List(Unicode(), ["/root", "/home"], config=True,
                       help="folders that appear empty inside the sandbox")
@@ -109,7 +112,8 @@ def _kernel_manager_class():
             user = pwd.getpwnam(self.user)
             submission = Path(kw.pop("cwd", None) or os.getcwd())
             self.folder = Path(tempfile.mkdtemp(prefix="course-sandbox-", dir=self.sandbox_root))
-            self.folder.chmod(0o755)
+            subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={self.disk_limit},mode=755",
+                            "tmpfs", str(self.folder)], check=True)
             work, ipc = self.folder / "work", self.folder / "ipc"
             shutil.copytree(submission, work, symlinks=True)  # a link stays a link
             ipc.mkdir()
@@ -173,6 +177,7 @@ def _kernel_manager_class():
             if getattr(self, "timer", None):
                 self.timer.cancel()
             if self.folder and not restart:
+                subprocess.run(["umount", "--lazy", str(self.folder)], check=False)
                 shutil.rmtree(self.folder, ignore_errors=True)
                 limits.remove(self.cgroup)
                 self.folder = None

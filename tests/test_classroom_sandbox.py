@@ -1,6 +1,6 @@
 """The grading sandbox (classroom/sandbox.py) holds a hostile notebook: it runs as
 course-grader, without network, sees no private folder, writes nowhere outside its own, and
-its time and memory are limited; what it starts dies with it. Needs root (CI is root)."""
+its time, memory and disk are limited; what it starts dies with it. Needs root (CI is root)."""
 from __future__ import annotations
 
 import os
@@ -77,6 +77,7 @@ def test_a_hostile_notebook_is_contained(secrets_and_listener, tmp_path):
         f"open({marker!r}, 'w')",
         "open('/tmp/private', 'w').write('x'); print(os.listdir('/tmp'), len(os.listdir('/proc')))",
         "subprocess.Popen(['sleep', '600'], start_new_session=True); print('left behind')",
+        "for n in range(4):\n    open(f'big{n}', 'wb').write(b'x' * 200 * 2**20)",
         "b = bytearray(9 * 2**30)",
         "while True: pass",
         "print('still here')",
@@ -90,10 +91,11 @@ def test_a_hostile_notebook_is_contained(secrets_and_listener, tmp_path):
     assert outputs[3][0].ename == "OSError" and "Read-only file system" in outputs[3][0].evalue
     assert text(outputs[4]).startswith("['private']") and not Path("/tmp/private").exists()
     assert text(outputs[5]) == "left behind\n"
-    assert outputs[6][0].ename == "MemoryError"
-    assert outputs[7][-1].ename == "CellTimeoutError"  # the per-cell limit (3 s) interrupts it
-    assert text(outputs[8]) == "still here\n"
-    assert outputs[9] == []  # 2.5 s cells are within the cell's limit, not the notebook's 12 s:
+    assert outputs[6][0].ename == "OSError" and "No space left" in outputs[6][0].evalue
+    assert outputs[7][0].ename == "MemoryError"
+    assert outputs[8][-1].ename == "CellTimeoutError"  # the per-cell limit (3 s) interrupts it
+    assert text(outputs[9]) == "still here\n"
+    assert outputs[10] == []  # 2.5 s cells are within the cell's limit, not the notebook's 12 s:
     assert outputs[-2][-1].ename == "DeadKernelError" and "used up its 12 s" in text(outputs[-2])
     assert "not run" in text(outputs[-1])
     assert not Path(marker).exists()
