@@ -10,14 +10,16 @@ LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 # Jupyter refuses to run as root unless told; learners are not root, CI is.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test notebooks figures student handouts bench data repro clean
+COURSE_DIR ?= build/course
+
+.PHONY: setup lab test notebooks figures student handouts bench data repro clean hub assignments grade
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Python 3.11 or newer is needed; found: $$($(PYTHON) --version 2>&1). Run: make PYTHON=python3.11 ..."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install -e ".[test]"
+	$(BIN)/python -m pip install -e ".[test,classroom]"
 	touch $(STAMP)
 
 $(LAB_SETTINGS): lab-settings/overrides.json postBuild $(STAMP)
@@ -51,6 +53,25 @@ figures: $(STAMP)
 ## make student: the student version in build/student/ (solutions stubbed, outputs cleared)
 student: $(STAMP)
 	$(BIN)/python -m tools.make_student notebooks build/student
+
+## make hub: JupyterHub for a class, tried on this machine (root): http://127.0.0.1:8000,
+## 3 trial students whose passwords are in build/hub-passwords.txt (docs/classroom.md)
+hub: $(STAMP)
+	@mkdir -p build
+	bash classroom/setup.sh --students 3 --passwords build/hub-passwords.txt
+	@echo "Log in at http://127.0.0.1:$${COURSE_HUB_PORT:-8000} as a student of build/hub-passwords.txt"
+	$(BIN)/jupyterhub -f classroom/jupyterhub_config.py
+
+## make assignments: the nbgrader course in $(COURSE_DIR): sources and the students' release/
+assignments: $(STAMP)
+	$(BIN)/python -m tools.make_assignments notebooks $(COURSE_DIR)
+
+## make grade ASSIGNMENT=03_backpropagation [SUBMISSIONS=folder]: autograde in a sandbox (root),
+## feedback/<student>/ and grades.csv in $(COURSE_DIR)
+grade: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "Which assignment? make grade ASSIGNMENT=03_backpropagation [SUBMISSIONS=folder]"; exit 2; }
+	bash classroom/setup.sh
+	$(BIN)/python -m tools.grade $(ASSIGNMENT) --course $(COURSE_DIR) $(if $(SUBMISSIONS),--submissions $(SUBMISSIONS))
 
 ## make handouts: one self-contained, offline HTML file per notebook in build/handouts/
 handouts: $(STAMP)

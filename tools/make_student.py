@@ -63,6 +63,35 @@ def stub_solutions(source: str, label: str) -> str:
     return "\n".join(out)
 
 
+def exercise_cells(nb: nbformat.NotebookNode, name: str):
+    """(index, cell, number, title) for each code cell of nb that holds a solution, where
+    number and title come from the `### Exercise N: title` markdown cell above it.
+
+    Example (student_notebook below; tools/make_assignments.py):
+        >>> [(i, n) for i, _, n, _ in exercise_cells(nb, "03_backpropagation")]
+        [(35, '1'), (38, '2'), (41, '3')]
+    """
+    exercise = None
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            found = EXERCISE.search(cell.source)
+            exercise = found.groups() if found else exercise
+        elif cell.cell_type == "code" and BEGIN in cell.source:
+            if exercise is None:
+                raise SolutionMarkerError(
+                    f"{name}, cell {index}: a solution with no '### Exercise N: title' "
+                    "markdown cell above it. Fix: add the exercise heading before the exercise cell.")
+            yield index, cell, *exercise
+
+
+def stub_cell(cell: nbformat.NotebookNode, name: str, index: int, number: str, title: str) -> None:
+    """Replace the solutions of exercise cell `index` of notebook `name` with the stub, in place."""
+    try:
+        cell.source = stub_solutions(cell.source, f"Exercise {number} ({name}): {title}")
+    except SolutionMarkerError as err:
+        raise SolutionMarkerError(f"{name}, cell {index}: {err}") from None
+
+
 def student_notebook(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     """A copy of nb with solutions stubbed, outputs, execution counts and widget state cleared.
 
@@ -71,27 +100,13 @@ def student_notebook(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookN
     """
     nb = nbformat.from_dict(nb)  # a deep copy: never touch the instructor's notebook
     nb.metadata.pop("widgets", None)  # stored widget state belongs to the cleared outputs
-    exercise = None
-    for index, cell in enumerate(nb.cells):
+    for cell in nb.cells:
         if cell.cell_type == "markdown":
-            found = EXERCISE.search(cell.source)
-            exercise = found.groups() if found else exercise
             cell.source = cell.source.replace("](../img/", "](img/")
-            continue
-        if cell.cell_type != "code":
-            continue
-        cell.outputs, cell.execution_count = [], None
-        if BEGIN not in cell.source:
-            continue
-        if exercise is None:
-            raise SolutionMarkerError(
-                f"{name}, cell {index}: a solution with no '### Exercise N: title' markdown "
-                "cell above it. Fix: add the exercise heading before the exercise cell.")
-        label = f"Exercise {exercise[0]} ({name}): {exercise[1]}"
-        try:
-            cell.source = stub_solutions(cell.source, label)
-        except SolutionMarkerError as err:
-            raise SolutionMarkerError(f"{name}, cell {index}: {err}") from None
+        elif cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    for index, cell, number, title in list(exercise_cells(nb, name)):
+        stub_cell(cell, name, index, number, title)
     return nb
 
 

@@ -1,0 +1,276 @@
+"""A term with nbgrader: `make assignments`, release, fetch, submit, collect, `make grade`.
+
+Lesson 03 is released to three students through nbgrader's exchange. They fetch it and
+submit it as themselves: one fully right; one with two exercises wrong (and a test cell
+rewritten to pass); one whose exercise 1 raises, exercise 2 loops forever, and exercise 3
+(right) first tries to read another student's submission, the gradebook and the solutions,
+to write outside its folder and to leave a process behind. Autograde, feedback and export
+give exactly the expected scores, the feedback shows the checks' lines, and the hostile
+submission changed nothing outside its sandbox. Needs root (CI is root).
+"""
+from __future__ import annotations
+
+import ast
+import csv
+import hashlib
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from class_helpers import COURSE_ENV, STUDENTS, run_as, set_up_the_class
+from conftest import REPO
+
+from tools.make_assignments import TEST_CELL, make_assignments
+from tools.make_student import student_notebook
+
+LESSON = "03_backpropagation"
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+CELL_TIMEOUT = 10  # seconds; notebook 03's slowest cell takes about 1 s
+
+
+def solution(nb, number: int) -> str:
+    """The instructor's solution of exercise `number`, markers removed."""
+    cells = [c.source for c in nb.cells if c.cell_type == "code" and "# BEGIN SOLUTION" in c.source]
+    return re.sub(r"\n\s*# (BEGIN|END) SOLUTION", "", cells[number - 1])
+
+
+def exercise_index(nb, number: int) -> int:
+    return next(i for i, c in enumerate(nb.cells)
+                if c.metadata.get("nbgrader", {}).get("grade_id") == f"exercise_{number}")
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def hostile_attempts(paths: dict[str, str]) -> str:
+    """Code a hostile student puts before a right answer: every attempt is recorded."""
+    return (
+        "import os, socket, subprocess\n"
+        "tried = {}\n"
+        f"for name, path in {paths!r}.items():\n"
+        "    try:\n"
+        "        tried['read ' + name] = open(path, 'rb').read(64)\n"
+        "    except OSError as err:\n"
+        "        tried['read ' + name] = type(err).__name__\n"
+        "    try:\n"
+        "        open(path, 'ab').write(b'hacked')\n"
+        "        tried['write ' + name] = 'wrote'\n"
+        "    except OSError as err:\n"
+        "        tried['write ' + name] = type(err).__name__\n"
+        "try:\n"
+        "    socket.create_connection(('pypi.org', 443), timeout=3)\n"
+        "    tried['network'] = 'connected'\n"
+        "except OSError as err:\n"
+        "    tried['network'] = type(err).__name__\n"
+        "subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
+        "print(tried)\n")
+
+
+@pytest.fixture(scope="module")
+def term():
+    set_up_the_class()
+    root = Path(tempfile.mkdtemp(prefix="course-term-", dir="/var/tmp"))  # not under /tmp,
+    # which a sandbox replaces anyway: the course folder itself must be hidden
+    root.chmod(0o755)
+    course, exchange = root / "course", root / "exchange"
+    exchange.mkdir(mode=0o777)
+    exchange.chmod(0o777)
+    env = {**os.environ, "COURSE_EXCHANGE": str(exchange),
+           "COURSE_GRADE_CELL_TIMEOUT": str(CELL_TIMEOUT),
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+
+    def instructor(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
+                              text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert done.returncode == 0, done.stdout
+        return done.stdout
+
+    def student(name: str, *args: str) -> str:
+        home = pwd.getpwnam(name).pw_dir
+        done = run_as(name, "env", f"HOME={home}", f"{COURSE_ENV}/bin/python", "-m", "nbgrader",
+                      *args, "--course=pytorch-nn", f"--Exchange.root={exchange}", cwd=home)
+        assert done.returncode == 0, f"{name}: nbgrader {args}:\n{done.stdout}{done.stderr}"
+        return done.stdout + done.stderr
+
+    os.environ["COURSE_EXCHANGE"] = str(exchange)  # make_assignments runs nbgrader with it
+    try:
+        released = make_assignments(REPO / "notebooks", course)
+    finally:
+        os.environ.pop("COURSE_EXCHANGE")
+    instructor("release_assignment", LESSON)
+    for name in STUDENTS:  # a fresh start for each student: no fetch from an earlier run
+        shutil.rmtree(Path(pwd.getpwnam(name).pw_dir) / LESSON, ignore_errors=True)
+    with ThreadPoolExecutor(len(STUDENTS)) as pool:
+        list(pool.map(lambda name: student(name, "fetch_assignment", LESSON), STUDENTS))
+
+    one, two, three = STUDENTS
+    source = nbformat.read(REPO / "notebooks" / f"{LESSON}.ipynb", as_version=4)
+    fetched = {name: Path(pwd.getpwnam(name).pw_dir) / LESSON / f"{LESSON}.ipynb"
+               for name in STUDENTS}
+    secrets = {"another submission": str(fetched[one]),
+               "the collected submission": str(course / "submitted" / one / LESSON / f"{LESSON}.ipynb"),
+               "the gradebook": str(course / "gradebook.db"),
+               "the solutions": str(course / "source" / LESSON / f"{LESSON}.ipynb"),
+               "the repository's notebook": str(REPO / "notebooks" / f"{LESSON}.ipynb"),
+               "a file outside": f"/var/tmp/course-hostile-{os.getpid()}"}
+    answers = {
+        one: {n: solution(source, n) for n in (1, 2, 3)},
+        two: {1: solution(source, 1),
+              2: "def neuron_grads(x, w, b, t):\n    a = torch.sigmoid(w @ x + b)\n"
+                 "    return (a - t) * a * (1 - a) * x, (a - t) * a * (1 - a)",  # half of it
+              3: "def accumulate_gradients(model, x, y, chunks):\n"  # no zero_grad first
+                 "    for xs, ys in zip(x.chunk(chunks), y.chunk(chunks)):\n"
+                 "        (F.cross_entropy(model(xs), ys) * len(ys) / len(y)).backward()"},
+        three: {1: "def finite_difference(f, x, h=1e-6):\n    raise ValueError('my bug')",
+                2: "def neuron_grads(x, w, b, t):\n    while True:\n        pass",
+                3: hostile_attempts(secrets) + solution(source, 3)},
+    }
+    for name, solutions in answers.items():
+        nb = nbformat.read(fetched[name], as_version=4)
+        for number, code in solutions.items():
+            nb.cells[exercise_index(nb, number)].source = code
+        if name == two:  # and rewrites exercise 2's test cell so that it always passes
+            nb.cells[exercise_index(nb, 2) + 1].source = "print('Correct!')"
+        nbformat.write(nb, fetched[name])
+        uid = pwd.getpwnam(name)
+        os.chown(fetched[name], uid.pw_uid, uid.pw_gid)
+    with ThreadPoolExecutor(len(STUDENTS)) as pool:
+        list(pool.map(lambda name: student(name, "submit", LESSON), STUDENTS))
+    instructor("collect", LESSON)
+
+    watched = [fetched[one], fetched[two], *(course / "submitted").glob(f"*/{LESSON}/*.ipynb"),
+               course / "source" / LESSON / f"{LESSON}.ipynb"]
+    before = {path: sha(path) for path in watched}
+    grader_before = {p.pid for p in psutil.process_iter(["username"])
+                     if p.info["username"] == "course-grader"}
+    graded = subprocess.run([sys.executable, str(REPO / "tools" / "grade.py"), LESSON,
+                             "--course", str(course)], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    yield {"course": course, "released": released, "graded": graded, "before": before,
+           "secrets": secrets, "grader_before": grader_before}
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def cell_outputs(course: Path, student: str) -> list:
+    nb = nbformat.read(course / "autograded" / student / LESSON / f"{LESSON}.ipynb", as_version=4)
+    return nb.cells
+
+
+def test_release_and_make_student_hand_out_the_same_exercises(term):
+    """Every released notebook is make_student's, but for the checks made autograded tests."""
+    released = {p.stem: p for p in term["released"]}
+    assert sorted(released) == [p.stem for p in NOTEBOOKS]
+    for path in NOTEBOOKS:
+        student = student_notebook(nbformat.read(path, as_version=4), path.stem)
+        release = nbformat.read(released[path.stem], as_version=4)
+        assert len(release.cells) == len(student.cells)
+        tests = 0
+        for mine, theirs in zip(release.cells, student.cells):
+            meta = mine.metadata.get("nbgrader", {})
+            if meta.get("grade"):
+                assert mine.source == TEST_CELL.format(points=1, call=theirs.source.strip())
+                assert meta["points"] == 1 and meta["locked"] and not mine.metadata["editable"]
+                tests += 1
+            else:
+                assert mine.source == theirs.source, f"{path.stem}: {mine.source[:80]!r}"
+            if mine.cell_type == "markdown":  # the lesson text is read-only
+                assert meta["locked"] and mine.metadata["editable"] is False
+            if "raise NotImplementedError(\"Exercise" in mine.source:
+                assert meta["solution"] and not meta["locked"]
+        assert tests == student_exercises(student) >= 3, path.stem
+
+
+def student_exercises(nb) -> int:
+    return sum("raise NotImplementedError(\"Exercise" in c.source for c in nb.cells)
+
+
+def test_grading_ran(term):
+    assert term["graded"].returncode == 0, term["graded"].stdout
+
+
+def test_autograde_and_export_give_exactly_the_expected_scores(term):
+    one, two, three = STUDENTS
+    rows = {row["student_id"]: row for row in csv.DictReader(open(term["course"] / "grades.csv"))
+            if row["assignment"] == LESSON}
+    assert {name: (float(r["score"]), float(r["max_score"])) for name, r in rows.items()} == {
+        one: (3.0, 3.0), two: (1.0, 3.0), three: (1.0, 3.0)}
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{term['course'] / 'gradebook.db'}", "pytorch-nn") as gradebook:
+        scores = {name: {g.name: g.score for nb in gradebook.find_submission(LESSON, name).notebooks
+                         for g in nb.grades} for name in STUDENTS}
+    assert scores == {
+        one: {"exercise_1_check": 1, "exercise_2_check": 1, "exercise_3_check": 1},
+        two: {"exercise_1_check": 1, "exercise_2_check": 0, "exercise_3_check": 0},
+        three: {"exercise_1_check": 0, "exercise_2_check": 0, "exercise_3_check": 1}}
+    assert f"{two}: 1 / 3" in term["graded"].stdout
+
+
+def test_the_feedback_shows_the_checks_lines(term):
+    feedback = {name: (term["course"] / "feedback" / name / LESSON / f"{LESSON}.html").read_text()
+                for name in STUDENTS}
+    one, two, three = STUDENTS
+    assert feedback[one].count("Correct! ") >= 3 and "Not yet:" not in feedback[one]
+    assert "Not yet: half the right gradient" in feedback[two]
+    assert "Not yet: the gradients from before your function are still in there" in feedback[two]
+    assert "Not yet: checking your answer raised ValueError: my bug" in feedback[three]
+    assert f"this cell ran for more than {CELL_TIMEOUT} s and was stopped" in feedback[three]
+
+
+def test_a_rewritten_test_cell_is_restored(term):
+    two = STUDENTS[1]
+    cells = cell_outputs(term["course"], two)
+    test = next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                == "exercise_2_check")
+    assert "print('Correct!')" not in test.source and "check_neuron_grads" in test.source
+    assert any(o.output_type == "error" for o in test.outputs)
+
+
+def test_the_hostile_submission_changed_nothing_outside_its_sandbox(term):
+    cells = cell_outputs(term["course"], STUDENTS[2])
+    hostile = next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                   == "exercise_3")
+    report = "".join(o.get("text", "") for o in hostile.outputs)
+    tried = ast.literal_eval(report.strip())  # the dict the submission printed
+    assert set(tried) == {f"{verb} {name}" for name in term["secrets"]
+                          for verb in ("read", "write")} | {"network"}
+    network = tried.pop("network")
+    assert network == "gaierror", network  # no network: not even a name lookup
+    assert all(result in ("FileNotFoundError", "PermissionError", "OSError")
+               for result in tried.values()), tried  # nothing read, nothing written
+    for path, digest in term["before"].items():
+        assert sha(path) == digest, f"{path} changed"
+    assert not Path(term["secrets"]["a file outside"]).exists()
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{term['course'] / 'gradebook.db'}", "pytorch-nn"):
+        pass  # the gradebook still opens: nothing was appended to it
+    assert b"hacked" not in (term["course"] / "gradebook.db").read_bytes()
+    left = [p for p in psutil.process_iter(["username"]) if p.info["username"] == "course-grader"
+            and p.pid not in term["grader_before"]]
+    assert not psutil.wait_procs(left, timeout=5)[1], "a process outlived its sandbox"
+    assert not list(Path("/var/tmp").glob("course-sandbox-*"))
+
+
+def test_a_submission_with_a_symbolic_link_is_not_graded(term, tmp_path):
+    """Root copies submissions: a link to the gradebook would hand it to the sandbox."""
+    from grade import grade
+
+    folder = tmp_path / "evil" / "01_define_the_network"
+    folder.mkdir(parents=True)
+    (folder / "01_define_the_network.ipynb").symlink_to(term["course"] / "gradebook.db")
+    results = grade("01_define_the_network", term["course"], tmp_path)
+    assert not results["evil"]["graded"] and "symbolic links" in results["evil"]["log"]
+    copied = term["course"] / "submitted" / "evil" / "01_define_the_network"
+    assert all(p.is_symlink() for p in copied.iterdir())  # never read through
+    assert not (term["course"] / "autograded" / "evil").exists()
