@@ -154,8 +154,8 @@ def term():
     before = {path: sha(path) for path in watched}
     grader_before = {p.pid for p in psutil.process_iter(["username"])
                      if p.info["username"] == "course-grader"}
-    graded = subprocess.run([sys.executable, str(REPO / "tools" / "grade.py"), LESSON,
-                             "--course", str(course)], env=env, text=True,
+    graded = subprocess.run([sys.executable, "-m", "tools.grade", LESSON,
+                             "--course", str(course)], env=env, text=True, cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     yield {"course": course, "released": released, "graded": graded, "before": before,
            "secrets": secrets, "grader_before": grader_before}
@@ -264,7 +264,7 @@ def test_the_hostile_submission_changed_nothing_outside_its_sandbox(term):
 
 def test_a_submission_with_a_symbolic_link_is_not_graded(term, tmp_path):
     """Root copies submissions: a link to the gradebook would hand it to the sandbox."""
-    from grade import grade
+    from tools.grade import grade
 
     folder = tmp_path / "evil" / "01_define_the_network"
     folder.mkdir(parents=True)

@@ -205,7 +205,6 @@ def course_repo(public_tmp) -> tuple[Path, Path]:
     work, bare = root / "work", root / "course.git"
     work.mkdir()
     shutil.copytree(REPO / "notebooks", work / "notebooks")
-    shutil.copytree(REPO / "img", work / "img")
     git(work, "init", "-q", "-b", "main")
     git(work, "add", ".")
     git(work, "commit", "-q", "-m", "The course")
