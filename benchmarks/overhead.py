@@ -23,7 +23,7 @@ class _Sink:
         return self
 
     def update(self, data, raw=True):
-        self.last = data["image/png"]
+        self.last = data.get("image/png", self.__dict__.get("last"))  # the last is text only
 
 
 def live_plot() -> dict:
