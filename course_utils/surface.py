@@ -237,8 +237,8 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
         raise ValueError(f"directions='pca' needs the training path (3 snapshots or more), got "
                          f"{have}. Fix: weight_path = cu.WeightPath(model, optimizer) before "
                          "training, or directions='random'.")
-    _checks.whole_number(grid, "grid", "grid=13", low=3, high=101)
-    _checks.whole_number(digits, "digits", "digits=128")
+    _checks.whole_number(grid, "grid", "grid=11", low=3, high=101)
+    _checks.whole_number(digits, "digits", "digits=100")
     _checks.whole_number(slice_steps, "slice_steps", "slice_steps=8", low=0, high=100)
     if not (isinstance(span, (int, float)) and math.isfinite(span) and span > 0):
         raise ValueError(f"span must be a positive number, got {span!r}. Fix: span=1.0.")
@@ -251,13 +251,18 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
         snapshots.append(trained)                    # the end of training is the origin
         steps.append(weight_path.taken)
     offsets = torch.stack(snapshots) - trained if snapshots else None
+    if offsets is not None and not offsets.any():
+        raise ValueError("The weights never moved along weight_path, so there is no path to "
+                         "draw. Fix: create the WeightPath, then train (fit), then call "
+                         "loss_surface.")
 
     if directions == "pca":
         basis, explained = _pca_directions(offsets)
         basis = basis * torch.where(offsets[0] @ basis.T > 0, -1.0, 1.0).unsqueeze(1)
         path = offsets @ basis.T                     # orthonormal: coordinates; the start < 0
-        margin = 0.15 * (path.max(0).values - path.min(0).values)
-        low, high = (path.min(0).values - margin).tolist(), (path.max(0).values + margin).tolist()
+        top, bottom = path.max(0).values, path.min(0).values      # the path, 15% margins,
+        half = torch.maximum(0.65 * (top - bottom), 0.25 * (top - bottom).max())  # never flat
+        low, high = ((top + bottom) / 2 - half).tolist(), ((top + bottom) / 2 + half).tolist()
         xs, ys = (_axis(lo, hi, grid) for lo, hi in zip(low, high))
     else:
         basis = random_directions(model, seed)

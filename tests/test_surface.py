@@ -164,3 +164,22 @@ def test_mistakes_get_a_fix(trained):
         cu.WeightPath(cu.LeNet(), torch.optim.SGD(model.parameters(), lr=0.1))
     with pytest.raises(ValueError, match="loss_surface"):
         cu.plot_loss_surface({"losses": []})
+
+
+def test_a_straight_path_still_gets_a_plane(sample):
+    """A path along one line has no second direction: the plane still shows it, finite."""
+    cu.setup(seed=0)
+    model = cu.LeNet()
+    weight_path = cu.WeightPath(model, torch.optim.SGD(model.parameters(), lr=0.01))
+    trained, step = flat_weights(model), torch.randn(61706, generator=torch.Generator()) * 0.01
+    weight_path.weights = [trained + 2 * step, trained + step, trained]
+    weight_path.steps = [0, 1, 2]
+    surface = cu.loss_surface(model, sample.train, weight_path, grid=3, digits=8, slice_steps=0)
+    assert surface.explained[0] == pytest.approx(1.0, abs=1e-5) and surface.explained[1] < 1e-5
+    assert torch.isfinite(surface.plane).all() and torch.isfinite(surface.losses).all()
+    assert surface.ys[-1] - surface.ys[0] > 0.1 * (surface.xs[-1] - surface.xs[0])
+    assert surface.path[:, 0].tolist() == pytest.approx([-2 * step.norm().item(),
+                                                         -step.norm().item(), 0.0], rel=1e-4)
+    unmoved = cu.WeightPath(model, torch.optim.SGD(model.parameters(), lr=0.01))
+    with pytest.raises(ValueError, match="never moved"):
+        cu.loss_surface(model, sample.train, unmoved, directions="random", grid=3, digits=8)
