@@ -3,7 +3,8 @@
 Starts `jupyter lab` on 127.0.0.1 with a free port and a token, drives the system
 Chromium with Python Playwright (never a browser download), and for every notebook:
 opens it, runs all cells, waits for the kernel to go idle, and checks that no cell
-shows an error and no widget failed to display. In notebook 04 it drags the optimizer
+shows an error and no widget failed to display. In notebook 03 it presses the backward
+stepper's next button and checks the step shown changed; in notebook 04 it drags the optimizer
 playground's learning-rate slider and checks the plot changed; in notebook 05 it presses
 the learning-rate explorer's Train button (disabled during the run). Notebook 01 is also
 opened as a RISE slideshow, and math must render both in the notebook and in slides.
@@ -293,6 +294,21 @@ def drag_learning_rate(page) -> None:
         page.wait_for_timeout(250)
 
 
+def step_once(page) -> None:
+    """In notebook 03 press the backward stepper's next button: the figure must change."""
+    stepper = page.locator(".course-backward-stepper").first
+    assert stepper.count(), ("notebook 03 shows no backward_stepper() widget (CSS class "
+                             "course-backward-stepper): run `python -m tools.add_views`.")
+    stepper.scroll_into_view_if_needed()
+    figure = stepper.locator("img.course-figure").first
+    before = image_bytes(figure)
+    stepper.locator("button.course-step-next").click()
+    deadline = time.monotonic() + 30
+    while image_bytes(figure) == before:
+        assert time.monotonic() < deadline, "the figure did not change after pressing next"
+        page.wait_for_timeout(250)
+
+
 def train_once(page) -> None:
     """In notebook 05 press the learning-rate explorer's Train button: it must disable
     itself while the run goes, then come back, and the loss plot must change."""
@@ -327,6 +343,8 @@ def test_notebook_runs_in_jupyterlab(page, lab, notebook):
         formulas, errors = math_rendered(page, ".jp-Notebook")
         if not formulas or errors:
             found.append(f"math: {formulas} formulas typeset, {errors} errors")
+    if notebook.startswith("03") and not found:
+        step_once(page)
     if notebook.startswith("04") and not found:
         drag_learning_rate(page)
     if notebook.startswith("05") and not found:
