@@ -271,13 +271,27 @@ def image_bytes(locator) -> bytes:
     return locator.screenshot(animations="disabled")
 
 
+def find_explorer(page, kind: str, notebook: str, need: str):
+    """The first explorer with CSS class course-KIND, scrolled into view, and its figure."""
+    explorer = page.locator(f".course-{kind}").first
+    assert explorer.count(), (f"notebook {notebook} shows no widget with the CSS class "
+                              f"course-{kind}: {need}.")
+    explorer.scroll_into_view_if_needed()
+    return explorer, explorer.locator("img.course-figure").first
+
+
+def wait_for_change(figure, before: bytes, what: str) -> None:
+    """Wait (30 s at most) until the figure's image differs from before."""
+    deadline = time.monotonic() + 30
+    while image_bytes(figure) == before:
+        assert time.monotonic() < deadline, f"the figure did not change after {what}"
+        time.sleep(0.25)
+
+
 def drag_learning_rate(page) -> None:
     """In notebook 04 drag the playground's learning-rate slider; its plot must change."""
-    playground = page.locator(".course-optimizer-playground").first
-    assert playground.count(), ("notebook 04 shows no optimizer_playground() widget (CSS class "
-                                "course-optimizer-playground): the slider test needs it.")
-    playground.scroll_into_view_if_needed()
-    figure = playground.locator("img.course-figure").first
+    playground, figure = find_explorer(page, "optimizer-playground", "04",
+                                       "the slider test needs optimizer_playground()")
     handle = playground.locator(".course-learning-rate .noUi-handle").first
     before = image_bytes(figure)
     box = handle.bounding_box()
@@ -288,35 +302,23 @@ def drag_learning_rate(page) -> None:
     page.mouse.down()
     page.mouse.move(x + (60 if x < centre else -60), y, steps=5)   # towards the middle
     page.mouse.up()
-    deadline = time.monotonic() + 30
-    while image_bytes(figure) == before:
-        assert time.monotonic() < deadline, "the plot did not change after moving the slider"
-        page.wait_for_timeout(250)
+    wait_for_change(figure, before, "moving the slider")
 
 
 def step_once(page) -> None:
     """In notebook 03 press the backward stepper's next button: the figure must change."""
-    stepper = page.locator(".course-backward-stepper").first
-    assert stepper.count(), ("notebook 03 shows no backward_stepper() widget (CSS class "
-                             "course-backward-stepper): run `python -m tools.add_views`.")
-    stepper.scroll_into_view_if_needed()
-    figure = stepper.locator("img.course-figure").first
+    stepper, figure = find_explorer(page, "backward-stepper", "03",
+                                    "add backward_stepper() with `python -m tools.add_views`")
     before = image_bytes(figure)
     stepper.locator("button.course-step-next").click()
-    deadline = time.monotonic() + 30
-    while image_bytes(figure) == before:
-        assert time.monotonic() < deadline, "the figure did not change after pressing next"
-        page.wait_for_timeout(250)
+    wait_for_change(figure, before, "pressing next")
 
 
 def train_once(page) -> None:
     """In notebook 05 press the learning-rate explorer's Train button: it must disable
     itself while the run goes, then come back, and the loss plot must change."""
-    explorer = page.locator(".course-learning-rate-explorer").first
-    assert explorer.count(), ("notebook 05 shows no learning_rate_explorer() widget (CSS class "
-                              "course-learning-rate-explorer): the Train test needs it.")
-    explorer.scroll_into_view_if_needed()
-    figure = explorer.locator("img.course-figure").first
+    explorer, figure = find_explorer(page, "learning-rate-explorer", "05",
+                                     "the Train test needs learning_rate_explorer()")
     button = explorer.locator("button.course-train")
     before = image_bytes(figure)
     handle = button.element_handle()
