@@ -48,16 +48,22 @@ _LAZY = {
     "autograd_graph": "graph",
     "print_graph": "graph",
     "plot_graph": "graph",
+    "trace_backward": "backprop",
+    "plot_backward_steps": "backprop",
     "loss_vs_output": "losses",
     "plot_loss_vs_output": "losses",
     "trajectory": "landscapes",
     "plot_trajectories": "landscapes",
+    "WeightPath": "surface",
+    "loss_surface": "surface",
+    "plot_loss_surface": "surface",
     "course_image": "assets",
     "doctor": "diagnostics",
 }
 
 _SUBMODULES = {"models", "data", "training", "monitor", "live", "figures", "curves", "plots",
-               "graph", "losses", "landscapes", "widgets", "exercises", "assets", "diagnostics"}
+               "graph", "losses", "landscapes", "widgets", "exercises", "assets", "diagnostics",
+               "backprop", "surface"}
 
 __all__ = ["setup", "get_device", "DEFAULT_THREADS", *_LAZY]
 

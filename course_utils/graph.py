@@ -40,6 +40,8 @@ class Node:
     kind: str
     inputs: list[int] = field(default_factory=list)  # indices into Graph.nodes
     shape: tuple[int, ...] | None = None
+    # the autograd node (grad_fn) of an operation, the tensor of a parameter or leaf
+    source: object = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -231,7 +233,7 @@ def autograd_graph(tensor: torch.Tensor, *, model=None, name: str | None = None)
         for var in leaves:
             label_ = names.get(id(var)) or ("leaf" if var.dim() else "leaf (scalar)")
             nodes.append(Node(label_, "param" if id(var) in names else "leaf",
-                              shape=tuple(var.shape)))
+                              shape=tuple(var.shape), source=var))
             index[id(var)] = len(nodes) - 1
         links = []
         for kind, ref in inputs:
@@ -242,7 +244,7 @@ def autograd_graph(tensor: torch.Tensor, *, model=None, name: str | None = None)
             else:
                 nodes.append(Node(kind, kind))
                 links.append(len(nodes) - 1)
-        nodes.append(Node(label, "op", links))
+        nodes.append(Node(label, "op", links, source=fn))
         index[id(fn)] = len(nodes) - 1
 
     out_label = name or ("loss" if tensor.numel() == 1 else "output")

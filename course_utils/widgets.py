@@ -9,10 +9,12 @@ nbclient) stores a real static figure. Cells showing an explorer carry
 
 Stable hooks for tests and notebooks: every explorer has the CSS class
 ``course-explorer`` plus its own (``course-optimizer-playground``,
-``course-learning-rate-explorer``, ``course-gradient-inspector``); the figure is
-``img.course-figure`` and the learning-rate slider carries ``course-learning-rate``.
+``course-learning-rate-explorer``, ``course-gradient-inspector``,
+``course-backward-stepper``); the figure is ``img.course-figure``, the learning-rate
+slider carries ``course-learning-rate``, the stepper's buttons ``course-step-back`` and
+``course-step-next``.
 
-Used in: notebooks 03 (gradient_inspector), 04 (optimizer_playground) and
+Used in: notebooks 03 (gradient_inspector, backward_stepper), 04 (optimizer_playground) and
 05 (learning_rate_explorer). Only notebooks import this module.
 """
 from __future__ import annotations
@@ -324,3 +326,35 @@ def gradient_inspector(monitor, filter_grads=None) -> Explorer:
                                 "beside its mean |grad| over all steps."))
 
     return Explorer("gradient-inspector", [W.HBox([layer, step])], draw, watch=[layer, step])
+
+
+def backward_stepper(trace) -> Explorer:
+    """Step through a recorded backward pass node by node: back / next buttons and a slider.
+
+    trace: what ``cu.trace_backward`` recorded. Each step shows the graph with the node
+    that runs, where it sends gradients, the nodes that ran and the .grad filled so far,
+    beside the numbers autograd computed (shapes, norms, first values).
+    ``.controls`` maps "step", "back" and "next" to the controls.
+
+    Example (notebook 03):
+        >>> model.zero_grad(); loss = model(x[:1]).square().mean()
+        >>> with cu.trace_backward(loss, model=model) as trace:
+        ...     loss.backward()
+        >>> stepper = backward_stepper(trace)
+        >>> stepper.controls["next"].click(); stepper.figure.alt.split(":")[0]
+        'Step 2 of 27 of the backward pass'
+    """
+    from .backprop import check_trace, step_figure
+
+    trace = check_trace(trace)
+    step = _slider(W.IntSlider, "step", "course-step", value=1, min=1, max=len(trace))
+    back = W.Button(description="back", icon="step-backward", layout=W.Layout(width="90px"))
+    forward = W.Button(description="next", icon="step-forward", layout=W.Layout(width="90px"))
+    back.add_class("course-step-back")
+    forward.add_class("course-step-next")
+    back.on_click(lambda button: setattr(step, "value", max(step.min, step.value - 1)))
+    forward.on_click(lambda button: setattr(step, "value", min(step.max, step.value + 1)))
+    stepper = Explorer("backward-stepper", [W.HBox([back, step, forward])],
+                       lambda explorer: step_figure(trace, step.value), watch=[step])
+    stepper.controls = {"step": step, "back": back, "next": forward}
+    return stepper

@@ -34,6 +34,27 @@ def leaves_random_stream_alone(action) -> bool:
     return torch.equal(torch.rand(3), expected)
 
 
+def lesson_loss(seed: int = 0):
+    """The lesson's setup (notebook 03): LeNet, one random image, a float target, MSE loss."""
+    import torch
+
+    import course_utils as cu
+
+    torch.manual_seed(seed)
+    net, image, target = cu.LeNet(), torch.randn(1, 1, 32, 32), torch.randn(1, 10)
+    return net, image, target, torch.nn.functional.mse_loss(net(image), target)
+
+
+def lesson_trace(seed: int = 0):
+    """lesson_loss's backward pass recorded by cu.trace_backward: (net, trace)."""
+    import course_utils as cu
+
+    net, _, _, loss = lesson_loss(seed)
+    with cu.trace_backward(loss, model=net) as trace:
+        loss.backward()
+    return net, trace
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:

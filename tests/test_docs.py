@@ -17,7 +17,9 @@ NOTEBOOKS = {p.name[:2]: "\n".join(c.source for c in nbformat.read(p, as_version
                                    if c.cell_type == "code")
              for p in sorted((REPO / "notebooks").glob("*.ipynb"))}
 MODULES = ["models", "data", "training", "monitor", "live", "curves", "plots", "graph",
-           "losses", "landscapes", "widgets"]
+           "losses", "landscapes", "widgets", "backprop", "surface"]
+EXPLORERS = ["optimizer_playground", "gradient_inspector", "learning_rate_explorer",
+             "backward_stepper"]
 
 
 def public_functions():
@@ -25,8 +27,7 @@ def public_functions():
     from course_utils import exercises, widgets
 
     names = [(n, getattr(cu, n)) for n in cu.__all__ if n not in ("DEFAULT_THREADS",)]
-    names += [(n, getattr(widgets, n)) for n in ("optimizer_playground", "gradient_inspector",
-                                                 "learning_rate_explorer")]
+    names += [(n, getattr(widgets, n)) for n in EXPLORERS]
     names += [(n, getattr(exercises, n)) for n in exercises.__all__ if n.startswith("check_")]
     return names
 
@@ -68,7 +69,7 @@ def test_module_used_in_line_lists_the_notebooks_that_use_it(module):
     said = numbers(re.sub(r"\([^)]*\)", "", match.group(1)))
     public = [n for n, m in cu._LAZY.items() if m == module]
     if module == "widgets":
-        public = ["optimizer_playground", "gradient_inspector", "learning_rate_explorer"]
+        public = EXPLORERS
     if module == "live":
         public = ["LivePlot", "live"]  # fit(..., live=True) shows a LivePlot
     actual = set().union(*(used_in(n) for n in public))

@@ -19,10 +19,12 @@ from matplotlib.text import Text
 from PIL import Image
 
 import course_utils as cu
+from conftest import lesson_trace
 from course_utils import figures, widgets
 from course_utils.training import History
 
-EXPLORERS = ("optimizer_playground", "gradient_inspector", "learning_rate_explorer")
+EXPLORERS = ("optimizer_playground", "gradient_inspector", "learning_rate_explorer",
+             "backward_stepper")
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +81,29 @@ def cases(sample, trained):
         "optimizer_playground": lambda: widgets.optimizer_playground("saddle").figure,
         "gradient_inspector": lambda: widgets.gradient_inspector(monitor, grads).figure,
         "learning_rate_explorer": lambda: lr_explorer_figure(sample),
+        "plot_backward_steps": lambda: cu.plot_backward_steps(lesson_trace()[1]),
+        "backward_stepper": lambda: stepper_figure(),
+        "plot_loss_surface": lambda: cu.plot_loss_surface(surface(sample, "pca")),
+        "plot_loss_surface (random plane, no slice)": lambda: cu.plot_loss_surface(
+            surface(sample, "random")),
     }
+
+
+def stepper_figure():
+    stepper = widgets.backward_stepper(lesson_trace()[1])
+    stepper.controls["step"].value = 19          # conv2d #2: three arrows, a long text
+    return stepper.figure
+
+
+def surface(sample, directions):
+    cu.setup(seed=0)
+    data = sample.subset(train=256, test=64)
+    model = cu.LeNet()
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    weight_path = cu.WeightPath(model, optimizer, every=2)
+    cu.fit(model, data, optimizer, epochs=1, progress=False)
+    return cu.loss_surface(model, data.train, weight_path, directions=directions, grid=5,
+                           digits=32, slice_steps=4 if directions == "pca" else 0)
 
 
 def lr_explorer_figure(sample):
@@ -94,7 +118,7 @@ def plotting_functions() -> set[str]:
 
 
 def test_every_plotting_function_has_a_case(sample, trained):
-    assert set(cases(sample, trained)) == plotting_functions()
+    assert {name.split(" (")[0] for name in cases(sample, trained)} == plotting_functions()
 
 
 # -- the checks ------------------------------------------------------------------------
@@ -166,7 +190,8 @@ def problems(fig) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name", sorted(plotting_functions()))
+@pytest.mark.parametrize("name", sorted(plotting_functions())
+                         + ["plot_loss_surface (random plane, no slice)"])
 def test_figure_reads_from_the_back_row(name, sample, trained):
     fig = cases(sample, trained)[name]()
     found = problems(fig)

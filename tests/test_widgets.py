@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import course_utils as cu
+from conftest import lesson_trace
 from course_utils import widgets
 from course_utils.landscapes import FUNCTIONS, trajectory
 
@@ -270,3 +271,25 @@ def test_inspector_explains_bad_input(recorded):
         widgets.gradient_inspector(cu.GradientMonitor())
     with pytest.raises(ValueError, match="must pair up"):
         widgets.gradient_inspector(monitor, filter_grads=grads[:1])
+
+
+# -- backward_stepper -------------------------------------------------------------------------
+def test_stepper_buttons_walk_the_backward_pass_and_stop_at_its_ends():
+    _, trace = lesson_trace()
+    stepper = widgets.backward_stepper(trace)
+    step, back, forward = (stepper.controls[k] for k in ("step", "back", "next"))
+    assert "course-backward-stepper" in stepper._dom_classes
+    assert "course-step-next" in forward._dom_classes and "course-step-back" in back._dom_classes
+    assert step.value == 1 and stepper.figure.alt.startswith("Step 1 of 26")
+    back.click()                                   # nothing before the first step
+    assert step.value == 1
+    png, fig = stepper.image.value, stepper.figure
+    forward.click()
+    check_redrawn(stepper, png, fig)
+    assert step.value == 2 and trace.text(2) in [t.get_text() for t in stepper.figure.texts
+                                                  + stepper.figure.axes[1].texts]
+    step.value = len(trace)
+    forward.click()                                # nothing after the last
+    assert step.value == 26 and "10 of 10 parameters" in stepper.figure.alt
+    with pytest.raises(ValueError, match="trace_backward"):
+        widgets.backward_stepper(trace.steps)
