@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .figures import PALETTE, course_plot, new_figure, number, with_alt
+from .figures import FULL_WIDTH, PALETTE, course_plot, new_figure, number, with_alt
 from .graph import Graph, _leaf, autograd_graph
 
 RUNNING, DONE, FILLED = PALETTE[4], "#cfe6f5", "#bfe8d8"   # orange, pale blue, pale green
@@ -330,7 +330,7 @@ def plot_backward_steps(trace: BackwardTrace, steps=None):
         raise ValueError(f"steps must be a list of 1 to 5 step numbers, got {steps!r}. "
                          f"Fix: plot_backward_steps(trace, steps=[1, 3, {len(trace)}]).")
     chosen = [trace[n] for n in steps]
-    fig, axes = new_figure(min(9.0, 2.25 * len(chosen)), 0.3 * len(trace.graph.chain) + 2.2,
+    fig, axes = new_figure(min(FULL_WIDTH, 2.05 * len(chosen)), 0.3 * len(trace.graph.chain) + 2.2,
                            1, len(chosen), layout="constrained", squeeze=False)
     for ax, step in zip(axes[0], chosen):
         _draw_column(ax, trace, step.number, caption=True)

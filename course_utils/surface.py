@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from . import _checks
-from .figures import PALETTE, course_plot, new_figure, number, with_alt
+from .figures import FULL_WIDTH, PALETTE, course_plot, new_figure, number, with_alt
 from .models import eval_mode
 from .training import _check_optimizer
 
@@ -314,7 +314,7 @@ def plot_loss_surface(surface: Surface):
                          f"{type(surface).__name__}. Fix: plot_loss_surface(cu.loss_surface("
                          "model, data.train, weight_path)).")
     has_slice = surface.slice_losses is not None
-    fig, axes = new_figure(9.0 if has_slice else 5.8, 4.3, 1, 2 if has_slice else 1,
+    fig, axes = new_figure(FULL_WIDTH - 0.7 if has_slice else 5.8, 4.3, 1, 2 if has_slice else 1,
                            layout="constrained", width_ratios=[1.25, 1] if has_slice else None)
     ax = axes[0] if has_slice else axes
     z = surface.losses.clamp_min(1e-6).numpy()
