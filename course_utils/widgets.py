@@ -7,6 +7,12 @@ display data carries it as ``image/png`` too, so a notebook run headless (nbval,
 nbclient) stores a real static figure. Cells showing an explorer carry
 ``# NBVAL_IGNORE_OUTPUT``.
 
+Redraws answer as a slider is dragged: each explorer keeps its figure and moves new
+data into it (the playground draws a landscape's contours once and redraws only the
+paths over an image of them), and a live redraw is a quick PNG (a fast palette, light
+compression). In a kernel, redraws run on a thread of their own and requests made
+while one is drawn merge: only the latest values are drawn, stale ones never queue.
+
 Stable hooks for tests and notebooks: every explorer has the CSS class
 ``course-explorer`` plus its own (``course-optimizer-playground``,
 ``course-learning-rate-explorer``, ``course-gradient-inspector``); the figure is
@@ -18,8 +24,10 @@ Used in: notebooks 03 (gradient_inspector), 04 (optimizer_playground) and
 from __future__ import annotations
 
 import base64
+import io
 import math
 import threading
+import time
 
 import ipywidgets as W
 import torch
@@ -27,18 +35,73 @@ import torch
 from . import _checks
 from ._checks import OPTIMIZER_NAMES
 from .figures import PALETTE, message_figure, new_figure, png_bytes
-from .plots import show_tiled_filters
+from .plots import show_tiled_filters, tile_filters
 from .training import TrainingDiverged, make_optimizer, train_step
 
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD+momentum", "nesterov": "Nesterov",
                     "rmsprop": "RMSProp", "adam": "Adam"}
+IDLE_S = 10.0      # a drawing thread with nothing to draw for this long ends (the next request starts one)
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return hasattr(get_ipython(), "kernel")
+
+
+def quick_png(fig) -> bytes:
+    """fig as a PNG for a live view: the pixels of the stored figure, about 10 times faster.
+
+    The stored PNG (``png_bytes(fig, tight=True, compact=True)``) finds the figure's tight
+    box from every text's extent and picks the best 256 colours; here the canvas is
+    drawn with a margin, cropped to what is drawn plus savefig's 0.1 inch, and stored
+    with a fast palette and light compression. Artists marked animated (``set_animated``)
+    are drawn over a kept image of the rest of the figure, which must then not change
+    and must lie inside the figure.
+    """
+    import numpy as np
+    from PIL import Image
+
+    canvas = fig.canvas
+    moving = sorted((a for ax in fig.axes for a in ax.get_children() if a.get_animated()),
+                    key=lambda a: a.get_zorder())
+    if moving:
+        renderer, background = getattr(fig, "_course_background", (None, None))
+        if renderer is not canvas.get_renderer():                # first time, or resized by savefig
+            canvas.draw()                                        # everything but the moving parts
+            background = canvas.copy_from_bbox(fig.bbox)
+            fig._course_background = canvas.get_renderer(), background
+        canvas.restore_region(background)
+        for artist in moving:
+            fig.draw_artist(artist)
+        rgba = np.asarray(canvas.buffer_rgba())
+    else:                                                        # labels may stick out: a margin
+        raw = io.BytesIO()
+        fig.savefig(raw, format="rgba", dpi=fig.dpi, bbox_inches=fig.bbox_inches.padded(0.5))
+        width = round((fig.bbox_inches.width + 1.0) * fig.dpi)
+        rgba = np.frombuffer(raw.getbuffer(), np.uint8).reshape(-1, width, 4)
+    ink = rgba.view(np.uint32)[..., 0] != np.frombuffer(b"\xff" * 4, np.uint32)[0]   # not white
+    rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
+    pad = round(0.1 * fig.dpi)
+    if len(rows):
+        rgba = rgba[max(rows[0] - pad, 0):rows[-1] + pad + 1, max(cols[0] - pad, 0):cols[-1] + pad + 1]
+    image = Image.fromarray(np.ascontiguousarray(rgba[..., :3])).quantize(
+        256, method=Image.Quantize.FASTOCTREE)
+    out = io.BytesIO()
+    image.save(out, format="png", compress_level=1)
+    return out.getvalue()
 
 
 class Explorer(W.VBox):
-    """Controls above a figure; ``redraw()`` calls ``draw(self)`` and shows the new PNG in place.
+    """Controls above a figure; ``draw(self)`` returns the figure for the current values.
 
-    ``figure`` is the last matplotlib Figure drawn (tests read its data); changing the
-    value of any watched control redraws.
+    ``figure`` is the figure shown (tests read its data); ``draws`` counts the figures
+    drawn. Changing the value of any watched control calls ``request()``: drawn at once
+    outside a kernel; in a kernel (``threaded``) on a drawing thread, where requests that
+    arrive during a draw merge into one draw of the latest values. ``redraw()`` draws
+    and returns when the image is shown; ``wait()`` waits for the requests made so far.
     """
 
     def __init__(self, kind: str, controls: list, draw, watch: list):
@@ -48,14 +111,63 @@ class Explorer(W.VBox):
         super().__init__(children=[*controls, self.image], layout=W.Layout(align_items="flex-start"))
         self.add_class("course-explorer")
         self.add_class(f"course-{kind}")
-        self.kind, self._draw, self.figure = kind, draw, None
+        self.kind, self._draw, self.figure, self.draws = kind, draw, None, 0
+        self.threaded = _in_kernel()
+        self._state = threading.Condition()
+        self._asked = self._drawn = 0          # requests made, requests drawn
+        self._thread = None
+        self._drawing = threading.Lock()       # one figure drawn at a time
         for control in watch:
-            control.observe(lambda change: self.redraw(), names="value")
-        self.redraw()
+            control.observe(lambda change: self.request(), names="value")
+        self._show(quick=False)                # the stored figure: the smallest PNG
+
+    def request(self) -> None:
+        """Redraw with the controls' values (merged with requests waiting, in a kernel)."""
+        if not self.threaded:
+            self._show()
+            return
+        with self._state:
+            self._asked += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, daemon=True)
+                self._thread.start()
+            self._state.notify_all()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until every request made so far is drawn; False if timeout ran out first."""
+        with self._state:
+            return self._state.wait_for(lambda: self._drawn >= self._asked, timeout)
 
     def redraw(self) -> None:
-        self.figure = self._draw(self)
-        self.image.value = png_bytes(self.figure, tight=True, compact=True)
+        """Draw the current values now and return once the new image is shown."""
+        self.request()
+        self.wait()
+
+    def _work(self) -> None:
+        try:
+            while True:
+                with self._state:
+                    if not self._state.wait_for(lambda: self._asked > self._drawn, IDLE_S):
+                        self._thread = None
+                        return
+                    target = self._asked       # everything asked until now: one draw
+                try:
+                    self._show()
+                finally:
+                    with self._state:
+                        self._drawn = target
+                        self._state.notify_all()
+        except BaseException:                  # a failed draw: the next request starts afresh
+            with self._state:
+                self._thread = None
+            raise
+
+    def _show(self, quick: bool = True) -> None:
+        with self._drawing:
+            figure = self._draw(self)
+            png = quick_png(figure) if quick else png_bytes(figure, tight=True, compact=True)
+            self.figure, self.draws = figure, self.draws + 1
+            self.image.value = png
 
     def _repr_mimebundle_(self, **kwargs):
         # The widget view for JupyterLab, plus the current figure as a PNG for places
@@ -66,8 +178,9 @@ class Explorer(W.VBox):
         return data
 
 
-def _slider(cls, description: str, css: str | None = None, **kwargs):
-    slider = cls(description=description, continuous_update=False,
+def _slider(cls, description: str, css: str | None = None, *, live: bool = True, **kwargs):
+    """A slider; live: its value changes (and the figure follows) while it is dragged."""
+    slider = cls(description=description, continuous_update=live,
                  style={"description_width": "110px"}, layout=W.Layout(width="420px"), **kwargs)
     if css:
         slider.add_class(css)
@@ -97,7 +210,7 @@ def optimizer_playground(function: str = "ravine", *,
     Example (notebook 04):
         >>> playground = optimizer_playground("rosenbrock", lr=0.003)
     """
-    from .landscapes import FUNCTIONS, plot_trajectories, trajectory
+    from .landscapes import FUNCTIONS, TrajectoryFigure, quick_trajectory
 
     if function not in FUNCTIONS:
         raise ValueError(f"function must be one of {sorted(FUNCTIONS)}, got {function!r}. "
@@ -120,20 +233,25 @@ def optimizer_playground(function: str = "ravine", *,
                     step=0.0001, readout_format=".4f")
     n_steps = _slider(W.IntSlider, "steps", value=steps, min=5, max=300, step=5)
 
+    figures = {}                          # function name -> its TrajectoryFigure, made once
+
     def draw(explorer):
         explorer.trajectories = {
-            OPTIMIZER_LABELS[name]: trajectory(fn.value, name, steps=n_steps.value, lr=rate.value,
-                                               momentum=momentum.value,
-                                               betas=(beta1.value, beta2.value))
+            OPTIMIZER_LABELS[name]: quick_trajectory(fn.value, name, steps=n_steps.value,
+                                                     lr=rate.value, momentum=momentum.value,
+                                                     betas=(beta1.value, beta2.value))
             for name, box in boxes.items() if box.value}
         if not explorer.trajectories:
             return message_figure("tick at least one optimizer", 6.2, 4.6)
-        return plot_trajectories(fn.value, explorer.trajectories)
+        if fn.value not in figures:
+            figures[fn.value] = TrajectoryFigure(fn.value, lines=len(boxes), live=True)
+        figures[fn.value].show(explorer.trajectories)
+        return figures[fn.value].fig
 
     def new_function(change):
         usual = FUNCTIONS[fn.value].lr
         if math.isclose(rate.value, usual):
-            playground.redraw()
+            playground.request()
         else:
             rate.value = usual            # redraws once, through the slider
 
@@ -162,7 +280,8 @@ class LearningRateExplorer(Explorer):
         self.steps, self.batch_size, self.background = steps, batch_size, background
         self.runs: dict[str, list[float]] = {}
         self.running, self.thread = False, None
-        self.learning_rate = _rate_slider(lr, -4, 1, step=0.1)
+        self._drawn_runs, self._lines = None, []   # what the figure was made for; its lines
+        self.learning_rate = _rate_slider(lr, -4, 1, step=0.1, live=False)
         self.button = W.Button(description="Train", icon="play", button_style="primary")
         self.button.add_class("course-train")
         self.progress = W.IntProgress(value=0, max=steps, description="steps")
@@ -196,7 +315,7 @@ class LearningRateExplorer(Explorer):
             torch.manual_seed(0)
             model = self.model_fn()
             opt = make_optimizer(self.optimizer_name, model.parameters(), lr=lr)
-            batches = iter(())
+            batches, shown = iter(()), -math.inf
             for step in range(self.steps):
                 batch = next(batches, None)
                 if batch is None:
@@ -204,8 +323,10 @@ class LearningRateExplorer(Explorer):
                     batch = next(batches)
                 losses.append(train_step(model, *batch, opt))
                 self.progress.value = step + 1
-                if (step + 1) % 10 == 0:
-                    self.redraw()
+                # the curve from its second point on, then at most 5 times a second
+                if step >= 1 and time.perf_counter() - shown >= 0.2:
+                    self.request()
+                    shown = time.perf_counter()
             self.status.value = f"{label}: loss {losses[0]:.3f} -> {losses[-1]:.3f}"
         except TrainingDiverged:
             losses.append(math.inf)
@@ -217,18 +338,33 @@ class LearningRateExplorer(Explorer):
         return losses
 
     def _plot(self):
+        """The figure of all runs: made anew when a run starts or blows up, else moved."""
+        runs = [(label, [v for v in losses if math.isfinite(v)], len(losses))
+                for label, losses in list(self.runs.items())]      # a snapshot: training goes on
+        key = [(label, len(finite) < n) for label, finite, n in runs]
+        if key != self._drawn_runs:
+            self._drawn_runs, self._fig = key, self._new_figure(runs)
+        for line, (_, finite, _) in zip(self._lines, runs):
+            line.set_data(range(1, len(finite) + 1), finite)
+        ax = self._fig.axes[0]
+        ax.relim()
+        ax.autoscale_view()
+        return self._fig
+
+    def _new_figure(self, runs):
         from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
         fig, ax = new_figure(7, 3.2)
-        for k, (label, losses) in enumerate(self.runs.items()):
-            last = k == len(self.runs) - 1
-            finite = [v for v in losses if math.isfinite(v)]
+        self._lines = []
+        for k, (label, finite, n) in enumerate(runs):
+            last = k == len(runs) - 1
             line, = ax.plot(range(1, len(finite) + 1), finite, label=label,
                             lw=2.5 if last else 1.2, alpha=1.0 if last else 0.6)
-            if len(finite) < len(losses):
+            self._lines.append(line)
+            if len(finite) < n:
                 ax.plot(len(finite), finite[-1] if finite else 1.0, "x", ms=12, mew=3,
                         color=line.get_color())
-        if not self.runs:
+        if not runs:
             ax.text(0.5, 0.5, "press Train to start a run", ha="center", va="center",
                     transform=ax.transAxes, fontsize=12, color="0.4")
         else:
@@ -292,21 +428,44 @@ def gradient_inspector(monitor, filter_grads=None) -> Explorer:
     layer = W.Dropdown(options=monitor.names, value=monitor.names[0], description="layer")
     step = _slider(W.IntSlider, "record", "course-step", value=0, min=0, max=len(monitor) - 1)
     hists, edges, means = monitor.histograms, monitor.bin_edges, monitor.mean_abs
+    drawn = {}                            # the figure and the artists that change, made once
 
-    def draw(explorer):
-        i, k = step.value, monitor.names.index(layer.value)
+    def first_figure(i, k):
         fig, (left, right) = new_figure(9, 3.2, 1, 2)
         centres, width = (edges[:-1] + edges[1:]) / 2, float(edges[1] - edges[0])
-        left.bar(centres.tolist(), hists[i, k].tolist(), width=width, color=PALETTE[0])
+        drawn["bars"] = left.bar(centres.tolist(), hists[i, k].tolist(), width=width,
+                                 color=PALETTE[0])
         left.set(title=f"{layer.value} at step {monitor.steps[i]}", xlabel="log10 |grad|",
                  ylabel="count")
         if filter_grads is None:
-            right.semilogy(monitor.steps, means[:, k].tolist(), color=PALETTE[1])
-            right.axvline(monitor.steps[i], color="k", lw=1)
+            drawn["means"], = right.semilogy(monitor.steps, means[:, k].tolist(), color=PALETTE[1])
+            drawn["now"] = right.axvline(monitor.steps[i], color="k", lw=1)
             right.set(title="mean |grad| over training", xlabel="step")
         else:
             show_tiled_filters(fig, right, filter_grads[i][:, :1], "conv1 filter gradients",
                                signed=True)
+        drawn["fig"], drawn["axes"] = fig, (left, right)
         return fig
+
+    def draw(explorer):
+        i, k = step.value, monitor.names.index(layer.value)
+        if not drawn:
+            return first_figure(i, k)
+        left, right = drawn["axes"]
+        for bar, height in zip(drawn["bars"], hists[i, k].tolist()):
+            bar.set_height(height)
+        left.set_title(f"{layer.value} at step {monitor.steps[i]}")
+        if filter_grads is None:
+            drawn["means"].set_ydata(means[:, k].tolist())
+            drawn["now"].set_xdata([monitor.steps[i]] * 2)
+        else:                             # as show_tiled_filters draws them
+            grads = filter_grads[i][:, :1]
+            right.images[0].set_data(tile_filters(grads))
+            m = float(grads.detach().abs().max()) or 1.0
+            right.images[0].set_clim(-m, m)
+        for ax in (left, right):
+            ax.relim()
+            ax.autoscale_view()
+        return drawn["fig"]
 
     return Explorer("gradient-inspector", [W.HBox([layer, step])], draw, watch=[layer, step])
