@@ -5,12 +5,13 @@ import gzip
 import hashlib
 import http.server
 import os
-import socket
 import threading
 from pathlib import Path
 
 import matplotlib
 import pytest
+
+from tools.jupyterlab import free_port  # noqa: F401  (tests import it from here)
 
 os.environ["COURSE_OFFLINE"] = "1"
 os.environ["COURSE_PROGRESS"] = "0"
@@ -35,13 +36,6 @@ def leaves_random_stream_alone(action) -> bool:
     torch.manual_seed(0)
     action()
     return torch.equal(torch.rand(3), expected)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_mnist_gz(folder: Path, n_train: int = 300, n_test: int = 100) -> list[tuple[str, str]]:
@@ -92,3 +86,14 @@ def mnist_server(tmp_path, monkeypatch):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the latencies the browser test measured (record_property("latency", ...))."""
+    lines = [value for outcome in ("passed", "failed")
+             for report in terminalreporter.stats.get(outcome, [])
+             for name, value in report.user_properties if name == "latency"]
+    if lines:
+        terminalreporter.write_sep("-", "explorer latency")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -366,3 +366,20 @@ def test_a_figure_saved_meanwhile_does_not_spoil_the_next_live_image():
     playground.controls["steps"].value = 35
     playground.controls["steps"].value = 40
     assert np.array_equal(pixels(playground.image.value), before)
+
+
+def test_inspector_keeps_a_layers_scales_so_steps_compare(recorded):
+    monitor, grads = recorded
+    inspector = widgets.gradient_inspector(monitor, filter_grads=grads)
+    left, right = inspector.figure.axes[:2]
+    k = monitor.names.index("conv1.weight")
+    top = 1.05 * float(monitor.histograms[:, k].max())
+    largest = max(float(g[:, :1].abs().max()) for g in grads)
+    step = inspector.children[0].children[1]
+    for i in (1, 2, 0):
+        step.value = i
+        assert left.get_ylim() == pytest.approx((0, top))
+        assert right.images[0].get_clim() == pytest.approx((-largest, largest))
+    moved = pixels(inspector.image.value)      # drawn over the kept image of step 0's figure
+    fresh = widgets.gradient_inspector(monitor, filter_grads=grads)
+    assert np.array_equal(moved, pixels(widgets.quick_png(fresh.figure)))
