@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_NOTEBOOKS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test notebooks figures student handouts bench data repro clean
+.PHONY: setup lab test test-fast notebooks figures student handouts bench data repro clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -28,7 +28,12 @@ lab: $(STAMP)
 ## make test: set everything up and run every test (unit tests, notebooks, browser)
 test: $(STAMP)
 	@bash tools/ensure-chromium.sh
-	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m pytest -rs tests notebooks $(PYTEST_NOTEBOOKS) $(PYTEST_ARGS)
+	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m pytest -rs course_utils tests notebooks $(PYTEST_NOTEBOOKS) $(PYTEST_ARGS)
+
+## make test-fast: the edit-and-test loop, under a minute: unit tests, docstring examples and
+## notebook lint; no kernel, no browser (the tests marked kernel or browser run in make test)
+test-fast: $(STAMP)
+	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m pytest -q -m "not kernel and not browser" course_utils tests $(PYTEST_ARGS)
 
 ## make notebooks: re-execute every notebook in place, storing fresh outputs
 notebooks: $(STAMP)

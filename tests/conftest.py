@@ -21,6 +21,27 @@ matplotlib.use("Agg")
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _kernels_and_browsers_only_when_marked(request, monkeypatch):
+    """`make test-fast` leaves out tests marked kernel or browser: a test that starts a
+    Jupyter kernel or Chromium without its mark fails here, naming the mark to add."""
+    marks = {mark.name for mark in request.node.iter_markers()}
+    if "kernel" not in marks:
+        from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+        async def refuse(*args, **kwargs):
+            raise RuntimeError(f"{request.node.nodeid} starts a Jupyter kernel: mark it "
+                               "@pytest.mark.kernel (make test-fast leaves those out).")
+        monkeypatch.setattr(LocalProvisioner, "launch_kernel", refuse)
+    if "browser" not in marks:
+        from tools import jupyterlab
+
+        def refuse_browser(*args, **kwargs):
+            raise RuntimeError(f"{request.node.nodeid} starts Chromium: mark it "
+                               "@pytest.mark.browser (make test-fast leaves those out).")
+        monkeypatch.setattr(jupyterlab, "launch_chromium", refuse_browser)
+
+
 @pytest.fixture(scope="session")
 def sample():
     import course_utils as cu

@@ -82,6 +82,7 @@ def test_every_notebook_gets_an_offline_handout(tmp_path):
 
 
 
+@pytest.mark.browser
 def test_handout_opens_offline_in_a_browser(tmp_path):
     """Open a handout with every network request blocked: nothing is asked for, math shows."""
     from test_browser import require_browser
