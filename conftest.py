@@ -7,9 +7,18 @@ batch ``x, y``, as a notebook would have them.
 """
 from __future__ import annotations
 
+import functools
 import os
 
 import pytest
+
+
+@functools.cache
+def _example_data():
+    """The examples' data, loaded once: examples read it, none changes it."""
+    import course_utils as cu
+
+    return cu.load_mnist(verbose=False).subset(train=256, test=100)
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +37,7 @@ def _doctest_names(request):
     offline = os.environ.get("COURSE_OFFLINE")
     os.environ["COURSE_OFFLINE"] = "1"
     cu.setup(seed=0)
-    data = cu.load_mnist(verbose=False).subset(train=256, test=100)
+    data = _example_data()
     model = cu.LeNet()
     namespace = request.getfixturevalue("doctest_namespace")
     namespace.update({name: getattr(cu, name) for name in cu.__all__})

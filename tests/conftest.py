@@ -96,7 +96,9 @@ def mnist_server(tmp_path, monkeypatch):
     resources = write_mnist_gz(folder)
     handler = lambda *a, **k: _QuietHandler(*a, directory=str(folder), **k)  # noqa: E731
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # polled every 10 ms: shutdown() waits for a poll, half a second at the default
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
+                              daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     monkeypatch.setattr(MNIST, "mirrors", [url])

@@ -4,7 +4,9 @@ Starts `jupyter lab` on 127.0.0.1 with a free port and a token, drives the syste
 Chromium with Python Playwright (never a browser download), and for every notebook:
 opens it, runs all cells when it shows widgets or progress bars (the others print and plot
 what nbval runs and compares; they are checked as stored), waits for the kernel to go idle,
-and checks that no cell shows an error and no widget failed to display. In notebook 04 it drags the optimizer
+and checks that no cell shows an error and no widget failed to display. The notebooks run
+as a learner online runs them: load_mnist finds full-size MNIST (60,000 digits) in its
+cache, and each must read it, keep its training budget (a probe cell) and not fail. In notebook 04 it drags the optimizer
 playground's learning-rate slider and checks the plot changed, then times slider moves to
 the new figure on screen (the median is printed at the end of the run, and a playground
 that takes more than a second fails); in notebook 05 it presses the learning-rate
@@ -31,6 +33,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
+from benchmarks.common import write_full_size_cache
 from tools import jupyterlab
 from tools.jupyterlab import Lab, open_notebook, run_all
 
@@ -39,6 +42,13 @@ pytestmark = pytest.mark.browser
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9]*.ipynb"))
 SCREENSHOTS = REPO / "build" / "screenshots"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# A cell appended to a notebook's copy, and what it must print: the training budget held
+# when load_mnist finds full MNIST (60,000 digits instead of the embedded 4,000).
+PROBES = {
+    "04": ("print('probe', len(data.train), len(data.test))", "probe 4000 1000"),
+    "05": ("print('probe', epochs, history.samples)", "probe 1 60000"),
+}
+FULL_MNIST = re.compile(r"MNIST: local cache .*, 60000 train \+ 10000 test digits")
 HOW_TO_ENABLE = ("browser test skipped: Chromium not found. To enable it: sudo apt-get install "
                  "chromium (or set COURSE_CHROMIUM=/path/to/chromium).")
 # A markdown cell with math, rendered in JupyterLab and in the RISE slides.
@@ -83,7 +93,16 @@ def lab(tmp_path_factory):
     if (REPO / "img").is_dir():
         shutil.copytree(REPO / "img", root / "img")
     write_math_notebook(root / "notebooks" / "math_check.ipynb")
-    server = Lab(root, tmp_path_factory.mktemp("jupyter"))
+    for path in (root / "notebooks").glob("[0-9]*.ipynb"):
+        if path.stem[:2] in PROBES:
+            nb = json.loads(path.read_text())
+            nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "id": "probe",
+                                "execution_count": None, "source": PROBES[path.stem[:2]][0]})
+            path.write_text(json.dumps(nb))
+    cache = tmp_path_factory.mktemp("full_mnist")
+    write_full_size_cache(cache)           # a learner online: load_mnist finds full MNIST
+    server = Lab(root, tmp_path_factory.mktemp("jupyter"),
+                 env={"COURSE_OFFLINE": "0", "COURSE_DATA": str(cache)})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
         server.start()
@@ -108,6 +127,18 @@ def page(lab):
     finally:
         context.close()
         lab.end_kernels()
+
+
+def output_texts(page) -> list[str]:
+    """Each code cell's text output (streams and text/plain), in order."""
+    return page.evaluate("""() => window.jupyterapp.shell.currentWidget.content.widgets
+        .filter(cell => cell.model.type === 'code').map(cell => {
+            const texts = [];
+            for (let j = 0; j < cell.model.outputs.length; j++) {
+                const o = cell.model.outputs.get(j).toJSON();
+                texts.push([].concat(o.text || (o.data || {})['text/plain'] || '').join(''));
+            }
+            return texts.join(''); })""")
 
 
 def problems(page) -> list[str]:
@@ -228,6 +259,14 @@ def test_notebook_in_jupyterlab(page, lab, notebook, record_property):
         formulas, errors = math_rendered(page, ".jp-Notebook")
         if not formulas or errors:
             found.append(f"math: {formulas} formulas typeset, {errors} errors")
+    if run and not found:                  # these load MNIST: full MNIST, budget held
+        texts = output_texts(page)
+        if not FULL_MNIST.search("\n".join(texts)):
+            found.append("load_mnist did not read the full-size MNIST cache")
+        probe, expected = PROBES.get(notebook[:2], (None, None))
+        if probe and texts[-1].strip() != expected:
+            found.append(f"on full MNIST the probe {probe!r} printed {texts[-1]!r}, "
+                         f"not {expected!r}: the training budget changed")
     if notebook.startswith("04") and not found:
         latency = drag_learning_rate(page)
         record_property("latency", f"optimizer playground in JupyterLab, slider moved to new "

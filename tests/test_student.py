@@ -1,12 +1,9 @@
 """The student version (tools/make_student.py): solutions stubbed, checks kept, runs as taught.
 
-Each student notebook runs once, with full-size MNIST in load_mnist's cache (what a
-learner online gets from `make lab`): that one run checks the student version (clean until
-the first exercise, then only each exercise's NotImplementedError) and that the notebooks
-that train keep their cost and run without an error on 60,000 digits instead of the
-embedded 4,000. What the student version leaves out, the solutions and their checks, never
-reads the data (a test below keeps that true); nbval runs them, in `make test`. How long
-the notebooks take on full MNIST is measured by `make bench` (benchmarks/notebooks.py).
+Up to its first exercise a student notebook is the instructor's code, which nbval runs
+and compares in `make test` (and the browser test runs on full MNIST); from there on it
+runs here, after the notebook's setup cell: every stub fails with its exercise's
+NotImplementedError, and nothing else fails.
 """
 import re
 
@@ -16,21 +13,12 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from conftest import REPO
 
-from benchmarks.common import write_full_size_cache
 from tools.execute import execute_notebook
 from tools.make_student import (EXERCISE, SolutionMarkerError, make_student,
                           student_notebook, stub_solutions)
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 CHECK_CALL = re.compile(r"\b(check_\w+|compare_grads)\(")
-# the notebooks that load MNIST from whatever source is there (not source="sample")
-TRAINING_NOTEBOOKS = {path.stem[:2] for path in NOTEBOOKS
-                      if re.search(r"load_mnist\((?![^)]*source=)", path.read_text())}
-# a cell appended to a notebook, and what it must print there: the training budget held
-PROBES = {
-    "04": ("print('probe', len(data.train), len(data.test))", "probe 4000 1000"),
-    "05": ("print('probe', epochs, history.samples)", "probe 1 60000"),
-}
 
 
 def solution_blocks(source: str) -> list[list[str]]:
@@ -171,61 +159,35 @@ def test_an_unmarked_test_cannot_start_a_kernel():
         execute_notebook(new_notebook(cells=[new_code_cell("1 + 1")]), REPO)
 
 
-@pytest.fixture(scope="module")
-def full_cache(tmp_path_factory):
-    root = tmp_path_factory.mktemp("full_mnist")
-    write_full_size_cache(root)
-    return root
-
-
-def test_the_training_notebooks_are_found():
-    assert TRAINING_NOTEBOOKS == {"03", "04", "05"}
-
-
 def first_exercise(cells) -> int:
     return next(i for i, c in enumerate(cells)
                 if c.cell_type == "markdown" and EXERCISE.search(c.source))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_what_the_student_version_leaves_out_never_reads_the_data(path):
-    """So the student run on full MNIST covers every cell that could behave differently there."""
-    cells = nbformat.read(path, as_version=4).cells
-    for cell in cells[first_exercise(cells):]:
-        if cell.cell_type == "code":
-            assert not re.search(r"\b(data|load_mnist|MNIST)\b", cell.source), (
-                f"{path.name}: an exercise cell reads the data; run the instructor version on "
-                f"full MNIST too (tools.execute.execute_notebook):\n{cell.source}")
-
-
 @pytest.mark.kernel
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_student_notebook_runs_until_the_exercises_on_full_mnist(path, student_dir, full_cache,
-                                                                 monkeypatch):
-    """Clean up to the first exercise; after it, only the exercises' NotImplementedError.
-    The training notebooks read the 60,000 digits and keep their budget (the probe)."""
-    monkeypatch.setenv("COURSE_OFFLINE", "0")  # the kernel inherits this environment
-    monkeypatch.setenv("COURSE_DATA", str(full_cache))
-    nb = nbformat.read(student_dir / path.name, as_version=4)
-    probe, expected = PROBES.get(path.stem[:2], ("print('probe')", "probe"))
-    nb.cells.append(new_code_cell(probe))
+def test_student_exercises_fail_loudly_until_solved(path, student_dir):
+    """Before the first exercise: the instructor's code. After it, run after the setup
+    cell: only the exercises' NotImplementedError, one per exercise."""
+    original = nbformat.read(path, as_version=4)
+    student = nbformat.read(student_dir / path.name, as_version=4)
+    first = first_exercise(student.cells)
+    code = lambda cells: [c.source for c in cells if c.cell_type == "code"]  # noqa: E731
+    assert code(student.cells[:first]) == code(original.cells[:first_exercise(original.cells)])
+    setup = next(c for c in student.cells if c.cell_type == "code")
+    nb = new_notebook(cells=[setup, *student.cells[first:]], metadata=student.metadata)
     execute_notebook(nb, path.parent, timeout=300)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    first = next(i for i, c in enumerate(code) if "raise NotImplementedError(" in c.source)
-    raised, text = set(), []
-    for i, cell in enumerate(code):
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    raised = set()
+    for i, cell in enumerate(code_cells):
         for output in cell.outputs:
             if output.output_type == "error":
-                assert i >= first, f"{path.name} code cell {i}: {output.ename}: {output.evalue}"
                 assert output.ename == "NotImplementedError", (
                     f"{path.name} code cell {i}: {output.ename}: {output.evalue}")
                 raised.add(output.evalue)
             assert output.get("name") != "stderr", f"{path.name} code cell {i}: {output.text}"
-            text.append(output.get("text", "") + output.get("data", {}).get("text/plain", ""))
-    expected_stubs = set(re.findall(r'raise NotImplementedError\("(Exercise \d+ \([^)]*\): [^"]*)"\)',
-                                    "\n".join(c.source for c in code)))
-    assert raised == expected_stubs, f"{path.name}: exercises that never failed: {expected_stubs - raised}"
-    if path.stem[:2] in TRAINING_NOTEBOOKS:
-        assert re.search(r"MNIST: local cache .*, 60000 train \+ 10000 test digits",
-                         "\n".join(text)), f"{path.name} did not read the full-size cache"
-    assert text[-1].strip() == expected, f"{path.name}: {text[-1]!r}"
+    assert not any(o.output_type == "error" for o in code_cells[0].outputs), "the setup cell"
+    expected = set(re.findall(r'raise NotImplementedError\("(Exercise \d+ \([^)]*\): [^"]*)"\)',
+                              "\n".join(c.source for c in code_cells)))
+    assert expected and raised == expected, (
+        f"{path.name}: exercises that never failed: {expected - raised}")

@@ -5,6 +5,7 @@ import base64
 import io
 import math
 import threading
+import types
 
 import numpy as np
 import pytest
@@ -202,14 +203,21 @@ def test_train_button_adds_a_run_at_the_slider_rate(lr_explorer):
     assert lr_explorer.progress.value == 12 and not lr_explorer.button.disabled
 
 
-def test_a_run_is_drawn_from_its_second_step_to_its_end(lr_explorer, monkeypatch):
-    drawn = []                                   # the runs' lengths at each draw
-    real = lr_explorer._show
+def test_a_run_is_drawn_from_its_second_step_then_five_times_a_second(lr_explorer, monkeypatch):
+    clock, drawn = types.SimpleNamespace(now=0.0), []   # drawn: the runs' lengths at each draw
+    clock.perf_counter = lambda: clock.now
+    monkeypatch.setattr(widgets, "time", clock)
+    real_step, real_show = widgets.train_step, lr_explorer._show
+
+    def step_of_an_eighth_of_a_second(*args):       # exact in binary: no rounding
+        clock.now += 0.125
+        return real_step(*args)
+
+    monkeypatch.setattr(widgets, "train_step", step_of_an_eighth_of_a_second)
     monkeypatch.setattr(lr_explorer, "_show", lambda quick=True: (
-        drawn.append([len(v) for v in lr_explorer.runs.values()]), real(quick)))
+        drawn.append([len(v) for v in lr_explorer.runs.values()]), real_show(quick)))
     lr_explorer.button.click()
-    assert drawn[0] == [2], "the first curve waited for more than two points"
-    assert drawn[-1] == [12] and len(drawn) <= 2 + 12 // 2
+    assert drawn == [[2], [4], [6], [8], [10], [12], [12]]   # the last: the run's end
 
 
 def test_second_run_is_drawn_next_to_the_first(lr_explorer):
