@@ -118,7 +118,8 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture
-def page(lab):
+def slides_page(lab):
+    """A page of its own (the slides are another application)."""
     context = lab.browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(60_000)
@@ -126,6 +127,27 @@ def page(lab):
         yield page
     finally:
         context.close()
+        lab.end_kernels()
+
+
+@pytest.fixture(scope="module")
+def shared_page(lab):
+    context = lab.browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(lab, shared_page):
+    """JupyterLab, loaded once for the notebook tests: each opens its notebook alone in it,
+    and its kernels end after it, so the next notebook starts alone."""
+    try:
+        yield shared_page
+    finally:
         lab.end_kernels()
 
 
@@ -301,7 +323,8 @@ def next_slide(page) -> None:
                            arg=before, timeout=15_000)
 
 
-def test_math_renders_in_slides(page, lab):
+def test_math_renders_in_slides(slides_page, lab):
+    page = slides_page
     open_slides(page, lab, "math_check.ipynb")
     assert "Math check" in page.locator(".reveal .slides section.present").last.inner_text()
     next_slide(page)
@@ -310,7 +333,8 @@ def test_math_renders_in_slides(page, lab):
     page.screenshot(path=str(SCREENSHOTS / "math_slides.png"))
 
 
-def test_notebook_01_as_slides(page, lab):
+def test_notebook_01_as_slides(slides_page, lab):
+    page = slides_page
     name = "01_define_the_network.ipynb"
     cells = json.loads((REPO / "notebooks" / name).read_text())["cells"]
     slides = [c for c in cells if c["metadata"].get("slideshow", {}).get("slide_type")

@@ -134,9 +134,17 @@ class Lab:
 
 
 def open_notebook(page, lab: Lab, path: str, kernel: bool = True) -> None:
-    """Open path (relative to the server's root) in JupyterLab, in a fresh workspace;
-    wait for an idle kernel."""
-    page.goto(f"{lab.url}/lab/tree/{path}?reset&token={lab.token}")
+    """Open path (relative to the server's root) in JupyterLab, alone; wait for an idle
+    kernel. A page already showing this JupyterLab closes what it shows (unsaved changes
+    dropped) instead of loading the application again."""
+    if page.url.startswith(f"{lab.url}/lab") and page.evaluate("() => !!window.jupyterapp"):
+        page.evaluate("""async path => { const app = window.jupyterapp;
+            for (const widget of [...app.shell.widgets('main')]) {
+                if (widget.context) widget.context.model.dirty = false;
+                widget.dispose(); }
+            await app.commands.execute('docmanager:open', {path}); }""", path)
+    else:
+        page.goto(f"{lab.url}/lab/tree/{path}?reset&token={lab.token}")
     page.wait_for_function(
         """([name, kernel]) => { const w = window.jupyterapp?.shell.currentWidget;
             return w && w.context?.path.endsWith(name) && w.content?.widgets.length > 0
