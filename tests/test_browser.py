@@ -22,6 +22,7 @@ a missing browser is a failure. Run it alone: `.venv/bin/python -m pytest tests/
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -117,9 +118,8 @@ def lab(tmp_path_factory):
         server.stop()
 
 
-@pytest.fixture
-def slides_page(lab):
-    """A page of its own (the slides are another application)."""
+@contextlib.contextmanager
+def new_page(lab):
     context = lab.browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(60_000)
@@ -127,28 +127,28 @@ def slides_page(lab):
         yield page
     finally:
         context.close()
-        lab.end_kernels()
+
+
+@pytest.fixture
+def slides_page(lab):
+    """A page of its own (the slides are another application)."""
+    with new_page(lab) as page:
+        yield page
+    lab.end_kernels()
 
 
 @pytest.fixture(scope="module")
 def shared_page(lab):
-    context = lab.browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    try:
+    with new_page(lab) as page:
         yield page
-    finally:
-        context.close()
 
 
 @pytest.fixture
 def page(lab, shared_page):
     """JupyterLab, loaded once for the notebook tests: each opens its notebook alone in it,
     and its kernels end after it, so the next notebook starts alone."""
-    try:
-        yield shared_page
-    finally:
-        lab.end_kernels()
+    yield shared_page
+    lab.end_kernels()
 
 
 def output_texts(page) -> list[str]:
