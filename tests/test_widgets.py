@@ -14,6 +14,7 @@ from PIL import Image
 
 import course_utils as cu
 from course_utils import widgets
+from course_utils.explorer import quick_png
 from course_utils.landscapes import FUNCTIONS, trajectory
 
 
@@ -107,14 +108,14 @@ def test_a_live_redraw_shows_what_a_fresh_figure_shows():
         dragged.controls["learning rate"].value = lr
     fresh = widgets.optimizer_playground("rosenbrock", optimizer_names=["sgd", "adam"], lr=0.002)
     stored = pixels(fresh.image.value)          # the compact PNG of a full draw
-    live = pixels(widgets.quick_png(fresh.figure))
+    live = pixels(quick_png(fresh.figure))
     assert np.array_equal(pixels(dragged.image.value), live), "an old path is left in the image"
     assert all(abs(a - b) <= 3 for a, b in zip(stored.shape, live.shape)), (stored.shape, live.shape)
     differ = min(shifted_difference(stored, live, dy, dx) for dy in range(-3, 4)
                  for dx in range(-3, 4))
     assert differ < 0.005, f"{differ:.1%} of the pixels differ from the stored figure"
     dragged.figure.axes[0].lines[0].set_visible(False)     # a path missing: the test sees it
-    hidden = pixels(widgets.quick_png(dragged.figure))
+    hidden = pixels(quick_png(dragged.figure))
     assert shifted_difference(live, hidden, 0, 0) > 0.005, "the test cannot see a missing path"
 
 
@@ -151,7 +152,7 @@ def test_requests_during_a_draw_merge_into_one_draw_of_the_latest_values(monkeyp
 
 
 def test_the_drawing_thread_ends_when_idle_and_comes_back(monkeypatch):
-    monkeypatch.setattr(widgets, "IDLE_S", 0.05)
+    monkeypatch.setattr("course_utils.explorer.IDLE_S", 0.05)
     playground = widgets.optimizer_playground("ravine", optimizer_names=["sgd"], steps=10)
     playground.threaded = True
     for lr in (0.1, 0.2):
@@ -390,4 +391,4 @@ def test_inspector_keeps_a_layers_scales_so_steps_compare(recorded):
         assert right.images[0].get_clim() == pytest.approx((-largest, largest))
     moved = pixels(inspector.image.value)      # drawn over the kept image of step 0's figure
     fresh = widgets.gradient_inspector(monitor, filter_grads=grads)
-    assert np.array_equal(moved, pixels(widgets.quick_png(fresh.figure)))
+    assert np.array_equal(moved, pixels(quick_png(fresh.figure)))
