@@ -12,7 +12,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 COURSE_DIR ?= build/course
 
-.PHONY: setup lab test notebooks figures student handouts bench data repro clean hub assignments grade
+.PHONY: setup lab test test-fast notebooks figures student handouts bench data repro clean hub assignments grade
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -36,6 +36,11 @@ lab: $(STAMP) $(LAB_SETTINGS)
 test: $(STAMP) $(LAB_SETTINGS)
 	@bash tools/ensure-chromium.sh
 	$(BIN)/python -m pytest -rs --nbval $(PYTEST_ARGS)
+
+## make test-fast: the edit-and-test loop, under a minute: unit tests, docstring examples and
+## notebook lint; no kernel, no browser (the tests marked kernel or browser run in make test)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not kernel and not browser" course_utils tests $(PYTEST_ARGS)
 
 ## make notebooks: re-execute every notebook in place, storing fresh outputs
 notebooks: $(STAMP)

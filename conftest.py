@@ -12,6 +12,9 @@ sees the public API (``LeNet``, ``fit``, ``plot_digits`` ...), ``torch`` and ``n
 a small ``data`` (the embedded digits), a ``model`` with its ``optimizer`` and one batch
 ``x, y``, as a notebook would have them.
 """
+from __future__ import annotations
+
+import functools
 import os
 from pathlib import Path
 
@@ -33,6 +36,14 @@ def pytest_configure(config):
         option.nbval_current_env = True
 
 
+@functools.cache
+def _example_data():
+    """The examples' data, loaded once: examples read it, none changes it."""
+    import course_utils as cu
+
+    return cu.load_mnist(verbose=False).subset(train=256, test=100)
+
+
 @pytest.fixture(autouse=True)
 def _doctest_names(request):
     """The names a docstring example may use, as a notebook would have them."""
@@ -47,7 +58,7 @@ def _doctest_names(request):
 
     matplotlib.use("Agg")
     cu.setup(seed=0)
-    data = cu.load_mnist(verbose=False).subset(train=256, test=100)
+    data = _example_data()
     model = cu.LeNet()
     namespace = request.getfixturevalue("doctest_namespace")
     namespace.update({name: getattr(cu, name) for name in cu.__all__})

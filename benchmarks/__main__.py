@@ -17,11 +17,13 @@ os.environ.setdefault("COURSE_OFFLINE", "1")   # the embedded 5,000 digits: same
 os.environ.setdefault("COURSE_PROGRESS", "0")
 
 import course_utils as cu  # noqa: E402
-from benchmarks import batch_size, import_time, notebooks, overhead, pipeline, threads  # noqa: E402
+from benchmarks import (batch_size, explorers, import_time, notebooks, overhead,  # noqa: E402
+                        pipeline, threads)
 from benchmarks.common import FULL, QUICK  # noqa: E402
 
 BENCHMARKS = {"pipeline": pipeline, "overhead": overhead, "notebooks": notebooks,
-              "import": import_time, "threads": threads, "batch": batch_size}
+              "import": import_time, "threads": threads, "batch": batch_size,
+              "explorers": explorers}
 
 
 def main(argv: list[str] | None = None) -> int:

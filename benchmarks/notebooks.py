@@ -47,14 +47,15 @@ def run_notebooks(paths: list[Path]) -> tuple[float, dict[str, tuple[float, int]
     return wall, per_notebook
 
 
-def run_on_full_mnist(paths: list[Path]) -> dict[str, tuple[float, int]]:
-    """Per notebook executed with full-size MNIST cached: (wall seconds with its kernel's
-    start, cells that raised)."""
+def run_on_full_mnist(paths: list[Path], sizes: tuple[int, int] = (60_000, 10_000)
+                      ) -> dict[str, tuple[float, int]]:
+    """Per notebook executed with full-size MNIST cached (sizes: training and test digits):
+    (wall seconds with its kernel's start, cells that raised)."""
     from tools.execute import execute_notebook, errors
 
     seconds = {}
     with tempfile.TemporaryDirectory() as cache:
-        write_full_size_cache(Path(cache))
+        write_full_size_cache(Path(cache), *sizes)
         before = dict(os.environ)
         os.environ.update(COURSE_OFFLINE="0", COURSE_DATA=cache)  # the kernels inherit these
         try:

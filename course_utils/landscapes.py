@@ -2,17 +2,22 @@
 
 The 2-D functions take a tensor whose last dimension is (x, y), so the same code
 draws the contour grid and runs a ``torch.optim`` optimizer on a 2-element tensor.
+``TrajectoryFigure`` draws a function's contours once and moves paths into reused
+lines: ``plot_trajectories`` draws with it, and so does the optimizer playground
+(widgets), which computes its paths with ``quick_trajectory`` (the same numbers on
+plain floats, without autograd) so that it redraws while a slider moves.
 Used in: notebook 04 (optimizers).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 
 from . import _checks
-from .figures import LINESTYLES, colour, course_plot, new_figure, number, with_alt
+from .figures import FULL_WIDTH, LINESTYLES, colour, course_plot, new_figure, number, with_alt
 from .training import make_optimizer
 
 
@@ -28,6 +33,8 @@ class TestFunction:
     minimum: tuple[float, float] | None
     lr: float
     log_contours: bool = False
+    # the gradient as a formula on two floats: (x, y) -> (df/dx, df/dy); None: autograd only
+    grad: Callable[[float, float], tuple[float, float]] | None = None
 
     def __call__(self, xy: torch.Tensor) -> torch.Tensor:
         return self.fn(xy)
@@ -57,15 +64,25 @@ def saddle(xy):
     return x ** 2 - y ** 2 + y ** 4 / 4
 
 
+def beale_grad(x, y):
+    a, b, c = 1.5 - x + x * y, 2.25 - x + x * y * y, 2.625 - x + x * y * y * y
+    return (2 * a * (y - 1) + 2 * b * (y * y - 1) + 2 * c * (y * y * y - 1),
+            2 * a * x + 4 * b * x * y + 6 * c * x * y * y)
+
+
+# the gradients multiply instead of using **: a diverging path overflows to inf (as in
+# torch) instead of raising OverflowError
 FUNCTIONS = {
     "ravine": TestFunction("ravine", ravine, (-5.0, -2.0), (-6.0, 6.0), (-3.0, 3.0),
-                           (0.0, 0.0), lr=0.4),
+                           (0.0, 0.0), lr=0.4, grad=lambda x, y: (0.2 * x, 4 * y)),
     "rosenbrock": TestFunction("rosenbrock", rosenbrock, (-1.5, 2.0), (-2.0, 2.0), (-1.0, 3.0),
-                               (1.0, 1.0), lr=1e-3, log_contours=True),
+                               (1.0, 1.0), lr=1e-3, log_contours=True,
+                               grad=lambda x, y: (-2 * (1 - x) - 400 * x * (y - x * x),
+                                                  200 * (y - x * x))),
     "beale": TestFunction("beale", beale, (1.0, 1.4), (-1.0, 4.5), (-1.5, 2.0),
-                          (3.0, 0.5), lr=1e-3, log_contours=True),
+                          (3.0, 0.5), lr=1e-3, log_contours=True, grad=beale_grad),
     "saddle": TestFunction("saddle", saddle, (-1.5, 1e-3), (-2.0, 2.0), (-2.5, 2.5),
-                           None, lr=0.05),
+                           None, lr=0.05, grad=lambda x, y: (2 * x, -2 * y + y * y * y)),
 }
 
 
@@ -111,6 +128,18 @@ class Trajectory:
                 f"end=({end}), loss={self.losses[-1].item():.4g})")
 
 
+def _run_settings(function, optimizer_name, start, steps, lr, momentum, betas):
+    """The checked arguments of trajectory and quick_trajectory: (f, name, start, hparams)."""
+    f = get_function(function)
+    optimizer_name = _checks.optimizer_name(optimizer_name, "trajectory('ravine', 'adam', lr=0.1)")
+    _checks.whole_number(steps, "steps", "steps=50")
+    start = f.start if start is None else start
+    if torch.as_tensor(start).shape != (2,):
+        raise ValueError(f"start must be two numbers (x, y), got {start!r}. Fix: start=(-1.5, 2).")
+    hparams = dict(lr=f.lr if lr is None else lr, momentum=momentum, betas=betas)
+    return f, optimizer_name, start, hparams
+
+
 def trajectory(function="ravine", optimizer_name: str = "sgd", *, start=None, steps: int = 50,
                lr: float | None = None, momentum: float = 0.9,
                betas: tuple[float, float] = (0.9, 0.999)) -> Trajectory:
@@ -125,15 +154,9 @@ def trajectory(function="ravine", optimizer_name: str = "sgd", *, start=None, st
         >>> t.path.shape
         torch.Size([21, 2])
     """
-    f = get_function(function)
-    optimizer_name = _checks.optimizer_name(optimizer_name, "trajectory('ravine', 'adam', lr=0.1)")
-    _checks.whole_number(steps, "steps", "steps=50")
-    start = f.start if start is None else start
-    point = torch.tensor(start, dtype=torch.float64)
-    if point.shape != (2,):
-        raise ValueError(f"start must be two numbers (x, y), got {start!r}. Fix: start=(-1.5, 2).")
-    point.requires_grad_(True)
-    hparams = dict(lr=f.lr if lr is None else lr, momentum=momentum, betas=betas)
+    f, optimizer_name, start, hparams = _run_settings(function, optimizer_name, start, steps,
+                                                      lr, momentum, betas)
+    point = torch.tensor(start, dtype=torch.float64, requires_grad=True)
     opt = make_optimizer(optimizer_name, [point], **hparams)
     path, losses = [point.detach().clone()], []
     for _ in range(steps):
@@ -146,6 +169,52 @@ def trajectory(function="ravine", optimizer_name: str = "sgd", *, start=None, st
     with torch.no_grad():
         losses.append(f(point).clone())
     return Trajectory(f.name, optimizer_name, hparams, torch.stack(path), torch.stack(losses))
+
+
+def quick_trajectory(function="ravine", optimizer_name: str = "sgd", *, start=None,
+                     steps: int = 50, lr: float | None = None, momentum: float = 0.9,
+                     betas: tuple[float, float] = (0.9, 0.999)) -> Trajectory:
+    """The path trajectory() computes, about 50 times faster: torch.optim's update rules
+    (default settings) on two Python floats, with the function's gradient formula.
+
+    What the optimizer playground redraws with as a slider moves (a torch.optim step on
+    a 2-element tensor costs more than a whole step here). A function without a
+    gradient formula (a callable of yours) goes through trajectory().
+
+    Example:
+        >>> quick_trajectory("ravine", "adam", steps=20).path.shape
+        torch.Size([21, 2])
+    """
+    f, name, start, hparams = _run_settings(function, optimizer_name, start, steps, lr,
+                                            momentum, betas)
+    if f.grad is None:
+        return trajectory(f, name, start=start, steps=steps, **hparams)
+    make_optimizer(name, [torch.zeros(2, requires_grad=True)], **hparams)  # checks the settings
+    lr, (beta1, beta2) = hparams["lr"], betas
+    point = [float(v) for v in start]
+    first, second = [0.0, 0.0], [0.0, 0.0]       # momentum buffer or Adam's m; RMSProp/Adam's v
+    path = [tuple(point)]
+    for t in range(1, steps + 1):
+        for i, g in enumerate(f.grad(*point)):
+            if name == "sgd":
+                step = g
+            elif name in ("momentum", "nesterov"):
+                first[i] = momentum * first[i] + g
+                step = g + momentum * first[i] if name == "nesterov" else first[i]
+            elif name == "rmsprop":
+                second[i] = 0.99 * second[i] + (1 - 0.99) * g * g
+                step = g / (math.sqrt(second[i]) + 1e-8)
+            else:                                  # adam, bias-corrected
+                first[i] += (g - first[i]) * (1 - beta1)
+                second[i] = beta2 * second[i] + (1 - beta2) * g * g
+                step = first[i] / (1 - beta1 ** t) / (
+                    math.sqrt(second[i]) / math.sqrt(1 - beta2 ** t) + 1e-8)
+            point[i] -= lr * step
+        path.append(tuple(point))
+    path = torch.tensor(path, dtype=torch.float64)
+    with torch.no_grad():
+        losses = f(path)
+    return Trajectory(f.name, name, hparams, path, losses)
 
 
 def _contours(ax, f: TestFunction, xlim, ylim, points: int = 200):
@@ -199,37 +268,92 @@ def plot_trajectories(function, runs, *, steps: int = 50, show_losses: bool = Fa
         else:
             raise ValueError(f"runs[{label!r}] must be a Trajectory or a dict, got "
                              f"{type(run).__name__}. Fix: {{'{label}': {{'lr': 0.1}}}}.")
-    fig, axes = new_figure(10.5 if show_losses else 6.2, 4.6, 1, 2 if show_losses else 1)
-    ax = axes[0] if show_losses else axes
-    _contours(ax, f, f.xlim, f.ylim)
-    for k, (label, t) in enumerate(done.items()):
-        c, ls = colour(k), LINESTYLES[k % len(LINESTYLES)]
-        width, z = max(3.4 - 0.6 * k, 1.2), 3 + k  # earlier runs wider and below: all stay visible
-        xy = t.path.numpy()
-        name = f"{label} (lr {t.hparams['lr']:g})" + (" diverged" if t.diverged else "")
-        ax.plot(xy[:, 0], xy[:, 1], ls=ls, color=c, lw=width, zorder=z, label=name)
-        ax.plot(*xy[-1], "o", color=c, ms=8, mec="white", zorder=20)
-        if show_losses:
-            axes[1].plot(t.losses.numpy(), color=c, ls=ls, lw=width, zorder=z, label=name)
-    first = next(iter(done.values())).path[0]
-    ax.plot(*first.numpy(), "s", color="black", ms=7, label="start")
-    if f.minimum is not None:
-        ax.plot(*f.minimum, "*", color="gold", mec="black", ms=14, label="minimum")
-    ax.set(xlim=f.xlim, ylim=f.ylim, xlabel="x", ylabel="y", title=f.name)
-    ax.legend(loc="best", framealpha=0.9)
-    if show_losses:
-        axes[1].set(xlabel="step", ylabel="loss", title="loss along each path",
-                    yscale="log" if f.log_contours else "linear")
-        axes[1].grid(alpha=0.3)
+    figure = TrajectoryFigure(f, lines=len(done), show_losses=show_losses)
+    figure.show(done)
+    fig = figure.fig
     formula = (getattr(f.fn, "__doc__", None) or "").split(":")[0]
+    steps_drawn = len(next(iter(done.values())).path) - 1
     if formula:
-        fig.suptitle(f"{f.name}: {formula}, {len(first_path(done)) - 1} steps")
+        fig.suptitle(f"{f.name}: {formula}, {steps_drawn} steps")
     fig.tight_layout()
+    first = next(iter(done.values())).path[0]
     ends = "; ".join(f"{label} (lr {t.hparams['lr']:g}) ends at loss {number(t.losses[-1].item())}"
                      for label, t in done.items())
     return with_alt(fig, f"Paths of {len(done)} optimizers on the {f.name} function from "
                          f"({number(first[0].item())}, {number(first[1].item())}): {ends}.")
 
 
-def first_path(done: dict) -> torch.Tensor:
-    return next(iter(done.values())).path
+class TrajectoryFigure:
+    """A test function's contours, drawn once, with ``lines`` reusable optimizer paths.
+
+    ``show(runs)`` (label -> Trajectory) moves run k's path into line k (colour k, line
+    style k), hides the lines it does not need and redoes the legend; nothing else
+    changes. With ``live=True`` the parts that change are marked animated, so a live view
+    (widgets.Explorer) redraws only them over an image of the contours it keeps.
+
+    Example:
+        >>> figure = TrajectoryFigure("ravine", lines=2)
+        >>> figure.show({"SGD": quick_trajectory("ravine", "sgd", steps=10)})
+        >>> [line.get_visible() for line in figure.paths]
+        [True, False]
+    """
+
+    def __init__(self, function, *, lines: int = 5, show_losses: bool = False,
+                 live: bool = False):
+        self.function = f = get_function(function)
+        self.fig, axes = new_figure(FULL_WIDTH if show_losses else 6.2, 4.6, 1,
+                                    2 if show_losses else 1)
+        self.ax, self.loss_ax = (axes[0], axes[1]) if show_losses else (axes, None)
+        self.live = live
+        ax = self.ax
+        _contours(ax, f, f.xlim, f.ylim)
+        self.paths, self.ends, self.loss_lines = [], [], []
+        for k in range(lines):
+            c, ls = colour(k), LINESTYLES[k % len(LINESTYLES)]
+            width, z = max(3.4 - 0.6 * k, 1.2), 3 + k  # earlier runs wider, below: all visible
+            self.paths.append(ax.plot([], [], ls=ls, color=c, lw=width, zorder=z)[0])
+            self.ends.append(ax.plot([], [], "o", color=c, ms=8, mec="white", zorder=20)[0])
+            if show_losses:
+                self.loss_lines.append(self.loss_ax.plot([], [], color=c, ls=ls, lw=width,
+                                                         zorder=z)[0])
+        self.start = ax.plot([], [], "s", color="black", ms=7, label="start")[0]
+        self.marks = [self.start]
+        if f.minimum is not None:
+            self.marks += ax.plot(*f.minimum, "*", color="gold", mec="black", ms=14,
+                                  label="minimum")
+        ax.set(xlim=f.xlim, ylim=f.ylim, xlabel="x", ylabel="y", title=f.name)
+        if show_losses:
+            self.loss_ax.set(xlabel="step", ylabel="loss", title="loss along each path",
+                             yscale="log" if f.log_contours else "linear")
+            self.loss_ax.grid(alpha=0.3)
+        for artist in (*self.paths, *self.ends, self.start):
+            artist.set_animated(live)
+        self.fig.tight_layout()
+
+    def show(self, runs: dict) -> None:
+        """Draw these trajectories (label -> Trajectory), one per line, in order."""
+        if len(runs) > len(self.paths):
+            raise ValueError(f"{len(runs)} runs but this figure has {len(self.paths)} lines. "
+                             f"Fix: TrajectoryFigure({self.function.name!r}, lines={len(runs)}).")
+        shown = list(runs.items())
+        for k, (path, end) in enumerate(zip(self.paths, self.ends)):
+            label, t = shown[k] if k < len(shown) else ("_hidden", None)
+            x, y = t.path.numpy().T if t is not None else ([], [])
+            path.set_data(x, y)
+            end.set_data(x[-1:], y[-1:])
+            if t is not None:
+                label = f"{label} (lr {t.hparams['lr']:g})" + (" diverged" if t.diverged else "")
+            path.set_label(label)
+            path.set_visible(t is not None)
+            end.set_visible(t is not None)
+            if self.loss_lines:
+                losses = t.losses.numpy() if t is not None else []
+                self.loss_lines[k].set_data(range(len(losses)), losses)
+        first = shown[0][1].path[0].numpy() if shown else [None, None]
+        self.start.set_data(first[:1], first[1:])
+        handles = [line for line in self.paths if line.get_visible()] + self.marks
+        self.ax.legend(handles, [h.get_label() for h in handles], loc="best",
+                       framealpha=0.9).set_animated(self.live)
+        if self.loss_ax is not None:
+            self.loss_ax.relim()
+            self.loss_ax.autoscale_view()

@@ -7,6 +7,12 @@ display data carries it as ``image/png`` too, so a notebook run headless (nbval,
 nbclient) stores a real static figure. Cells showing an explorer carry
 ``# NBVAL_IGNORE_OUTPUT``.
 
+Redraws answer as a slider is dragged: each explorer keeps its figure and moves new
+data into it (the playground draws a landscape's contours once and redraws only the
+paths over an image of them; the inspector only the step's bars and filters). The
+machinery, a quick PNG and a drawing thread where stale requests merge, is in
+explorer.py.
+
 Stable hooks for tests and notebooks: every explorer has the CSS class
 ``course-explorer`` plus its own (``course-optimizer-playground``,
 ``course-learning-rate-explorer``, ``course-gradient-inspector``,
@@ -19,58 +25,26 @@ Used in: notebooks 03 (gradient_inspector, backward_stepper), 04 (optimizer_play
 """
 from __future__ import annotations
 
-import base64
 import math
 import threading
+import time
 
 import ipywidgets as W
 import torch
 
 from . import _checks
 from ._checks import OPTIMIZER_NAMES
-from .figures import (FULL_WIDTH, LINESTYLES, PALETTE, colour, course_plot, message_figure, new_figure,
-                      number, png_bytes, with_alt)
-from .plots import show_tiled_filters
+from .explorer import Explorer
+from .figures import (FULL_WIDTH, LINESTYLES, PALETTE, colour, message_figure, new_figure, number,
+                      with_alt)
+from .plots import show_tiled_filters, tile_filters
 from .training import TrainingDiverged, make_optimizer, train_step
 
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD+momentum", "nesterov": "Nesterov",
                     "rmsprop": "RMSProp", "adam": "Adam"}
-
-
-class Explorer(W.VBox):
-    """Controls above a figure; ``redraw()`` calls ``draw(self)`` and shows the new PNG in place.
-
-    ``figure`` is the last matplotlib Figure drawn (tests read its data); changing the
-    value of any watched control redraws.
-    """
-
-    def __init__(self, kind: str, controls: list, draw, watch: list):
-        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
-        self.image.add_class("course-figure")
-        # flex-start: the figure keeps its own size instead of being stretched (and blurred)
-        super().__init__(children=[*controls, self.image], layout=W.Layout(align_items="flex-start"))
-        self.add_class("course-explorer")
-        self.add_class(f"course-{kind}")
-        self.kind, self._draw, self.figure = kind, course_plot(draw), None
-        for control in watch:
-            control.observe(lambda change: self.redraw(), names="value")
-        self.redraw()
-
-    def redraw(self) -> None:
-        self.figure = self._draw(self)
-        self.image.value = png_bytes(self.figure, tight=True, compact=True)
-
-    def _repr_mimebundle_(self, **kwargs):
-        # The widget view for JupyterLab, plus the current figure as a PNG for places
-        # without a live kernel (the stored notebook, nbviewer, GitHub).
-        data = super()._repr_mimebundle_(**kwargs) or {}
-        data["text/plain"] = f"{self.figure.alt} (Interactive: run the cell to use the controls.)"
-        data["image/png"] = base64.b64encode(self.image.value).decode("ascii")
-        return data
-
-
-def _slider(cls, description: str, css: str | None = None, **kwargs):
-    slider = cls(description=description, continuous_update=False,
+def _slider(cls, description: str, css: str | None = None, *, live: bool = True, **kwargs):
+    """A slider; live: its value changes (and the figure follows) while it is dragged."""
+    slider = cls(description=description, continuous_update=live,
                  style={"description_width": "110px"}, layout=W.Layout(width="420px"), **kwargs)
     if css:
         slider.add_class(css)
@@ -100,7 +74,7 @@ def optimizer_playground(function: str = "ravine", *,
     Example (notebook 04):
         >>> playground = optimizer_playground("rosenbrock", lr=0.003)
     """
-    from .landscapes import FUNCTIONS, plot_trajectories, trajectory
+    from .landscapes import FUNCTIONS, TrajectoryFigure, quick_trajectory
 
     if function not in FUNCTIONS:
         raise ValueError(f"function must be one of {sorted(FUNCTIONS)}, got {function!r}. "
@@ -123,20 +97,25 @@ def optimizer_playground(function: str = "ravine", *,
                     step=0.0001, readout_format=".4f")
     n_steps = _slider(W.IntSlider, "steps", value=steps, min=5, max=300, step=5)
 
+    figures = {}                          # function name -> its TrajectoryFigure, made once
+
     def draw(explorer):
         explorer.trajectories = {
-            OPTIMIZER_LABELS[name]: trajectory(fn.value, name, steps=n_steps.value, lr=rate.value,
-                                               momentum=momentum.value,
-                                               betas=(beta1.value, beta2.value))
+            OPTIMIZER_LABELS[name]: quick_trajectory(fn.value, name, steps=n_steps.value,
+                                                     lr=rate.value, momentum=momentum.value,
+                                                     betas=(beta1.value, beta2.value))
             for name, box in boxes.items() if box.value}
         if not explorer.trajectories:
             return message_figure("tick at least one optimizer", 6.2, 4.6)
-        return plot_trajectories(fn.value, explorer.trajectories)
+        if fn.value not in figures:
+            figures[fn.value] = TrajectoryFigure(fn.value, lines=len(boxes), live=True)
+        figures[fn.value].show(explorer.trajectories)
+        return figures[fn.value].fig
 
     def new_function(change):
         usual = FUNCTIONS[fn.value].lr
         if math.isclose(rate.value, usual):
-            playground.redraw()
+            playground.request()
         else:
             rate.value = usual            # redraws once, through the slider
 
@@ -165,7 +144,8 @@ class LearningRateExplorer(Explorer):
         self.steps, self.batch_size, self.background = steps, batch_size, background
         self.runs: dict[str, list[float]] = {}
         self.running, self.thread = False, None
-        self.learning_rate = _rate_slider(lr, -4, 1, step=0.1)
+        self._drawn_runs, self._lines = None, []   # what the figure was made for; its lines
+        self.learning_rate = _rate_slider(lr, -4, 1, step=0.1, live=False)
         self.button = W.Button(description="Train", icon="play", button_style="primary")
         self.button.add_class("course-train")
         self.progress = W.IntProgress(value=0, max=steps, description="steps")
@@ -199,7 +179,7 @@ class LearningRateExplorer(Explorer):
             torch.manual_seed(0)
             model = self.model_fn()
             opt = make_optimizer(self.optimizer_name, model.parameters(), lr=lr)
-            batches = iter(())
+            batches, shown = iter(()), -math.inf
             for step in range(self.steps):
                 batch = next(batches, None)
                 if batch is None:
@@ -207,8 +187,10 @@ class LearningRateExplorer(Explorer):
                     batch = next(batches)
                 losses.append(train_step(model, *batch, opt))
                 self.progress.value = step + 1
-                if (step + 1) % 10 == 0:
-                    self.redraw()
+                # the curve from its second point on, then at most 5 times a second
+                if step >= 1 and time.perf_counter() - shown >= 0.2:
+                    self.request()
+                    shown = time.perf_counter()
             self.status.value = f"{label}: loss {losses[0]:.3f} -> {losses[-1]:.3f}"
         except TrainingDiverged:
             losses.append(math.inf)
@@ -220,22 +202,39 @@ class LearningRateExplorer(Explorer):
         return losses
 
     def _plot(self):
+        """The figure of all runs: made anew when a run starts or blows up, else moved."""
+        runs = [(label, [v for v in losses if math.isfinite(v)], len(losses))
+                for label, losses in list(self.runs.items())]      # a snapshot: training goes on
+        key = [(label, len(finite) < n) for label, finite, n in runs]
+        if key != self._drawn_runs:
+            self._drawn_runs, self._fig = key, self._new_figure(runs)
+        for line, (_, finite, _) in zip(self._lines, runs):
+            line.set_data(range(1, len(finite) + 1), finite)
+        ax = self._fig.axes[0]
+        ax.relim()
+        ax.autoscale_view()
+        if not runs:
+            return with_alt(self._fig, "Training loss per step: no run yet; press Train.")
+        ends = [f"{label} blew up after {len(finite)} steps" if len(finite) < n else
+                f"{label} ends at {number(finite[-1])}" if finite else f"{label}: no step yet"
+                for label, finite, n in runs]
+        return with_alt(self._fig, f"Training loss per step (log scale) for {len(runs)} "
+                                   f"learning rates: {'; '.join(ends)}.")
+
+    def _new_figure(self, runs):
         from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
         fig, ax = new_figure(7.5, 3.6)
-        ends = []
-        for k, (label, losses) in enumerate(self.runs.items()):
-            last = k == len(self.runs) - 1
-            finite = [v for v in losses if math.isfinite(v)]
-            ax.plot(range(1, len(finite) + 1), finite, label=label, color=colour(k),
-                    ls=LINESTYLES[k % len(LINESTYLES)], lw=2.6 if last else 1.6)
-            if len(finite) < len(losses):
+        self._lines = []
+        for k, (label, finite, n) in enumerate(runs):
+            last = k == len(runs) - 1
+            line, = ax.plot(range(1, len(finite) + 1), finite, label=label, color=colour(k),
+                            ls=LINESTYLES[k % len(LINESTYLES)], lw=2.6 if last else 1.6)
+            self._lines.append(line)
+            if len(finite) < n:
                 ax.plot(len(finite), finite[-1] if finite else 1.0, "x", ms=12, mew=3,
                         color=colour(k))
-                ends.append(f"{label} blew up after {len(finite)} steps")
-            else:
-                ends.append(f"{label} ends at {number(finite[-1])}")
-        if not self.runs:
+        if not runs:
             ax.text(0.5, 0.5, "press Train to start a run", ha="center", va="center",
                     transform=ax.transAxes, fontsize=12, color="0.4")
         else:
@@ -247,10 +246,7 @@ class LearningRateExplorer(Explorer):
         ax.grid(True, which="both", alpha=0.3)
         ax.set_title(f"{self.steps} steps of {self.optimizer_name}, batch size {self.batch_size}")
         fig.tight_layout()
-        if not self.runs:
-            return with_alt(fig, "Training loss per step: no run yet; press Train.")
-        return with_alt(fig, f"Training loss per step (log scale) for {len(self.runs)} "
-                             f"learning rates: {'; '.join(ends)}.")
+        return fig
 
 
 def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: float = 0.05,
@@ -284,7 +280,9 @@ def gradient_inspector(monitor, filter_grads=None) -> Explorer:
     Left: the layer's histogram of log10 |grad| at that step. Right: the gradients of
     the first conv layer's filters at that step when ``filter_grads`` (one
     ``conv1.weight.grad.clone()`` per record) is given, else the layer's mean |grad|
-    over all steps with the chosen step marked.
+    over all steps with the chosen step marked. A layer keeps its scales at every step
+    (counts up to its fullest bin, colours up to the largest filter gradient), so steps
+    compare, and dragging the step slider redraws only the bars and the filters.
 
     Example (notebook 03):
         >>> monitor, conv1_grads = GradientMonitor(), []
@@ -304,21 +302,42 @@ def gradient_inspector(monitor, filter_grads=None) -> Explorer:
     layer = W.Dropdown(options=monitor.names, value=monitor.names[0], description="layer")
     step = _slider(W.IntSlider, "record", "course-step", value=0, min=0, max=len(monitor) - 1)
     hists, edges, means = monitor.histograms, monitor.bin_edges, monitor.mean_abs
+    scale = max((float(g[:, :1].detach().abs().max()) for g in filter_grads or []),
+                default=0.0) or 1.0
+    figures = {}                          # layer -> (figure, bars, step marker), made once
+
+    def layer_figure(k):
+        """The layer's figure on scales fixed over all records; the step's parts animated."""
+        fig, (left, right) = new_figure(FULL_WIDTH, 3.6, 1, 2, layout="constrained")
+        centres, width = (edges[:-1] + edges[1:]) / 2, float(edges[1] - edges[0])
+        bars = left.bar(centres.tolist(), hists[0, k].tolist(), width=width, color=PALETTE[0])
+        left.set(xlabel="log10 |grad|", ylabel="number of elements",
+                 ylim=(0, 1.05 * float(hists[:, k].max())))
+        if filter_grads is None:
+            right.semilogy(monitor.steps, means[:, k].tolist(), color=PALETTE[1])
+            marker = right.axvline(monitor.steps[0], color="k", lw=1)
+            right.set(title="mean |grad| over training", xlabel="step", ylabel="mean |grad|")
+        else:
+            show_tiled_filters(fig, right, filter_grads[0][:, :1], "conv1 filter gradients",
+                               signed=True)
+            marker = right.images[0]
+            marker.set_clim(-scale, scale)
+        for artist in (*bars, marker, left.title, *left.spines.values(), *right.spines.values()):
+            artist.set_animated(True)
+        return fig, bars, marker
 
     def draw(explorer):
         i, k = step.value, monitor.names.index(layer.value)
-        fig, (left, right) = new_figure(FULL_WIDTH, 3.6, 1, 2, layout="constrained")
-        centres, width = (edges[:-1] + edges[1:]) / 2, float(edges[1] - edges[0])
-        left.bar(centres.tolist(), hists[i, k].tolist(), width=width, color=PALETTE[0])
-        left.set(title=f"{layer.value} at step {monitor.steps[i]}", xlabel="log10 |grad|",
-                 ylabel="number of elements")
+        if k not in figures:
+            figures[k] = layer_figure(k)
+        fig, bars, marker = figures[k]
+        for bar, height in zip(bars, hists[i, k].tolist()):
+            bar.set_height(height)
+        fig.axes[0].set_title(f"{layer.value} at step {monitor.steps[i]}")
         if filter_grads is None:
-            right.semilogy(monitor.steps, means[:, k].tolist(), color=PALETTE[1])
-            right.axvline(monitor.steps[i], color="k", lw=1)
-            right.set(title="mean |grad| over training", xlabel="step", ylabel="mean |grad|")
+            marker.set_xdata([monitor.steps[i]] * 2)
         else:
-            show_tiled_filters(fig, right, filter_grads[i][:, :1], "conv1 filter gradients",
-                               signed=True)
+            marker.set_data(tile_filters(filter_grads[i][:, :1]))
         return with_alt(fig, f"Histogram of log10 |gradient| of {layer.value} at step "
                              f"{monitor.steps[i]} (mean |grad| {number(means[i, k].item())}), "
                              + ("beside the conv1 filter gradients of that step."

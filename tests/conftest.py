@@ -4,17 +4,39 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
-import socket
 import threading
 from pathlib import Path
 
 import matplotlib
 import pytest
 
+from tools.jupyterlab import free_port  # noqa: F401  (tests import it from here)
+
 # COURSE_OFFLINE=1, COURSE_PROGRESS=0, COURSE_DEVICE=cpu: set by the repository's conftest.py
 matplotlib.use("Agg")
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _kernels_and_browsers_only_when_marked(request, monkeypatch):
+    """`make test-fast` leaves out tests marked kernel or browser: a test that starts a
+    Jupyter kernel or Chromium without its mark fails here, naming the mark to add."""
+    marks = {mark.name for mark in request.node.iter_markers()}
+    if "kernel" not in marks:
+        from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+        async def refuse(*args, **kwargs):
+            raise RuntimeError(f"{request.node.nodeid} starts a Jupyter kernel: mark it "
+                               "@pytest.mark.kernel (make test-fast leaves those out).")
+        monkeypatch.setattr(LocalProvisioner, "launch_kernel", refuse)
+    if "browser" not in marks:
+        from tools import jupyterlab
+
+        def refuse_browser(*args, **kwargs):
+            raise RuntimeError(f"{request.node.nodeid} starts Chromium: mark it "
+                               "@pytest.mark.browser (make test-fast leaves those out).")
+        monkeypatch.setattr(jupyterlab, "launch_chromium", refuse_browser)
 
 
 @pytest.fixture(scope="session")
@@ -55,13 +77,6 @@ def lesson_trace(seed: int = 0):
     return net, trace
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def write_mnist_gz(folder: Path, n_train: int = 300, n_test: int = 100) -> list[tuple[str, str]]:
     """Write gzipped IDX files of real digits (from the embedded sample) like MNIST's mirrors.
 
@@ -100,7 +115,9 @@ def mnist_server(tmp_path, monkeypatch):
     resources = write_mnist_gz(folder)
     handler = lambda *a, **k: _QuietHandler(*a, directory=str(folder), **k)  # noqa: E731
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # polled every 10 ms: shutdown() waits for a poll, half a second at the default
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
+                              daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     monkeypatch.setattr(MNIST, "mirrors", [url])
@@ -111,3 +128,14 @@ def mnist_server(tmp_path, monkeypatch):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the latencies the browser test measured (record_property("latency", ...))."""
+    lines = [value for outcome in ("passed", "failed")
+             for report in terminalreporter.stats.get(outcome, [])
+             for name, value in report.user_properties if name == "latency"]
+    if lines:
+        terminalreporter.write_sep("-", "explorer latency")
+        for line in lines:
+            terminalreporter.write_line(line)

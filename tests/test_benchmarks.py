@@ -4,8 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import pytest
 import torch
 
+import course_utils as cu
 from benchmarks import common, notebooks, overhead, pipeline
 
 TINY = common.Budget(epochs=1, repeats=1, n_train=64)
@@ -64,6 +66,7 @@ def _notebook(path: Path, stored: str) -> Path:
     return path
 
 
+@pytest.mark.kernel
 def test_notebook_timer_runs_nbval_per_notebook(tmp_path):
     good = _notebook(tmp_path / "good.ipynb", "42\n")
     bad = _notebook(tmp_path / "bad.ipynb", "41\n")
@@ -72,12 +75,38 @@ def test_notebook_timer_runs_nbval_per_notebook(tmp_path):
     assert 0 < sum(seconds for seconds, _ in per_notebook.values()) < wall
 
 
+@pytest.mark.kernel
 def test_full_mnist_timer_runs_with_the_cache_and_counts_errors(tmp_path):
     reads, fails = tmp_path / "reads.ipynb", tmp_path / "fails.ipynb"
     for path, code in ((reads, "import course_utils as cu\n"
-                               "assert len(cu.load_mnist(verbose=False).train) == 60_000"),
+                               "assert len(cu.load_mnist(verbose=False).train) == 600"),
                        (fails, "1 / 0")):
         nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), path)
-    timed = notebooks.run_on_full_mnist([reads, fails])
+    timed = notebooks.run_on_full_mnist([reads, fails], sizes=(600, 100))
     assert timed["reads.ipynb"][1] == 0 and timed["fails.ipynb"][1] == 1
     assert all(seconds > 0 for seconds, _ in timed.values())
+
+
+def test_explorer_timers_measure_what_they_say(sample):
+    """benchmarks/explorers.py, the kernel side, on small explorers (make bench times the
+    notebooks' ones and JupyterLab too)."""
+    import time as clock
+
+    from benchmarks import explorers
+    from course_utils import widgets
+
+    playground = widgets.optimizer_playground("ravine", optimizer_names=["sgd"], steps=10)
+    playground.threaded = True
+    rate = playground.controls["learning rate"]
+    times = explorers.redraw_times(playground, rate, [0.1, 0.2, 0.3])
+    assert len(times) == 3 and all(t > 0 for t in times)
+    assert playground.trajectories["SGD"].hparams["lr"] == 0.3 and playground.draws == 4
+    real_draw = playground._draw
+    playground._draw = lambda e: (clock.sleep(0.02), real_draw(e))[1]   # slower than the drag
+    draws, settle, latest = explorers.fast_drag(playground, rate, [0.01 * k for k in range(1, 21)])
+    assert draws < 20 and latest and settle > 0
+    assert playground.trajectories["SGD"].hparams["lr"] == 0.2
+    lr = widgets.learning_rate_explorer(cu.LeNet, sample, steps=4)
+    lr.threaded = True
+    first, whole = explorers.train_times(lr)
+    assert 0 < first <= whole and list(lr.runs) == ["lr=0.05"]

@@ -33,6 +33,8 @@ from conftest import REPO
 from tools.make_assignments import TEST_CELL, make_assignments
 from tools.make_student import student_notebook
 
+pytestmark = pytest.mark.kernel  # a hub, kernels or nbgrader: make test runs these, test-fast not
+
 LESSON = "03_backpropagation"
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 CELL_TIMEOUT = 10  # seconds; notebook 03's slowest cell takes about 1 s

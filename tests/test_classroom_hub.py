@@ -34,6 +34,8 @@ from conftest import REPO
 
 from benchmarks.common import write_torchvision_mnist
 
+pytestmark = pytest.mark.kernel  # a hub, kernels or nbgrader: make test runs these, test-fast not
+
 CONFIG = REPO / "classroom" / "jupyterhub_config.py"
 NOTEBOOK_01 = "course/notebooks/01_define_the_network.ipynb"
 MEM_LIMIT = 2 * 2**30

@@ -17,6 +17,8 @@ from traitlets.config import Config
 from class_helpers import COURSE_ENV, set_up_the_class
 from conftest import REPO
 
+pytestmark = pytest.mark.kernel  # a hub, kernels or nbgrader: make test runs these, test-fast not
+
 
 
 def grader_processes() -> list[psutil.Process]:

@@ -87,9 +87,11 @@ def test_every_notebook_gets_an_offline_handout(tmp_path):
 
 
 
+@pytest.mark.browser
 def test_handout_opens_offline_in_a_browser(tmp_path):
     """Open a handout with every network request blocked: nothing is asked for, math shows."""
-    from test_browser import CHROMIUM_ARGS, require_browser
+    from test_browser import require_browser
+    from tools.jupyterlab import launch_chromium
 
     chromium = require_browser()
     from playwright.sync_api import sync_playwright
@@ -98,7 +100,7 @@ def test_handout_opens_offline_in_a_browser(tmp_path):
     path.write_text(handout_html(lesson(tmp_path)), encoding="utf-8")
     requests = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = launch_chromium(p, chromium)
         page = browser.new_page()
         page.route(re.compile(r"^https?://"), lambda route: (requests.append(route.request.url),
                                                              route.abort()))

@@ -7,9 +7,12 @@ import subprocess
 import time
 import urllib.request
 
+import pytest
+
 from conftest import REPO, free_port
 
 
+@pytest.mark.kernel
 def test_make_lab_serves_the_notebooks(tmp_path):
     port, token = free_port(), secrets.token_hex(16)
     args = (f"--no-browser --ip=127.0.0.1 --port={port} --IdentityProvider.token={token} "

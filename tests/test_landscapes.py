@@ -96,3 +96,51 @@ def test_plot_trajectories_draws_one_path_per_run():
     assert len(ax.collections) > 0                            # the contours
     assert len(cu.plot_trajectories("beale", ["sgd"], steps=5, show_losses=True).axes) == 2
     assert plt.get_fignums() == []
+
+
+@pytest.mark.parametrize("name", list(landscapes.FUNCTIONS))
+def test_gradient_formulas_match_autograd(name):
+    f = landscapes.FUNCTIONS[name]
+    for point in torch.rand(5, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 4 - 2:
+        torch.testing.assert_close(torch.tensor(f.grad(*point.tolist()), dtype=torch.float64),
+                                   grad_of(f, point))
+
+
+@pytest.mark.parametrize("name", list(landscapes.FUNCTIONS))
+def test_quick_trajectory_is_the_torch_optim_path(name):
+    """The playground's fast paths are torch.optim's, for every optimizer and surface."""
+    for optimizer_name in ("sgd", "momentum", "nesterov", "rmsprop", "adam"):
+        settings = dict(steps=60, momentum=0.8, betas=(0.8, 0.99))
+        real = cu.trajectory(name, optimizer_name, **settings)
+        quick = landscapes.quick_trajectory(name, optimizer_name, **settings)
+        torch.testing.assert_close(quick.path, real.path, rtol=1e-9, atol=1e-12)
+        torch.testing.assert_close(quick.losses, real.losses, rtol=1e-9, atol=1e-12)
+        assert quick.hparams == real.hparams and quick.optimizer_name == optimizer_name
+
+
+def test_quick_trajectory_diverges_and_refuses_as_trajectory_does():
+    for optimizer_name in ("sgd", "momentum"):
+        real = cu.trajectory("rosenbrock", optimizer_name, steps=40, lr=0.05)
+        quick = landscapes.quick_trajectory("rosenbrock", optimizer_name, steps=40, lr=0.05)
+        assert real.diverged and quick.diverged
+    mine = landscapes.quick_trajectory(lambda xy: (xy ** 2).sum(), "sgd", start=(1.0, -1.0),
+                                       steps=3, lr=0.25)        # no formula: torch.optim
+    assert mine.path[-1].tolist() == [0.125, -0.125]
+    with pytest.raises(ValueError, match="learning rate"):
+        landscapes.quick_trajectory("ravine", "sgd", lr=-1)
+    with pytest.raises(ValueError, match="beta"):
+        landscapes.quick_trajectory("ravine", "adam", betas=(0.9, 1.0))
+
+
+def test_a_trajectory_figure_moves_its_paths_and_hides_the_rest():
+    figure = landscapes.TrajectoryFigure("saddle", lines=3)
+    contours = list(figure.ax.collections)
+    runs = {name: landscapes.quick_trajectory("saddle", name, steps=8) for name in ("sgd", "adam")}
+    figure.show(runs)
+    figure.show({"Adam": runs["adam"]})
+    assert list(figure.ax.collections) == contours
+    assert [line.get_visible() for line in figure.paths] == [True, False, False]
+    assert list(figure.paths[0].get_ydata()) == runs["adam"].path[:, 1].tolist()
+    assert [t.get_text() for t in figure.ax.get_legend().get_texts()] == ["Adam", "start"]
+    with pytest.raises(ValueError, match="lines=4"):
+        figure.show({str(k): runs["sgd"] for k in range(4)})

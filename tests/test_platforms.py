@@ -189,6 +189,7 @@ def run_alone(name: str, python: Path, folder: Path) -> nbformat.NotebookNode:
     return nb
 
 
+@pytest.mark.kernel
 def test_notebooks_01_and_05_run_alone_on_a_bare_platform(tmp_path, monkeypatch):
     python = make_platform(tmp_path)
     probe = "import importlib.util as u; print([bool(u.find_spec(m)) for m in ('course_utils', " \

@@ -64,6 +64,7 @@ def test_bad_input_says_what_to_pass():
         add_slides({"cells": []})
 
 
+@pytest.mark.kernel
 def test_run_notebooks_adds_the_slides(tmp_path):
     """The hook: `make notebooks` stores slideshow metadata with the outputs."""
     from tools.run_notebooks import run

@@ -1,4 +1,10 @@
-"""The student version (tools/make_student.py): solutions stubbed, checks kept, runs as taught."""
+"""The student version (tools/make_student.py): solutions stubbed, checks kept, runs as taught.
+
+Up to its first exercise a student notebook is the instructor's code, which nbval runs
+and compares in `make test` (and the browser test runs on full MNIST); from there on it
+runs here, after the notebook's setup cell: every stub fails with its exercise's
+NotImplementedError, and nothing else fails.
+"""
 import re
 
 import nbformat
@@ -147,22 +153,55 @@ def test_every_check_called_exists(path):
     assert called <= set(exercises.__all__), f"{path.name}: {called - set(exercises.__all__)}"
 
 
+def test_an_unmarked_test_cannot_start_a_kernel():
+    """tests/conftest.py keeps `make test-fast` free of kernels: unmarked, a run fails."""
+    with pytest.raises(RuntimeError, match="mark it @pytest.mark.kernel"):
+        execute_notebook(new_notebook(cells=[new_code_cell("1 + 1")]), REPO)
+
+
+def first_exercise(cells) -> int:
+    return next(i for i, c in enumerate(cells)
+                if c.cell_type == "markdown" and EXERCISE.search(c.source))
+
+
+@pytest.fixture(scope="module")
+def exercise_runs(student_dir) -> dict[str, list]:
+    """Each student notebook's setup cell and exercises, run one after the other in one
+    kernel (a `%reset -f` between notebooks: none sees another's names); the code cells
+    each notebook ran, by notebook name."""
+    parts, cells = {}, []
+    for path in NOTEBOOKS:
+        student = nbformat.read(student_dir / path.name, as_version=4)
+        setup = next(c for c in student.cells if c.cell_type == "code")
+        mine = [new_code_cell(c.source) for c in (setup, *student.cells[first_exercise(
+            student.cells):]) if c.cell_type == "code"]
+        cells += [new_code_cell("%reset -f"), *mine]
+        parts[path.name] = mine
+    execute_notebook(new_notebook(cells=cells),
+                     REPO / "notebooks", timeout=600)
+    return parts
+
+
+@pytest.mark.kernel
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_student_notebook_runs_until_the_exercises(path, student_dir):
-    """Clean up to the first exercise; after it, only the exercises' NotImplementedError."""
-    nb = nbformat.read(student_dir / path.name, as_version=4)
-    execute_notebook(nb, path.parent, timeout=300)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    first = next(i for i, c in enumerate(code) if "raise NotImplementedError(" in c.source)
+def test_student_exercises_fail_loudly_until_solved(path, student_dir, exercise_runs):
+    """Before the first exercise: the instructor's code. After it, run after the setup
+    cell: only the exercises' NotImplementedError, one per exercise."""
+    original = nbformat.read(path, as_version=4)
+    student = nbformat.read(student_dir / path.name, as_version=4)
+    code = lambda cells: [c.source for c in cells if c.cell_type == "code"]  # noqa: E731
+    assert code(student.cells[:first_exercise(student.cells)]) == code(
+        original.cells[:first_exercise(original.cells)])
+    code_cells = exercise_runs[path.name]
     raised = set()
-    for i, cell in enumerate(code):
+    for i, cell in enumerate(code_cells):
         for output in cell.outputs:
             if output.output_type == "error":
-                assert i >= first, f"{path.name} code cell {i}: {output.ename}: {output.evalue}"
-                assert output.ename == "NotImplementedError", (
+                assert i > 0 and output.ename == "NotImplementedError", (
                     f"{path.name} code cell {i}: {output.ename}: {output.evalue}")
                 raised.add(output.evalue)
-            assert output.get("name") != "stderr" or "Traceback" not in output.text, path.name
+            assert output.get("name") != "stderr", f"{path.name} code cell {i}: {output.text}"
     expected = set(re.findall(r'raise NotImplementedError\("(Exercise \d+ \([^)]*\): [^"]*)"\)',
-                              "\n".join(c.source for c in code)))
-    assert raised == expected, f"{path.name}: exercises that never failed: {expected - raised}"
+                              "\n".join(c.source for c in code_cells)))
+    assert expected and raised == expected, (
+        f"{path.name}: exercises that never failed: {expected - raised}")

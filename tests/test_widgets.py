@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 import base64
+import io
 import math
+import threading
+import types
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 import course_utils as cu
 from conftest import lesson_trace
 from course_utils import widgets
+from course_utils.explorer import quick_png
 from course_utils.landscapes import FUNCTIONS, trajectory
 
 
@@ -17,9 +23,13 @@ def lines_data(fig):
     return [(tuple(line.get_xdata()), tuple(line.get_ydata())) for ax in fig.axes for line in ax.lines]
 
 
-def check_redrawn(explorer, before_png: bytes, before_figure):
-    assert explorer.figure is not before_figure, "no new figure after the change"
+def check_redrawn(explorer, before_png: bytes, before_draws: int):
+    assert explorer.draws == before_draws + 1, "one change, one redraw"
     assert explorer.image.value != before_png, "the image shown did not change"
+
+
+def pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
 
 
 def test_explorer_stores_a_static_png_for_headless_runs(sample):
@@ -53,10 +63,12 @@ def test_playground_draws_each_ticked_optimizer_at_the_slider_rate(playground):
 
 
 def test_moving_the_learning_rate_redraws_the_paths(playground):
-    png, fig = playground.image.value, playground.figure
+    png, draws = playground.image.value, playground.draws
+    contours = playground.figure.axes[0].collections[:]
     old_sgd = playground.trajectories["SGD"].path
     playground.controls["learning rate"].value = 0.05
-    check_redrawn(playground, png, fig)
+    check_redrawn(playground, png, draws)
+    assert list(playground.figure.axes[0].collections) == contours, "the contours were drawn again"
     sgd = playground.trajectories["SGD"]
     assert sgd.hparams["lr"] == pytest.approx(0.05) and not torch.equal(sgd.path, old_sgd)
     expected = trajectory("ravine", "sgd", steps=20, lr=0.05).path
@@ -77,16 +89,81 @@ def test_ticking_optimizers_and_steps_changes_the_paths(playground):
     assert playground.trajectories["Adam"].hparams["betas"] == (0.5, 0.999)
 
 
-def test_choosing_a_function_resets_the_rate_and_draws_once(monkeypatch):
+def test_choosing_a_function_resets_the_rate_and_draws_once():
     playground = widgets.optimizer_playground("ravine", optimizer_names=["adam"], steps=10)
-    redraws = []
-    real = playground.redraw
-    monkeypatch.setattr(playground, "redraw", lambda: (redraws.append(1), real()))
+    ravine, draws = playground.figure, playground.draws
     playground.controls["function"].value = "rosenbrock"
     assert playground.controls["learning rate"].value == pytest.approx(FUNCTIONS["rosenbrock"].lr)
     assert playground.trajectories["Adam"].function == "rosenbrock"
     assert playground.figure.axes[0].get_title() == "rosenbrock"
-    assert len(redraws) == 1, "one change, one redraw"
+    assert playground.draws == draws + 1, "one change, one redraw"
+    playground.controls["function"].value = "ravine"
+    assert playground.figure is ravine, "each function's contours are drawn once"
+
+
+def test_a_live_redraw_shows_what_a_fresh_figure_shows():
+    """Paths move over a kept image of the contours: none of the old paths may remain,
+    and the result is the stored figure's picture (its size too, give or take 3 pixels)."""
+    dragged = widgets.optimizer_playground("rosenbrock", optimizer_names=["sgd", "adam"])
+    for lr in (0.0005, 0.003, 0.002):
+        dragged.controls["learning rate"].value = lr
+    fresh = widgets.optimizer_playground("rosenbrock", optimizer_names=["sgd", "adam"], lr=0.002)
+    stored = pixels(fresh.image.value)          # the compact PNG of a full draw
+    live = pixels(quick_png(fresh.figure))
+    assert np.array_equal(pixels(dragged.image.value), live), "an old path is left in the image"
+    assert all(abs(a - b) <= 3 for a, b in zip(stored.shape, live.shape)), (stored.shape, live.shape)
+    differ = min(shifted_difference(stored, live, dy, dx) for dy in range(-3, 4)
+                 for dx in range(-3, 4))
+    assert differ < 0.005, f"{differ:.1%} of the pixels differ from the stored figure"
+    dragged.figure.axes[0].lines[0].set_visible(False)     # a path missing: the test sees it
+    hidden = pixels(quick_png(dragged.figure))
+    assert shifted_difference(live, hidden, 0, 0) > 0.005, "the test cannot see a missing path"
+
+
+def shifted_difference(a: np.ndarray, b: np.ndarray, dy: int, dx: int) -> float:
+    """The fraction of pixels that differ clearly between a and b moved by (dy, dx)."""
+    a = a[max(dy, 0):, max(dx, 0):]
+    b = b[max(-dy, 0):, max(-dx, 0):]
+    h, w = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
+    return float((np.abs(a[:h, :w] - b[:h, :w]).sum(-1) > 60).mean())
+
+
+def test_requests_during_a_draw_merge_into_one_draw_of_the_latest_values(monkeypatch):
+    """While a slider is dragged in a kernel, stale values never queue up."""
+    playground = widgets.optimizer_playground("ravine", optimizer_names=["sgd"], steps=10)
+    playground.threaded = True                  # as in a kernel: draws on a thread of their own
+    rate, real_draw = playground.controls["learning rate"], playground._draw
+    drawn, started, release = [], threading.Event(), threading.Event()
+
+    def slow_draw(explorer):
+        drawn.append(rate.value)
+        started.set()
+        release.wait(10)
+        return real_draw(explorer)
+
+    monkeypatch.setattr(playground, "_draw", slow_draw)
+    rate.value = 0.01
+    assert started.wait(10), "the first change started no draw"
+    for lr in (0.02, 0.03, 0.04, 0.05):         # arrive while 0.01 is being drawn
+        rate.value = lr
+    release.set()
+    assert playground.wait(10)
+    assert drawn == [0.01, 0.05], "stale values were drawn"
+    assert playground.trajectories["SGD"].hparams["lr"] == 0.05
+
+
+def test_the_drawing_thread_ends_when_idle_and_comes_back(monkeypatch):
+    monkeypatch.setattr("course_utils.explorer.IDLE_S", 0.05)
+    playground = widgets.optimizer_playground("ravine", optimizer_names=["sgd"], steps=10)
+    playground.threaded = True
+    for lr in (0.1, 0.2):
+        playground.controls["learning rate"].value = lr
+        assert playground.wait(10)
+        thread = playground._thread
+        if thread is not None:
+            thread.join(5)
+        assert playground._thread is None, "an idle drawing thread stayed"
+        assert playground.trajectories["SGD"].hparams["lr"] == lr
 
 
 def test_playground_without_optimizers_says_what_to_do():
@@ -116,16 +193,33 @@ def lr_explorer(sample):
 
 def test_train_button_adds_a_run_at_the_slider_rate(lr_explorer):
     assert lr_explorer.runs == {} and lines_data(lr_explorer.figure) == []
-    png, fig = lr_explorer.image.value, lr_explorer.figure
+    png = lr_explorer.image.value
     lr_explorer.learning_rate.value = 0.1
     lr_explorer.button.click()
     assert list(lr_explorer.runs) == ["lr=0.1"]
     losses = lr_explorer.runs["lr=0.1"]
     assert len(losses) == 12 and all(math.isfinite(v) for v in losses)
-    check_redrawn(lr_explorer, png, fig)
+    assert lr_explorer.image.value != png
     (xs, ys), = lines_data(lr_explorer.figure)
     assert list(ys) == pytest.approx(losses)
     assert lr_explorer.progress.value == 12 and not lr_explorer.button.disabled
+
+
+def test_a_run_is_drawn_from_its_second_step_then_five_times_a_second(lr_explorer, monkeypatch):
+    clock, drawn = types.SimpleNamespace(now=0.0), []   # drawn: the runs' lengths at each draw
+    clock.perf_counter = lambda: clock.now
+    monkeypatch.setattr(widgets, "time", clock)
+    real_step, real_show = widgets.train_step, lr_explorer._show
+
+    def step_of_an_eighth_of_a_second(*args):       # exact in binary: no rounding
+        clock.now += 0.125
+        return real_step(*args)
+
+    monkeypatch.setattr(widgets, "train_step", step_of_an_eighth_of_a_second)
+    monkeypatch.setattr(lr_explorer, "_show", lambda quick=True: (
+        drawn.append([len(v) for v in lr_explorer.runs.values()]), real_show(quick)))
+    lr_explorer.button.click()
+    assert drawn == [[2], [4], [6], [8], [10], [12], [12]]   # the last: the run's end
 
 
 def test_second_run_is_drawn_next_to_the_first(lr_explorer):
@@ -232,9 +326,10 @@ def test_inspector_step_slider_shows_that_steps_histogram(recorded):
     inspector = widgets.gradient_inspector(monitor)
     k = monitor.names.index(inspector.children[0].children[0].value)
     assert bar_heights(inspector.figure) == monitor.histograms[0, k].tolist()
-    png, fig = inspector.image.value, inspector.figure
+    png, draws, figure = inspector.image.value, inspector.draws, inspector.figure
     inspector.children[0].children[1].value = 2
-    check_redrawn(inspector, png, fig)
+    check_redrawn(inspector, png, draws)
+    assert inspector.figure is figure, "a new figure for each step: slow to drag"
     assert bar_heights(inspector.figure) == monitor.histograms[2, k].tolist()
     assert "step 3" in inspector.figure.axes[0].get_title()
 
@@ -271,6 +366,33 @@ def test_inspector_explains_bad_input(recorded):
         widgets.gradient_inspector(cu.GradientMonitor())
     with pytest.raises(ValueError, match="must pair up"):
         widgets.gradient_inspector(monitor, filter_grads=grads[:1])
+
+
+def test_a_figure_saved_meanwhile_does_not_spoil_the_next_live_image():
+    playground = widgets.optimizer_playground("beale", optimizer_names=["adam"], steps=30)
+    playground.controls["steps"].value = 40
+    before = pixels(playground.image.value)
+    playground.figure._repr_png_()                # e.g. the figure shown on its own: savefig
+    playground.controls["steps"].value = 35
+    playground.controls["steps"].value = 40
+    assert np.array_equal(pixels(playground.image.value), before)
+
+
+def test_inspector_keeps_a_layers_scales_so_steps_compare(recorded):
+    monitor, grads = recorded
+    inspector = widgets.gradient_inspector(monitor, filter_grads=grads)
+    left, right = inspector.figure.axes[:2]
+    k = monitor.names.index("conv1.weight")
+    top = 1.05 * float(monitor.histograms[:, k].max())
+    largest = max(float(g[:, :1].abs().max()) for g in grads)
+    step = inspector.children[0].children[1]
+    for i in (1, 2, 0):
+        step.value = i
+        assert left.get_ylim() == pytest.approx((0, top))
+        assert right.images[0].get_clim() == pytest.approx((-largest, largest))
+    moved = pixels(inspector.image.value)      # drawn over the kept image of step 0's figure
+    fresh = widgets.gradient_inspector(monitor, filter_grads=grads)
+    assert np.array_equal(moved, pixels(quick_png(fresh.figure)))
 
 
 # -- backward_stepper -------------------------------------------------------------------------
