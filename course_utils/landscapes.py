@@ -276,11 +276,7 @@ def plot_trajectories(function, runs, *, steps: int = 50, show_losses: bool = Fa
     if formula:
         fig.suptitle(f"{f.name}: {formula}, {steps_drawn} steps")
     fig.tight_layout()
-    first = next(iter(done.values())).path[0]
-    ends = "; ".join(f"{label} (lr {t.hparams['lr']:g}) ends at loss {number(t.losses[-1].item())}"
-                     for label, t in done.items())
-    return with_alt(fig, f"Paths of {len(done)} optimizers on the {f.name} function from "
-                         f"({number(first[0].item())}, {number(first[1].item())}): {ends}.")
+    return fig  # its alt text: TrajectoryFigure.show
 
 
 class TrajectoryFigure:
@@ -357,3 +353,9 @@ class TrajectoryFigure:
         if self.loss_ax is not None:
             self.loss_ax.relim()
             self.loss_ax.autoscale_view()
+        ends = "; ".join(f"{label} (lr {t.hparams['lr']:g}) ends at loss "
+                         f"{number(t.losses[-1].item())}" for label, t in shown)
+        start = (f" from ({number(float(first[0]))}, {number(float(first[1]))})"
+                 if shown else "")
+        with_alt(self.fig, f"Paths of {len(shown)} optimizers on the {self.function.name} "
+                           f"function{start}: {ends or 'none ticked'}.")
