@@ -47,7 +47,7 @@ def _doctest_names(request):
 
     matplotlib.use("Agg")
     cu.setup(seed=0)
-    data = cu.load_mnist(verbose=False).subset(train=256, test=100)
+    data = cu.load_mnist(verbose=False).subset(train=256, val=100, test=100)
     model = cu.LeNet()
     namespace = request.getfixturevalue("doctest_namespace")
     namespace.update({name: getattr(cu, name) for name in cu.__all__})
