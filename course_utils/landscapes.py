@@ -118,7 +118,8 @@ def trajectory(function="ravine", optimizer_name: str = "sgd", *, start=None, st
 
     lr defaults to the function's usual rate; momentum and betas go to
     ``training.make_optimizer``. The point is a float64 2-element tensor; each step is
-    zero_grad, loss, backward, step, as in a training loop.
+    zero_grad, loss, backward, step, as in a training loop (notebook 04 writes it out).
+    A run whose loss becomes NaN or infinite stops there: the rest of its path is NaN.
 
     Example (notebook 04):
         >>> t = trajectory("ravine", "momentum", lr=0.4, momentum=0.5, steps=20)
@@ -140,11 +141,16 @@ def trajectory(function="ravine", optimizer_name: str = "sgd", *, start=None, st
         opt.zero_grad()
         loss = f(point)
         losses.append(loss.detach().clone())
+        if not torch.isfinite(loss):  # diverged: the rest of the path is NaN, not computed
+            break
         loss.backward()
         opt.step()
         path.append(point.detach().clone())
     with torch.no_grad():
         losses.append(f(point).clone())
+    nan = torch.full((2,), float("nan"), dtype=torch.float64)
+    path += [nan] * (steps + 1 - len(path))
+    losses += [nan[0]] * (steps + 1 - len(losses))
     return Trajectory(f.name, optimizer_name, hparams, torch.stack(path), torch.stack(losses))
 
 
@@ -225,8 +231,9 @@ def plot_trajectories(function, runs, *, steps: int = 50, show_losses: bool = Fa
     if formula:
         fig.suptitle(f"{f.name}: {formula}, {len(first_path(done)) - 1} steps")
     fig.tight_layout()
-    ends = "; ".join(f"{label} (lr {t.hparams['lr']:g}) ends at loss {number(t.losses[-1].item())}"
-                     for label, t in done.items())
+    ends = "; ".join(f"{label} (lr {t.hparams['lr']:g}) " + (
+        "diverged" if t.diverged else f"ends at loss {number(t.losses[-1].item())}")
+        for label, t in done.items())
     return with_alt(fig, f"Paths of {len(done)} optimizers on the {f.name} function from "
                          f"({number(first[0].item())}, {number(first[1].item())}): {ends}.")
 

@@ -1,6 +1,7 @@
 """The notebooks with full-size MNIST in the cache: what a learner online gets from `make lab`.
 
-load_mnist() finds 60,000 training digits there instead of the embedded 4,000, so every
+load_mnist() finds 60,000 training digits there (52,500 to train on, 7,500 for validation)
+instead of the embedded 4,000 (3,500 and 500), so every
 notebook that trains must keep its cost independent of the source (notebook 04 takes a
 subset, notebook 05 sizes its epochs) and still run without an error. The cache here
 holds the embedded digits repeated to MNIST's sizes (no network needed); its uncompressed
@@ -38,8 +39,8 @@ def test_the_training_notebooks_are_found():
 
 # a cell appended to a notebook, and what it must print there: the training budget held
 PROBES = {
-    "04": ("print('probe', len(data.train), len(data.test))", "probe 4000 1000"),
-    "05": ("print('probe', epochs, history.samples)", "probe 1 60000"),
+    "04": ("print('probe', len(data.train), len(data.val))", "probe 3500 500"),
+    "05": ("print('probe', epochs, history.samples)", "probe 1 52500"),
 }
 
 
@@ -58,6 +59,6 @@ def test_notebook_runs_on_full_mnist(path, full_cache, monkeypatch):
                 f"{path.name} code cell {i}: {output.ename}: {output.evalue}")
             assert output.get("name") != "stderr", f"{path.name} code cell {i}: {output.text}"
             text.append(output.get("text", "") + output.get("data", {}).get("text/plain", ""))
-    assert re.search(r"MNIST: local cache .*, 60000 train \+ 10000 test digits",
+    assert re.search(r"MNIST: local cache .*, 52500 train \+ 7500 validation \+ 10000 test digits",
                      "\n".join(text)), f"{path.name} did not read the full-size cache"
     assert text[-1].strip() == expected, f"{path.name}: {text[-1]!r}"
