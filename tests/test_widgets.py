@@ -127,6 +127,17 @@ def test_train_button_adds_a_run_at_the_slider_rate(lr_explorer):
     assert lr_explorer.progress.value == 12 and not lr_explorer.button.disabled
 
 
+def test_runs_started_from_code_draw_once_the_button_every_10_steps(lr_explorer, monkeypatch):
+    redraws = []
+    real = lr_explorer.redraw
+    monkeypatch.setattr(lr_explorer, "redraw", lambda: (redraws.append(1), real()))
+    lr_explorer.train(0.05)
+    assert len(redraws) == 1 and list(lr_explorer.runs) == ["lr=0.05"]
+    lr_explorer.learning_rate.value = 0.1
+    lr_explorer.button.click()  # 12 steps: one redraw at step 10, one at the end
+    assert len(redraws) == 3 and list(lr_explorer.runs) == ["lr=0.05", "lr=0.1"]
+
+
 def test_second_run_is_drawn_next_to_the_first(lr_explorer):
     lr_explorer.train(0.01)
     lr_explorer.learning_rate.value = 0.1
@@ -143,9 +154,9 @@ def test_button_is_disabled_and_ignores_clicks_while_training(lr_explorer, monke
     real_step = widgets.train_step
     real_train = lr_explorer.train
 
-    def counting_train(lr=None):
+    def counting_train(lr=None, **kwargs):
         runs_started.append(lr)
-        return real_train(lr)
+        return real_train(lr, **kwargs)
 
     def step_and_click_again(*args):
         seen.append(lr_explorer.button.disabled)
