@@ -76,7 +76,7 @@ def test_notebook_timer_runs_nbval_per_notebook(tmp_path):
 def test_full_mnist_timer_runs_with_the_cache_and_counts_errors(tmp_path):
     reads, fails = tmp_path / "reads.ipynb", tmp_path / "fails.ipynb"
     for path, code in ((reads, "import course_utils as cu\n"
-                               "assert len(cu.load_mnist(verbose=False).train) == 60_000"),
+                               "assert len(cu.load_mnist(verbose=False).train) == 52_500"),
                        (fails, "1 / 0")):
         nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), path)
     timed = notebooks.run_on_full_mnist([reads, fails])
