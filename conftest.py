@@ -41,7 +41,7 @@ def _example_data():
     """The examples' data, loaded once: examples read it, none changes it."""
     import course_utils as cu
 
-    return cu.load_mnist(verbose=False).subset(train=256, test=100)
+    return cu.load_mnist(verbose=False).subset(train=256, val=100, test=100)
 
 
 @pytest.fixture(autouse=True)

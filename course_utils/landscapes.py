@@ -147,7 +147,8 @@ def trajectory(function="ravine", optimizer_name: str = "sgd", *, start=None, st
 
     lr defaults to the function's usual rate; momentum and betas go to
     ``training.make_optimizer``. The point is a float64 2-element tensor; each step is
-    zero_grad, loss, backward, step, as in a training loop.
+    zero_grad, loss, backward, step, as in a training loop (notebook 04 writes it out).
+    A run whose loss becomes NaN or infinite stops there: the rest of its path is NaN.
 
     Example (notebook 04):
         >>> t = trajectory("ravine", "momentum", lr=0.4, momentum=0.5, steps=20)
@@ -163,11 +164,16 @@ def trajectory(function="ravine", optimizer_name: str = "sgd", *, start=None, st
         opt.zero_grad()
         loss = f(point)
         losses.append(loss.detach().clone())
+        if not torch.isfinite(loss):  # diverged: the rest of the path is NaN, not computed
+            break
         loss.backward()
         opt.step()
         path.append(point.detach().clone())
     with torch.no_grad():
         losses.append(f(point).clone())
+    nan = torch.full((2,), float("nan"), dtype=torch.float64)
+    path += [nan] * (steps + 1 - len(path))
+    losses += [nan[0]] * (steps + 1 - len(losses))
     return Trajectory(f.name, optimizer_name, hparams, torch.stack(path), torch.stack(losses))
 
 
@@ -353,8 +359,9 @@ class TrajectoryFigure:
         if self.loss_ax is not None:
             self.loss_ax.relim()
             self.loss_ax.autoscale_view()
-        ends = "; ".join(f"{label} (lr {t.hparams['lr']:g}) ends at loss "
-                         f"{number(t.losses[-1].item())}" for label, t in shown)
+        ends = "; ".join(f"{label} (lr {t.hparams['lr']:g}) " + (
+            "diverged" if t.diverged else f"ends at loss {number(t.losses[-1].item())}")
+            for label, t in shown)
         start = (f" from ({number(float(first[0]))}, {number(float(first[1]))})"
                  if shown else "")
         with_alt(self.fig, f"Paths of {len(shown)} optimizers on the {self.function.name} "

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from . import _checks
 from .models import eval_mode
@@ -120,6 +121,8 @@ def evaluate(model: nn.Module, split, batch_size: int = 1000, loss_fn=None,
              device: torch.device | str | None = None) -> tuple[float, float]:
     """Mean loss and accuracy (0..1) of model on a Split, in eval mode without gradients.
 
+    fit calls it on data.val every epoch; call it on data.test once, for the final report.
+
     Example (notebook 05):
         >>> loss, accuracy = evaluate(model, data.test)
         >>> 0 <= accuracy <= 1
@@ -141,7 +144,7 @@ def evaluate(model: nn.Module, split, batch_size: int = 1000, loss_fn=None,
 
 @dataclass
 class History:
-    """What fit measured: the loss of every step and the test loss/accuracy of every epoch.
+    """What fit measured: the loss of every step and the validation loss/accuracy of every epoch.
 
     Example:
         >>> History(train_loss=[2.3, 1.9], val_loss=[1.7], val_acc=[0.41])
@@ -165,6 +168,15 @@ class History:
         return f"History(epochs={len(self.val_loss)}, steps={len(self.train_loss)}{last})"
 
 
+def _validation(data):
+    """data.val, or a clear error for data without a validation split."""
+    if not hasattr(data, "train") or not hasattr(data, "val"):
+        raise ValueError(f"fit needs an MNIST with .train and .val splits, got "
+                         f"{type(data).__name__}. Fix: data = load_mnist(), then fit(model, data, "
+                         "optimizer).")
+    return data.val
+
+
 def _progress_enabled(progress: bool) -> bool:
     return progress and os.environ.get("COURSE_PROGRESS", "1") != "0"
 
@@ -172,12 +184,17 @@ def _progress_enabled(progress: bool) -> bool:
 def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 1, *,
         batch_size: int = 64, loss_fn=None, live=None, monitor=None, progress: bool = True,
         seed: int = 0, device: torch.device | str | None = None) -> History:
-    """Train model on data.train for some epochs; evaluate on data.test after each.
+    """Train model on data.train for some epochs; evaluate on data.val after each.
 
+    The validation digits (``data.val``) are where choices are made; ``data.test`` is
+    never touched here: evaluate it once, at the end, with ``evaluate(model, data.test)``.
     live: True (or a LivePlot) shows the loss and accuracy updating in place;
     monitor: a GradientMonitor records gradient statistics after every backward;
     progress: a tqdm progress bar (set COURSE_PROGRESS=0 to silence it everywhere).
-    The batch order depends only on seed and epoch, so a rerun prints the same numbers.
+    The batches come in the order of ``DataLoader(..., batch_size, shuffle=True,
+    generator=torch.Generator().manual_seed(seed))``, one generator for all epochs, so
+    a loop written with that DataLoader sees the same batches (notebook 05), and a
+    rerun prints the same numbers.
 
     Example (notebook 05; there with live=True):
         >>> history = fit(model, data, optimizer, epochs=2, progress=False)
@@ -188,9 +205,10 @@ def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 
     _check_optimizer(model, optimizer)
     device = torch.device(device) if device else next(model.parameters()).device
     model.to(device)
-    train, test = data.train, data.test
+    val = _validation(data)
+    train = data.train
     if device.type != "cpu":
-        train, test = train.to(device), test.to(device)
+        train, val = train.to(device), val.to(device)
     if live is True:
         from .live import LivePlot
         live = LivePlot()
@@ -202,11 +220,13 @@ def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 
         from tqdm.auto import tqdm
         bar = tqdm(total=epochs * history.steps_per_epoch, desc="training", unit="batch",
                    leave=False)
+    order = torch.Generator().manual_seed(seed)  # one generator for every epoch, as a DataLoader
     start = time.perf_counter()
     try:
         for epoch in range(epochs):
             model.train()
-            for x, y in train.batches(batch_size, shuffle=True, seed=seed + epoch):
+            for idx in DataLoader(range(len(train)), batch_size, shuffle=True, generator=order):
+                x, y = train.images[idx], train.labels[idx]
                 loss = train_step(model, x, y, optimizer, loss_fn, monitor)
                 history.train_loss.append(loss)
                 history.samples += len(y)
@@ -214,7 +234,7 @@ def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 
                     live.update(train_loss=loss)
                 if bar is not None:
                     bar.update()
-            val_loss, val_acc = evaluate(model, test, loss_fn=loss_fn, device=device)
+            val_loss, val_acc = evaluate(model, val, loss_fn=loss_fn, device=device)
             history.val_loss.append(val_loss)
             history.val_acc.append(val_acc)
             if live is not None:

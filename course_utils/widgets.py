@@ -162,13 +162,17 @@ class LearningRateExplorer(Explorer):
             return                       # a second run must not start while one is going
         self.running, self.button.disabled = True, True
         if self.background:
-            self.thread = threading.Thread(target=self.train, daemon=True)
+            self.thread = threading.Thread(target=self.train, kwargs={"live": True}, daemon=True)
             self.thread.start()
         else:
-            self.train()
+            self.train(live=True)
 
-    def train(self, lr: float | None = None) -> list[float]:
-        """Train a fresh model_fn() for the fixed budget; return the losses (one per step)."""
+    def train(self, lr: float | None = None, *, live: bool = False) -> list[float]:
+        """Train a fresh model_fn() for the fixed budget; return the losses (one per step).
+
+        live=True (the Train button) redraws every 10 steps; a call from code draws once,
+        at the end (a notebook cell that starts a few runs waits for no figure).
+        """
         lr = self.learning_rate.value if lr is None else lr
         label = f"lr={lr:.3g}"
         self.running, self.button.disabled = True, True
@@ -188,7 +192,7 @@ class LearningRateExplorer(Explorer):
                 losses.append(train_step(model, *batch, opt))
                 self.progress.value = step + 1
                 # the curve from its second point on, then at most 5 times a second
-                if step >= 1 and time.perf_counter() - shown >= 0.2:
+                if live and step >= 1 and time.perf_counter() - shown >= 0.2:
                     self.request()
                     shown = time.perf_counter()
             self.status.value = f"{label}: loss {losses[0]:.3f} -> {losses[-1]:.3f}"

@@ -139,3 +139,62 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("-", "explorer latency")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+# --- exercise checks: one line, tiered, never the solution ---------------------------------
+
+def _solution_secrets() -> set[str]:
+    """The solution lines of the notebooks that their code shows nowhere else, squeezed
+    (no spaces, no comment, no leading `return`): what no feedback line may contain."""
+    import re
+
+    import nbformat
+
+    def squeeze(line: str) -> str:
+        line = re.sub(r"\s#.*$", "", line.strip())
+        return re.sub(r"^return", "", re.sub(r"\s+", "", line))
+
+    solutions, outside = [], set()
+    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
+        for source in (c.source for c in nbformat.read(path, as_version=4).cells
+                       if c.cell_type == "code"):
+            for block in re.findall(r"# BEGIN SOLUTION\n(.*?)\n\s*# END SOLUTION", source, re.S):
+                solutions += block.splitlines()
+            outside |= {squeeze(line) for line in re.sub(
+                r"# BEGIN SOLUTION.*?# END SOLUTION", "", source, flags=re.S).splitlines()}
+    return {s for s in map(squeeze, solutions) if len(s) >= 8 and s not in outside
+            and not s.startswith("#")}
+
+
+SOLUTION_SECRETS = _solution_secrets()
+
+
+def feedback(check, *args, hint=1, **kwargs):
+    """Run a check with this hint level: (Verdict, its output). The output must be one line
+    that gives away no solution line of the notebooks."""
+    import contextlib
+    import io
+    import re
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        verdict = check(*args, hint=hint, **kwargs)
+    text = out.getvalue()
+    assert text.count("\n") == 1 and text.endswith("\n"), f"not one line: {text!r}"
+    squeezed = re.sub(r"\s+", "", text)
+    leaked = [s for s in SOLUTION_SECRETS if s in squeezed]
+    assert not leaked, f"the feedback gives the solution away ({leaked}): {text}"
+    return verdict, text
+
+
+def assert_tiers(check, args, kwargs, first: str, second: str) -> None:
+    """A wrong answer: hint=1 says what is off (`first`) and how to ask for more;
+    hint=2 says the same and more (`second`), never the solution."""
+    verdict, one = feedback(check, *args, hint=1, **kwargs)
+    assert verdict.correct is False and one.startswith("Not yet: "), one
+    assert first in one, f"hint=1 should say {first!r}: {one}"
+    verdict, two = feedback(check, *args, hint=2, **kwargs)
+    assert verdict.correct is False and first in two, two
+    if second:
+        assert second not in one, f"hint=1 already says {second!r}: {one}"
+        assert "hint=2" in one and f"Hint: " in two and second in two, two

@@ -47,10 +47,11 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # A cell appended to a notebook's copy, and what it must print: the training budget held
 # when load_mnist finds full MNIST (60,000 digits instead of the embedded 4,000).
 PROBES = {
-    "04": ("print('probe', len(data.train), len(data.test))", "probe 4000 1000"),
-    "05": ("print('probe', epochs, history.samples)", "probe 1 60000"),
+    "04": ("print('probe', len(data.train), len(data.val))", "probe 3500 500"),
+    "05": ("print('probe', epochs, history.samples)", "probe 1 52500"),
 }
-FULL_MNIST = re.compile(r"MNIST: local cache .*, 60000 train \+ 10000 test digits")
+FULL_MNIST = re.compile(r"MNIST: local cache .*, 52500 train \+ 7500 validation \+ 10000 test "
+                        r"digits")
 HOW_TO_ENABLE = ("browser test skipped: Chromium not found. To enable it: sudo apt-get install "
                  "chromium (or set COURSE_CHROMIUM=/path/to/chromium).")
 # A markdown cell with math, rendered in JupyterLab and in the RISE slides.

@@ -76,7 +76,7 @@ cache_module.reachable = lambda urls, timeout: sys.exit("went to the network")
 result = {"can_write": os.access(cache, os.W_OK), "uid": os.getuid()}
 try:
     mnist = cu.load_mnist()
-    result.update(source=mnist.source, train=len(mnist.train))
+    result.update(source=mnist.source, train=len(mnist.train) + len(mnist.val))
 except data.MNISTCacheError as err:
     result.update(error=str(err))
 result["writes"] = writes

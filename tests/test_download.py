@@ -9,7 +9,7 @@ from course_utils import data as data_mod
 def test_download_caches_and_reloads_without_the_server(tmp_path, mnist_server, capsys):
     data = cu.load_mnist(tmp_path, source="torchvision")
     assert data.source == "torchvision"
-    assert (len(data.train), len(data.test)) == (300, 100)
+    assert (len(data.train), len(data.val), len(data.test)) == (263, 37, 100)
     assert data.train.images.shape[1:] == (1, 32, 32)
     assert "torchvision download" in capsys.readouterr().out.splitlines()[-1]
     assert data_mod.cache_problem(tmp_path) is None
@@ -24,8 +24,12 @@ def test_download_caches_and_reloads_without_the_server(tmp_path, mnist_server, 
 def test_downloaded_digits_are_the_served_ones(tmp_path, mnist_server):
     data = cu.load_mnist(tmp_path, source="torchvision", verbose=False)
     pixels, labels = data_mod.load_sample_pixels()
-    assert torch.equal(data.train.labels, labels[0:2100:7])
-    assert torch.equal(data.train.images, data_mod.to_model_input(pixels[0:2100:7]))
+    served = torch.arange(0, 2100, 7)  # the 300 training digits the server holds
+    is_val = torch.zeros(300, dtype=torch.bool)
+    is_val[data_mod.spread(300, 300 // 8)] = True  # validation: one in 8 of them
+    assert torch.equal(data.train.labels, labels[served[~is_val]])
+    assert torch.equal(data.val.labels, labels[served[is_val]])
+    assert torch.equal(data.train.images, data_mod.to_model_input(pixels[served[~is_val]]))
 
 
 def test_truncated_cache_is_fetched_again(tmp_path, mnist_server):
@@ -34,7 +38,7 @@ def test_truncated_cache_is_fetched_again(tmp_path, mnist_server):
     images.write_bytes(images.read_bytes()[:1000])
     with pytest.warns(data_mod.CourseWarning, match="damaged"):
         data = cu.load_mnist(tmp_path, verbose=False)
-    assert data.source == "torchvision" and len(data.train) == 300
+    assert data.source == "torchvision" and len(data.train) + len(data.val) == 300
     assert data_mod.cache_problem(tmp_path) is None
 
 

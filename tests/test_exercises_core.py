@@ -1,4 +1,5 @@
 """The shared pieces of every exercise check: say, checker, tensor_problem, compare_grads."""
+import inspect
 import math
 
 import pytest
@@ -13,6 +14,31 @@ def test_say_prints_one_line_and_returns_the_verdict(capsys):
     assert say(True, "well done.").correct is True
     assert say(False, "look again.").correct is False
     assert capsys.readouterr().out == "Correct! well done.\nNot yet: look again.\n"
+
+
+def test_say_tiers_a_wrong_answer(capsys):
+    """hint=1 says what is off and how to ask for more; hint=2 adds the hint."""
+    @checker
+    def check_it(answer):
+        return say(answer == 4, "2 + 2 is not that.", more="count on your fingers.")
+
+    assert check_it(5).correct is False and check_it(5, hint=2).correct is False
+    assert check_it(4, hint=2).correct is True
+    first, second, right = capsys.readouterr().out.splitlines()
+    assert first == "Not yet: 2 + 2 is not that. For a hint, run the check again with hint=2."
+    assert second == "Not yet: 2 + 2 is not that. Hint: count on your fingers."
+    assert right.startswith("Correct!")
+
+
+@pytest.mark.parametrize("hint", [0, 3, "2", 2.0, None, True])
+def test_a_bad_hint_level_is_explained(hint, capsys):
+    @checker
+    def check_answer(answer):
+        return say(True, "right")
+
+    assert check_answer(1, hint=hint).correct is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: hint=") and "check_answer(..., hint=2)" in out, out
 
 
 def test_checker_explains_a_crash_in_the_learners_code(capsys):
@@ -100,16 +126,23 @@ def test_every_lesson_check_is_exported():
     checks = [n for n in exercises.__all__ if n.startswith("check_")]
     assert len(checks) == len(set(checks)), "two lessons define a check of the same name"
     assert all(callable(getattr(exercises, n)) for n in checks)
-    assert {"check_train_one_step", "check_batch_accuracy", "check_confusion_counts",
-            "check_save_and_reload"} <= set(checks)
+    assert {"check_accuracy_fixed", "check_epoch_choice", "check_confusion_counts"} <= set(checks)
 
 
 # --- every check of the course, whatever its lesson ------------------------------------
 
 ALL_CHECKS = [getattr(exercises, name) for name in exercises.__all__ if name.startswith("check_")]
+VALUE_CHECKS = [c for c in ALL_CHECKS if getattr(c, "checks_value", False)]
+FUNCTION_CHECKS = [c for c in ALL_CHECKS if c not in VALUE_CHECKS]
+EVIDENCE = {"check_optimizer_choice": {"histories": {"adam": None}},
+            "check_epoch_choice": {"history": None}}
 
 
-@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
+def test_both_kinds_of_check_exist():
+    assert len(VALUE_CHECKS) >= 4 and len(FUNCTION_CHECKS) >= 10
+
+
+@pytest.mark.parametrize("check", FUNCTION_CHECKS, ids=lambda c: c.__name__)
 def test_an_unsolved_stub_fails_loudly(check):
     def unsolved(*args, **kwargs):
         ...
@@ -119,7 +152,20 @@ def test_an_unsolved_stub_fails_loudly(check):
         check(unsolved)
 
 
-@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("check", VALUE_CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("answer", [None, ..., "__import__('os').remove('x')", torch.zeros(3, 3),
+                                    [1, 2], float("nan"), lambda: 1])
+def test_any_value_is_explained_in_one_line(check, answer, capsys):
+    """A prediction or choice of any type: one line, no exception, no string evaluated."""
+    n = inspect.unwrap(check).__code__.co_argcount  # the answers the check asks for
+    assert check(*[answer] * n, **EVIDENCE.get(check.__name__, {})).correct is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: ") and len(out.strip().splitlines()) == 1, out
+    if answer is None or answer is Ellipsis:
+        assert "still None" in out
+
+
+@pytest.mark.parametrize("check", FUNCTION_CHECKS, ids=lambda c: c.__name__)
 @pytest.mark.parametrize("not_a_function", [None, 3.0, "my_function(x)", torch.zeros(3, 3)])
 def test_something_else_than_a_function_is_explained(check, not_a_function, capsys):
     assert check(not_a_function).correct is False
@@ -131,3 +177,9 @@ def test_something_else_than_a_function_is_explained(check, not_a_function, caps
 @pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
 def test_a_wrong_answer_leaves_the_notebooks_random_stream_alone(check, capsys):
     assert leaves_random_stream_alone(lambda: check(lambda *args, **kwargs: None))
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
+def test_every_check_takes_a_hint_level(check):
+    hint = inspect.signature(check).parameters["hint"]  # shown by Shift-Tab
+    assert hint.default == 1 and hint.kind is inspect.Parameter.KEYWORD_ONLY

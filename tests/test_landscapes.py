@@ -83,6 +83,14 @@ def test_divergence_is_reported_not_hidden():
     assert "big step (lr 0.6)" in [x.get_text() for x in fig.axes[0].get_legend().get_texts()]
 
 
+def test_a_run_that_overflows_stops_and_says_so():
+    t = cu.trajectory("rosenbrock", "sgd", steps=300, lr=0.1)  # inf within a few steps
+    assert t.diverged and t.path.shape == (301, 2) and t.losses.shape == (301,)
+    stopped = int(torch.isfinite(t.losses).sum())
+    assert 0 < stopped < 20 and torch.isnan(t.path[-1]).all() and torch.isnan(t.losses[-1])
+    assert "diverged" in cu.plot_trajectories("rosenbrock", {"sgd": t}).alt
+
+
 def test_plot_trajectories_draws_one_path_per_run():
     runs = {"sgd": {"lr": 0.3}, "momentum": {"lr": 0.3, "momentum": 0.5},
             "mine": cu.trajectory("ravine", "adam", steps=10, lr=0.5)}

@@ -1,15 +1,18 @@
-"""The checks of notebook 04's exercises: right answers pass, each kind of mistake is
-explained in one line without raising, and an unsolved stub fails loudly."""
+"""The checks of notebook 04's exercises: right answers pass; each typical wrong answer
+first hears what is off, then (hint=2) a hint, in one line that never gives the solution
+away (the find-the-bug's fix included)."""
 import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils.exercises import check_momentum_update, check_sgd_update, check_train
+import course_utils as cu
+from conftest import assert_tiers, feedback
+from course_utils.exercises import (check_momentum_update, check_optimizer_choice,
+                                    check_sgd_update, check_train)
 
 
 def verdict(capsys, check, answer):
-    result = check(answer)
-    return result, capsys.readouterr().out
+    return feedback(check, answer)
 
 
 # --- exercise 1: the update rule by hand --------------------------------------------------
@@ -44,16 +47,15 @@ def no_none_guard(params, lr):
             p -= lr * p.grad
 
 
-@pytest.mark.parametrize("answer, hint", [
-    (rebinds, "in place"),
-    (without_no_grad, "torch.no_grad()"),
-    (no_none_guard, "p.grad is None"),
-    (lambda params, lr: sgd(params, lr, sign=-1.0), "uphill"),
-    (lambda params, lr: sgd(params, lr * 2), "differ from"),
+@pytest.mark.parametrize("answer, hint, more", [
+    (rebinds, "only renames p", "in place"),
+    (without_no_grad, "refused", "autograd records nothing"),
+    (no_none_guard, "p.grad is None", "skips"),
+    (lambda params, lr: sgd(params, lr, sign=-1.0), "uphill", "against the gradient"),
+    (lambda params, lr: sgd(params, lr * 2), "differ from", "term by term"),
 ])
-def test_sgd_update_mistakes(capsys, answer, hint):
-    ok, out = verdict(capsys, check_sgd_update, answer)
-    assert ok.correct is False and out.startswith("Not yet") and hint in out, out
+def test_sgd_update_mistakes(answer, hint, more):
+    assert_tiers(check_sgd_update, (answer,), {}, hint, more)
 
 
 # --- exercise 2: momentum -------------------------------------------------------------------
@@ -96,15 +98,20 @@ def damped(params, velocities, lr, beta):
                 p -= lr * v
 
 
-@pytest.mark.parametrize("answer, hint", [
-    (velocity_rebound, "in place"),
-    (damped, "at step 1"),
-    (lambda params, v, lr, beta: sgd(params, lr), "still zero"),
-    (lambda params, v, lr, beta: None, "did not change"),
+@pytest.mark.parametrize("answer, hint, more", [
+    (velocity_rebound, "still zero", "in place"),
+    (damped, "at step 1", "term by term"),
+    (lambda params, v, lr, beta: sgd(params, lr), "still zero", "in place"),
+    (lambda params, v, lr, beta: None, "did not change", "in place"),
 ])
-def test_momentum_update_mistakes(capsys, answer, hint):
-    ok, out = verdict(capsys, check_momentum_update, answer)
-    assert ok.correct is False and out.startswith("Not yet") and hint in out, out
+def test_momentum_update_mistakes(answer, hint, more):
+    assert_tiers(check_momentum_update, (answer,), {}, hint, more)
+
+
+def test_momentum_feedback_never_writes_the_update():
+    for answer in (velocity_rebound, lambda params, v, lr, beta: sgd(params, lr)):
+        _, out = feedback(check_momentum_update, answer, hint=2)
+        assert "mul_" not in out and "add_(" not in out, out
 
 
 # --- exercise 3: the training loop ----------------------------------------------------------
@@ -127,18 +134,52 @@ def test_train_right(capsys):
     assert ok.correct is True and out.startswith("Correct")
 
 
-@pytest.mark.parametrize("answer, hint", [
-    (lambda *a: train(*a, zero=False), "add up"),
-    (lambda *a: train(*a, step=False), "optimizer.step()"),
-    (lambda *a: train(*a, item=False), "Tensor"),
-    (lambda *a: train(*a)[:3], "3 losses"),
-    (lambda *a: None, "NoneType"),
-    (lambda m, x, y, o, s: [F.mse_loss(m(x), F.one_hot(y, 3).float()).item()] * 0
-     + train(m, x, y, o, s - 1) + [0.0], "differ from"),
+@pytest.mark.parametrize("answer, hint, more", [
+    (lambda *a: train(*a, zero=False), "bug is still there", "clear it"),
+    (lambda *a: train(*a, step=False), "never changed", "after backward()"),
+    (lambda *a: train(*a, item=False), "Tensor", ".item()"),
+    (lambda *a: train(*a)[:3], "3 losses", "every one"),
+    (lambda *a: None, "NoneType", "only the bug"),
+    (lambda m, x, y, o, s: train(m, x, y, o, s - 1) + [0.0], "differ from", "only the bug"),
 ])
-def test_train_mistakes(capsys, answer, hint):
-    ok, out = verdict(capsys, check_train, answer)
-    assert ok.correct is False and out.startswith("Not yet") and hint in out, out
+def test_train_mistakes(answer, hint, more):
+    assert_tiers(check_train, (answer,), {}, hint, more)
+
+
+def test_the_find_the_bug_feedback_never_names_the_fix():
+    _, out = feedback(check_train, lambda *a: train(*a, zero=False), hint=2)
+    assert "zero_grad" not in out, out
+
+
+# --- exercise 4: an optimizer chosen from evidence -------------------------------------------
+
+HISTORIES = {"sgd": cu.History(val_loss=[2.1], val_acc=[0.337]),
+             "rmsprop": cu.History(val_loss=[0.28], val_acc=[0.91]),
+             "adam": cu.History(val_loss=[0.47], val_acc=[0.864])}
+
+
+@pytest.mark.parametrize("answers", [("rmsprop", 0.91), ("rmsprop", 91.0),
+                                     ("rmsprop", torch.tensor(0.9104))])
+def test_optimizer_choice_right(answers):
+    verdict, out = feedback(check_optimizer_choice, *answers, histories=HISTORIES)
+    assert verdict.correct is True and "91.0%" in out and "test digits" in out, out
+
+
+@pytest.mark.parametrize("answers, hint, more", [
+    (("adam", 0.864), "another run", "take the highest"),
+    (("rmsprop", 0.864), "is not rmsprop's validation accuracy", "copy the number"),
+    (("RMSProp", 0.91), "not one of the runs", ""),
+    ((3, 0.91), "not one of the runs", ""),
+    (("rmsprop", "91%"), "should be a number", ""),
+    (("rmsprop", None), "still None", ""),
+])
+def test_optimizer_choice_mistakes(answers, hint, more):
+    assert_tiers(check_optimizer_choice, answers, {"histories": HISTORIES}, hint, more)
+
+
+def test_optimizer_choice_never_names_the_best_run():
+    _, out = feedback(check_optimizer_choice, "adam", 0.864, histories=HISTORIES, hint=2)
+    assert "rmsprop" not in out.lower() and "91" not in out, out
 
 # The stub, not-a-function and random-stream tests of these checks are in
 # tests/test_lesson03_checks.py, run over the checks of both notebooks.

@@ -120,9 +120,7 @@ def test_text_mode_prints_one_line_per_epoch(capsys):
 def test_fit_live_true_outside_a_notebook_prints_text(sample, capsys):
     torch.manual_seed(0)
     net = cu.LeNet()
-    small = type(sample)(type(sample.train)(sample.train.images[:128], sample.train.labels[:128]),
-                         type(sample.test)(sample.test.images[:64], sample.test.labels[:64]),
-                         "sample")
+    small = sample.subset(train=128, val=64)
     history = cu.fit(net, small, torch.optim.SGD(net.parameters(), lr=0.01), epochs=2,
                      live=True, progress=False)
     lines = capsys.readouterr().out.splitlines()

@@ -71,9 +71,7 @@ def test_works_with_fit(sample):
     torch.manual_seed(0)
     net = cu.LeNet()
     monitor = cu.GradientMonitor(every=10)
-    small = type(sample)(type(sample.train)(sample.train.images[:640], sample.train.labels[:640]),
-                         type(sample.test)(sample.test.images[:100], sample.test.labels[:100]),
-                         "sample")
+    small = sample.subset(train=640, val=100)
     history = cu.fit(net, small, torch.optim.SGD(net.parameters(), lr=0.01), epochs=1,
                      monitor=monitor, progress=False)
     assert len(history.train_loss) == 10 and monitor.steps == [1]

@@ -17,13 +17,15 @@ from course_utils.training import make_optimizer
 
 @pytest.fixture
 def small(sample):
-    """512 training and 200 test digits spread over all ten classes: an epoch in well under 1 s.
+    """512 training, 200 validation and 200 test digits spread over all ten classes: an
+    epoch in well under 1 s.
 
     (The sample is sorted by digit: its first 512 are all 0s and 1s, where a model that
     always answers "0" would look good.)
     """
-    small = sample.subset(train=512, test=200)
-    assert set(small.train.labels.tolist()) == set(small.test.labels.tolist()) == set(range(10))
+    small = sample.subset(train=512, val=200, test=200)
+    assert (set(small.train.labels.tolist()) == set(small.val.labels.tolist())
+            == set(small.test.labels.tolist()) == set(range(10)))
     return small
 
 
@@ -113,11 +115,13 @@ def test_fit_learns_and_records_everything(model, small):
     assert history.samples_per_second == pytest.approx(history.samples / history.seconds)
     assert sum(history.train_loss[-steps:]) < sum(history.train_loss[:steps])
     # well above what answering one digit every time scores (about 0.1 here)
-    assert history.val_acc[-1] > 0.3 > 2 * constant_model_accuracy(small.test)
+    assert history.val_acc[-1] > 0.3 > 2 * constant_model_accuracy(small.val)
     assert recorder.records == 2 * steps and recorder.closed
     assert [u for u in recorder.updates if "val_acc" in u] == [
         {"val_loss": history.val_loss[i], "val_acc": history.val_acc[i]} for i in range(2)]
-    assert cu.evaluate(model, small.test) == (history.val_loss[-1], history.val_acc[-1])
+    # the numbers are the validation split's: the test split is kept for the end
+    assert cu.evaluate(model, small.val) == (history.val_loss[-1], history.val_acc[-1])
+    assert cu.evaluate(model, small.test) != (history.val_loss[-1], history.val_acc[-1])
     assert repr(history) == (f"History(epochs=2, steps={2 * steps}, "
                              f"val_loss={history.val_loss[-1]:.4f}, "
                              f"val_acc={history.val_acc[-1]:.4f})")
@@ -131,6 +135,33 @@ def test_fit_is_reproducible(small):
         runs.append(cu.fit(net, small, torch.optim.SGD(net.parameters(), lr=0.05),
                            progress=False).train_loss)
     assert runs[0] == runs[1]
+
+
+def test_fit_sees_the_batches_of_a_seeded_dataloader(small):
+    """fit's batch order is that of DataLoader(shuffle=True) with a generator seeded once:
+    a loop written with that DataLoader (notebook 05) gives the same losses, to the bit."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    cu.setup(seed=0)
+    net = cu.LeNet()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.05)
+    history = cu.fit(net, small, optimizer, epochs=2, batch_size=100, seed=3, progress=False)
+    cu.setup(seed=0)
+    net = cu.LeNet()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.05)
+    loader = DataLoader(TensorDataset(small.train.images, small.train.labels), batch_size=100,
+                        shuffle=True, generator=torch.Generator().manual_seed(3))
+    losses = []
+    for _ in range(2):
+        for x, y in loader:
+            losses.append(cu.train_step(net, x, y, optimizer))
+    assert losses == history.train_loss and len(losses) == 2 * 6
+    assert losses[:6] != losses[6:]
+
+
+def test_fit_needs_a_validation_split(model, small):
+    with pytest.raises(ValueError, match=r"\.val.*Fix: data = load_mnist\(\)"):
+        cu.fit(model, small.train, torch.optim.SGD(model.parameters(), lr=0.01), progress=False)
 
 
 @pytest.mark.parametrize("live", [False, None])

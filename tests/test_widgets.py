@@ -225,6 +225,14 @@ def test_a_run_is_drawn_from_its_second_step_then_five_times_a_second(lr_explore
     assert drawn == [[2], [4], [6], [8], [10], [12], [12]]   # the last: the run's end
 
 
+def test_a_run_started_from_code_draws_once_at_its_end(lr_explorer, monkeypatch):
+    drawn = []
+    real_show = lr_explorer._show
+    monkeypatch.setattr(lr_explorer, "_show", lambda quick=True: (drawn.append(1), real_show(quick)))
+    lr_explorer.train(0.05)                  # a notebook cell starting runs waits for no figure
+    assert len(drawn) == 1 and list(lr_explorer.runs) == ["lr=0.05"]
+
+
 def test_second_run_is_drawn_next_to_the_first(lr_explorer):
     lr_explorer.train(0.01)
     lr_explorer.learning_rate.value = 0.1
@@ -241,9 +249,9 @@ def test_button_is_disabled_and_ignores_clicks_while_training(lr_explorer, monke
     real_step = widgets.train_step
     real_train = lr_explorer.train
 
-    def counting_train(lr=None):
+    def counting_train(lr=None, **kwargs):
         runs_started.append(lr)
-        return real_train(lr)
+        return real_train(lr, **kwargs)
 
     def step_and_click_again(*args):
         seen.append(lr_explorer.button.disabled)

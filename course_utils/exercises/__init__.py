@@ -7,23 +7,36 @@ Each notebook's exercises are checked by the ``check_*`` functions of one module
     check_count_parameters(count_parameters)
 
 A check never raises on a wrong answer, type, shape, NaN or None: it prints what is
-off and a hint, and returns a false Verdict (a true one when correct). The one exception it lets
+off and returns a false Verdict (a true one when correct). The one exception it lets
 through is NotImplementedError, so an unsolved exercise in the student version
 fails loudly until it is done. No check evaluates a string a learner typed.
+
+Feedback comes in tiers, and no tier gives the solution away: a wrong answer first
+hears what is off (``check_x(answer)``); running the check again with ``hint=2`` adds
+a hint that says more (``check_x(answer, hint=2)``).
+
+Two kinds of check: ``@checks_function`` checks a function the learner completed
+(implement, find-the-bug); ``@checks_value`` checks a value the learner wrote down
+(a prediction before running a cell, a choice made from evidence).
 """
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import functools
+import inspect
 import math
 
 import torch
 
-__all__ = ["checker", "checks_function", "say", "tensor_problem", "compare_grads", "Verdict",
-           "GradComparison", "random_tensor"]
+__all__ = ["checker", "checks_function", "checks_value", "say", "tensor_problem",
+           "compare_grads", "Verdict", "GradComparison", "random_tensor", "HINT_LEVELS"]
 
 
-MAX_FEEDBACK = 300  # characters: feedback is one short line, never a tensor dump
+MAX_FEEDBACK = 400  # characters: feedback is one short line, never a tensor dump
+HINT_LEVELS = (1, 2)  # 1: what is off; 2: what is off and a hint
+MORE = "For a hint, run the check again with hint=2."
+_LEVEL = contextvars.ContextVar("course_hint_level", default=1)
 
 
 class Verdict:
@@ -47,39 +60,91 @@ class Verdict:
         pass
 
 
-def say(ok: bool, message: str) -> Verdict:
+def say(ok: bool, message: str, more: str | None = None) -> Verdict:
     """Print one line of feedback ("Correct! ..." or "Not yet: ...") and return the Verdict.
+
+    For a wrong answer, ``message`` says what is off and ``more`` is the hint shown when
+    the learner asks again with ``hint=2`` (until then the line says how to ask).
+    Neither ever holds the solution.
 
     Example:
         >>> say(True, "4 is right.")
         Correct! 4 is right.
         Verdict(correct=True)
+        >>> say(False, "2 + 2 is not 5.", more="count on your fingers.")
+        Not yet: 2 + 2 is not 5. For a hint, run the check again with hint=2.
+        Verdict(correct=False)
     """
     line = " ".join(str(message).split())
+    if not ok and more:
+        line += (" Hint: " + " ".join(str(more).split())) if _LEVEL.get() >= 2 else " " + MORE
     if len(line) > MAX_FEEDBACK:
         line = line[:MAX_FEEDBACK - 3] + "..."
     print(("Correct! " if ok else "Not yet: ") + line)
     return Verdict(ok)
 
 
+def _hint_level(hint) -> int | None:
+    return hint if isinstance(hint, int) and not isinstance(hint, bool) and hint in HINT_LEVELS \
+        else None
+
+
 def checker(check):
     """Decorate a check_* function so that no mistake of the learner can crash it.
 
-    The decorated check returns a Verdict (true when correct).
+    The decorated check returns a Verdict (true when correct) and takes ``hint=1``
+    (what is off) or ``hint=2`` (and a hint).
     """
 
     @functools.wraps(check)
-    def safe_check(*args, **kwargs) -> Verdict:
+    def safe_check(*args, hint=1, **kwargs) -> Verdict:
+        level = _hint_level(hint)
+        if level is None:
+            return say(False, f"hint={hint!r}: ask with hint=1 (what is off) or hint=2 "
+                              f"(a hint too), e.g. {check.__name__}(..., hint=2).")
+        token = _LEVEL.set(level)
         try:
             return Verdict(check(*args, **kwargs))
         except NotImplementedError:
             raise  # the student version's stub: fail loudly until the exercise is done
         except Exception as err:  # the learner's code raised, or the answer is malformed
             return Verdict(say(False, f"checking your answer raised {type(err).__name__}: "
-                                      f"{err}. Hint: run your code on a small example and "
+                                      f"{err}.", more="run your code on a small example and "
                                       "look at the result."))
+        finally:
+            _LEVEL.reset(token)
 
+    signature = inspect.signature(check)  # what Shift-Tab shows: the answers, then hint=1
+    safe_check.__signature__ = signature.replace(parameters=[
+        *signature.parameters.values(),
+        inspect.Parameter("hint", inspect.Parameter.KEYWORD_ONLY, default=1, annotation=int)])
     return safe_check
+
+
+def checks_value(check):
+    """Decorate a check of a value the learner wrote down: a prediction or a choice.
+
+    Adds @checker's guarantees; a value still None or ``...`` is explained, not checked.
+    (A value check is never given a function: the exercise cell defines the name as
+    None before the learner's answer, so the student version's check cell still runs.)
+
+    Example (notebooks 01, 02, 04, 05):
+        >>> @checks_value
+        ... def check_sum(total): return say(total == 4, "2 + 2 is 4.")
+        >>> check_sum(None)
+        Not yet: your answer is still None: replace None by your answer, then run this check again.
+        Verdict(correct=False)
+    """
+    @checker
+    @functools.wraps(check)
+    def check_if_answered(*answers, **kwargs) -> Verdict:
+        if any(answer is None or answer is Ellipsis for answer in answers):
+            return say(False, "your answer is still None: replace None by your answer, then "
+                              "run this check again.")
+        return check(*answers, **kwargs)
+
+    check_if_answered.checks_value = True
+    return check_if_answered
 
 
 def checks_function(check):

@@ -9,10 +9,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from . import Verdict, checks_function, compare_grads, random_tensor, say, tensor_problem
+from . import (Verdict, checks_function, checks_value, compare_grads, random_tensor, say,
+               tensor_problem)
 
-__all__ = ["check_layer_parameters", "check_conv_output_size", "check_as_batch",
-           "check_input_gradient"]
+__all__ = ["check_unpadded_shape", "check_layer_parameters", "check_conv_output_size",
+           "check_as_batch", "check_input_gradient"]
 
 
 def _as_int(value):
@@ -24,15 +25,69 @@ def _as_int(value):
     return int(value) if float(value).is_integer() else None
 
 
+def _as_shape(value) -> tuple | None:
+    """value as a tuple of ints when it is a shape (tuple, list, torch.Size), else None."""
+    if isinstance(value, torch.Tensor) or not isinstance(value, (tuple, list)):
+        return None
+    shape = tuple(_as_int(v) for v in value)
+    return None if None in shape else shape
+
+
+def unpadded_shape() -> tuple:
+    """The shape after LeNet's two convolution + pooling stages, for one 28x28 digit."""
+    from torch.nn import functional as F
+
+    from ..models import LeNet
+
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        net = LeNet()
+        x = torch.zeros(1, 1, 28, 28)
+        x = F.max_pool2d(F.relu(net.conv1(x)), 2)
+        return tuple(F.max_pool2d(F.relu(net.conv2(x)), 2).shape)
+
+
+@checks_value
+def check_unpadded_shape(predicted_shape) -> Verdict:
+    """Check a prediction: the shape after conv1, pool, conv2, pool for a 1 x 1 x 28 x 28 digit.
+
+    The true shape comes from running LeNet's own layers.
+
+    Example (notebook 01, exercise 1), on a prediction not written down yet:
+        >>> check = check_unpadded_shape(None)
+        Not yet: your answer is still None: replace None by your answer, then run this ...
+    """
+    true = unpadded_shape()
+    shape = _as_shape(predicted_shape)
+    if shape is None:
+        return say(False, f"a shape is a tuple of whole numbers such as (1, 2, 3, 4), got "
+                          f"{type(predicted_shape).__name__} {predicted_shape!r:.40}.")
+    if shape == true:
+        return say(True, f"{true}: {true[1] * true[2] * true[3]} numbers per image after "
+                         "flatten, but fc1 expects 400. That is why the digits are padded "
+                         "to 32x32.")
+    if len(shape) != 4:
+        return say(False, f"{shape} has {len(shape)} dimensions; a batch of feature maps has "
+                          "4: N x C x H x W.", more="the batch and channel dimensions stay, "
+                          "height and width change.")
+    if shape == (1, 16, 5, 5):
+        return say(False, "(1, 16, 5, 5) is what a 32x32 image gives, not a 28x28 one.",
+                   more="start from 28 and follow the sizes through the four steps.")
+    wrong = [name for name, a, b in zip(("N", "C", "H", "W"), shape, true) if a != b]
+    return say(False, f"{', '.join(wrong)} of your prediction {shape} differ from what the "
+                      "layers give.", more="a 5x5 convolution without padding takes 4 pixels "
+                      "off the height and the width, a 2x2 pooling halves them, and the "
+                      "channels are those of the last convolution.")
+
+
 @checks_function
 def check_layer_parameters(layer_parameters) -> Verdict:
     """Check ``layer_parameters(layer) -> int`` for nn.Linear and nn.Conv2d layers.
 
     The expected counts come from the layers' own parameter tensors (``p.numel()``).
 
-    Example (notebook 01, exercise 1), on an answer that returns nothing yet:
+    Example (notebook 01, exercise 2), on an answer that returns nothing yet:
         >>> check = check_layer_parameters(lambda *args, **kwargs: None)
-        Not yet: your function returned None. Hint: does it `return` the count?
+        Not yet: your function returned None. For a hint, run the check again with hint=2.
     """
     with torch.random.fork_rng(devices=[]):  # building layers draws random weights
         layers = [("nn.Linear(3, 2)", nn.Linear(3, 2)), ("nn.Conv2d(1, 6, 5)", nn.Conv2d(1, 6, 5)),
@@ -46,16 +101,27 @@ def check_layer_parameters(layer_parameters) -> Verdict:
         if _as_int(answer) == expected:
             continue
         if answer is None:
-            return say(False, "your function returned None. Hint: does it `return` the count?")
+            return say(False, "your function returned None.",
+                       more="does it end with `return` and the count?")
         if layer.bias is not None and _as_int(answer) == layer.weight.numel():
             return say(False, f"for {text} you counted the weights ({answer}) but not the "
-                              "biases: one more number per output.")
+                              "biases.", more="a bias holds one number per output.")
         if layer.bias is None and _as_int(answer) == expected + layer.weight.shape[0]:
-            return say(False, f"{text} has no bias (layer.bias is None): count the weights only.")
+            return say(False, f"{text} has no bias (layer.bias is None), but you counted one.",
+                       more="count the biases only when the layer has them.")
+        if isinstance(layer, nn.Conv2d) and _as_int(answer) == expected - layer.weight.numel() \
+                + layer.weight.shape[0] * layer.weight.shape[1] * layer.kernel_size[0] ** 2:
+            return say(False, f"for {text} you got {answer}: a {layer.kernel_size[0]}x"
+                              f"{layer.kernel_size[1]} kernel is not square.",
+                       more="kernel_size is a pair (height, width): use both.")
         return say(False, f"for {text} you got {answer!r:.60}, but its tensors hold {expected} "
-                          "numbers. Hint: weights out x in (x kernel height x kernel width), "
-                          "plus one bias per output.")
+                          "numbers.", more="a Linear weight is out x in numbers, a Conv2d weight "
+                          "out x in x kernel height x kernel width; each output adds its bias.")
     return say(True, "your counts match the layers' tensors, including a 3x5 kernel and no bias.")
+
+
+def _conv_formula(size, kernel, stride, padding):
+    return (size + 2 * padding - kernel) // stride + 1
 
 
 @checks_function
@@ -64,9 +130,9 @@ def check_conv_output_size(conv_output_size) -> Verdict:
 
     The expected sizes come from running a real nn.Conv2d on zeros.
 
-    Example (notebook 01, exercise 2), on an answer that returns nothing yet:
+    Example (notebook 01, exercise 3), on an answer that returns nothing yet:
         >>> check = check_conv_output_size(lambda *args, **kwargs: None)
-        Not yet: conv_output_size(32, 5, stride=1, padding=0) gave None, ...
+        Not yet: conv_output_size(32, 5, stride=1, padding=0) gave None, but nn.Conv2d gives 28. ...
     """
     cases = [(32, 5, 1, 0), (14, 5, 1, 0), (28, 2, 2, 0), (28, 3, 1, 1), (32, 5, 2, 0),
              (7, 3, 2, 1)]
@@ -78,11 +144,23 @@ def check_conv_output_size(conv_output_size) -> Verdict:
         answer = conv_output_size(size, kernel, stride=stride, padding=padding)
         if _as_int(answer) == expected:
             continue
+        gave = f"{call} gave {answer!r:.60}, but nn.Conv2d gives {expected}."
         if isinstance(answer, float) and int(answer) == expected:
-            return say(False, f"{call} gave {answer}, but sizes are whole pixels: {expected}. "
-                              "Hint: use integer division //.")
-        return say(False, f"{call} gave {answer!r:.60}, but nn.Conv2d gives {expected}. "
-                          "Hint: (size + 2 * padding - kernel_size) // stride + 1.")
+            return say(False, f"{call} gave {answer}, but sizes are whole pixels: {expected}.",
+                       more="which division drops the fraction?")
+        number = _as_int(answer)
+        if number == _conv_formula(size, kernel, 1, padding) and stride > 1:
+            return say(False, gave + " The stride is missing.",
+                       more="with stride s the kernel jumps s pixels at a time: fewer positions.")
+        if number == _conv_formula(size, kernel, stride, 0) and padding > 0:
+            return say(False, gave + " The padding is missing.",
+                       more="padding adds `padding` pixels on each of the two sides.")
+        if number == (size + padding - kernel) // stride + 1 and padding > 0:
+            return say(False, gave + " The padding is counted on one side only.",
+                       more="padding adds `padding` pixels on each of the two sides.")
+        return say(False, gave, more="count the positions where the kernel fits in the padded "
+                                     "row: once at the left edge, then once more for every "
+                                     "stride that still fits.")
     return say(True, "your formula agrees with nn.Conv2d on 6 cases, pooling included.")
 
 
@@ -90,7 +168,7 @@ def check_conv_output_size(conv_output_size) -> Verdict:
 def check_as_batch(as_batch) -> Verdict:
     """Check ``as_batch(image)``: a 32 x 32 or 1 x 32 x 32 image -> a 1 x 1 x 32 x 32 batch.
 
-    Example (notebook 01, exercise 3), on an answer that returns nothing yet:
+    Example (notebook 01, exercise 4), on an answer that returns nothing yet:
         >>> check = check_as_batch(lambda *args, **kwargs: None)
         Not yet: as_batch(image of shape (1, 32, 32)) is None. Hint: does ...
     """
@@ -102,10 +180,11 @@ def check_as_batch(as_batch) -> Verdict:
         problem = tensor_problem(batch, shape=(1, 1, 32, 32),
                                  name=f"as_batch(image of shape {shape})")
         if problem:
-            return say(False, problem + " Hint: unsqueeze(0) adds a batch dimension of size 1.")
+            return say(False, problem, more="a batch of one image has two dimensions of size 1 "
+                                            "in front of height and width: add what is missing.")
         if not torch.equal(batch.reshape(32, 32), image.reshape(32, 32)):
-            return say(False, f"for an image of shape {shape} the pixels changed or moved. "
-                              "Add dimensions only: unsqueeze or reshape, no arithmetic.")
+            return say(False, f"for an image of shape {shape} the pixels changed or moved.",
+                       more="add dimensions only: no arithmetic, no transpose.")
     with torch.random.fork_rng(devices=[]), torch.no_grad():
         LeNet()(batch)
     return say(True, "both image shapes become a batch of one that LeNet accepts.")
@@ -117,7 +196,7 @@ def check_input_gradient(input_gradient) -> Verdict:
 
     Compared with autograd through compare_grads (one line of verdict).
 
-    Example (notebook 01, exercise 4), on an answer that returns nothing yet:
+    Example (notebook 01, exercise 5), on an answer that returns nothing yet:
         >>> check = check_input_gradient(lambda *args, **kwargs: None)
         Not yet: your gradient is None. Hint: does your function `return` ...
     """
@@ -127,13 +206,12 @@ def check_input_gradient(input_gradient) -> Verdict:
     mine = input_gradient(weight.clone(), v.clone())
     problem = tensor_problem(mine, shape=(1, 4), name="your gradient")
     if problem:
-        hint = (" Hint: v has shape (1, 3) and weight (3, 4): v @ weight has x's shape (1, 4)."
-                if isinstance(mine, torch.Tensor) else "")
-        return say(False, problem + hint)
+        return say(False, problem, more="x.grad has the shape of x, (1, 4); v is (1, 3) and "
+                                        "weight (3, 4).")
     comparison = compare_grads("x.grad", mine, x.grad, atol=1e-5)
-    print(comparison)
     if comparison.verdict == "wrong":
-        return say(False, "each input's gradient sums v[i] * d out[i] / d x[j] over the "
-                          "outputs i. Hint: v @ weight.")
-    return say(True, "out.backward(v) computes v times the Jacobian (here the weight): "
-                     "a vector-Jacobian product.")
+        return say(False, f"{comparison}.", more="x.grad[0, j] sums v[0, i] * weight[i, j] over "
+                                                 "the outputs i: which product of v and weight "
+                                                 "computes every j at once?")
+    return say(True, f"{comparison}: out.backward(v) computes v times the Jacobian (here the "
+                     "weight), a vector-Jacobian product.")

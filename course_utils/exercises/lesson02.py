@@ -1,7 +1,8 @@
 """Checks for the exercises of notebooks/02_loss_functions.ipynb.
 
-Each check compares the learner's function with PyTorch's own (F.mse_loss,
-F.cross_entropy, a walk of the autograd graph) on inputs drawn from a private generator.
+Each check compares the learner's answer with PyTorch's own (F.cross_entropy, a
+regression loop with a float target, a walk of the autograd graph) on inputs drawn from
+a private generator.
 """
 from __future__ import annotations
 
@@ -10,18 +11,21 @@ import math
 import torch
 import torch.nn.functional as F
 
-from . import Verdict, checks_function, random_tensor, say, tensor_problem
+from torch import nn
+
+from . import Verdict, checks_function, checks_value, random_tensor, say, tensor_problem
 from .lesson01 import _as_int
 
-__all__ = ["check_mse", "check_cross_entropy", "check_count_nodes"]
+__all__ = ["check_uniform_loss", "check_regression_fixed", "check_cross_entropy",
+           "check_count_nodes"]
 
 
 def _ratio_hint(mine: float, true: float, n: int) -> str | None:
     """A hint when mine is a recognisable mistake away from true (sum, sign), else None."""
     if math.isclose(mine, -true, rel_tol=1e-4):
-        return "the sign is flipped. Hint: a loss is never negative."
+        return "the sign is flipped: a loss is never negative."
     if n > 1 and math.isclose(mine, true * n, rel_tol=1e-4):
-        return f"you got {n} times the loss: a sum. Hint: average with .mean()."
+        return f"you got {n} times the loss: a sum where the loss is a mean."
     return None
 
 
@@ -29,49 +33,117 @@ def _loss_problem(loss, scores, name: str) -> str | None:
     """What keeps loss from being a usable loss of scores (None when it is fine)."""
     problem = tensor_problem(loss, shape=(), name=name)
     if problem and "shape" in problem:
-        return problem + " Hint: a loss is one number, a 0-d tensor such as x.mean()."
+        return problem + " A loss is one number: a 0-d tensor."
     if problem:
         return problem
     if scores.requires_grad and not loss.requires_grad:
-        return (f"{name} is cut off from autograd, so loss.backward() cannot work. Hint: "
+        return (f"{name} is cut off from autograd, so loss.backward() cannot work: "
                 "compute it with torch operations only (no .item(), .detach() or numpy).")
     return None
 
 
-@checks_function
-def check_mse(mse) -> Verdict:
-    """Check ``mse(output, target)``: the mean of the squared differences, like nn.MSELoss.
+CLASSES = 5  # the prediction exercise: equal scores for this many classes
 
-    Example (notebook 02, exercise 1), on an answer that returns nothing yet:
-        >>> check = check_mse(lambda *args, **kwargs: None)
-        Not yet: mse(output of shape (1, 10), target) is None. Hint: does ...
+
+@checks_value
+def check_uniform_loss(predicted_loss) -> Verdict:
+    """Check a prediction: the cross-entropy of equal scores for 5 classes.
+
+    The true value comes from F.cross_entropy itself.
+
+    Example (notebook 02, exercise 1), on a prediction not written down yet:
+        >>> check = check_uniform_loss(None)
+        Not yet: your answer is still None: replace None by your answer, then run this ...
     """
-    for seed, shape in enumerate([(1, 10), (4, 3)]):
-        output = random_tensor(*shape, seed=seed).requires_grad_(True)
-        target = random_tensor(*shape, seed=seed + 10)
-        loss = mse(output, target.clone())
-        problem = _loss_problem(loss, output, f"mse(output of shape {shape}, target)")
-        if problem:
-            return say(False, problem)
-        true = F.mse_loss(output, target)
-        if math.isclose(loss.item(), true.item(), rel_tol=1e-5):
-            continue
-        hint = _ratio_hint(loss.item(), true.item(), output.numel())
-        if math.isclose(loss.item() ** 2, true.item(), rel_tol=1e-4):
-            hint = "that is the root of the mean squared error. Hint: no square root."
-        l1 = (output - target).abs().mean().item()
-        if math.isclose(loss.item(), l1, rel_tol=1e-5):
-            hint = "you averaged the absolute differences (L1). Hint: square them: ** 2."
-        return say(False, f"for shape {shape} you got {loss.item():.4f}, nn.MSELoss gives "
-                          f"{true.item():.4f}: " + (hint or "Hint: ((output - target) ** 2).mean()."))
-    return say(True, "your loss equals nn.MSELoss on two shapes, and autograd can go through it.")
+    true = F.cross_entropy(torch.zeros(1, CLASSES), torch.tensor([2])).item()
+    if isinstance(predicted_loss, torch.Tensor) and predicted_loss.numel() == 1:
+        predicted_loss = predicted_loss.item()
+    if isinstance(predicted_loss, bool) or not isinstance(predicted_loss, (int, float)) \
+            or not math.isfinite(predicted_loss):
+        return say(False, f"a loss is one number, such as 0.5; got "
+                          f"{type(predicted_loss).__name__} {predicted_loss!r:.40}.")
+    if abs(predicted_loss - true) <= 0.01:
+        return say(True, f"{true:.4f} = log({CLASSES}): a blind guess among {CLASSES} classes. "
+                         "The more classes, the higher the loss of a blind guess.")
+    if math.isclose(predicted_loss, math.log(10), abs_tol=0.01):
+        return say(False, "that is the loss of a blind guess among 10 classes, as above; here "
+                          f"there are {CLASSES}.", more="equal scores share the probability "
+                          "equally among the classes.")
+    if math.isclose(predicted_loss, 1 / CLASSES, abs_tol=0.005):
+        return say(False, "that is the probability of the right class, not the loss.",
+                   more="cross-entropy turns the right class's probability p into -log p.")
+    if predicted_loss < 0:
+        return say(False, "cross-entropy is never negative.",
+                   more="-log p is positive for any probability p below 1.")
+    return say(False, f"{predicted_loss:g} is not what F.cross_entropy gives for equal scores.",
+               more="equal scores give every class the same probability; the loss is -log of "
+                    "the right class's probability.")
+
+
+def _regression_case(seed: int = 40):
+    """A small linear model that learns 10 numbers from one input, and that input."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = nn.Linear(4, 10)
+    return model, random_tensor(1, 4, seed=seed + 1)
+
+
+def _regression_reference(model, x, steps: int) -> list[float]:
+    target = torch.arange(1, 11, dtype=torch.float32).view(1, -1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = nn.HuberLoss()(model(x), target)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+@checks_function
+def check_regression_fixed(train_regression) -> Verdict:
+    """Check a fixed ``train_regression(model, x, steps)``: the losses of the float-target loop.
+
+    The buggy version's integer target makes HuberLoss's backward fail; the fixed one
+    gives the same losses as the reference loop with a float target.
+
+    Example (notebook 02, exercise 2), on an answer that returns nothing yet:
+        >>> check = check_regression_fixed(lambda *args, **kwargs: None)
+        Not yet: expected a list of 5 losses, got NoneType. ...
+    """
+    model, x = _regression_case()
+    reference, _ = _regression_case()
+    expected = _regression_reference(reference, x, 5)
+    try:
+        losses = train_regression(model, x.clone(), 5)
+    except RuntimeError as err:
+        if "Long" in str(err) or "dtype" in str(err):
+            return say(False, f"backward() still fails ({err}): the target's dtype does not "
+                              "match the output's.", more="the output is float32; what dtype "
+                              "does torch.arange(1, 11) give, and how do you ask for another?")
+        raise
+    if not isinstance(losses, (list, tuple)) or len(losses) != 5:
+        return say(False, f"expected a list of 5 losses, got {type(losses).__name__}"
+                          + (f" of {len(losses)}" if isinstance(losses, (list, tuple)) else "")
+                          + ".", more="keep the loop as it was: only the bug changes.")
+    values = [v.item() if isinstance(v, torch.Tensor) and v.numel() == 1 else v for v in losses]
+    if not all(isinstance(v, float) for v in values):
+        return say(False, "the losses should be numbers.",
+                   more="record each loss as the buggy loop does: a Python number.")
+    if all(abs(a - b) <= 1e-5 for a, b in zip(values, expected)):
+        return say(True, "with a float target HuberLoss goes backward too: regression targets "
+                         "are float, with the output's shape.")
+    return say(False, f"the loop runs, but its losses {[round(v, 4) for v in values]} differ "
+                      "from those of the loop with the bug fixed.", more="change only the "
+                      "target: same loss (HuberLoss), same values 1 to 10, same optimizer.")
 
 
 @checks_function
 def check_cross_entropy(cross_entropy) -> Verdict:
     """Check ``cross_entropy(scores, labels)`` against F.cross_entropy, huge scores included.
 
-    Example (notebook 02, exercise 2), on an answer that returns nothing yet:
+    Example (notebook 02, exercise 3), on an answer that returns nothing yet:
         >>> check = check_cross_entropy(lambda *args, **kwargs: None)
         Not yet: your loss for random scores is None. Hint: does your ...
     """
@@ -85,17 +157,18 @@ def check_cross_entropy(cross_entropy) -> Verdict:
         problem = _loss_problem(loss, scores, f"your loss for {text}")
         if problem:
             if "NaN or infinite" in problem:
-                problem = (f"your loss for {text} is NaN or infinite: exp(1000) overflows "
-                           "float32. Hint: F.log_softmax(scores, dim=1) computes the log of the "
-                           "softmax without overflowing.")
+                return say(False, f"your loss for {text} is NaN or infinite: exp(1000) "
+                                  "overflows float32.", more="the lesson names a function that "
+                                  "computes the log of the softmax in one stable step.")
             return say(False, problem)
         true = F.cross_entropy(scores, labels)
         if math.isclose(loss.item(), true.item(), rel_tol=1e-4, abs_tol=1e-5):
             continue
-        hint = _ratio_hint(loss.item(), true.item(), len(labels))
+        diagnosis = _ratio_hint(loss.item(), true.item(), len(labels))
         return say(False, f"for {text} you got {loss.item():.4f}, F.cross_entropy gives "
-                          f"{true.item():.4f}. " + (hint or "Hint: pick the log-probability "
-                          "of each sample's label: log_probs[range(N), labels], then -mean."))
+                          f"{true.item():.4f}" + (f": {diagnosis}" if diagnosis else "."),
+                   more="take each sample's log-probability at its own label (one number per "
+                        "row, picked by fancy indexing), then average them and flip the sign.")
     return say(True, "your loss equals F.cross_entropy, even for scores of 1000.")
 
 
@@ -127,9 +200,9 @@ def _graphs():
 def check_count_nodes(count_nodes) -> Verdict:
     """Check ``count_nodes(tensor) -> int``: distinct nodes behind tensor.grad_fn, leaves included.
 
-    Example (notebook 02, exercise 3), on an answer that returns nothing yet:
+    Example (notebook 02, exercise 4), on an answer that returns nothing yet:
         >>> check = check_count_nodes(lambda *args, **kwargs: None)
-        Not yet: your function returned None. Hint: does it `return` the count?
+        Not yet: your function returned None. For a hint, run the check again with hint=2.
     """
     counts = []
     for text, tensor in _graphs():
@@ -138,19 +211,20 @@ def check_count_nodes(count_nodes) -> Verdict:
         except AttributeError as err:
             if "NoneType" not in str(err):
                 raise
-            return say(False, f"for {text}: {err}. Hint: next_functions holds (None, 0) for "
+            return say(False, f"for {text}: {err}.", more="next_functions holds (None, 0) for "
                               "inputs that need no gradient (like the 2 or the target): skip None.")
         expected = _count_nodes(tensor)
         if _as_int(answer) == expected:
             counts.append(f"{expected} behind {text}")
             continue
         if answer is None:
-            return say(False, "your function returned None. Hint: does it `return` the count?")
+            return say(False, "your function returned None.",
+                       more="does it end with `return` and the count?")
         if isinstance(answer, int) and answer > expected:
-            return say(False, f"for {text} you counted {answer}, but there are {expected} "
-                              "distinct nodes. Hint: a node reached twice counts once: keep a "
-                              "set of the nodes already seen.")
-        return say(False, f"for {text} you counted {answer!r:.40}, but there are {expected} nodes. "
-                          "Hint: follow every entry of next_functions, not only the first, "
-                          "down to the AccumulateGrad leaves (they count).")
+            return say(False, f"for {text} you counted {answer}: more than the {expected} "
+                              "distinct nodes, so some node counts twice.", more="a node reached "
+                              "by two paths counts once: remember the nodes already seen.")
+        return say(False, f"for {text} you counted {answer!r:.40}, but there are {expected} nodes.",
+                   more="follow every entry of next_functions, not only the first, down to the "
+                        "AccumulateGrad leaves (they count).")
     return say(True, "nodes: " + ", ".join(counts) + ".")

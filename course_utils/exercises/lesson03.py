@@ -37,22 +37,25 @@ def check_finite_difference(finite_difference) -> Verdict:
         before = x.clone()
         mine = finite_difference(f, x, 1e-6)
         if not torch.equal(x, before):
-            return say(False, "your function changed x and left it changed. Fix: nudge a copy, "
-                              "x_plus = x.clone(); x_plus[i] += h.")
+            return say(False, "your function changed x and left it changed.",
+                       more="nudge a copy of x (x.clone()), never x itself.")
         problem = tensor_problem(mine, shape=x.shape, name=f"your gradient of {text}")
         if problem:
-            return say(False, problem)
+            return say(False, problem, more="one central difference per entry of x, in a "
+                                            "tensor shaped like x.")
         true = _autograd(f, x)
         if torch.allclose(mine.double(), true, atol=1e-5):
             continue
         ratio = (mine.double() / true).median().item()
         if abs(ratio - 2) < 0.01:
-            return say(False, f"for {text} you got twice autograd's gradient. Hint: the "
-                              "central difference divides by 2 * h.")
+            return say(False, f"for {text} you got twice autograd's gradient.",
+                       more="the two nudged points are 2 * h apart.")
         if abs(ratio + 1) < 0.01:
-            return say(False, f"for {text} the sign is flipped. Hint: (f(x + h) - f(x - h)).")
-        return say(False, f"for {text} at x = {x.tolist()} you got {mine.tolist()}, autograd "
-                          f"gives {true.tolist()}. Hint: nudge one entry at a time.")
+            return say(False, f"for {text} the sign is flipped.",
+                       more="subtract the value at x - h from the value at x + h.")
+        shown = ", ".join(f"{v:.4g}" for v in mine.tolist())
+        return say(False, f"for {text} you got [{shown}], which is not autograd's gradient.",
+                   more="nudge one entry at a time, both ways, and leave the others alone.")
     return say(True, "your finite differences match autograd on two functions.")
 
 
@@ -69,14 +72,14 @@ def check_neuron_grads(neuron_grads) -> Verdict:
 
     Example (notebook 03, exercise 2), on an answer that returns nothing yet:
         >>> check = check_neuron_grads(lambda *args, **kwargs: None)
-        Not yet: expected a pair (dL_dw, dL_db), got NoneType. Fix: end ...
+        Not yet: expected a pair (dL_dw, dL_db), got NoneType. For a hint, ...
     """
     x, w = random_tensor(3, seed=10, dtype=torch.float64), random_tensor(3, seed=11, dtype=torch.float64)
     b, t = torch.tensor(0.3, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)
     answer = neuron_grads(x.clone(), w.clone(), b.clone(), t.clone())
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        return say(False, f"expected a pair (dL_dw, dL_db), got {type(answer).__name__}. "
-                          "Fix: end with `return dL_dw, dL_db`.")
+        return say(False, f"expected a pair (dL_dw, dL_db), got {type(answer).__name__}.",
+                   more="return both gradients, separated by a comma.")
     dw, db = answer
     w_ref, b_ref = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
     _neuron_loss(x, w_ref, b_ref, t).backward()
@@ -86,15 +89,19 @@ def check_neuron_grads(neuron_grads) -> Verdict:
             return say(False, problem)
     comparisons = [compare_grads("dL/dw", dw.double(), w_ref.grad, atol=1e-6),
                    compare_grads("dL/db", db.double(), b_ref.grad, atol=1e-6)]
-    for comparison in comparisons:
-        print(comparison)
+    verdicts = ", ".join(str(c) for c in comparisons)
     if all(c.verdict != "wrong" for c in comparisons):
-        return say(True, "your chain rule gives autograd's gradients.")
+        return say(True, f"{verdicts}: your chain rule gives autograd's gradients.")
     ratio = (db.double() / b_ref.grad).item()
     if abs(ratio - 0.5) < 0.01:
-        return say(False, "half the right gradient. Hint: d/da (a - t)**2 = 2 * (a - t).")
-    return say(False, "multiply the local derivatives along the path: dL/da * da/dz * dz/dw, "
-                      "with da/dz = a * (1 - a) for the sigmoid.")
+        return say(False, f"{verdicts}: half the right gradient.",
+                   more="differentiate the square: d/da (a - t)**2 has a factor 2.")
+    if abs(ratio + 1) < 0.01:
+        return say(False, f"{verdicts}: the sign is flipped.", more="d/da (a - t)**2 is "
+                          "positive when a is above the target t.")
+    return say(False, f"{verdicts}.", more="multiply the local derivatives along the path: "
+                                           "dL/da, then da/dz (the sigmoid's derivative, written "
+                                           "with a), then dz/dw or dz/db.")
 
 
 def _accumulation_case(seed: int, n: int):
@@ -130,19 +137,22 @@ def check_accumulate_gradients(accumulate_gradients) -> Verdict:
         accumulate_gradients(model, x, y, chunks)
         grads = [p.grad for p in model.parameters()]
         if any(g is None for g in grads):
-            return say(False, "the model has no gradients after your function. Hint: call "
-                              "loss.backward() for each chunk, and zero_grad only once, first.")
+            return say(False, "the model has no gradients after your function.",
+                       more="call backward() on each chunk's loss, and clear gradients only "
+                            "once, before the loop.")
         if all(torch.allclose(g, f, atol=1e-6) for g, f in zip(grads, full)):
             continue
         if all(torch.allclose(g - 1, f, atol=1e-6) for g, f in zip(grads, full)):
-            return say(False, "the gradients from before your function are still in there. "
-                              "Fix: model.zero_grad() once before the loop.")
+            return say(False, "the gradients from before your function are still in there.",
+                       more="clear them once, before the loop.")
         if all(torch.allclose(g, chunks * f, atol=1e-6) for g, f in zip(grads, full)):
             return say(False, f"{chunks} times the full-batch gradient: each chunk's loss is a "
-                              "mean. Fix: scale it by len(chunk) / len(x) before backward.")
+                              "mean over its chunk.", more="weight each chunk's loss by its "
+                              "share of the batch before backward.")
         if n % chunks == 0:
-            return say(False, "your gradients differ from one backward over the whole batch. "
-                              "Hint: backward once per chunk, without zero_grad in the loop.")
+            return say(False, "your gradients differ from one backward over the whole batch.",
+                       more="backward once per chunk, with no clearing inside the loop.")
         return say(False, f"right for equal chunks, wrong for {n} items in {chunks} chunks of "
-                          "unequal size. Fix: weight each chunk by len(chunk) / len(x).")
+                          "unequal size.", more="a chunk's share of the batch is its length "
+                          "over the batch's length.")
     return say(True, "your accumulated gradients equal the full-batch gradients.")

@@ -12,9 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import Verdict, checks_function, say
+from . import Verdict, checks_function, checks_value, say
 
-__all__ = ["check_sgd_update", "check_momentum_update", "check_train"]
+__all__ = ["check_sgd_update", "check_momentum_update", "check_train", "check_optimizer_choice"]
 
 
 def _twins(seed: int = 0):
@@ -43,16 +43,18 @@ def _apply_update(update, model, *args) -> str | None:
         update(list(model.parameters()), *args)
     except RuntimeError as err:
         if "leaf Variable" in str(err) or "requires grad" in str(err):
-            return ("an in-place change of a weight that requires grad was refused. "
-                    "Fix: do the update inside `with torch.no_grad():`.")
+            return ("an in-place change of a weight that requires grad was refused: autograd "
+                    "was recording the update.", "the lesson's update runs in a block where "
+                    "autograd records nothing.")
         raise
     except TypeError as err:
         if "NoneType" in str(err):
-            return ("a parameter without gradient (p.grad is None) made it fail. "
-                    "Fix: `if p.grad is None: continue`, as torch.optim does.")
+            return ("a parameter without gradient (p.grad is None) made it fail.",
+                    "torch.optim skips such a parameter; so can you.")
         raise
     if any(p.grad_fn is not None for p in model.parameters()):
-        return "a weight now has a grad_fn. Fix: do the update inside `with torch.no_grad():`."
+        return ("a weight now has a grad_fn: autograd recorded the update as part of the model.",
+                "the lesson's update runs in a block where autograd records nothing.")
     return None
 
 
@@ -62,14 +64,17 @@ def _compare_weights(mine, reference, before, what: str) -> bool:
         return say(True, f"your update gives the same weights as {what} (max difference "
                          f"{gap:.1e}).")
     if _max_gap(mine, before) == 0:
-        return say(False, "the weights did not change. `p = p - lr * p.grad` only renames p; "
-                          "Fix: change the tensor in place, p -= lr * p.grad.")
+        return say(False, "the weights did not change: `p = p - ...` makes a new tensor and "
+                          "only renames p.", more="change the tensor itself, in place (an "
+                          "operator such as -= or a method whose name ends in _).")
     uphill = all(torch.allclose(m - b, b - r, atol=1e-6) for m, r, b in zip(
         mine.parameters(), reference.parameters(), before.parameters()))
     if uphill:
-        return say(False, "the weights moved uphill. Fix: subtract, p -= lr * p.grad.")
-    return say(False, f"your weights differ from {what}'s by up to {gap:.3g}. "
-                      "Hint: compare your formula with the update rule above the exercise.")
+        return say(False, "the weights moved uphill: the loss grows.",
+                   more="a step goes against the gradient.")
+    return say(False, f"your weights differ from {what}'s by up to {gap:.3g}.",
+               more="compare your formula, term by term, with the update rule above the "
+                    "exercise.")
 
 
 @checks_function
@@ -78,7 +83,7 @@ def check_sgd_update(sgd_update) -> Verdict:
 
     Example (notebook 04, exercise 1), on an answer that returns nothing yet:
         >>> check = check_sgd_update(lambda *args, **kwargs: None)
-        Not yet: the weights did not change. `p = p - lr * p.grad` only ...
+        Not yet: the weights did not change: `p = p - ...` makes a new tensor ...
     """
     mine, reference, x, y = _twins()
     before = copy.deepcopy(mine)
@@ -88,7 +93,7 @@ def check_sgd_update(sgd_update) -> Verdict:
     torch.optim.SGD([p for p in reference.parameters() if p.requires_grad], lr=lr).step()
     problem = _apply_update(sgd_update, mine, lr)
     if problem:
-        return say(False, problem)
+        return say(False, problem[0], more=problem[1])
     return _compare_weights(mine, reference, before, "torch.optim.SGD")
 
 
@@ -100,7 +105,7 @@ def check_momentum_update(momentum_update) -> Verdict:
 
     Example (notebook 04, exercise 2), on an answer that returns nothing yet:
         >>> check = check_momentum_update(lambda *args, **kwargs: None)
-        Not yet: the weights did not change. `p = p - lr * p.grad` only ...
+        Not yet: the weights did not change: `p = p - ...` makes a new tensor ...
     """
     mine, reference, x, y = _twins(seed=1)
     trainable = [p for p in reference.parameters() if p.requires_grad]
@@ -113,11 +118,13 @@ def check_momentum_update(momentum_update) -> Verdict:
         optimizer.step()
         problem = _apply_update(momentum_update, mine, velocities, 0.1, 0.9)
         if problem:
-            return say(False, problem)
+            return say(False, problem[0], more=problem[1])
         if _max_gap(mine, reference) > 1e-6 and step > 0 and all(
                 v.abs().max() == 0 for v in velocities):
-            return say(False, "step 1 was right, later steps forget the velocity: it is still "
-                              "zero. Fix: update it in place, v.mul_(momentum).add_(p.grad).")
+            return say(False, "step 1 was right, but later steps forget the velocity: the "
+                              "tensors in `velocities` are still zero.", more="`v = ...` makes "
+                              "a new tensor; the list keeps the old one. Change each velocity "
+                              "in place, with methods whose names end in _.")
         if _max_gap(mine, reference) > 1e-6:
             return _compare_weights(mine, reference, before,
                                     f"torch.optim.SGD(momentum=0.9) at step {step + 1}")
@@ -144,34 +151,83 @@ def _close(a: list[float], b: list[float]) -> bool:
 def check_train(train) -> Verdict:
     """Check ``train(model, x, y, optimizer, steps) -> losses`` against the lesson's loop.
 
+    The exercise gives a loop with a bug (it forgets ``zero_grad``); the fixed loop
+    must give the losses of the lesson's loop.
+
     Example (notebook 04, exercise 3), on an answer that returns nothing yet:
         >>> check = check_train(lambda *args, **kwargs: None)
-        Not yet: expected a list of 5 losses, got NoneType. Fix: ...
+        Not yet: expected a list of 5 losses, got NoneType. For a hint, ...
     """
     mine, reference, x, y = _twins(seed=2)
     expected = _reference_losses(reference, x, y, torch.optim.SGD(reference.parameters(), 0.5), 5)
     losses = train(mine, x, y, torch.optim.SGD(mine.parameters(), lr=0.5), 5)
     if not isinstance(losses, (list, tuple)):
-        return say(False, f"expected a list of 5 losses, got {type(losses).__name__}. "
-                          "Fix: losses.append(loss.item()) in the loop, then return losses.")
+        return say(False, f"expected a list of 5 losses, got {type(losses).__name__}.",
+                   more="keep the buggy loop's list of losses and its return: only the bug "
+                        "changes.")
     if not all(isinstance(v, float) for v in losses):
         kinds = sorted({type(v).__name__ for v in losses})
-        return say(False, f"the losses should be Python floats, got {', '.join(kinds)}. "
-                          "Fix: append loss.item(), which also frees the graph.")
+        return say(False, f"the losses should be Python floats, got {', '.join(kinds)}.",
+                   more="a 0-d tensor gives its Python number with .item().")
     if len(losses) != 5:
-        return say(False, f"5 steps asked, {len(losses)} losses returned. "
-                          "Fix: one loss per step, for step in range(steps).")
+        return say(False, f"5 steps asked, {len(losses)} losses returned.",
+                   more="one loss per step, for every one of the `steps` steps.")
     if _close(losses, expected):
         return say(True, f"your loop's losses match the lesson's: {losses[0]:.4f} -> "
                          f"{losses[-1]:.4f}.")
     if len(set(losses)) == 1:
-        return say(False, "the loss never changed. Hint: call optimizer.step() after "
-                          "loss.backward(), and optimizer.zero_grad() before it, not between.")
+        return say(False, "the loss never changed: the weights were not updated.",
+                   more="the optimizer updates them after backward() has filled .grad.")
     _, again, _, _ = _twins(seed=2)
     stale = _reference_losses(again, x, y, torch.optim.SGD(again.parameters(), lr=0.5), 5,
                               zero_grad=False)
     if _close(losses, stale):
-        return say(False, "the gradients add up from step to step. "
-                          "Fix: optimizer.zero_grad() at the start of every step.")
+        return say(False, "the bug is still there: the gradients add up from step to step.",
+                   more="backward() adds to .grad (notebook 03); something must clear it "
+                        "at the start of every step.")
     return say(False, f"your losses {[round(v, 4) for v in losses]} differ from the lesson's "
-                      f"{[round(v, 4) for v in expected]}. Hint: use F.cross_entropy(model(x), y).")
+                      f"{[round(v, 4) for v in expected]}.", more="keep the loss the buggy "
+                      "loop computes; only the bug changes.")
+
+
+def _as_fraction(value) -> float | None:
+    """An accuracy as a fraction: 0.91, 91 (percent) or a 0-d tensor; None if not a number."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    return value / 100 if 1 < value <= 100 else float(value)
+
+
+@checks_value
+def check_optimizer_choice(chosen_optimizer, its_val_acc, *, histories) -> Verdict:
+    """Check a choice made from evidence: the optimizer with the best validation accuracy.
+
+    histories: {optimizer name: History} from the notebook's runs; the learner gives the
+    name chosen and the validation accuracy that justifies it (as printed: 0.91 or 91).
+
+    Example (notebook 04, exercise 4), on a choice not written down yet:
+        >>> check = check_optimizer_choice(None, None, histories={})
+        Not yet: your answer is still None: replace None by your answer, then run this ...
+    """
+    if not isinstance(histories, dict) or not histories:
+        return say(False, "pass the runs to compare: histories=histories.")
+    accuracy = {name: h.val_acc[-1] for name, h in histories.items()}
+    if not isinstance(chosen_optimizer, str) or chosen_optimizer not in accuracy:
+        return say(False, f"{chosen_optimizer!r:.30} is not one of the runs: write one of "
+                          f"{', '.join(map(repr, accuracy))}.")
+    quoted = _as_fraction(its_val_acc)
+    if quoted is None:
+        return say(False, f"its_val_acc should be a number, such as 0.5 or 50, got "
+                          f"{type(its_val_acc).__name__}.")
+    best = max(accuracy.values())
+    if accuracy[chosen_optimizer] < best:
+        return say(False, f"another run ends with a higher validation accuracy than "
+                          f"{chosen_optimizer}.", more="compare the last validation accuracy "
+                          "of every run, as printed above, and take the highest.")
+    if abs(quoted - accuracy[chosen_optimizer]) > 0.0006:
+        return say(False, f"{quoted:.1%} is not {chosen_optimizer}'s validation accuracy.",
+                   more="copy the number printed for that run.")
+    return say(True, f"{chosen_optimizer}: {accuracy[chosen_optimizer]:.1%} of the validation "
+                     f"digits after one epoch, the best of the {len(accuracy)} runs. The test "
+                     "digits played no part in this choice.")

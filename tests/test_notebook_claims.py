@@ -1,0 +1,91 @@
+"""The prose is checked: every notebook backs its quantitative claims with small, quiet check
+cells, and the claims one notebook makes about another agree with the stored outputs.
+
+A check cell is tagged ``claim-check`` (its source starts ``# Check:``): it holds asserts
+whose messages quote the sentence they back, and prints nothing, so a new torch release or
+seed that makes the prose wrong fails `make test` (nbval runs the cell) instead of slipping by.
+"""
+import ast
+import re
+
+import nbformat
+import pytest
+
+from conftest import REPO
+
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+MINIMUM = {"01": 6, "02": 6, "03": 8, "04": 10, "05": 8}  # check cells per notebook, at least
+
+
+def check_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code" and "claim-check" in c.metadata.get("tags", [])]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_claims_are_backed_by_quiet_check_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    cells = check_cells(nb)
+    assert len(cells) >= MINIMUM[path.stem[:2]], f"{path.name}: {len(cells)} check cells"
+    for cell in cells:
+        assert cell.source.startswith("# Check:"), cell.source[:80]
+        tree = ast.parse(cell.source)
+        asserts = [node for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+        assert asserts and all(a.msg is not None for a in asserts), f"{path.name}: {cell.source}"
+        calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Name)}
+        assert "print" not in calls and "display" not in calls, f"{path.name}: {cell.source}"
+        assert cell.get("outputs") == [], f"{path.name}: a check cell printed {cell.outputs}"
+        assert cell.metadata.get("slideshow", {}).get("slide_type") == "skip", "quiet in slides too"
+        assert "NBVAL" not in cell.source, f"{path.name}: a check cell must be compared"
+
+
+def stored_text(nb, marker: str) -> str:
+    """The stored output of the code cell whose source contains marker."""
+    cell = next(c for c in nb.cells if c.cell_type == "code" and marker in c.source)
+    return "".join(o.get("text", "") for o in cell.outputs)
+
+
+def test_notebook_05_trains_with_the_optimizer_ahead_on_validation_in_04():
+    """05 says it uses the optimizer that was ahead on the validation digits in 04."""
+    nb04 = nbformat.read(REPO / "notebooks" / "04_optimizers.ipynb", as_version=4)
+    runs = re.findall(r"^(\w+)\s+lr=(\S+)\s+validation loss [\d.]+, accuracy ([\d.]+)%",
+                      stored_text(nb04, "histories[name] = train_lenet(name, lr)"), re.M)
+    assert len(runs) == 5, runs
+    name, lr, _ = max(runs, key=lambda run: float(run[2]))
+    torch_name = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "rmsprop": "RMSprop",
+                  "adam": "Adam"}[name]
+    source = "\n".join(c.source for c in nbformat.read(
+        REPO / "notebooks" / "05_training_on_mnist.ipynb", as_version=4).cells)
+    built = re.findall(r"torch\.optim\.(\w+)\(model\.parameters\(\), lr=([\d.e-]+)\)", source)
+    assert len(built) >= 2, "05 builds the optimizer for its loop and for fit"
+    assert all(b == (torch_name, lr) or (b[0] == torch_name and float(b[1]) == float(lr))
+               for b in built), f"04 has {name} lr={lr} ahead; 05 builds {built}"
+    assert name in ("sgd", "rmsprop", "adam"), "momentum/nesterov also need momentum= in 05"
+
+
+def test_only_the_end_of_05_touches_the_test_digits():
+    """Choices are made on validation: the test split appears in one cell, at the end of 05,
+    and in no other notebook."""
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        cells = [c for c in nb.cells if c.cell_type == "code"  # its size may be printed, no more
+                 and re.search(r"\.test\b", c.source.replace("len(data.test)", ""))]
+        if path.stem.startswith("05"):
+            assert len(cells) == 1 and "cu.evaluate(model, data.test)" in cells[0].source, \
+                [c.source for c in cells]
+            later = nb.cells[nb.cells.index(cells[0]):]
+            assert any("## Exercises" in c.source for c in later if c.cell_type == "markdown")
+        else:
+            assert not cells, f"{path.name} uses the test digits: {[c.source for c in cells]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_exercise_heading_is_one_the_student_tool_reads(path):
+    """A heading make_student cannot parse would give its stub the previous exercise's name."""
+    from tools.make_student import EXERCISE
+
+    for cell in nbformat.read(path, as_version=4).cells:
+        for line in cell.source.splitlines() if cell.cell_type == "markdown" else []:
+            if line.startswith("### Exercise"):
+                match = EXERCISE.match(line)
+                assert match and '"' not in match.group(2), f"{path.name}: {line!r}"
