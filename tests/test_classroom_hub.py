@@ -336,7 +336,8 @@ def test_kernels_get_one_thread_the_shared_data_and_a_memory_limit(hub, students
     assert reply["status"] == "ok", reply
     lines = "".join(o.get("text", "") for o in outputs).splitlines()
     summary = next(line for line in lines if line.startswith("1 1 "))
-    assert summary == "1 1 cache 400 False", summary  # one thread; the shared cache, read-only
+    # one thread; the shared cache (400 training digits, 350 after validation), read-only
+    assert summary == "1 1 cache 350 False", summary
     assert sorted((p.name, p.stat().st_mtime_ns) for p in shared_data.rglob("*")) == before
     memory = [line for line in lines if ":memory:" in line or line.startswith("0::")]
     group = f"hub-{student.name}"

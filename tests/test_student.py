@@ -1,9 +1,9 @@
 """The student version (tools/make_student.py): solutions stubbed, checks kept, runs as taught.
 
 Up to its first exercise a student notebook is the instructor's code, which nbval runs
-and compares in `make test` (and the browser test runs on full MNIST); from there on it
-runs here, after the notebook's setup cell: every stub fails with its exercise's
-NotImplementedError, and nothing else fails.
+and compares in `make test` (and the browser test runs on full MNIST). Here each runs
+whole (exercises use what the lesson built before them): every stub fails with its
+exercise's NotImplementedError, and nothing else fails.
 """
 import re
 
@@ -166,15 +166,13 @@ def first_exercise(cells) -> int:
 
 @pytest.fixture(scope="module")
 def exercise_runs(student_dir) -> dict[str, list]:
-    """Each student notebook's setup cell and exercises, run one after the other in one
-    kernel (a `%reset -f` between notebooks: none sees another's names); the code cells
-    each notebook ran, by notebook name."""
+    """Each student notebook, run whole, one after the other in one kernel (a `%reset -f`
+    between notebooks: none sees another's names; exercises may use what the lesson built
+    before them); the code cells each notebook ran, by notebook name."""
     parts, cells = {}, []
     for path in NOTEBOOKS:
         student = nbformat.read(student_dir / path.name, as_version=4)
-        setup = next(c for c in student.cells if c.cell_type == "code")
-        mine = [new_code_cell(c.source) for c in (setup, *student.cells[first_exercise(
-            student.cells):]) if c.cell_type == "code"]
+        mine = [new_code_cell(c.source) for c in student.cells if c.cell_type == "code"]
         cells += [new_code_cell("%reset -f"), *mine]
         parts[path.name] = mine
     execute_notebook(new_notebook(cells=cells),
@@ -185,8 +183,8 @@ def exercise_runs(student_dir) -> dict[str, list]:
 @pytest.mark.kernel
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_student_exercises_fail_loudly_until_solved(path, student_dir, exercise_runs):
-    """Before the first exercise: the instructor's code. After it, run after the setup
-    cell: only the exercises' NotImplementedError, one per exercise."""
+    """Before the first exercise: the instructor's code. Run whole: only the exercises'
+    NotImplementedError, one per exercise, and nothing before the first exercise fails."""
     original = nbformat.read(path, as_version=4)
     student = nbformat.read(student_dir / path.name, as_version=4)
     code = lambda cells: [c.source for c in cells if c.cell_type == "code"]  # noqa: E731
