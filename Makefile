@@ -12,7 +12,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 COURSE_DIR ?= build/course
 
-.PHONY: setup lab test test-fast notebooks figures student handouts bench data repro clean hub assignments grade
+.PHONY: setup lab test test-fast test-oldest notebooks claims figures student handouts bench data repro clean hub assignments grade
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -35,12 +35,17 @@ lab: $(STAMP) $(LAB_SETTINGS)
 ## (no environment variables: conftest.py sets the test defaults, as for a plain `pytest`)
 test: $(STAMP) $(LAB_SETTINGS)
 	@bash tools/ensure-chromium.sh
-	$(BIN)/python -m pytest -rs --nbval $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -rs --nbval -n 2 --dist loadscope $(PYTEST_ARGS)
 
 ## make test-fast: the edit-and-test loop, under a minute: unit tests, docstring examples and
 ## notebook lint; no kernel, no browser (the tests marked kernel or browser run in make test)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not kernel and not browser" course_utils tests $(PYTEST_ARGS)
+
+## make claims: every notebook over 10 seeds and the simulated machines (tools/claims.py);
+## prints, per claim, the range seen and the band checked; writes docs/claims.md (~25 min)
+claims: $(STAMP)
+	$(BIN)/python -m tools.claims --write docs/claims.md $(CLAIMS_ARGS)
 
 ## make notebooks: re-execute every notebook in place, storing fresh outputs
 notebooks: $(STAMP)

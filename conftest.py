@@ -15,6 +15,7 @@ a small ``data`` (the embedded digits), a ``model`` with its ``optimizer`` and o
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 from pathlib import Path
 
@@ -65,3 +66,8 @@ def _doctest_names(request):
     namespace.update(cu=cu, torch=torch, nn=nn, Split=Split, data=data, model=model,
                      optimizer=torch.optim.SGD(model.parameters(), lr=0.05),
                      x=data.train.images[:16], y=data.train.labels[:16])
+
+
+if importlib.util.find_spec("nbval"):  # the numbers training noise moves: within a tolerance
+    from tests.nbval_tolerance import install as _install_tolerance
+    _install_tolerance()

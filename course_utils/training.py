@@ -146,7 +146,7 @@ def evaluate(model: nn.Module, split, batch_size: int = 1000, loss_fn=None,
 class History:
     """What fit measured: the loss of every step and the validation loss/accuracy of every epoch.
 
-    Example:
+    Example (notebook 05, exercise 2: a run's validation numbers, typed in):
         >>> History(train_loss=[2.3, 1.9], val_loss=[1.7], val_acc=[0.41])
         History(epochs=1, steps=2, val_loss=1.7000, val_acc=0.4100)
     """
@@ -155,6 +155,7 @@ class History:
     val_loss: list[float] = field(default_factory=list)     # one per epoch
     val_acc: list[float] = field(default_factory=list)      # one per epoch
     steps_per_epoch: int = 0
+    checkpoints: list[dict] = field(default_factory=list, repr=False)  # fit(checkpoints=True)
     samples: int = 0
     seconds: float = 0.0
 
@@ -183,14 +184,17 @@ def _progress_enabled(progress: bool) -> bool:
 
 def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 1, *,
         batch_size: int = 64, loss_fn=None, live=None, monitor=None, progress: bool = True,
-        seed: int = 0, device: torch.device | str | None = None) -> History:
+        seed: int = 0, checkpoints: bool = False,
+        device: torch.device | str | None = None) -> History:
     """Train model on data.train for some epochs; evaluate on data.val after each.
 
     The validation digits (``data.val``) are where choices are made; ``data.test`` is
     never touched here: evaluate it once, at the end, with ``evaluate(model, data.test)``.
     live: True (or a LivePlot) shows the loss and accuracy updating in place;
     monitor: a GradientMonitor records gradient statistics after every backward;
-    progress: a tqdm progress bar (set COURSE_PROGRESS=0 to silence it everywhere).
+    progress: a tqdm progress bar (set COURSE_PROGRESS=0 to silence it everywhere);
+    checkpoints: keep a copy of the weights after each epoch in ``history.checkpoints``
+    (``model.load_state_dict(history.checkpoints[k])`` goes back to epoch k + 1).
     The batches come in the order of ``DataLoader(..., batch_size, shuffle=True,
     generator=torch.Generator().manual_seed(seed))``, one generator for all epochs, so
     a loop written with that DataLoader sees the same batches (notebook 05), and a
@@ -237,6 +241,9 @@ def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 
             val_loss, val_acc = evaluate(model, val, loss_fn=loss_fn, device=device)
             history.val_loss.append(val_loss)
             history.val_acc.append(val_acc)
+            if checkpoints:
+                history.checkpoints.append({k: v.detach().cpu().clone()
+                                            for k, v in model.state_dict().items()})
             if live is not None:
                 live.update(val_loss=val_loss, val_acc=val_acc)
     finally:

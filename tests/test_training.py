@@ -214,3 +214,19 @@ def test_make_optimizer_by_course_name(name, model):
 def test_make_optimizer_explains_an_unknown_name(model):
     with pytest.raises(ValueError, match="must be one of .*Fix: make_optimizer\\('adam'"):
         make_optimizer("adagrad", model.parameters())
+
+
+def test_fit_keeps_each_epochs_weights_when_asked(small, model):
+    """Notebook 05 goes back to the epoch with the lowest validation loss before the test."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    history = cu.fit(model, small, optimizer, epochs=2, progress=False, checkpoints=True)
+    assert len(history.checkpoints) == 2
+    last, first = history.checkpoints[-1], history.checkpoints[0]
+    assert all(torch.equal(last[k], v) for k, v in model.state_dict().items())
+    assert not torch.equal(first["conv1.weight"], last["conv1.weight"])
+    model.load_state_dict(first)  # back to epoch 1: its validation numbers again
+    assert cu.evaluate(model, small.val) == (history.val_loss[0], history.val_acc[0])
+    with torch.no_grad():
+        model.conv1.weight.add_(1.0)  # copies: training on does not change them
+    assert torch.equal(history.checkpoints[0]["conv1.weight"], first["conv1.weight"])
+    assert not cu.fit(model, small, optimizer, epochs=1, progress=False).checkpoints
