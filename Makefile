@@ -47,6 +47,11 @@ test-fast: $(STAMP)
 claims: $(STAMP)
 	$(BIN)/python -m tools.claims --write docs/claims.md $(CLAIMS_ARGS)
 
+## make test-oldest: the unit tests and the notebooks (nbval, claim checks included) on the oldest
+## PyTorch pyproject.toml declares, in .venv-oldest/ (tools/oldest_torch.sh; first run ~6 min, 6 GB)
+test-oldest:
+	bash tools/oldest_torch.sh
+
 ## make notebooks: re-execute every notebook in place, storing fresh outputs
 notebooks: $(STAMP)
 	$(BIN)/python -m tools.run_notebooks notebooks/*.ipynb

@@ -45,9 +45,10 @@ def loss_vs_output(loss_fn, output, target, index: int, values) -> torch.Tensor:
 
     Example (what plot_loss_vs_output draws):
         >>> scores = torch.zeros(1, 10)
-        >>> loss_vs_output(nn.CrossEntropyLoss(), scores, torch.tensor([3]), 3,
-        ...                torch.tensor([0.0, 10.0]))
-        tensor([2.3026, 0.0004])
+        >>> losses = loss_vs_output(nn.CrossEntropyLoss(), scores, torch.tensor([3]), 3,
+        ...                         torch.tensor([0.0, 10.0]))
+        >>> [round(loss, 4) for loss in losses.tolist()]
+        [2.3026, 0.0004]
     """
     scores = _as_scores(output)
     if not isinstance(index, int) or not 0 <= index < scores.shape[1]:

@@ -69,8 +69,8 @@ def test_numbers_are_compared_within_the_tolerance_and_the_words_exactly(stored,
 
 @pytest.mark.parametrize("path", sorted((REPO / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
 def test_tolerances_are_few_and_well_formed(path):
-    """A tolerance names only the known kinds, with numbers, on cells that print; most compared
-    cells stay exact (a notebook whose outputs were all tolerant would compare little)."""
+    """A tolerance names only the known kinds, with numbers, on cells that print; at least half of the
+    printing cells stay exact (a notebook whose outputs were all tolerant would compare little)."""
     import nbformat
 
     cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
@@ -82,4 +82,4 @@ def test_tolerances_are_few_and_well_formed(path):
         assert "claim-check" not in cell.metadata.get("tags", []) and cell.outputs, cell.source[:80]
         assert "# NBVAL_IGNORE_OUTPUT" not in cell.source.splitlines(), cell.source[:80]
     printing = [c for c in cells if c.outputs]
-    assert len(tolerant) <= 0.4 * len(printing), f"{len(tolerant)} of {len(printing)} tolerant"
+    assert len(tolerant) <= 0.5 * len(printing), f"{len(tolerant)} of {len(printing)} tolerant"

@@ -16,8 +16,8 @@ set -uo pipefail
 
 TORCH="${TORCH:-2.4.1}"
 TORCHVISION="${TORCHVISION:-0.19.1}"
-# torch 2.4 was built against numpy 1.x and 2.0: leave empty to take what pip picks, or set
-# e.g. NUMPY_PIN='numpy<2' if the numpy that pip picks breaks torch.
+# torch 2.4.1 works with the numpy 2.x that pip picks (checked with numpy 2.4.6): leave empty,
+# or set e.g. NUMPY_PIN='numpy<2' for an older torch built against numpy 1.x only.
 NUMPY_PIN="${NUMPY_PIN:-}"
 # as `make setup`: the unit tests import nbgrader (classroom) too
 EXTRAS="${EXTRAS:-test,classroom}"
@@ -103,7 +103,7 @@ fi
 if [ "$WHAT" = all ] || [ "$WHAT" = notebooks ]; then
   echo "oldest_torch: notebooks on torch $TORCH"
   # shellcheck disable=SC2086
-  "$BIN/python" -m pytest -q --nbval notebooks/ ${PYTEST_ARGS:-} || STATUS=1
+  "$BIN/python" -m pytest -q --nbval -n 2 --dist loadscope notebooks/ ${PYTEST_ARGS:-} || STATUS=1
 fi
 echo "oldest_torch: torch $TORCH torchvision $TORCHVISION: $([ $STATUS = 0 ] && echo passed || echo FAILED); total $(elapsed)"
 exit $STATUS
