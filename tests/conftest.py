@@ -198,3 +198,15 @@ def assert_tiers(check, args, kwargs, first: str, second: str) -> None:
     if second:
         assert second not in one, f"hint=1 already says {second!r}: {one}"
         assert "hint=2" in one and f"Hint: " in two and second in two, two
+
+
+@pytest.fixture
+def grader_alone():
+    """The grading and sandbox tests share the grader user and /var/tmp's sandbox folders, and
+    each checks that nothing of its own is left there: one such test at a time, also when
+    pytest-xdist runs them on two workers."""
+    import fcntl
+
+    with open("/tmp/course-grader-tests.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield

@@ -33,7 +33,8 @@ from conftest import REPO
 from tools.make_assignments import TEST_CELL, make_assignments
 from tools.make_student import student_notebook
 
-pytestmark = pytest.mark.kernel  # a hub, kernels or nbgrader: make test runs these, test-fast not
+pytestmark = [pytest.mark.kernel,  # a hub, kernels or nbgrader: make test runs these, test-fast not
+              pytest.mark.usefixtures("grader_alone")]  # one at a time, under pytest-xdist too
 
 LESSON = "03_backpropagation"
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))

@@ -17,7 +17,8 @@ from traitlets.config import Config
 from class_helpers import COURSE_ENV, set_up_the_class
 from conftest import REPO
 
-pytestmark = pytest.mark.kernel  # a hub, kernels or nbgrader: make test runs these, test-fast not
+pytestmark = [pytest.mark.kernel,  # a hub, kernels or nbgrader: make test runs these, test-fast not
+              pytest.mark.usefixtures("grader_alone")]  # one at a time, under pytest-xdist too
 
 
 
