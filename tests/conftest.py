@@ -200,11 +200,11 @@ def assert_tiers(check, args, kwargs, first: str, second: str) -> None:
         assert "hint=2" in one and f"Hint: " in two and second in two, two
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def grader_alone():
     """The grading and sandbox tests share the grader user and /var/tmp's sandbox folders, and
-    each checks that nothing of its own is left there: one such test at a time, also when
-    pytest-xdist runs them on two workers."""
+    each checks that nothing of its own is left there: one such module at a time (its
+    module-scoped fixtures grade too), also when pytest-xdist runs them on two workers."""
     import fcntl
 
     with open("/tmp/course-grader-tests.lock", "w") as lock:

@@ -81,7 +81,7 @@ def hostile_attempts(paths: dict[str, str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def term():
+def term(grader_alone):
     set_up_the_class()
     root = Path(tempfile.mkdtemp(prefix="course-term-", dir="/var/tmp"))  # not under /tmp,
     # which a sandbox replaces anyway: the course folder itself must be hidden

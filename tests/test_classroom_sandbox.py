@@ -55,7 +55,7 @@ def text(outputs) -> str:
 
 
 @pytest.fixture(scope="module")
-def secrets_and_listener():
+def secrets_and_listener(grader_alone):
     """A root-only folder with a secret, a host file and a TCP server the sandbox must not reach."""
     set_up_the_class()
     secret_dir = Path(tempfile.mkdtemp(prefix="course-secret-", dir="/var/tmp"))
