@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	  { echo "Python 3.11 or newer is needed; found: $$($(PYTHON) --version 2>&1). Run: make PYTHON=python3.11 ..."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install -e ".[test,classroom]"
+	$(BIN)/python -m pip install -e ".[lab,authoring,test,classroom]"
 	touch $(STAMP)
 
 $(LAB_SETTINGS): lab-settings/overrides.json postBuild $(STAMP)
@@ -34,7 +34,7 @@ lab: $(STAMP) $(LAB_SETTINGS)
 ## make test: set everything up and run every test (unit tests, notebooks, browser)
 ## (no environment variables: conftest.py sets the test defaults, as for a plain `pytest`)
 test: $(STAMP) $(LAB_SETTINGS)
-	@bash tools/ensure-chromium.sh
+	@bash tests/ensure-chromium.sh
 	$(BIN)/python -m pytest -rs --nbval -n 2 --dist loadscope $(PYTEST_ARGS)
 
 ## make test-fast: the edit-and-test loop, under a minute: unit tests, docstring examples and
@@ -48,9 +48,9 @@ claims: $(STAMP)
 	$(BIN)/python -m tools.claims --write docs/claims.md $(CLAIMS_ARGS)
 
 ## make test-oldest: the unit tests and the notebooks (nbval, claim checks included) on the oldest
-## PyTorch pyproject.toml declares, in .venv-oldest/ (tools/oldest_torch.sh; first run ~6 min, 6 GB)
+## PyTorch pyproject.toml declares, in .venv-oldest/ (tests/oldest_torch.sh; first run ~6 min, 6 GB)
 test-oldest:
-	bash tools/oldest_torch.sh
+	bash tests/oldest_torch.sh
 
 ## make notebooks: re-execute every notebook in place, storing fresh outputs
 notebooks: $(STAMP)
@@ -79,14 +79,14 @@ hub: $(STAMP)
 
 ## make assignments: the nbgrader course in $(COURSE_DIR): sources and the students' release/
 assignments: $(STAMP)
-	$(BIN)/python -m tools.make_assignments notebooks $(COURSE_DIR)
+	$(BIN)/python -m classroom.make_assignments notebooks $(COURSE_DIR)
 
 ## make grade ASSIGNMENT=03_backpropagation [SUBMISSIONS=folder]: autograde in a sandbox (root),
 ## feedback/<student>/ and grades.csv in $(COURSE_DIR)
 grade: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "Which assignment? make grade ASSIGNMENT=03_backpropagation [SUBMISSIONS=folder]"; exit 2; }
 	bash classroom/setup.sh
-	$(BIN)/python -m tools.grade $(ASSIGNMENT) --course $(COURSE_DIR) $(if $(SUBMISSIONS),--submissions $(SUBMISSIONS))
+	$(BIN)/python -m classroom.grade $(ASSIGNMENT) --course $(COURSE_DIR) $(if $(SUBMISSIONS),--submissions $(SUBMISSIONS))
 
 ## make handouts: one self-contained, offline HTML file per notebook in build/handouts/
 handouts: $(STAMP)

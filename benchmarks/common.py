@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 import course_utils as cu
-from course_utils.cache import write_cache
+from course_utils.machinery.cache import write_cache
 from course_utils.data import SAMPLE_TEST_EVERY, VAL_EVERY, load_sample_pixels, spread
 
 REPO = Path(__file__).resolve().parent.parent

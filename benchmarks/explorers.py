@@ -8,7 +8,7 @@ slider) and the gradient inspector (notebook 03's, 40 records, step slider); a f
 For the learning-rate explorer (notebook 05's): Train pressed to the first curve, and
 to the end of the run.
 
-End to end in JupyterLab in Chromium (tools/jupyterlab.py): an arrow key on the slider's
+End to end in JupyterLab in Chromium (tests/browser_lab.py): an arrow key on the slider's
 handle to the new figure decoded and painted in the page, median of 10; Train pressed to
 the first curve on screen, and to the run's last figure (median of 3 runs).
 Run: python -m benchmarks --only explorers
@@ -134,7 +134,7 @@ def in_the_kernel(budget: Budget) -> dict:
 
 def in_jupyterlab(budget: Budget) -> dict | str:
     """The same in JupyterLab in Chromium; a sentence saying why not, without them."""
-    from tools import jupyterlab
+    from tests import browser_lab as jupyterlab
 
     _, changes, train_runs = counts(budget)
     chromium = jupyterlab.find_chromium()

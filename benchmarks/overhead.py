@@ -27,7 +27,7 @@ class _Sink:
 
 
 def live_plot() -> dict:
-    from course_utils.live import LivePlot
+    from course_utils.machinery.live import LivePlot
     return {"live": LivePlot(display=_Sink())}
 
 

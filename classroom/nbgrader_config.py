@@ -20,7 +20,7 @@ sys.path[:0] = [str(HERE), str(REPO)]  # nbgrader loads this file by path, not a
 from nbgrader.converters import Autograde, GenerateAssignment  # noqa: E402
 from nbgrader.preprocessors import ClearSolutions, Execute  # noqa: E402
 
-from tools.make_assignments import StubSolutions  # noqa: E402  make_student's stubs in release/
+from classroom.make_assignments import StubSolutions  # noqa: E402  make_student's stubs in release/
 from sandbox import SandboxedExecute  # noqa: E402  each submission in its own sandbox
 
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)

@@ -5,13 +5,13 @@ Every notebook starts with::
     import course_utils as cu
     device = cu.setup(seed=0)
 
-The public names below are loaded on first use, so ``import course_utils``
-stays light: matplotlib, ipywidgets and torchvision load only when a function
-that needs them is called.
+The names below are what the notebooks call, grouped by the notebook that first uses them,
+plus ``doctor`` for a teacher. Each comes from the module that defines it: read that module
+to see how it works (CONTRIBUTING.md's map lists them). ``machinery/`` holds what makes the
+explorers and the live plot move, the install on Colab and the doctor: you may skip it.
 """
 from __future__ import annotations
 
-import importlib
 import os
 import random
 
@@ -20,52 +20,49 @@ import torch
 
 from . import _checks
 
+# Notebook 01: define the network
+from .models import LeNet
+from .assets import course_image
+
+# Notebook 02: loss functions
+from .data import MNIST, Split, load_mnist
+from .graph import autograd_graph, plot_graph, print_graph
+from .losses import loss_vs_output, plot_loss_vs_output
+from .plots import plot_digits
+
+# Notebook 03: backpropagation
+from .training import train_step
+from .monitor import GradientMonitor
+from .backprop import plot_backward_steps, trace_backward
+from .plots import plot_filters, plot_gradient_flow, plot_gradient_histograms
+
+# Notebook 04: optimizers
+from .training import History, TrainingDiverged, fit, make_optimizer
+from .curves import plot_loss_curves
+from .landscapes import plot_trajectories, trajectory
+
+# Notebook 05: training on MNIST
+from .training import evaluate
+from .machinery.live import LivePlot
+from .plots import plot_confusion_matrix, plot_saliency
+from .surface import WeightPath, loss_surface, plot_loss_surface
+
+# For a teacher: what this machine gives the course (also `python -m course_utils doctor`)
+from .machinery.diagnostics import doctor
+
 __version__ = "0.1.0"
 
-# public name -> module that defines it (loaded lazily, see __getattr__)
-_LAZY = {
-    "LeNet": "models",
-    "check_image_batch": "models",
-    "eval_mode": "models",
-    "load_mnist": "data",
-    "MNIST": "data",
-    "Split": "data",
-    "train_step": "training",
-    "evaluate": "training",
-    "fit": "training",
-    "History": "training",
-    "TrainingDiverged": "training",
-    "make_optimizer": "training",
-    "GradientMonitor": "monitor",
-    "LivePlot": "live",
-    "plot_loss_curves": "curves",
-    "plot_gradient_flow": "plots",
-    "plot_gradient_histograms": "plots",
-    "plot_filters": "plots",
-    "plot_digits": "plots",
-    "plot_confusion_matrix": "plots",
-    "plot_saliency": "plots",
-    "autograd_graph": "graph",
-    "print_graph": "graph",
-    "plot_graph": "graph",
-    "trace_backward": "backprop",
-    "plot_backward_steps": "backprop",
-    "loss_vs_output": "losses",
-    "plot_loss_vs_output": "losses",
-    "trajectory": "landscapes",
-    "plot_trajectories": "landscapes",
-    "WeightPath": "surface",
-    "loss_surface": "surface",
-    "plot_loss_surface": "surface",
-    "course_image": "assets",
-    "doctor": "diagnostics",
-}
-
-_SUBMODULES = {"models", "data", "training", "monitor", "live", "figures", "curves", "plots",
-               "graph", "losses", "landscapes", "widgets", "exercises", "assets", "diagnostics",
-               "backprop", "surface"}
-
-__all__ = ["setup", "get_device", "DEFAULT_THREADS", *_LAZY]
+__all__ = ["setup", "get_device", "DEFAULT_THREADS",
+           "LeNet", "course_image",
+           "MNIST", "Split", "load_mnist", "autograd_graph", "plot_graph", "print_graph",
+           "loss_vs_output", "plot_loss_vs_output", "plot_digits",
+           "train_step", "GradientMonitor", "plot_backward_steps", "trace_backward",
+           "plot_filters", "plot_gradient_flow", "plot_gradient_histograms",
+           "History", "TrainingDiverged", "fit", "make_optimizer", "plot_loss_curves",
+           "plot_trajectories", "trajectory",
+           "evaluate", "LivePlot", "plot_confusion_matrix", "plot_saliency", "WeightPath",
+           "loss_surface", "plot_loss_surface",
+           "doctor"]
 
 # Chosen from benchmarks/threads.py (table in benchmarks/README.md): for LeNet on 2 cores a
 # second thread trains 1.3-1.5x faster alone but about 0.5x as fast beside one busy process (and
@@ -141,20 +138,6 @@ def setup(seed: int = 0, threads: int | None = None, device: str | None = None) 
     np.set_printoptions(precision=4, suppress=True, linewidth=100)
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
-    from .cloud import enable_colab_widgets
+    from .machinery.cloud import enable_colab_widgets  # here: it is machinery
     enable_colab_widgets()  # Colab shows ipywidgets only with its widget manager on
     return chosen
-
-
-def __getattr__(name: str):
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'course_utils' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))

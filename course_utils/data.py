@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from . import _checks
-from .cache import WRITE_FIX, MNISTCacheError, _download, cache_problem, write_problem
+from .machinery.cache import WRITE_FIX, MNISTCacheError, _download, cache_problem, write_problem
 
 MEAN, STD = 0.1307, 0.3081  # of the 60,000 MNIST training digits (pixels in [0, 1])
 SOURCES = ("auto", "cache", "torchvision", "sample")

@@ -214,7 +214,7 @@ def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 
     if device.type != "cpu":
         train, val = train.to(device), val.to(device)
     if live is True:
-        from .live import LivePlot
+        from .machinery.live import LivePlot
         live = LivePlot()
     elif live is False:
         live = None

@@ -34,7 +34,7 @@ import torch
 
 from . import _checks
 from ._checks import OPTIMIZER_NAMES
-from .explorer import Explorer
+from .machinery.explorer import Explorer
 from .figures import (FULL_WIDTH, LINESTYLES, PALETTE, colour, message_figure, new_figure, number,
                       with_alt)
 from .plots import show_tiled_filters, tile_filters

@@ -10,7 +10,7 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-from tools.jupyterlab import free_port  # noqa: F401  (tests import it from here)
+from browser_lab import free_port  # noqa: F401  (tests import it from here)
 
 # COURSE_OFFLINE=1, COURSE_PROGRESS=0, COURSE_DEVICE=cpu: set by the repository's conftest.py
 matplotlib.use("Agg")
@@ -31,7 +31,7 @@ def _kernels_and_browsers_only_when_marked(request, monkeypatch):
                                "@pytest.mark.kernel (make test-fast leaves those out).")
         monkeypatch.setattr(LocalProvisioner, "launch_kernel", refuse)
     if "browser" not in marks:
-        from tools import jupyterlab
+        import browser_lab as jupyterlab
 
         def refuse_browser(*args, **kwargs):
             raise RuntimeError(f"{request.node.nodeid} starts Chromium: mark it "
@@ -82,7 +82,7 @@ def write_mnist_gz(folder: Path, n_train: int = 300, n_test: int = 100) -> list[
 
     Returns torchvision-style resources: (file name, md5) pairs.
     """
-    from course_utils.cache import idx_bytes
+    from course_utils.machinery.cache import idx_bytes
     from course_utils.data import load_sample_pixels
 
     pixels, labels = load_sample_pixels()

@@ -12,7 +12,7 @@ playground's learning-rate slider and checks the plot changed, then times slider
 the new figure on screen (the median is printed at the end of the run, and a playground
 that takes more than a second fails); in notebook 05 it presses the learning-rate
 explorer's Train button (disabled during the run). The server and browser helpers live in
-tools/jupyterlab.py, shared with the explorers' benchmark. Notebook 01 is also
+tests/browser_lab.py, shared with the explorers' benchmark. Notebook 01 is also
 opened as a RISE slideshow, and math must render both in the notebook and in slides.
 
 Screenshots land in build/screenshots/. The notebooks run from a copy in a temporary
@@ -36,8 +36,8 @@ import pytest
 
 from conftest import REPO
 from benchmarks.common import write_full_size_cache
-from tools import jupyterlab
-from tools.jupyterlab import Lab, open_notebook, run_all
+import browser_lab as jupyterlab
+from browser_lab import Lab, open_notebook, run_all
 
 pytestmark = pytest.mark.browser
 
@@ -248,7 +248,7 @@ def drag_learning_rate(page) -> float:
 def step_once(page) -> None:
     """In notebook 03 press the backward stepper's next button: the figure must change."""
     stepper, figure = find_explorer(page, "backward-stepper", "03",
-                                    "add backward_stepper() with `python -m tools.add_views`")
+                                    "call backward_stepper(trace) in notebook 03")
     before = image_bytes(figure)
     stepper.locator("button.course-step-next").click()
     wait_for_change(figure, before, "pressing next")

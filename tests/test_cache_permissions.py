@@ -15,7 +15,7 @@ import time
 import pytest
 
 import course_utils as cu
-from course_utils import cache
+from course_utils.machinery import cache
 from course_utils import data as data_mod
 from test_data import write_cache
 
@@ -71,7 +71,8 @@ def audit(event, args):  # every attempt to create, change or delete a file unde
             writes.append(f"{event} {args[0]}")
 sys.addaudithook(audit)
 import course_utils as cu
-from course_utils import cache as cache_module, data
+from course_utils import data
+from course_utils.machinery import cache as cache_module
 cache_module.reachable = lambda urls, timeout: sys.exit("went to the network")
 result = {"can_write": os.access(cache, os.W_OK), "uid": os.getuid()}
 try:

@@ -30,7 +30,7 @@ import pytest
 from class_helpers import COURSE_ENV, STUDENTS, run_as, set_up_the_class
 from conftest import REPO
 
-from tools.make_assignments import TEST_CELL, make_assignments
+from classroom.make_assignments import TEST_CELL, make_assignments
 from tools.make_student import student_notebook
 
 pytestmark = [pytest.mark.kernel,  # a hub, kernels or nbgrader: make test runs these, test-fast not
@@ -157,7 +157,7 @@ def term(grader_alone):
     before = {path: sha(path) for path in watched}
     grader_before = {p.pid for p in psutil.process_iter(["username"])
                      if p.info["username"] == "course-grader"}
-    graded = subprocess.run([sys.executable, "-m", "tools.grade", LESSON,
+    graded = subprocess.run([sys.executable, "-m", "classroom.grade", LESSON,
                              "--course", str(course)], env=env, text=True, cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     yield {"course": course, "released": released, "graded": graded, "before": before,
@@ -267,7 +267,7 @@ def test_the_hostile_submission_changed_nothing_outside_its_sandbox(term):
 
 def test_a_submission_with_a_symbolic_link_is_not_graded(term, tmp_path):
     """Root copies submissions: a link to the gradebook would hand it to the sandbox."""
-    from tools.grade import grade
+    from classroom.grade import grade
 
     folder = tmp_path / "evil" / "01_define_the_network"
     folder.mkdir(parents=True)

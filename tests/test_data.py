@@ -7,8 +7,8 @@ import torch
 
 import course_utils as cu
 from course_utils import data as data_mod
-from course_utils import cache
-from course_utils.cache import idx_bytes
+from course_utils.machinery import cache
+from course_utils.machinery.cache import idx_bytes
 
 
 def test_sample_shapes_dtypes_and_split(sample):

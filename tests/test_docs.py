@@ -16,7 +16,7 @@ from conftest import REPO
 NOTEBOOKS = {p.name[:2]: "\n".join(c.source for c in nbformat.read(p, as_version=4).cells
                                    if c.cell_type == "code")
              for p in sorted((REPO / "notebooks").glob("*.ipynb"))}
-MODULES = ["models", "data", "training", "monitor", "live", "curves", "plots", "graph",
+MODULES = ["models", "data", "training", "monitor", "machinery.live", "curves", "plots", "graph",
            "losses", "landscapes", "widgets", "backprop", "surface"]
 EXPLORERS = ["optimizer_playground", "gradient_inspector", "learning_rate_explorer",
              "backward_stepper"]
@@ -67,10 +67,10 @@ def test_module_used_in_line_lists_the_notebooks_that_use_it(module):
     match = re.search(r"Used in: ([^.]*(?:\([^)]*\)[^.]*)*)\.", mod.__doc__ or "", re.S)
     assert match, f"course_utils/{module}.py: no 'Used in: notebooks ...' line"
     said = numbers(re.sub(r"\([^)]*\)", "", match.group(1)))
-    public = [n for n, m in cu._LAZY.items() if m == module]
+    public = [n for n in cu.__all__ if getattr(getattr(cu, n), "__module__", None) == mod.__name__]
     if module == "widgets":
         public = EXPLORERS
-    if module == "live":
+    if module == "machinery.live":
         public = ["LivePlot", "live"]  # fit(..., live=True) shows a LivePlot
     actual = set().union(*(used_in(n) for n in public))
     assert said == actual, (f"course_utils/{module}.py says notebooks {sorted(said)}; "

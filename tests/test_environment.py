@@ -26,9 +26,11 @@ def conda_requirements(env: dict) -> dict[str, str]:
 
 
 def test_environment_matches_pyproject():
+    """The runtime dependencies plus the `lab` extra (Binder opens JupyterLab)."""
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    pip = dict(split_requirement(r) for r in project["dependencies"])
+    wanted = project["dependencies"] + project["optional-dependencies"]["lab"]
+    pip = dict(split_requirement(r) for r in wanted)
     conda = conda_requirements(env)
     assert conda == pip, (f"only in environment.yml: {set(conda.items()) - set(pip.items())}; "
                           f"only in pyproject.toml: {set(pip.items()) - set(conda.items())}")

@@ -91,7 +91,7 @@ def test_every_notebook_gets_an_offline_handout(tmp_path):
 def test_handout_opens_offline_in_a_browser(tmp_path):
     """Open a handout with every network request blocked: nothing is asked for, math shows."""
     from test_browser import require_browser
-    from tools.jupyterlab import launch_chromium
+    from browser_lab import launch_chromium
 
     chromium = require_browser()
     from playwright.sync_api import sync_playwright

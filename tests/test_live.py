@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import course_utils as cu
-from course_utils import live
+from course_utils.machinery import live
 
 
 class FakeDisplay:

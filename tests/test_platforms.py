@@ -19,7 +19,7 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 import course_utils as cu
-from course_utils import cloud
+from course_utils.machinery import cloud
 from conftest import REPO
 
 from tools import first_cell
@@ -73,7 +73,7 @@ def test_stored_first_cells_start_with_the_block_and_print_nothing():
         assert "pip" not in printed and "installed" not in printed, path.name
 
 
-# --- what the block calls: course_utils.cloud ---------------------------------------------
+# --- what the block calls: course_utils.machinery.cloud ---------------------------------------------
 
 def test_only_missing_light_requirements_are_installed(monkeypatch):
     assert cloud.missing_requirements() == []  # this venv has them all
@@ -81,7 +81,7 @@ def test_only_missing_light_requirements_are_installed(monkeypatch):
     missing = cloud.missing_requirements()
     names = {cloud._name(r) for r in missing}
     assert {"tqdm", "mlxtend", "matplotlib", "ipywidgets"} <= names
-    assert not names & {"torch", "torchvision", "numpy", "jupyterlab", "pytest"}
+    assert not names & {"torch", "torchvision", "numpy", "jupyterlab", "latex2mathml", "pytest"}
 
 
 def test_install_missing_pins_the_platforms_torch_torchvision_and_numpy(monkeypatch, capsys):
@@ -132,7 +132,8 @@ def test_course_images_come_from_the_package():
     assert repr(image).startswith("[figure lenet_architecture: LeNet's layers")
     with pytest.raises(ValueError, match=r"'lenet_architecture'\]. Fix"):
         cu.course_image("lenet")
-    assert not (REPO / "img").exists()  # one home for the figures: the package
+    assert cu.assets.image_folder().samefile(REPO / "img")  # here the checkout's img/ itself
+    assert not (REPO / "course_utils" / "img").exists()  # one home for the figures: img/
 
 
 # --- the foreign platform, end to end -----------------------------------------------------

@@ -52,7 +52,8 @@ before = set(os.listdir("."))
 import torch
 loaded = set(sys.modules)
 import course_utils
-heavy = ("matplotlib", "ipywidgets", "torchvision", "IPython", "tqdm", "mlxtend")
+heavy = ("ipywidgets", "torchvision", "IPython", "tqdm", "mlxtend")  # matplotlib loads: the
+# explicit imports of course_utils/__init__.py bring the figures (benchmarks/import_time.py)
 print(json.dumps({"heavy": sorted(m for m in heavy if m in set(sys.modules) - loaded),
                   "new_files": sorted(set(os.listdir(".")) - before)}))
 """

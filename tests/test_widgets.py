@@ -15,7 +15,7 @@ from PIL import Image
 import course_utils as cu
 from conftest import lesson_trace
 from course_utils import widgets
-from course_utils.explorer import quick_png
+from course_utils.machinery.explorer import quick_png
 from course_utils.landscapes import FUNCTIONS, trajectory
 
 
@@ -156,7 +156,7 @@ def test_requests_during_a_draw_merge_into_one_draw_of_the_latest_values(monkeyp
 
 
 def test_the_drawing_thread_ends_when_idle_and_comes_back(monkeypatch):
-    monkeypatch.setattr("course_utils.explorer.IDLE_S", 0.05)
+    monkeypatch.setattr("course_utils.machinery.explorer.IDLE_S", 0.05)
     playground = widgets.optimizer_playground("ravine", optimizer_names=["sgd"], steps=10)
     playground.threaded = True
     for lr in (0.1, 0.2):

@@ -5,7 +5,7 @@ Usage: python -m tools.first_cell [--check]
 Rewrites, from the one repository address in pyproject.toml ([project.urls] Repository):
 - the first code cell of each notebook starts with INSTALL: where course_utils is missing
   it pip-installs it from the repository (COURSE_REPO overrides the address) without its
-  dependencies, then only the light ones the platform lacks (course_utils.cloud); where
+  dependencies, then only the light ones the platform lacks (course_utils.machinery.cloud); where
   course_utils is installed it does nothing and prints nothing. The rest of the cell
   (imports, cu.setup) is kept as it is;
 - a markdown image from ../img/NAME.png becomes a code cell `cu.course_image("NAME")` after
@@ -31,7 +31,7 @@ import importlib.util, os
 if importlib.util.find_spec("course_utils") is None:
     repo = os.environ.get("COURSE_REPO", "git+{url}")
     %pip install -q --no-deps {{repo}}
-    import course_utils.cloud; course_utils.cloud.install_missing()
+    from course_utils.machinery import cloud; cloud.install_missing()
 """
 IMAGE = re.compile(r"^!\[[^\]]*\]\(\.\./img/([\w-]+)\.png\)\n?", re.M)
 LINKS = ("<!-- launch links: written by tools/first_cell.py from pyproject.toml -->",

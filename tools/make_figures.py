@@ -1,6 +1,6 @@
-"""Draw the course's static figures into course_utils/img/: `make figures`.
+"""Draw the course's static figures into img/: `make figures`.
 
-Usage: python -m tools.make_figures [output folder, default course_utils/img/]
+Usage: python -m tools.make_figures [output folder, default img/]
 
 lenet_architecture.png (notebook 01, shown by cu.course_image): LeNet's layers with
 the shape of the data after each one, 1@32x32 -> 6@28x28 -> 6@14x14 -> 16@10x10 ->
@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, Rectangle  # noqa: E402
 
-IMG = Path(__file__).resolve().parent.parent / "course_utils" / "img"
+IMG = Path(__file__).resolve().parent.parent / "img"
 
 # (label under the box, shape text, channels, side in pixels or None for a vector, units)
 LENET_LAYERS = [

@@ -82,11 +82,12 @@ def embed_images(markdown: str, folder: Path) -> str:
             return match.group(0)
         if src.startswith(("http:", "https:")):
             raise ValueError(f"image {src} would be fetched from the network when the handout "
-                             "opens. Fix: save it under img/ and link ../img/NAME.png.")
+                             "opens. Fix: draw it into img/ (`make figures`) and show it with "
+                             "cu.course_image('NAME').")
         path = folder / src
         if not path.is_file():
             raise FileNotFoundError(f"image {src} (looked for {path}) does not exist. "
-                                    "Fix: regenerate img/ or correct the link.")
+                                    "Fix: correct the link, or show a figure of img/ with cu.course_image.")
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         encoded = base64.b64encode(path.read_bytes()).decode("ascii")
         return f"{match.group(1)}data:{mime};base64,{encoded}{match.group(3)}"

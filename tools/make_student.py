@@ -67,7 +67,7 @@ def exercise_cells(nb: nbformat.NotebookNode, name: str):
     """(index, cell, number, title) for each code cell of nb that holds a solution, where
     number and title come from the `### Exercise N: title` markdown cell above it.
 
-    Example (student_notebook below; tools/make_assignments.py):
+    Example (student_notebook below; classroom/make_assignments.py):
         >>> [(i, n) for i, _, n, _ in exercise_cells(nb, "03_backpropagation")]
         [(35, '1'), (38, '2'), (41, '3')]
     """

@@ -1,6 +1,6 @@
 """Autograde submissions, write feedback and the gradebook CSV: `make grade`.
 
-Usage: python -m tools.grade ASSIGNMENT [--submissions FOLDER] [--course build/course]
+Usage: python -m classroom.grade ASSIGNMENT [--submissions FOLDER] [--course build/course]
 
 FOLDER holds one folder per student, nbgrader's layout: FOLDER/<student>/<ASSIGNMENT>/
 <notebook>.ipynb (what `nbgrader collect` or `nbgrader zip_collect` produce); it is copied

@@ -17,7 +17,6 @@ from importlib import metadata
 
 DISTRIBUTION = "course-utils"
 KEEP = ("torch", "torchvision", "numpy")  # the platform's builds stay exactly as they are
-NOT_NEEDED = ("jupyterlab", "jupyterlab-rise", "latex2mathml")  # the local lab, handouts
 
 
 def _name(requirement: str) -> str:
@@ -35,7 +34,7 @@ def missing_requirements() -> list[str]:
     """The course's runtime requirements (from its metadata) that are not installed here."""
     requirements = metadata.requires(DISTRIBUTION) or []
     return [r for r in requirements if ";" not in r  # extras such as [test] are not needed
-            and _name(r) not in KEEP + NOT_NEEDED and _installed(_name(r)) is None]
+            and _name(r) not in KEEP and _installed(_name(r)) is None]
 
 
 def install_missing() -> list[str]:

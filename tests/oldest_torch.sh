@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The course on the oldest PyTorch that pyproject.toml declares (torch>=2.4, torchvision>=0.19).
 #
-#   bash tools/oldest_torch.sh              # set up .venv-oldest/ (once), run unit tests + notebooks
-#   bash tools/oldest_torch.sh unit         # only the unit tests (no kernel, no browser)
-#   bash tools/oldest_torch.sh notebooks    # only the notebooks (nbval)
-#   TORCH=2.5.1 TORCHVISION=0.20.1 bash tools/oldest_torch.sh   # another pair (venv rebuilt)
-#   PYTEST_ARGS="-x -k mse" bash tools/oldest_torch.sh unit     # extra pytest arguments
+#   bash tests/oldest_torch.sh              # set up .venv-oldest/ (once), run unit tests + notebooks
+#   bash tests/oldest_torch.sh unit         # only the unit tests (no kernel, no browser)
+#   bash tests/oldest_torch.sh notebooks    # only the notebooks (nbval)
+#   TORCH=2.5.1 TORCHVISION=0.20.1 bash tests/oldest_torch.sh   # another pair (venv rebuilt)
+#   PYTEST_ARGS="-x -k mse" bash tests/oldest_torch.sh unit     # extra pytest arguments
 #
 # Idempotent: a stamp file in the venv records the versions it was built for; a second run
 # with the same versions skips the torch install and only tests (after a quick

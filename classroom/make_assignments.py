@@ -1,9 +1,9 @@
 """The nbgrader course: `make assignments` -> build/course/ (COURSE_DIR=... elsewhere).
 
-Usage: python -m tools.make_assignments [notebooks_dir] [course_dir] [NAME ...]
+Usage: python -m classroom.make_assignments [notebooks_dir] [course_dir] [NAME ...]
 
-Each notebook NN_name.ipynb becomes the assignment NN_name (source/NN_name/NN_name.ipynb,
-with img/), marked up for nbgrader:
+Each notebook NN_name.ipynb becomes the assignment NN_name (source/NN_name/NN_name.ipynb;
+its figures come from the installed course_utils), marked up for nbgrader:
 - the lesson text (every markdown cell) is read-only, and restored when grading;
 - each exercise cell, whose solution lies between `# BEGIN SOLUTION` and `# END SOLUTION`,
   is a solution cell ("autograded answer");
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,7 +39,7 @@ with capture_output() as feedback:
 feedback.show()
 assert correct, feedback.stdout.strip().splitlines()[-1]'''
 COURSE_CONFIG = '''\
-"""nbgrader's configuration for this course folder (written by tools/make_assignments.py)."""
+"""nbgrader's configuration for this course folder (written by classroom/make_assignments.py)."""
 c = get_config()  # noqa: F821
 c.CourseDirectory.root = {root!r}
 load_subconfig({shared!r})  # noqa: F821  the course's settings: classroom/nbgrader_config.py
@@ -58,14 +57,13 @@ def mark(cell, grade_id: str, *, solution=False, grade=False, locked=False) -> N
 def assignment_notebook(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     """The instructor's notebook, marked up for nbgrader (a copy; outputs cleared).
 
-    Example (tools/make_assignments.py):
+    Example (classroom/make_assignments.py):
         >>> source = assignment_notebook(nbformat.read(path, 4), "03_backpropagation")
     """
     nb = nbformat.from_dict(nb)
     nb.metadata.pop("widgets", None)
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
-            cell.source = cell.source.replace("](../img/", "](img/")
             mark(cell, f"lesson_text_{index}", locked=True)
         elif cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -131,8 +129,6 @@ def make_assignments(notebooks: Path | str = REPO / "notebooks",
         folder.mkdir(parents=True, exist_ok=True)
         nb = assignment_notebook(nbformat.read(path, as_version=4), path.stem)
         nbformat.write(nb, folder / path.name)
-        if (notebooks.parent / "img").is_dir():
-            shutil.copytree(notebooks.parent / "img", folder / "img", dirs_exist_ok=True)
     for pattern in ([p.stem for p in sources] if names else ["*"]):  # "*": one nbgrader run
         nbgrader(course, "generate_assignment", pattern, "--force")
     return [course / "release" / p.stem / p.name for p in sources]

@@ -1,6 +1,6 @@
 """Memory and CPU one student's kernel needs, measured: the sizing in docs/classroom.md.
 
-Usage: python -m tools.classroom_sizing [--full-size] notebooks/05_training_on_mnist.ipynb ...
+Usage: python -m classroom.sizing [--full-size] notebooks/05_training_on_mnist.ipynb ...
 
 Runs each notebook top to bottom in a fresh kernel with the hub's settings (one thread:
 COURSE_THREADS=1, OMP_NUM_THREADS=1) and reports for that kernel process:

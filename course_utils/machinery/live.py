@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from time import perf_counter as _clock
 
-from .curves import CurvesFigure
-from .figures import png_bytes
+from ..curves import CurvesFigure
+from ..figures import png_bytes
 
 LIVE_TEXT = "Training curves, redrawn while training runs (the final figure follows)."
 

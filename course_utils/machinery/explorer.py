@@ -22,7 +22,7 @@ import threading
 
 import ipywidgets as W
 
-from .figures import course_plot, png_bytes
+from ..figures import course_plot, png_bytes
 
 IDLE_S = 10.0      # a drawing thread with nothing to draw for this long ends (the next request starts one)
 

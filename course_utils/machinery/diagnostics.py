@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent  # course_utils/
 SETUP_FIX = "make setup (or: pip install -e . in the course's folder)"
 
 
@@ -91,7 +91,7 @@ def _cpu_name() -> str:
 def _device(report: Report) -> None:
     import torch
 
-    from . import _thread_count, get_device
+    from .. import _thread_count, get_device
 
     try:
         device = get_device()
@@ -108,7 +108,7 @@ def _device(report: Report) -> None:
 
 
 def _data(report: Report) -> None:
-    from .data import cache_problem, default_root, offline, sample_path, write_problem
+    from ..data import cache_problem, default_root, offline, sample_path, write_problem
 
     root = default_root()
     try:
@@ -143,7 +143,7 @@ def notebooks_folder() -> Path:
 
 
 def _outputs(report: Report) -> None:
-    from .data import write_problem
+    from ..data import write_problem
 
     for label, folder, fix in (
             ("notebooks", notebooks_folder(), "copy the notebooks to a folder you can write "
@@ -187,13 +187,14 @@ def _widgets(report: Report) -> None:
 
 
 def _figures(report: Report) -> None:
-    from .assets import image_names
+    from ..assets import image_folder, image_names
 
     names = image_names()
-    report.lines.append(("figures", f"{len(names)} in {PACKAGE / 'img'}"))
+    report.lines.append(("figures", f"{len(names)} in {image_folder()}"))
     if not names:
-        report.problems.append("The course's figures (course_utils/img/) are missing, so "
-                               f"notebook 01 cannot show LeNet. Fix: {SETUP_FIX}.")
+        report.problems.append("The course's figures (img/, installed as course_utils/img/) "
+                               "are missing, so notebook 01 cannot show LeNet. "
+                               f"Fix: {SETUP_FIX}.")
 
 
 def check() -> Report:
