@@ -61,7 +61,7 @@ repro: $(STAMP)
 	for run in 1 2 3; do $(BIN)/python -m pytest -q notebooks --nbval || exit 1; done
 	COURSE_OFFLINE=1 COURSE_PROGRESS=0 $(BIN)/python -m tools.check_reproducible
 
-## make figures: redraw the figures in course_utils/img/ (deterministic PNGs used by the notebooks)
+## make figures: redraw the figures in img/ (deterministic PNGs used by the notebooks)
 figures: $(STAMP)
 	$(BIN)/python -m tools.make_figures
 

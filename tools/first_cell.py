@@ -9,7 +9,7 @@ Rewrites, from the one repository address in pyproject.toml ([project.urls] Repo
   course_utils is installed it does nothing and prints nothing. The rest of the cell
   (imports, cu.setup) is kept as it is;
 - a markdown image from ../img/NAME.png becomes a code cell `cu.course_image("NAME")` after
-  its markdown cell, since the figures ship inside the package (course_utils/img/);
+  its markdown cell, since the figures (img/) ship inside the package;
 - the README's launch links (Colab, Kaggle, Binder) between the two LINKS markers.
 Running it again changes nothing. New cells have no outputs yet: run `make notebooks` after.
 --check changes nothing and exits 1 when something is out of date (tests/test_platforms.py).
