@@ -66,16 +66,26 @@ class CurvesFigure:
             run = {"raw": self.loss_ax.plot([], [], color=c, ls=ls, alpha=0.3, lw=1)[0],
                    "smooth": self.loss_ax.plot([], [], color=c, ls=ls, lw=2.2,
                                                label=label if several else "train loss")[0],
-                   "val": self.loss_ax.plot([], [], color=c, ls="none", marker=m, ms=7,
-                                            mec="white", label="val loss")[0]}
+                   "val": self.loss_ax.plot([], [], color=c, ls="none", marker=m,
+                                            ms=max(9 - 1.5 * k, 4), mec="white", zorder=3 + k,
+                                            label="val loss")[0]}  # later runs smaller, on top
             if self.acc_ax is not None:
-                run["acc"] = self.acc_ax.plot([], [], color=c, ls=ls, marker=m, ms=7, lw=2,
-                                              mec="white", label=label)[0]
+                run["acc"] = self.acc_ax.plot([], [], color=c, ls=ls, marker=m,
+                                              ms=max(9 - 1.5 * k, 4), lw=2, mec="white",
+                                              zorder=3 + k, label=label)[0]
             self.lines.append(run)
         self.loss_ax.set(xlabel="training step", ylabel="loss",
                          yscale="log" if self.log else "linear")
         self.loss_ax.grid(alpha=0.3)
-        if not several:
+        if several:  # the runs are named at their ends; the key says what each line is
+            from matplotlib.lines import Line2D
+
+            key = [Line2D([], [], color="grey", alpha=0.3, lw=1),
+                   Line2D([], [], color="grey", lw=2.2),
+                   Line2D([], [], color="grey", ls="none", marker="o", ms=7, mec="white")]
+            self.loss_ax.legend(key, ["train loss, each step", "train loss, smoothed",
+                                      "validation loss, each epoch"], loc="upper right")
+        else:
             self.loss_ax.legend(loc="upper right")
         if self.acc_ax is not None:
             self.acc_ax.set(xlabel="training step", ylabel="validation accuracy (%)",

@@ -287,16 +287,28 @@ def plot_graph(tensor: torch.Tensor, *, model=None, name: str | None = None):
         'forward pass, top to bottom (backward runs bottom to top)'
     """
     graph = autograd_graph(tensor, model=model, name=name)
+    labels = [_describe(n) if n.kind in ("param", "leaf") else n.label for n in graph.nodes]
+
+    def width(i: int) -> float:  # a box's width in inches (1 unit = 1 inch), from its label
+        return 0.085 * len(labels[i]) + 0.2
+
     pos: dict[int, tuple[float, float]] = {}
     for row, i in enumerate(graph.chain):
         pos[i] = (0.0, -row)
+    chain_half = max((width(i) for i in graph.chain), default=1.0) / 2
     for row_pos, extra in graph.side_inputs():
-        for k, j in enumerate(j for j in extra if j not in pos):
-            pos[j] = (1.4 * (k + 1), -row_pos)
+        x = chain_half + 0.35                # side inputs in a row, each clear of the last
+        for j in (j for j in extra if j not in pos):
+            pos[j] = (x + width(j) / 2, -row_pos)
+            x += width(j) + 0.35
+    right = max(x + width(i) / 2 for i, (x, _) in pos.items())
     for i in range(len(graph.nodes)):  # anything left (branches): far right, own row
-        pos.setdefault(i, (4.2, -len(pos) % max(len(graph.chain), 1)))
+        if i not in pos:
+            pos[i] = (right + 0.35 + width(i) / 2, -len(pos) % max(len(graph.chain), 1))
     rows = len(graph.chain)
-    fig, ax = new_figure(6.4, 0.4 * rows + 0.4)
+    left = -chain_half - 0.15
+    right = max(x + width(i) / 2 for i, (x, _) in pos.items()) + 0.15
+    fig, ax = new_figure(max(right - left, 4.0), 0.4 * rows + 0.4)
     colours = {"op": "#cfe2f3", "input": "#d9d9d9", "target": "#d9d9d9", "param": "#fce5cd",
                "leaf": "#fce5cd", "output": "#d9ead3"}
     for j, i in graph.edges:
@@ -304,7 +316,7 @@ def plot_graph(tensor: torch.Tensor, *, model=None, name: str | None = None):
         if x0 == x1 == 0 and y0 - y1 == 1:   # the chain: straight down
             style = "arc3"
         elif y0 == y1:                       # a side input: bow over its neighbours
-            style = f"arc3,rad={0.0 if x0 < 2 else 0.3}"
+            style = f"arc3,rad={0.0 if x0 - chain_half < 2 else 0.3}"
         else:                                # a skip connection
             style = "arc3,rad=-0.4"
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
@@ -312,10 +324,9 @@ def plot_graph(tensor: torch.Tensor, *, model=None, name: str | None = None):
                                     mutation_scale=8, connectionstyle=style))
     for i, node in enumerate(graph.nodes):
         x, y = pos[i]
-        ax.text(x, y, _describe(node) if node.kind in ("param", "leaf") else node.label,
-                ha="center", va="center", fontsize=10,
+        ax.text(x, y, labels[i], ha="center", va="center", fontsize=10,
                 bbox=dict(boxstyle="round,pad=0.3", fc=colours[node.kind], ec="#666666"))
-    ax.set_xlim(-0.9, max(x for x, _ in pos.values()) + 1.0)
+    ax.set_xlim(left, right)
     ax.set_ylim(-rows + 0.4, 0.6)
     ax.axis("off")
     ax.set_title("forward pass, top to bottom (backward runs bottom to top)", fontsize=11)

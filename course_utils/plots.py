@@ -87,7 +87,11 @@ def plot_gradient_histograms(monitor, *, weights_only: bool = True):
         >>> len(plot_gradient_histograms(monitor).axes)   # 5 weight tensors and a colour bar
         6
     """
+    import matplotlib
     from matplotlib.colors import LogNorm
+
+    viridis = matplotlib.colormaps["viridis"]
+    empty = viridis(0.0)  # an empty bin is "no elements": the scale's darkest colour, not white
 
     _checks.monitor_with_records(monitor, "monitor = cu.GradientMonitor(); "
                                  "cu.fit(..., monitor=monitor); cu.plot_gradient_histograms(monitor)")
@@ -103,10 +107,10 @@ def plot_gradient_histograms(monitor, *, weights_only: bool = True):
         exact = zeros[:, i] * monitor.numels[i]
         counts[:, 0] -= exact                  # the first bin held the zeros too
         share = torch.cat([exact[:, None], counts], 1).T / monitor.numels[i]
-        image = ax.imshow(share.numpy(), origin="lower", aspect="auto", cmap="viridis",
+        image = ax.imshow(share.numpy(), origin="lower", aspect="auto", cmap=viridis.with_extremes(bad=empty, under=empty),
                           norm=LogNorm(1e-4, 1), interpolation="nearest",
                           extent=(first - 0.5, last + 0.5, low - bin_height, high))
-        ax.axhline(low, color="white", lw=1)
+        ax.axhline(low, color="white", lw=1.5)  # above it sizes, below it exact zeros
         name = monitor.names[i]
         ax.set_title(f"{name.removesuffix('.weight')}\n{100 * zeros[-1, i]:.0f}% exactly 0")
         ax.set_xlabel("step")

@@ -285,8 +285,8 @@ def gradient_inspector(monitor, filter_grads=None) -> Explorer:
     the first conv layer's filters at that step when ``filter_grads`` (one
     ``conv1.weight.grad.clone()`` per record) is given, else the layer's mean |grad|
     over all steps with the chosen step marked. A layer keeps its scales at every step
-    (counts up to its fullest bin, colours up to the largest filter gradient), so steps
-    compare, and dragging the step slider redraws only the bars and the filters.
+    (counts up to its fullest bin, colours on a symmetric log scale up to the largest filter
+    gradient, so small early gradients still show), so steps compare, and dragging the step slider redraws only the bars and the filters.
 
     Example (notebook 03):
         >>> monitor, conv1_grads = GradientMonitor(), []
@@ -306,6 +306,8 @@ def gradient_inspector(monitor, filter_grads=None) -> Explorer:
     layer = W.Dropdown(options=monitor.names, value=monitor.names[0], description="layer")
     step = _slider(W.IntSlider, "record", "course-step", value=0, min=0, max=len(monitor) - 1)
     hists, edges, means = monitor.histograms, monitor.bin_edges, monitor.mean_abs
+    from matplotlib.colors import SymLogNorm
+
     scale = max((float(g[:, :1].detach().abs().max()) for g in filter_grads or []),
                 default=0.0) or 1.0
     figures = {}                          # layer -> (figure, bars, step marker), made once
@@ -322,10 +324,14 @@ def gradient_inspector(monitor, filter_grads=None) -> Explorer:
             marker = right.axvline(monitor.steps[0], color="k", lw=1)
             right.set(title="mean |grad| over training", xlabel="step", ylabel="mean |grad|")
         else:
-            show_tiled_filters(fig, right, filter_grads[0][:, :1], "conv1 filter gradients",
-                               signed=True)
+            show_tiled_filters(fig, right, filter_grads[0][:, :1],
+                               "conv1 filter gradients (log colour scale)", signed=True)
             marker = right.images[0]
-            marker.set_clim(-scale, scale)
+            # symmetric log colours: a step whose gradients are 1,000x smaller than the
+            # largest still shows, and every step shares the scale, so steps compare
+            marker.set_norm(SymLogNorm(linthresh=scale / 1000, vmin=-scale, vmax=scale))
+            marker.colorbar.set_ticks([-scale, -scale / 1000, 0, scale / 1000, scale],
+                                      labels=[number(-scale), "", "0", "", number(scale)])
         for artist in (*bars, marker, left.title, *left.spines.values(), *right.spines.values()):
             artist.set_animated(True)
         return fig, bars, marker

@@ -82,3 +82,19 @@ def test_draw_graph_returns_a_figure_with_one_box_per_node(lenet_loss):
     assert "conv1.weight [6, 1, 5, 5]" in labels
     assert plt.get_fignums() == []                     # pyplot holds nothing to close
     assert fig._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_no_two_boxes_of_the_graph_overlap(lenet_loss):
+    """Each parameter's box stands clear of its neighbour's (conv2.weight's long shape too)."""
+    net, loss = lenet_loss
+    fig = cu.plot_graph(loss, model=net)
+    fig._repr_png_()  # lays the text out
+    renderer = fig.canvas.get_renderer()
+    boxes = [(t.get_text(), t.get_bbox_patch().get_window_extent(renderer))
+             for t in fig.axes[0].texts if t.get_bbox_patch() is not None]
+    assert len(boxes) == len(cu.autograd_graph(loss, model=net).nodes)
+    overlapping = [(a, b) for k, (a, box) in enumerate(boxes) for b, other in boxes[k + 1:]
+                   if box.overlaps(other)]
+    assert not overlapping
+    inside = fig.bbox
+    assert all(inside.x0 <= box.x0 and box.x1 <= inside.x1 for _, box in boxes), "a box is cut off"

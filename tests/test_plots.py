@@ -82,6 +82,10 @@ def test_gradient_histograms_one_heatmap_per_weight_with_a_row_of_exact_zeros(ne
     assert image.sum(0).tolist() == pytest.approx([1.0, 1.0, 1.0])   # fractions of elements
     assert image[0].tolist() == pytest.approx([zeros] * 3)          # the exact-zero row
     assert f"fc1.weight {100 * zeros:.0f}%" in fig.alt
+    # empty bins draw as the scale's darkest colour, so the white line above the zero row shows
+    empty = heatmaps[2].images[0].to_rgba(np.ma.masked_equal([[0.0]], 0.0))[0, 0]
+    (line,) = heatmaps[2].lines
+    assert line.get_color() == "white" and empty[3] == 1 and sum(empty[:3]) < 1.0, empty
     assert len(cu.plot_gradient_histograms(monitor, weights_only=False).axes) == 11
     with pytest.raises(ValueError, match="GradientMonitor"):
         cu.plot_gradient_histograms(net_with_grads)
@@ -98,6 +102,10 @@ def test_loss_curves_accepts_history_dict_and_list():
     assert list(acc_ax.lines[0].get_ydata()) == [50, 80]
     fig = cu.plot_loss_curves({"sgd": h, "adam": [1.0, 0.5]})
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 6   # raw, smoothed, val per run
+    key = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]  # says what lines are
+    assert key == ["train loss, each step", "train loss, smoothed", "validation loss, each epoch"]
+    first, second = fig.axes[0].lines[2], fig.axes[0].lines[5]   # the two runs' val markers
+    assert second.get_zorder() > first.get_zorder() and second.get_markersize() < first.get_markersize()
     assert len(cu.plot_loss_curves([3.0, 2.0, 1.0]).axes) == 1
     with pytest.raises(ValueError, match="History"):
         cu.plot_loss_curves("history")

@@ -369,6 +369,20 @@ def test_inspector_shows_the_filter_gradients_of_the_chosen_step(recorded):
         assert torch.allclose(shown[:, 6:11], grads[i][1, 0]), f"filter 1 at record {i}"
 
 
+def test_inspector_filter_colours_show_gradients_far_smaller_than_the_largest(recorded):
+    """A step whose filter gradients are 1,000x below the largest step's is not blank white."""
+    monitor, grads = recorded
+    small = [g * (1e-3 if i == 0 else 1.0) for i, g in enumerate(grads)]
+    inspector = widgets.gradient_inspector(monitor, filter_grads=small)
+    image = inspector.figure.axes[1].images[0]
+    for i in range(len(small)):
+        inspector.children[0].children[1].value = i
+        inspector.wait()
+        strongest = float(small[i][:, :1].abs().max())
+        colour = float(image.norm(strongest))  # 0.5 is the white centre of RdBu_r
+        assert colour > 0.6, f"record {i}: its largest gradient {strongest:.1e} shows as white"
+
+
 def test_inspector_explains_bad_input(recorded):
     monitor, grads = recorded
     with pytest.raises(ValueError, match="expected a GradientMonitor, got LeNet"):
