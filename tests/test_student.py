@@ -58,7 +58,7 @@ def demo_notebook():
                            "    # END SOLUTION", execution_count=3,
                            outputs=[new_output("stream", name="stdout", text="done\n")])
     nb = new_notebook(cells=[
-        new_markdown_cell("# Demo\n\n![net](../img/net.png)"),
+        new_markdown_cell("# Demo\n\nThe figure: `cu.course_image(\"net\")`."),
         new_code_cell("x = 1", execution_count=1),
         new_markdown_cell("### Exercise 1: double it"),
         solved,
@@ -77,7 +77,7 @@ def test_student_notebook_stubs_clears_and_leaves_the_original_alone():
     assert all(c.outputs == [] and c.execution_count is None
                for c in student.cells if c.cell_type == "code")
     assert "widgets" in original.metadata and "widgets" not in student.metadata
-    assert "](img/net.png)" in student.cells[0].source
+    assert student.cells[0].source == original.cells[0].source  # markdown as written
 
 
 def test_a_solution_outside_an_exercise_is_refused():
@@ -89,8 +89,6 @@ def test_a_solution_outside_an_exercise_is_refused():
 
 def test_make_student_never_writes_into_notebooks(tmp_path):
     (tmp_path / "notebooks").mkdir()
-    (tmp_path / "img").mkdir()
-    (tmp_path / "img" / "net.png").write_bytes(b"png")
     source = tmp_path / "notebooks" / "00_demo.ipynb"
     nbformat.write(demo_notebook(), source)
     before = source.read_bytes()
@@ -100,7 +98,7 @@ def test_make_student_never_writes_into_notebooks(tmp_path):
     assert [p.name for p in written] == ["00_demo.ipynb"]
     assert source.read_bytes() == before
     assert sorted(p.name for p in (tmp_path / "notebooks").iterdir()) == ["00_demo.ipynb"]
-    assert (tmp_path / "build" / "student" / "img" / "net.png").read_bytes() == b"png"
+    assert sorted(p.name for p in (tmp_path / "build" / "student").iterdir()) == ["00_demo.ipynb"]
 
 
 # --- the course's own notebooks -----------------------------------------------------------

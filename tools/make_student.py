@@ -1,8 +1,9 @@
-"""The student version of the course: `make student` -> build/student/.
+"""The student versions of the course, from the instructor's notebooks in notebooks/.
 
-Usage: python -m tools.make_student [notebooks_dir] [out_dir]   (defaults: notebooks build/student)
+Usage:
+    python -m tools.make_student --learner [--check]      (`make learner`: learner/, committed)
+    python -m tools.make_student [notebooks_dir] [out_dir] (`make student`: build/student/)
 
-Every notebook is copied with its solutions replaced by a stub and its outputs cleared.
 In a code cell, the lines from `# BEGIN SOLUTION` to `# END SOLUTION` (markers included)
 become, at the BEGIN marker's indentation:
 
@@ -11,14 +12,26 @@ become, at the BEGIN marker's indentation:
 
 where the number and title come from the exercise's `### Exercise N: title` markdown
 cell above it. The check cell after it stays, so each exercise fails loudly until it
-is done. Markdown images under ../img/ are copied to build/student/img/ and the links
-follow. The tool reads notebooks/ and never writes there.
+is done.
+
+The learner edition (learner/, what `make lab`, the README and the launch links open)
+keeps the instructor's stored outputs in every lesson cell (copied, not re-executed), so a
+notebook reads well before it runs. Each exercise cell holds its stub, and it and its check
+cell store what a fresh run prints with the stub in place (one run of the learner notebook:
+the stub's NotImplementedError, tagged `raises-exception` for nbval, or the check's "Not
+yet" line). After each check a markdown cell links that exercise's solution, alone in
+learner/solutions/NOTEBOOK/exercise_N.py (one file per exercise: opening one shows no other).
+`--check` writes nothing and exits 1 when learner/ differs from what this would write; it
+needs no kernel: it compares everything but the fresh-run outputs, which nbval compares
+with a real run in `make test`.
+
+`make student` writes every notebook with its solutions stubbed and all outputs cleared
+(build/student/). The tool never writes into notebooks/.
 """
 from __future__ import annotations
 
 import json
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -101,9 +114,7 @@ def student_notebook(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookN
     nb = nbformat.from_dict(nb)  # a deep copy: never touch the instructor's notebook
     nb.metadata.pop("widgets", None)  # stored widget state belongs to the cleared outputs
     for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            cell.source = cell.source.replace("](../img/", "](img/")
-        elif cell.cell_type == "code":
+        if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     for index, cell, number, title in list(exercise_cells(nb, name)):
         stub_cell(cell, name, index, number, title)
@@ -131,9 +142,6 @@ def make_student(notebooks: Path | str = REPO / "notebooks",
         nb = student_notebook(nbformat.read(path, as_version=4), path.stem)
         nbformat.write(nb, out / path.name)
         written.append(out / path.name)
-    images = notebooks.parent / "img"
-    if images.is_dir():
-        shutil.copytree(images, out / "img", dirs_exist_ok=True)
     return written
 
 
