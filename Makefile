@@ -12,7 +12,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 COURSE_DIR ?= build/course
 
-.PHONY: setup lab test test-fast test-oldest notebooks claims figures student handouts bench data repro clean hub assignments grade
+.PHONY: setup lab lab-instructor learner test test-fast test-oldest notebooks claims figures student handouts bench data repro clean hub assignments grade
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -27,8 +27,17 @@ $(LAB_SETTINGS): lab-settings/overrides.json postBuild $(STAMP)
 
 setup: $(STAMP) $(LAB_SETTINGS)
 
-## make lab: set everything up and open the course in JupyterLab
+# The learner's JupyterLab: a config folder ahead of the environment's whose
+# labconfig/page_config.json disables nbgrader's lab extensions (instructor tools)
+LEARNER_CONFIG := $(abspath lab-settings/learner)
+
+## make lab: set everything up and open the course (the learner edition, learner/) in JupyterLab
 lab: $(STAMP) $(LAB_SETTINGS)
+	JUPYTER_CONFIG_PATH="$(LEARNER_CONFIG)$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))" \
+	  $(BIN)/jupyter lab --notebook-dir=learner $(ROOT_FLAG) $(LAB_ARGS)
+
+## make lab-instructor: the instructor edition (notebooks/: solutions in place), nbgrader's tools on
+lab-instructor: $(STAMP) $(LAB_SETTINGS)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 ## make test: set everything up and run every test (unit tests, notebooks, browser)
@@ -52,9 +61,15 @@ claims: $(STAMP)
 test-oldest:
 	bash tests/oldest_torch.sh
 
-## make notebooks: re-execute every notebook in place, storing fresh outputs
+## make notebooks: re-execute every notebook in place, storing fresh outputs; then the learner edition
 notebooks: $(STAMP)
 	$(BIN)/python -m tools.run_notebooks notebooks/*.ipynb
+	$(BIN)/python -m tools.make_student --learner
+
+## make learner: write the learner edition, learner/, from notebooks/ (never edit it by hand;
+## `python -m tools.make_student --learner --check` says whether it is up to date)
+learner: $(STAMP)
+	$(BIN)/python -m tools.make_student --learner
 
 ## make repro: the whole nbval suite three runs in a row, then a fresh run compared cell by cell
 repro: $(STAMP)

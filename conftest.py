@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 
 SANITIZE = Path(__file__).resolve().parent / "tests" / "nbval_sanitize.cfg"
+# the learner edition's solution files are exercise cells, run in a notebook, not modules to import
+collect_ignore_glob = ["learner/solutions/*"]
 
 os.environ["COURSE_OFFLINE"] = "1"
 os.environ["COURSE_PROGRESS"] = "0"

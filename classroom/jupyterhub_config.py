@@ -11,7 +11,7 @@ What a student gets:
 - a Jupyter server running as that user, one PyTorch thread per kernel, a memory limit
   (enforced by a memory cgroup where this machine has one; see ClassSpawner);
 - the course, pulled into ~/course by nbgitpuller at each login: new lessons arrive,
-  the student's own edits are kept;
+  the student's own edits are kept; it opens on the learner edition (course/learner/);
 - MNIST read from one shared, read-only folder (COURSE_DATA) instead of 300 downloads;
 - servers idle for an hour stopped by jupyterhub-idle-culler.
 
@@ -78,7 +78,7 @@ repo = setting("COURSE_REPO", str(REPO))
 branch = setting("COURSE_BRANCH", git(REPO, "rev-parse", "--abbrev-ref", "HEAD") or "main")
 c.Spawner.default_url = "/git-pull?" + urlencode({
     "repo": repo, "branch": branch, "targetpath": "course",
-    "urlpath": "lab/tree/course/notebooks/01_define_the_network.ipynb"})
+    "urlpath": "lab/tree/course/learner/01_define_the_network.ipynb"})  # the learner edition
 env = Path(setting("COURSE_ENV", "/opt/course-env"))
 c.Spawner.cmd = [str(env / "bin" / "python"), "-m", "jupyterhub.singleuser"]
 c.Spawner.notebook_dir = "~"

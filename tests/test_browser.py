@@ -13,7 +13,9 @@ the new figure on screen (the median is printed at the end of the run, and a pla
 that takes more than a second fails); in notebook 05 it presses the learning-rate
 explorer's Train button (disabled during the run). The server and browser helpers live in
 tests/browser_lab.py, shared with the explorers' benchmark. Notebook 01 is also
-opened as a RISE slideshow, and math must render both in the notebook and in slides.
+opened as a RISE slideshow, and math must render both in the notebook and in slides. In the
+learner edition's notebook 01 a learner types a wrong answer, then the right one, into
+exercise 1, and both feedback lines of its check must show on screen.
 
 Screenshots land in build/screenshots/. The notebooks run from a copy in a temporary
 folder, so the stored outputs in notebooks/ are never touched.
@@ -93,6 +95,7 @@ def lab(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("course")
     shutil.copytree(REPO / "notebooks", root / "notebooks")
+    shutil.copytree(REPO / "learner", root / "learner")
     if (REPO / "img").is_dir():
         shutil.copytree(REPO / "img", root / "img")
     write_math_notebook(root / "notebooks" / "math_check.ipynb")
@@ -104,8 +107,10 @@ def lab(tmp_path_factory):
             path.write_text(json.dumps(nb))
     cache = tmp_path_factory.mktemp("full_mnist")
     write_full_size_cache(cache)           # a learner online: load_mnist finds full MNIST
+    # the learner's JupyterLab, as `make lab` starts it: nbgrader's lab extensions off
     server = Lab(root, tmp_path_factory.mktemp("jupyter"),
-                 env={"COURSE_OFFLINE": "0", "COURSE_DATA": str(cache)})
+                 env={"COURSE_OFFLINE": "0", "COURSE_DATA": str(cache),
+                      "JUPYTER_CONFIG_PATH": str(REPO / "lab-settings" / "learner")})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
         server.start()
@@ -408,3 +413,64 @@ def test_figures_are_shown_at_full_size_in_a_1280x720_window(lab, notebook):
 def test_the_notebooks_that_run_in_the_browser_are_found():
     found = {p.stem[:2] for p in NOTEBOOKS if runs_differently_in_a_browser(p)}
     assert found == {"03", "04", "05"}, found
+
+
+# -- the learner edition: an exercise answered wrong, then right, read on screen --------------
+
+LEARNER_01 = "01_define_the_network.ipynb"
+
+
+def type_and_check(page, cell, check, source: str) -> str:
+    """Type source into the exercise cell (replacing what is there), run it and its check cell
+    with Shift+Enter, as a learner does; return the check's output as shown on screen."""
+    before = check.locator(".jp-OutputArea").inner_text()
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(source)
+    page.keyboard.press("Shift+Enter")      # runs the exercise cell, selects the check
+    page.keyboard.press("Shift+Enter")      # runs the check
+    page.wait_for_function("""([check, before]) => {
+            const out = check.querySelector('.jp-OutputArea');
+            const prompt = check.querySelector('.jp-InputArea-prompt').textContent;
+            return out && out.innerText !== before && !prompt.includes('*')
+                && /Correct!|Not yet:/.test(out.innerText); }""",
+                           arg=[check.element_handle(), before], timeout=60_000)
+    return check.locator(".jp-OutputArea").inner_text().strip()
+
+
+def test_a_learner_answers_an_exercise_wrong_then_right(page, lab):
+    """learner/01, exercise 1 (a prediction): the stored check says the answer is missing; a
+    wrong prediction gets "Not yet", the instructor's answer "Correct!", both on screen."""
+    import nbformat
+    from tools.make_student import exercise_cells
+
+    instructor = nbformat.read(REPO / "notebooks" / LEARNER_01, as_version=4)
+    _, solved, _, _ = next(exercise_cells(instructor, "01"))
+    right = re.search(r"# BEGIN SOLUTION\n(.*?)\n# END SOLUTION", solved.source, re.DOTALL).group(1)
+    wrong = "predicted_shape = (1, 16, 5, 5)"
+    learner = nbformat.read(REPO / "learner" / LEARNER_01, as_version=4)
+    index, stub = next((i, c) for i, c in enumerate(learner.cells)
+                       if 'raise NotImplementedError("Exercise 1 ' in c.source)
+    assert "predicted_shape" in stub.source and right not in stub.source
+
+    open_notebook(page, lab, f"learner/{LEARNER_01}")
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    assert cells.count() == len(learner.cells)
+    first_code = next(i for i, c in enumerate(learner.cells) if c.cell_type == "code")
+    page.evaluate("""i => { const panel = window.jupyterapp.shell.currentWidget;
+        panel.content.activeCellIndex = i;
+        return window.jupyterapp.commands.execute('notebook:run-cell'); }""", first_code)
+    page.wait_for_function("""() => window.jupyterapp.shell.currentWidget.sessionContext
+        .session.kernel.status === 'idle'""")
+    exercise, check = cells.nth(index), cells.nth(index + 1)
+    assert "still None" in check.locator(".jp-OutputArea").inner_text()   # as stored
+
+    not_yet = type_and_check(page, exercise, check, wrong)
+    assert not_yet.startswith("Not yet:") and "(1, 16, 4, 4)" not in not_yet, not_yet
+    correct = type_and_check(page, exercise, check, right)
+    assert correct.startswith("Correct!"), correct
+    screenshot(page, "learner_01_exercise_1")
+    menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+    assert "File" in menus and "Nbgrader" not in menus, menus   # no instructor tools on screen
+    failed = [line for line in problems(page) if "NotImplementedError: Exercise" not in line]
+    assert not failed, failed   # the stored stubs' errors aside, nothing failed

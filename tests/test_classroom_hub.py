@@ -207,6 +207,7 @@ def course_repo(public_tmp) -> tuple[Path, Path]:
     work, bare = root / "work", root / "course.git"
     work.mkdir()
     shutil.copytree(REPO / "notebooks", work / "notebooks")
+    shutil.copytree(REPO / "learner", work / "learner")
     git(work, "init", "-q", "-b", "main")
     git(work, "add", ".")
     git(work, "commit", "-q", "-m", "The course")
@@ -286,6 +287,9 @@ def test_the_course_arrives_through_nbgitpuller(students, course_repo):
         listing = student.server_api("GET", "contents/course/notebooks").json()
         assert {"01_define_the_network.ipynb", "05_training_on_mnist.ipynb"} <= {
             item["name"] for item in listing["content"]}
+        learner = student.server_api("GET", "contents/course/learner").json()  # what the hub opens
+        assert {"01_define_the_network.ipynb", "solutions"} <= {
+            item["name"] for item in learner["content"]}
         home = Path(pwd.getpwnam(name).pw_dir)
         assert (home / NOTEBOOK_01).stat().st_uid == pwd.getpwnam(name).pw_uid  # ran as them
         assert home.stat().st_mode & 0o777 == 0o700

@@ -35,7 +35,8 @@ def test_the_address_is_stated_once():
     url = first_cell.repository()
     tracked = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO,
                              capture_output=True, text=True, check=True).stdout.split()
-    generated = {"README.md", *(f"notebooks/{p.name}" for p in (REPO / "notebooks").glob("*.ipynb"))}
+    generated = {"README.md", *(f"{folder}/{p.name}" for folder in ("notebooks", "learner")
+                                for p in (REPO / folder).glob("*.ipynb"))}
     stating = [name for name in tracked if (REPO / name).is_file() and name not in generated
                and url.removeprefix("https://") in (REPO / name).read_text(errors="ignore")]
     assert stating == ["pyproject.toml"]

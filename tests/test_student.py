@@ -1,10 +1,13 @@
-"""The student version (tools/make_student.py): solutions stubbed, checks kept, runs as taught.
+"""The student versions (tools/make_student.py): solutions stubbed, checks kept, runs as taught.
 
-Up to its first exercise a student notebook is the instructor's code, which nbval runs
-and compares in `make test` (and the browser test runs on full MNIST). Here each runs
-whole (exercises use what the lesson built before them): every stub fails with its
-exercise's NotImplementedError, and nothing else fails.
+build/student/ (`make student`) and the committed learner edition, learner/ (`make learner`):
+the learner edition is what the generator writes (--check), reveals no solution, links each
+exercise's solution alone, and stores the lesson's outputs and one run's exercise outputs.
+nbval runs learner/ whole in `make test` (exercises use what the lesson built before them)
+and compares every stored output: every stub fails with its exercise's NotImplementedError
+(tagged raises-exception), and nothing else fails.
 """
+import json
 import re
 
 import nbformat
@@ -14,8 +17,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from conftest import REPO
 
 from tools.execute import execute_notebook
-from tools.make_student import (EXERCISE, SolutionMarkerError, make_student,
-                          student_notebook, stub_solutions)
+from tools.make_student import (EXERCISE, SolutionMarkerError, learner_notebook, make_student,
+                                student_notebook, stub_solutions, write_learner)
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 CHECK_CALL = re.compile(r"\b(check_\w+|compare_grads)\(")
@@ -58,7 +61,7 @@ def demo_notebook():
                            "    # END SOLUTION", execution_count=3,
                            outputs=[new_output("stream", name="stdout", text="done\n")])
     nb = new_notebook(cells=[
-        new_markdown_cell("# Demo\n\n![net](../img/net.png)"),
+        new_markdown_cell("# Demo\n\nThe figure: `cu.course_image(\"net\")`."),
         new_code_cell("x = 1", execution_count=1),
         new_markdown_cell("### Exercise 1: double it"),
         solved,
@@ -77,7 +80,7 @@ def test_student_notebook_stubs_clears_and_leaves_the_original_alone():
     assert all(c.outputs == [] and c.execution_count is None
                for c in student.cells if c.cell_type == "code")
     assert "widgets" in original.metadata and "widgets" not in student.metadata
-    assert "](img/net.png)" in student.cells[0].source
+    assert student.cells[0].source == original.cells[0].source  # markdown as written
 
 
 def test_a_solution_outside_an_exercise_is_refused():
@@ -89,8 +92,6 @@ def test_a_solution_outside_an_exercise_is_refused():
 
 def test_make_student_never_writes_into_notebooks(tmp_path):
     (tmp_path / "notebooks").mkdir()
-    (tmp_path / "img").mkdir()
-    (tmp_path / "img" / "net.png").write_bytes(b"png")
     source = tmp_path / "notebooks" / "00_demo.ipynb"
     nbformat.write(demo_notebook(), source)
     before = source.read_bytes()
@@ -100,7 +101,7 @@ def test_make_student_never_writes_into_notebooks(tmp_path):
     assert [p.name for p in written] == ["00_demo.ipynb"]
     assert source.read_bytes() == before
     assert sorted(p.name for p in (tmp_path / "notebooks").iterdir()) == ["00_demo.ipynb"]
-    assert (tmp_path / "build" / "student" / "img" / "net.png").read_bytes() == b"png"
+    assert sorted(p.name for p in (tmp_path / "build" / "student").iterdir()) == ["00_demo.ipynb"]
 
 
 # --- the course's own notebooks -----------------------------------------------------------
@@ -164,42 +165,86 @@ def first_exercise(cells) -> int:
                 if c.cell_type == "markdown" and EXERCISE.search(c.source))
 
 
-@pytest.fixture(scope="module")
-def exercise_runs(student_dir) -> dict[str, list]:
-    """Each student notebook, run whole, one after the other in one kernel (a `%reset -f`
-    between notebooks: none sees another's names; exercises may use what the lesson built
-    before them); the code cells each notebook ran, by notebook name."""
-    parts, cells = {}, []
-    for path in NOTEBOOKS:
-        student = nbformat.read(student_dir / path.name, as_version=4)
-        mine = [new_code_cell(c.source) for c in student.cells if c.cell_type == "code"]
-        cells += [new_code_cell("%reset -f"), *mine]
-        parts[path.name] = mine
-    execute_notebook(new_notebook(cells=cells),
-                     REPO / "notebooks", timeout=600)
-    return parts
+# --- the learner edition, learner/ (committed; nbval runs it whole in make test) ----------
+
+LEARNER = REPO / "learner"
 
 
-@pytest.mark.kernel
+def test_the_learner_edition_is_what_the_generator_writes():
+    stale = write_learner(check=True)
+    assert not stale, f"learner/ is out of date: {stale}. Fix: make learner"
+
+
+def test_learner_notebook_keeps_lesson_outputs_and_links_each_solution():
+    demo = demo_notebook()
+    demo.cells[4].source = "check_double(double)"
+    nb, fresh, solutions = learner_notebook(demo, "00_demo", "https://host/x/blob/main")
+    assert nb.cells[1].execution_count == 1                       # a lesson cell: as stored
+    assert fresh == {3, 4} and all(nb.cells[i].outputs == [] for i in fresh)
+    assert "raise NotImplementedError" in nb.cells[3].source
+    link = nb.cells[5]
+    assert link.cell_type == "markdown" and "solutions/00_demo/exercise_1.py" in link.source
+    assert "https://host/x/blob/main/learner/solutions/00_demo/exercise_1.py" in link.source
+    assert solutions == {"solutions/00_demo/exercise_1.py": (
+        "# Exercise 1 (00_demo): double it. One solution; yours may differ.\n"
+        "def double(x):\n    return 2 * x\n")}
+
+
+def learner_text(nb) -> tuple[str, str]:
+    """(every cell's source, every output and all metadata) of a notebook, as text."""
+    sources = "\n".join(c.source for c in nb.cells)
+    rest = json.dumps([nb.metadata] + [[c.metadata, c.get("outputs", [])] for c in nb.cells])
+    return sources, rest
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_student_exercises_fail_loudly_until_solved(path, student_dir, exercise_runs):
-    """Before the first exercise: the instructor's code. Run whole: only the exercises'
-    NotImplementedError, one per exercise, and nothing before the first exercise fails."""
+def test_the_learner_edition_reveals_no_solution(path):
+    """Not in a cell's source, not in a stored output ("Correct!"), not in metadata; each
+    solution file holds its own exercise's solution and no other's."""
     original = nbformat.read(path, as_version=4)
-    student = nbformat.read(student_dir / path.name, as_version=4)
-    code = lambda cells: [c.source for c in cells if c.cell_type == "code"]  # noqa: E731
-    assert code(student.cells[:first_exercise(student.cells)]) == code(
+    learner = nbformat.read(LEARNER / path.name, as_version=4)
+    code = [c.source for c in original.cells if c.cell_type == "code"]
+    outside = {line.strip() for source in code
+               for line in re.sub(r"# BEGIN SOLUTION.*?# END SOLUTION", "", source,
+                                  flags=re.DOTALL).splitlines()}
+    per_exercise = [{line.strip() for block in solution_blocks(source)
+                     for line in block.splitlines() if line.strip()} - outside
+                    for source in code if "# BEGIN SOLUTION" in source]
+    sources, rest = learner_text(learner)
+    lines = {line.strip() for line in sources.splitlines()}
+    for secret in per_exercise:
+        assert not secret & lines, f"{path.name}: solution lines in the learner edition: {secret & lines}"
+        assert not [line for line in secret if json.dumps(line)[1:-1] in rest], path.name
+    assert "# BEGIN SOLUTION" not in sources + rest and "Correct!" not in rest
+    links = re.findall(r"\]\((solutions/[\w/]+\.py)\)", sources)
+    assert len(links) == len(per_exercise) >= 3, path.name
+    for k, (link, secret) in enumerate(zip(links, per_exercise)):
+        text = (LEARNER / link).read_text()
+        assert secret <= {line.strip() for line in text.splitlines()}, link
+        others = set().union(*(s for j, s in enumerate(per_exercise) if j != k))
+        assert not others & {line.strip() for line in text.splitlines()}, link
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_learner_edition_reads_as_the_lesson_and_fails_only_at_its_stubs(path):
+    """Up to the first exercise: the instructor's cells with their stored outputs. After it,
+    the stored run (which nbval repeats): one NotImplementedError per exercise, naming it,
+    in a cell tagged raises-exception; no other error, no stderr."""
+    original = nbformat.read(path, as_version=4)
+    learner = nbformat.read(LEARNER / path.name, as_version=4)
+    lesson = lambda cells: [(c.source, c.get("outputs")) for c in cells]  # noqa: E731
+    assert lesson(learner.cells[:first_exercise(learner.cells)]) == lesson(
         original.cells[:first_exercise(original.cells)])
-    code_cells = exercise_runs[path.name]
-    raised = set()
-    for i, cell in enumerate(code_cells):
-        for output in cell.outputs:
+    raised = []
+    for i, cell in enumerate(learner.cells):
+        for output in cell.get("outputs", []):
+            assert output.get("name") != "stderr", f"{path.name} cell {i}: {output.text}"
             if output.output_type == "error":
-                assert i > 0 and output.ename == "NotImplementedError", (
-                    f"{path.name} code cell {i}: {output.ename}: {output.evalue}")
-                raised.add(output.evalue)
-            assert output.get("name") != "stderr", f"{path.name} code cell {i}: {output.text}"
-    expected = set(re.findall(r'raise NotImplementedError\("(Exercise \d+ \([^)]*\): [^"]*)"\)',
-                              "\n".join(c.source for c in code_cells)))
-    assert expected and raised == expected, (
-        f"{path.name}: exercises that never failed: {expected - raised}")
+                assert output.ename == "NotImplementedError", f"{path.name} cell {i}"
+                assert "raises-exception" in cell.metadata.get("tags", [])
+                raised.append(output.evalue)
+        if "raises-exception" in cell.metadata.get("tags", []):
+            assert any(o.output_type == "error" for o in cell.outputs), f"{path.name} cell {i}"
+    expected = re.findall(r'raise NotImplementedError\("(Exercise \d+ \([^)]*\): [^"]*)"\)',
+                          "\n".join(c.source for c in learner.cells))
+    assert expected and sorted(raised) == sorted(expected), path.name

@@ -10,7 +10,8 @@ Rewrites, from the one repository address in pyproject.toml ([project.urls] Repo
   (imports, cu.setup) is kept as it is;
 - a markdown image from ../img/NAME.png becomes a code cell `cu.course_image("NAME")` after
   its markdown cell, since the figures (img/) ship inside the package;
-- the README's launch links (Colab, Kaggle, Binder) between the two LINKS markers.
+- the README's launch links (Colab, Kaggle, Binder) between the two LINKS markers: they open
+  the learner edition, learner/ (written from notebooks/ by `make learner`).
 Running it again changes nothing. New cells have no outputs yet: run `make notebooks` after.
 --check changes nothing and exits 1 when something is out of date (tests/test_platforms.py).
 """
@@ -25,6 +26,7 @@ import nbformat
 
 REPO = Path(__file__).resolve().parent.parent
 BRANCH = "main"
+EDITION = "learner"   # the folder the launch links open: the learner edition
 MARK = "# On Colab, Kaggle or Binder: install the course's helpers first (on your machine: nothing)"
 INSTALL = MARK + """
 import importlib.util, os
@@ -77,12 +79,12 @@ def launch_links(url: str, notebooks: list[Path]) -> str:
     path = url.removeprefix("https://github.com/")
     rows = ["| notebook | Colab | Kaggle | Binder |", "| --- | --- | --- | --- |"]
     for nb in notebooks:
-        blob = f"{path}/blob/{BRANCH}/notebooks/{nb.name}"
+        blob = f"{path}/blob/{BRANCH}/{EDITION}/{nb.name}"
         rows.append(f"| {nb.stem.replace('_', ' ')} "
                     f"| [open](https://colab.research.google.com/github/{blob}) "
                     f"| [open](https://kaggle.com/kernels/welcome?src=https://github.com/{blob}) "
                     f"| [open](https://mybinder.org/v2/gh/{path}/{BRANCH}"
-                    f"?urlpath=lab/tree/notebooks/{nb.name}) |")
+                    f"?urlpath=lab/tree/{EDITION}/{nb.name}) |")
     return "\n".join(rows)
 
 
