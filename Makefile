@@ -12,14 +12,14 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 COURSE_DIR ?= build/course
 
-.PHONY: setup lab lab-instructor learner test test-fast test-oldest notebooks claims figures student handouts bench data repro clean hub assignments grade
+.PHONY: setup lab lab-instructor learner test test-fast test-oldest notebooks claims figures student site bench data repro clean hub assignments grade
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Python 3.11 or newer is needed; found: $$($(PYTHON) --version 2>&1). Run: make PYTHON=python3.11 ..."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install -e ".[lab,authoring,test,classroom]"
+	$(BIN)/python -m pip install -e ".[lab,test,classroom,site]"
 	touch $(STAMP)
 
 $(LAB_SETTINGS): lab-settings/overrides.json postBuild $(STAMP)
@@ -47,9 +47,10 @@ test: $(STAMP) $(LAB_SETTINGS)
 	$(BIN)/python -m pytest -rs --nbval -n 2 --dist loadscope $(PYTEST_ARGS)
 
 ## make test-fast: the edit-and-test loop, under a minute: unit tests, docstring examples and
-## notebook lint; no kernel, no browser (the tests marked kernel or browser run in make test)
+## notebook lint; no kernel, no browser, no site build (the tests marked kernel, browser or site
+## run in make test)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not kernel and not browser" course_utils tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m "not kernel and not browser and not site" course_utils tests $(PYTEST_ARGS)
 
 ## make claims: every notebook over 10 seeds and the simulated machines (tools/claims.py);
 ## prints, per claim, the range seen and the band checked; writes docs/claims.md (~25 min)
@@ -103,9 +104,10 @@ grade: $(STAMP)
 	bash classroom/setup.sh
 	$(BIN)/python -m classroom.grade $(ASSIGNMENT) --course $(COURSE_DIR) $(if $(SUBMISSIONS),--submissions $(SUBMISSIONS))
 
-## make handouts: one self-contained, offline HTML file per notebook in build/handouts/
-handouts: $(STAMP)
-	$(BIN)/python -m tools.make_handouts notebooks build/handouts
+## make site: the course as a static website in build/site/ (Jupyter Book 1.x, notebooks not
+## executed; the learner edition, no solutions; offline: open build/site/index.html or serve it)
+site: $(STAMP)
+	$(BIN)/python -m tools.make_site --out build/site
 
 ## make data: fetch full MNIST once into data/ (then copy data/ to offline machines)
 data: $(STAMP)

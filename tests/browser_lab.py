@@ -7,7 +7,7 @@ and ``train_latency`` time an explorer (course_utils.widgets) the way a person s
 from a slider's value changing, or the Train button being pressed, to a new image of the
 figure decoded and painted on the screen.
 
-Used by tests/test_browser.py, tests/test_handouts.py and benchmarks/explorers.py.
+Used by tests/test_browser.py, tests/test_site.py and benchmarks/explorers.py.
 """
 from __future__ import annotations
 
