@@ -59,7 +59,7 @@ env_dir=${COURSE_ENV:-/opt/course-env}
 exchange=${COURSE_EXCHANGE:-/srv/nbgrader/exchange}
 site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 version=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-stamp=$( { ls "$site"; find course_utils classroom/setup.sh -name "*.py" -o -name "*.sh" | sort | xargs md5sum; echo "$exchange"; } | md5sum | cut -c1-32)
+stamp=$( { ls "$site"; find course_utils img classroom/setup.sh -name "*.py" -o -name "*.sh" -o -name "*.png" -o -name "*.txt" | sort | xargs md5sum; echo "$exchange"; } | md5sum | cut -c1-32)
 if [ "$(cat "$env_dir/.course-stamp" 2>/dev/null)" != "$stamp" ]; then
   python=
   for candidate in "$(readlink -f "$VENV/bin/python")" "/usr/bin/python$version" \
@@ -82,6 +82,7 @@ if [ "$(cat "$env_dir/.course-stamp" 2>/dev/null)" != "$stamp" ]; then
   done
   rm -f "$target"/__editable__*course_utils*
   cp -r course_utils "$target/course_utils"
+  cp -r img "$target/course_utils/img"  # where a pip install puts img/ (pyproject's package-dir)
   find "$target/course_utils" -name __pycache__ -prune -exec rm -rf {} +
   cat > "$new/etc/jupyter/nbgrader_config.py" <<CONFIG
 c = get_config()  # students' side of nbgrader (written by classroom/setup.sh)

@@ -319,7 +319,8 @@ class TrajectoryFigure:
                 self.loss_lines.append(self.loss_ax.plot([], [], color=c, ls=ls, lw=width,
                                                          zorder=z)[0])
         self.start = ax.plot([], [], "s", color="black", ms=7, label="start")[0]
-        self.marks = [self.start]
+        end_key = ax.plot([], [], "o", color="grey", ms=8, mec="white", label="end of a path")[0]
+        self.marks = [self.start, end_key]  # the key's dot: each path ends in a dot of its colour
         if f.minimum is not None:
             self.marks += ax.plot(*f.minimum, "*", color="gold", mec="black", ms=14,
                                   label="minimum")

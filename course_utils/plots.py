@@ -280,7 +280,8 @@ def _describe_digits(n: int, labels, predictions) -> str:
              if p != t]
     text = f"{n} digit images with the model's predictions, {n - len(wrong)} right"
     if wrong:
-        text += f", {len(wrong)} wrong: " + ", ".join(f"{p} for a {t}" for p, t in wrong[:8])
+        listed = ", ".join(f"{p} for a {t}" for p, t in wrong[:12])
+        text += f", {len(wrong)} wrong: " + listed + (", ..." if len(wrong) > 12 else "")
     return text + "."
 
 
@@ -335,8 +336,11 @@ def plot_confusion_matrix(model, split, batch_size: int = 1000):
     true, pred = divmod(int(mistakes.argmax()), 10)
     alt = (f"Confusion matrix of {total} digits, true digit by row and predicted digit by "
            f"column: accuracy {int(counts.trace()) / max(total, 1):.1%}")
-    if mistakes.max() > 0:
-        alt += f"; the most frequent mistake is a {true} taken for a {pred} ({int(mistakes.max())} times)"
+    most, wrong = int(mistakes.max()), int(mistakes.sum())
+    if most > 1:
+        alt += f"; the most frequent mistake is a {true} taken for a {pred} ({most} times)"
+    elif most == 1:
+        alt += f"; {wrong} different mistakes, each made once"
     return with_alt(fig, alt + ".")
 
 

@@ -128,7 +128,7 @@ def term(grader_alone):
                "the repository's notebook": str(REPO / "notebooks" / f"{LESSON}.ipynb"),
                "a file outside": f"/var/tmp/course-hostile-{os.getpid()}"}
     answers = {
-        one: {n: solution(source, n) for n in (1, 2, 3)},
+        one: {n: solution(source, n) for n in (1, 2, 3, 4)},
         two: {1: solution(source, 1),
               2: "def neuron_grads(x, w, b, t):\n    a = torch.sigmoid(w @ x + b)\n"
                  "    return (a - t) * a * (1 - a) * x, (a - t) * a * (1 - a)",  # half of it
@@ -207,17 +207,20 @@ def test_autograde_and_export_give_exactly_the_expected_scores(term):
     rows = {row["student_id"]: row for row in csv.DictReader(open(term["course"] / "grades.csv"))
             if row["assignment"] == LESSON}
     assert {name: (float(r["score"]), float(r["max_score"])) for name, r in rows.items()} == {
-        one: (3.0, 3.0), two: (1.0, 3.0), three: (1.0, 3.0)}
+        one: (4.0, 4.0), two: (1.0, 4.0), three: (1.0, 4.0)}
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{term['course'] / 'gradebook.db'}", "pytorch-nn") as gradebook:
         scores = {name: {g.name: g.score for nb in gradebook.find_submission(LESSON, name).notebooks
                          for g in nb.grades} for name in STUDENTS}
     assert scores == {
-        one: {"exercise_1_check": 1, "exercise_2_check": 1, "exercise_3_check": 1},
-        two: {"exercise_1_check": 1, "exercise_2_check": 0, "exercise_3_check": 0},
-        three: {"exercise_1_check": 0, "exercise_2_check": 0, "exercise_3_check": 1}}
-    assert f"{two}: 1 / 3" in term["graded"].stdout
+        one: {"exercise_1_check": 1, "exercise_2_check": 1, "exercise_3_check": 1,
+              "exercise_4_check": 1},
+        two: {"exercise_1_check": 1, "exercise_2_check": 0, "exercise_3_check": 0,
+              "exercise_4_check": 0},
+        three: {"exercise_1_check": 0, "exercise_2_check": 0, "exercise_3_check": 1,
+                "exercise_4_check": 0}}
+    assert f"{two}: 1 / 4" in term["graded"].stdout
 
 
 def test_the_feedback_shows_the_checks_lines(term):

@@ -7,8 +7,8 @@ import torch.nn.functional as F
 
 from conftest import assert_tiers, feedback, leaves_random_stream_alone
 from course_utils.exercises import (check_accumulate_gradients, check_finite_difference,
-                                    check_momentum_update, check_neuron_grads, check_sgd_update,
-                                    check_train)
+                                    check_grad_after_three_backward, check_momentum_update,
+                                    check_neuron_grads, check_sgd_update, check_train)
 
 
 def verdict(capsys, check, answer):
@@ -120,3 +120,27 @@ CHECKS = [check_finite_difference, check_neuron_grads, check_accumulate_gradient
 @pytest.mark.parametrize("check", CHECKS)
 def test_checks_leave_the_notebooks_random_stream_alone(check):
     assert leaves_random_stream_alone(lambda: feedback(check, lambda *a: None))
+
+
+# --- exercise 4: predict .grad after three backward() calls --------------------------------
+
+@pytest.mark.parametrize("answer", [11, 11.0, torch.tensor(11.0)])
+def test_grad_after_three_backward_right(answer):
+    verdict, out = feedback(check_grad_after_three_backward, answer)
+    assert verdict.correct is True and out.startswith("Correct! 11"), out
+
+
+def test_the_prediction_is_what_the_code_gives():
+    from course_utils.exercises.lesson03 import grad_after_three_backward
+    assert grad_after_three_backward() == 4 + 4 + 3  # backward() adds to .grad
+
+
+@pytest.mark.parametrize("answer, first, second", [
+    (3, "last call's gradient alone", "replace .grad, or add to it"),
+    (4, "one call of (w * w)", "replace .grad, or add to it"),
+    (8, "first two calls", "same .grad"),
+    (12, "not what the three calls leave", "already holds a number"),
+    ("11", "expected one number, got str", ""),
+])
+def test_grad_after_three_backward_tiers(answer, first, second):
+    assert_tiers(check_grad_after_three_backward, (answer,), {}, first, second)

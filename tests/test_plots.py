@@ -186,3 +186,19 @@ def test_saliency_is_the_input_gradient_and_leaves_model_grads_alone(sample):
 def test_figures_render_png_for_jupyter(net_with_grads):
     png = cu.plot_gradient_flow(net_with_grads)._repr_png_()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) < 200_000
+
+
+def test_alt_texts_say_how_many_mistakes_and_list_every_one(monkeypatch):
+    from course_utils import plots
+
+    once = torch.eye(10, dtype=torch.int64) * 5
+    once[1, 2] = once[3, 8] = once[7, 9] = 1            # three mistakes, one of each
+    monkeypatch.setattr(plots, "confusion_counts", lambda *args, **kwargs: once)
+    alt = cu.plot_confusion_matrix(cu.LeNet(), None).alt
+    assert "3 different mistakes, each made once" in alt and "1 times" not in alt, alt
+    once[4, 9] = 2
+    alt = cu.plot_confusion_matrix(cu.LeNet(), None).alt
+    assert "the most frequent mistake is a 4 taken for a 9 (2 times)" in alt, alt
+    labels, predictions = list(range(10)), [(d + 1) % 10 for d in range(10)]  # all 10 wrong
+    alt = cu.plot_digits(torch.zeros(10, 1, 32, 32), labels, predictions).alt
+    assert alt.count(" for a ") == 10 and "10 wrong" in alt, alt

@@ -34,8 +34,9 @@ def test_stub_keeps_indentation_and_the_lines_around():
     source = ("def f(x):\n    y = x\n    # BEGIN SOLUTION\n    y = 2 * x\n    return y\n"
               "    # END SOLUTION\n\nprint('after')")
     assert stub_solutions(source, "Exercise 1 (demo): double") == (
-        "def f(x):\n    y = x\n    ...\n"
-        "    raise NotImplementedError(\"Exercise 1 (demo): double\")\n\nprint('after')")
+        "def f(x):\n    y = x\n"
+        "    raise NotImplementedError(\"Exercise 1 (demo): double\")  # REPLACE this line with your "
+        "answer\n\nprint('after')")
 
 
 def test_two_blocks_and_a_quote_in_the_title():
@@ -75,8 +76,9 @@ def test_student_notebook_stubs_clears_and_leaves_the_original_alone():
     original = demo_notebook()
     student = student_notebook(original, "00_demo")
     assert "return 2 * x" in original.cells[3].source and original.cells[3].outputs
-    assert student.cells[3].source == ("def double(x):\n    ...\n    raise NotImplementedError("
-                                       "\"Exercise 1 (00_demo): double it\")")
+    assert student.cells[3].source == ("def double(x):\n    raise NotImplementedError("
+                                       "\"Exercise 1 (00_demo): double it\")  # REPLACE this line "
+                                       "with your answer")
     assert all(c.outputs == [] and c.execution_count is None
                for c in student.cells if c.cell_type == "code")
     assert "widgets" in original.metadata and "widgets" not in student.metadata

@@ -7,8 +7,7 @@ Usage:
 In a code cell, the lines from `# BEGIN SOLUTION` to `# END SOLUTION` (markers included)
 become, at the BEGIN marker's indentation:
 
-    ...
-    raise NotImplementedError("Exercise 2 (05_training_on_mnist): count the mistakes")
+    raise NotImplementedError("Exercise 2 (05_training_on_mnist): count the mistakes")  # REPLACE this line with your answer
 
 where the number and title come from the exercise's `### Exercise N: title` markdown
 cell above it. The check cell after it stays, so each exercise fails loudly until it
@@ -41,6 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 LEARNER = REPO / "learner"
 SOLUTIONS = "solutions"            # learner/solutions/NOTEBOOK/exercise_N.py
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+REPLACE = "# REPLACE this line with your answer"
 EXERCISE = re.compile(r"^\s*###\s+Exercise\s+(\d+)\s*:\s*(.+?)\s*$", re.MULTILINE)
 CHECK_CALL = re.compile(r"\b(check_\w+|compare_grads)\(")
 RAISES = "raises-exception"        # nbval's tag: the cell's stored error is expected
@@ -54,12 +54,13 @@ class SolutionMarkerError(ValueError):
 
 
 def stub_solutions(source: str, label: str) -> str:
-    """source with each BEGIN/END SOLUTION block replaced by `...` and a NotImplementedError.
+    """source with each BEGIN/END SOLUTION block replaced by one NotImplementedError line
+    that tells the learner to replace it (nothing else to delete: replacing it is the answer).
 
     Example (tools/make_student.py, for each exercise cell):
         >>> stub_solutions("def f():\\n    # BEGIN SOLUTION\\n    return 1\\n    # END SOLUTION",
         ...                "Exercise 1 (demo): f")
-        'def f():\\n    ...\\n    raise NotImplementedError("Exercise 1 (demo): f")'
+        'def f():\\n    raise NotImplementedError("Exercise 1 (demo): f")  # REPLACE this line with your answer'
     """
     out, indent = [], None
     for number, line in enumerate(source.split("\n"), 1):
@@ -69,8 +70,8 @@ def stub_solutions(source: str, label: str) -> str:
                 raise SolutionMarkerError(f"line {number}: a second {BEGIN} before {END}. "
                                           f"Fix: close the first block with {END}.")
             indent = line[:len(line) - len(line.lstrip())]
-            out += [f"{indent}...",
-                    f"{indent}raise NotImplementedError({json.dumps(label, ensure_ascii=False)})"]
+            out.append(f"{indent}raise NotImplementedError({json.dumps(label, ensure_ascii=False)})"
+                       f"  {REPLACE}")
         elif marker == END:
             if indent is None:
                 raise SolutionMarkerError(f"line {number}: {END} without {BEGIN} above it. "

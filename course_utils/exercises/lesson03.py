@@ -11,9 +11,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import Verdict, checks_function, compare_grads, random_tensor, say, tensor_problem
+from . import (Verdict, checks_function, checks_value, compare_grads, random_tensor, say,
+               tensor_problem)
 
-__all__ = ["check_finite_difference", "check_neuron_grads", "check_accumulate_gradients"]
+__all__ = ["check_finite_difference", "check_neuron_grads", "check_accumulate_gradients",
+           "check_grad_after_three_backward"]
 
 
 def _autograd(f, x: torch.Tensor) -> torch.Tensor:
@@ -156,3 +158,42 @@ def check_accumulate_gradients(accumulate_gradients) -> Verdict:
                           "unequal size.", more="a chunk's share of the batch is its length "
                           "over the batch's length.")
     return say(True, "your accumulated gradients equal the full-batch gradients.")
+
+
+def grad_after_three_backward() -> float:
+    """What notebook 03's exercise 4 code leaves in w.grad, computed by running it."""
+    w = torch.tensor(2.0, requires_grad=True)
+    (w * w).backward()
+    (w * w).backward()
+    (3 * w).backward()
+    return float(w.grad)
+
+
+@checks_value
+def check_grad_after_three_backward(predicted_grad) -> Verdict:
+    """Check a prediction: ``w.grad`` after the three backward() calls of exercise 4.
+
+    The true value comes from running the same code.
+
+    Example (notebook 03, exercise 4), on a prediction not written down yet:
+        >>> check = check_grad_after_three_backward(None)
+        Not yet: your answer is still None: replace None by your answer, then run this ...
+    """
+    if isinstance(predicted_grad, torch.Tensor) and predicted_grad.numel() == 1:
+        predicted_grad = predicted_grad.item()
+    if isinstance(predicted_grad, bool) or not isinstance(predicted_grad, (int, float)):
+        return say(False, f"expected one number, got {type(predicted_grad).__name__}.")
+    true, nudge = grad_after_three_backward(), "does backward() replace .grad, or add to it?"
+    if abs(predicted_grad - true) < 1e-6:
+        return say(True, f"{true:g}: each backward() adds its gradient to what .grad holds "
+                         "(4, 4, then 3); only zero_grad() or .grad = None starts again.")
+    if abs(predicted_grad - 3) < 1e-6:
+        return say(False, "3 is the last call's gradient alone.", more=nudge)
+    if abs(predicted_grad - 4) < 1e-6:
+        return say(False, "4 is what one call of (w * w).backward() gives alone.", more=nudge)
+    if abs(predicted_grad - 8) < 1e-6:
+        return say(False, "8 counts the first two calls; the third runs too.",
+                   more="the third call's gradient lands in the same .grad.")
+    return say(False, f"{predicted_grad:g} is not what the three calls leave in w.grad.",
+               more="work out each call's gradient on its own at w = 2, then ask what "
+                    "backward() does with a .grad that already holds a number.")
