@@ -126,7 +126,7 @@ def test_every_lesson_check_is_exported():
     checks = [n for n in exercises.__all__ if n.startswith("check_")]
     assert len(checks) == len(set(checks)), "two lessons define a check of the same name"
     assert all(callable(getattr(exercises, n)) for n in checks)
-    assert {"check_accuracy_fixed", "check_epoch_choice", "check_confusion_counts"} <= set(checks)
+    assert {"check_dropout_values", "check_fit_fixed", "check_epoch_choice", "check_confusion_counts"} <= set(checks)
 
 
 # --- every check of the course, whatever its lesson ------------------------------------

@@ -2,24 +2,35 @@
 is off, then (hint=2) a hint, in one line that never gives the solution away."""
 import pytest
 import torch
+import torch.nn.functional as F
 
 import course_utils as cu
 from conftest import assert_tiers, feedback, leaves_random_stream_alone
-from course_utils.exercises import check_accuracy_fixed, check_confusion_counts, check_epoch_choice
+from course_utils.exercises import (check_confusion_counts, check_dropout_values,
+                                    check_epoch_choice, check_fit_fixed)
 
 
-def accuracy(model, loader, eval_mode=True, no_grad=True, per_batch=False):
-    """The notebook's evaluation; the bug is eval_mode=False, no_grad=False."""
-    if eval_mode:
-        model.eval()
-    correct = total = 0
-    shares = []
-    with torch.set_grad_enabled(not no_grad):
+def fit(model, loader, val_loader, optimizer, epochs, train_each_epoch=True, eval_mode=True,
+        no_grad=True, steps=True, returns="list"):
+    """The exercise's loop; the bug is train_each_epoch=False (model.train() once, before)."""
+    accuracies = []
+    if not train_each_epoch:
+        model.train()
+    for _ in range(epochs):
+        if train_each_epoch:
+            model.train()
         for x, y in loader:
-            right = (model(x).argmax(dim=1) == y).sum().item()
-            correct, total = correct + right, total + len(y)
-            shares.append(right / len(y))
-    return sum(shares) if per_batch else correct / total
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            if steps:
+                optimizer.step()
+        if eval_mode:
+            model.eval()
+        with torch.set_grad_enabled(not no_grad):
+            correct = sum((model(x).argmax(dim=1) == y).sum().item() for x, y in val_loader)
+        accuracies.append(correct / len(val_loader.dataset))
+    return {"list": accuracies, "tuple": tuple(accuracies), "none": None,
+            "last": accuracies[-1]}[returns]
 
 
 def confusion_counts(predictions, labels):
@@ -40,8 +51,10 @@ HISTORY = cu.History(val_loss=[0.46, 0.31, 0.20, 0.176, 0.158, 0.1561, 0.1604, 0
                      val_acc=[0.864, 0.914, 0.942, 0.952, 0.958, 0.962, 0.958, 0.955])
 
 CORRECT = [
-    (check_accuracy_fixed, (accuracy,), {}),
-    (check_accuracy_fixed, (lambda m, loader: torch.tensor(accuracy(m, loader)),), {}),
+    (check_dropout_values, ({0.0, 2.0}, {1.0}), {}),
+    (check_dropout_values, ([0, 2, 2, 0], torch.ones(3)), {}),
+    (check_fit_fixed, (fit,), {}),
+    (check_fit_fixed, (lambda *args: fit(*args, returns="tuple"),), {}),
     (check_epoch_choice, (8, 0.1504), {"history": HISTORY}),
     (check_epoch_choice, (8.0, torch.tensor(0.15042)), {"history": HISTORY}),
     (check_confusion_counts, (confusion_counts,), {}),
@@ -55,33 +68,43 @@ def test_correct_answer_passes(check, args, kwargs):
     assert verdict.correct is True and out.startswith("Correct!"), out
 
 
-def test_the_buggy_evaluation_differs_from_call_to_call():
-    """The check's model has dropout: in train mode the accuracy is not even stable."""
-    from course_utils.exercises.lesson05 import _dropout_case
-    model, loader = _dropout_case()
-    model.train()
-    torch.manual_seed(0)
-    results = {accuracy(model, loader, eval_mode=False) for _ in range(5)}
-    assert len(results) > 1
+def test_the_buggy_loop_trains_with_dropout_off_after_its_first_epoch():
+    """What the exercise's text says of the buggy loop, on the check's own model."""
+    from course_utils.exercises.lesson05 import _run_fit
+    _, seen = _run_fit(lambda *args: fit(*args, train_each_epoch=False))
+    train = [training for batch, training, _ in seen if batch == 50]
+    assert train == [True] * 4 + [False] * 8
+
+
+def test_dropout_values_are_what_nn_dropout_gives():
+    from course_utils.exercises.lesson05 import _dropout_outputs
+    assert _dropout_outputs() == ({0.0, 2.0}, {1.0})
 
 
 WRONG = [  # (check, answers, evidence, what hint=1 says, what hint=2 adds)
-    (check_accuracy_fixed, (lambda m, l: accuracy(m, l, eval_mode=False, no_grad=False),), {},
-     "training mode", "evaluation behaviour"),
-    (check_accuracy_fixed, (lambda m, l: accuracy(m, l, eval_mode=False),), {}, "training mode",
-     "evaluation behaviour"),
-    (check_accuracy_fixed, (lambda m, l: accuracy(m, l, no_grad=False),), {}, "recorded a graph",
-     "switches autograd off"),
-    (check_accuracy_fixed, (lambda m, l: 100 * accuracy(m, l),), {}, "share of right answers",
-     "divide once"),
-    (check_accuracy_fixed, (lambda m, l: accuracy(m, l, per_batch=True),), {},
-     "share of right answers", "divide once"),
-    (check_accuracy_fixed, (lambda m, l: None,), {}, "returned NoneType", "only the bugs"),
-    (check_accuracy_fixed, (lambda m, l: 0.5,), {}, "never called the model", "loop over"),
+    (check_dropout_values, ({0, 1}, {1}), {}, "do not stay 1", "average"),
+    (check_dropout_values, ({0, 2}, {0, 2}), {}, "evaluation mode", "measured and used"),
+    (check_dropout_values, ({0, 0.5}, {1}), {}, "training mode", "chance that a value is zeroed"),
+    (check_dropout_values, ({0.5}, {1}), {}, "training mode", "average"),
+    (check_dropout_values, ("0, 2", {1}), {}, "set of numbers", ""),
+    (check_dropout_values, (None, {1}), {}, "still None", ""),
+    (check_fit_fixed, (lambda *a: fit(*a, train_each_epoch=False),), {}, "8 of 12 training batches",
+     "last put in"),
+    (check_fit_fixed, (lambda *a: fit(*a, eval_mode=False),), {}, "dropout was on while measuring",
+     "accuracy part was right"),
+    (check_fit_fixed, (lambda *a: fit(*a, no_grad=False),), {}, "recorded a graph",
+     "accuracy part was right"),
+    (check_fit_fixed, (lambda *a: fit(*a, steps=False),), {}, "not what this training gives",
+     "training steps"),
+    (check_fit_fixed, (lambda *a: fit(*a, returns="none"),), {}, "returned NoneType",
+     "only the bug"),
+    (check_fit_fixed, (lambda *a: fit(*a, returns="last"),), {}, "returned float", "only the bug"),
+    (check_fit_fixed, (lambda m, loader, val_loader, opt, epochs: [0.1] * epochs,), {},
+     "0 training and 0 validation batches", "two loops"),
     (check_epoch_choice, (6, 0.1561), {"history": HISTORY}, "best validation accuracy",
      "loss column"),
     (check_epoch_choice, (7, 0.1604), {"history": HISTORY}, "one before", "from 1"),
-    (check_epoch_choice, (3, 0.20), {"history": HISTORY}, "another epoch", "take the lowest"),
+    (check_epoch_choice, (3, 0.20), {"history": HISTORY}, "another epoch", "which way is better"),
     (check_epoch_choice, (8, 0.955), {"history": HISTORY}, "is not epoch 8's validation loss",
      "copy the number"),
     (check_epoch_choice, (9, 0.15), {"history": HISTORY}, "from 1 to 8", ""),
@@ -92,7 +115,7 @@ WRONG = [  # (check, answers, evidence, what hint=1 says, what hint=2 adds)
      "the row is the true digit"),
     (check_confusion_counts, (lambda p, y: 2 * confusion_counts(p, y),), {}, "add up to 400",
      "exactly 1"),
-    (check_confusion_counts, (one_count_moved,), {}, "some counts are off", "counted by hand"),
+    (check_confusion_counts, (one_count_moved,), {}, "some counts are off", "by hand"),
     (check_confusion_counts, (lambda p, y: torch.zeros(10),), {}, "expected (10, 10)", "zeros"),
     (check_confusion_counts, (lambda p, y: torch.full((10, 10), float("nan")),), {}, "NaN",
      "zeros"),
@@ -106,9 +129,14 @@ def test_wrong_answer_tiers(check, answers, evidence, first, second):
 
 
 def test_the_find_the_bug_feedback_never_names_the_fix():
-    for bug in ({"eval_mode": False}, {"no_grad": False}):
-        _, out = feedback(check_accuracy_fixed, lambda m, l: accuracy(m, l, **bug), hint=2)
-        assert ".eval()" not in out and "no_grad" not in out, out
+    _, out = feedback(check_fit_fixed, lambda *a: fit(*a, train_each_epoch=False), hint=2)
+    assert ".train()" not in out and "inside" not in out and "each epoch" not in out, out
+
+
+def test_the_dropout_feedback_never_names_the_values():
+    for answer in (({0, 1}, {1}), ({0, 0.5}, {1}), ({0, 2}, {0, 2})):
+        _, out = feedback(check_dropout_values, *answer, hint=2)
+        assert "2" not in out and "doubl" not in out and "1.0" not in out, out
 
 
 def test_the_epoch_choice_never_names_the_best_epoch():

@@ -4,7 +4,8 @@ Usage: python -m tools.make_site [--source FOLDER] [--out build/site]
 
 Renders the stored notebooks, in course order, into static HTML that opens offline:
 a home page (what the course is, its map, how to run it: local, cloud, hub), one page per
-notebook, the teachers' page (docs/classroom.md) and Sphinx's full-text search.
+notebook, the teachers' page (docs/classroom.md), the claims sweep's evidence
+(docs/claims.md) and Sphinx's full-text search.
 
 - **The lesson, not the answers.** The source is the learner edition (`learner/`, or
   --source) when it exists; otherwise `notebooks/` with every solution stubbed by
@@ -214,16 +215,18 @@ def stage(source: Path, stage_dir: Path) -> list[str]:
         raise FileNotFoundError(f"no notebooks (NN_name.ipynb) in {source}. "
                                 "Fix: --source learner (or notebooks).")
     (stage_dir / "_alt_text.json").write_text(json.dumps(alts, indent=0), encoding="utf-8")
-    classroom = (REPO / "docs" / "classroom.md").read_text(encoding="utf-8")
-    classroom = re.sub(r"\]\(\.\./([^)#\s]+)", rf"]({url}/blob/{BRANCH}/\1", classroom)
     (stage_dir / "docs").mkdir()
-    (stage_dir / "docs" / "classroom.md").write_text(classroom, encoding="utf-8")
+    for page in ("classroom", "claims"):  # links out of docs/ go to the repository
+        text = (REPO / "docs" / f"{page}.md").read_text(encoding="utf-8")
+        text = re.sub(r"\]\(\.\./([^)#\s]+)", rf"]({url}/blob/{BRANCH}/\1", text)
+        (stage_dir / "docs" / f"{page}.md").write_text(text, encoding="utf-8")
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     (stage_dir / "index.md").write_text(home_page(readme, docs, url, rel.as_posix()),
                                         encoding="utf-8")
     toc = {"format": "jb-book", "root": "index",
            "parts": [{"caption": "The course", "chapters": [{"file": d} for d in docs.values()]},
-                     {"caption": "Teaching", "chapters": [{"file": "docs/classroom"}]}]}
+                     {"caption": "Teaching", "chapters": [{"file": "docs/classroom"},
+                                                         {"file": "docs/claims"}]}]}
     config = {
         "title": TITLE, "author": "the course's authors", "only_build_toc_files": True,
         "execute": {"execute_notebooks": "off"},

@@ -1,10 +1,3 @@
-# Exercise 1 (05_training_on_mnist): find the bugs. One solution; yours may differ.
-def accuracy(model, loader):
-    """The share of the loader's digits that the model classifies right."""
-    model.eval()
-    correct = 0
-    with torch.no_grad():
-        for x, y in loader:
-            predictions = model(x).argmax(dim=1)
-            correct += (predictions == y).sum().item()
-    return correct / len(loader.dataset)
+# Exercise 1 (05_training_on_mnist): predict what dropout does. One solution; yours may differ.
+train_values, eval_values = None, None  # your prediction: two sets of numbers, such as {3.0, 4.0}
+train_values, eval_values = {0.0, 2.0}, {1.0}  # half zeroed, the others doubled; eval: nothing
