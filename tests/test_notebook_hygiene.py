@@ -76,6 +76,13 @@ def test_kernelspec_size_and_png_images(notebook):
             assert set(images) <= {"image/png"}, f"{path.name}: {images} (figures are PNG)"
 
 
+def test_the_notebook_records_the_pytorch_of_its_outputs(notebook):
+    """make notebooks (tools/run_notebooks.py) records it; the website prints it on the page."""
+    path, nb = notebook
+    version = nb.metadata.get("course", {}).get("torch", "")
+    assert re.fullmatch(r"\d+\.\d+(\.\d+)?", version), f"{path.name}: {version!r}. Fix: make notebooks"
+
+
 def test_first_code_cell_calls_setup(notebook):
     path, nb = notebook
     first = code_cells(nb)[0].source

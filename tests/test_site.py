@@ -182,7 +182,8 @@ def test_no_page_shows_a_solution_or_a_correct(site):
 def test_every_page_says_its_pytorch_and_links_its_launches(site):
     for page in sorted(site.rglob("[0-9][0-9]_*.html")):
         text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
-        assert re.search(r"Stored outputs made with PyTorch \d+\.\d+", text), page.name
+        assert re.search(r"Stored outputs made with PyTorch \d+\.\d+\S* \(recorded in the "
+                         r"notebook\)", text), page.name
         for platform in ("colab.research.google.com", "kaggle.com/kernels", "mybinder.org"):
             assert platform in page.read_text(encoding="utf-8"), (page.name, platform)
 

@@ -22,6 +22,12 @@ from tools.slides import add_slides
 # without progress bars, however this script was started.
 
 
+def torch_version() -> str:
+    import torch
+
+    return torch.__version__.split("+")[0]
+
+
 def run(path: Path) -> float:
     nb = add_slides(nbformat.read(path, as_version=4))
     start = time.perf_counter()
@@ -29,6 +35,9 @@ def run(path: Path) -> float:
     seconds = time.perf_counter() - start
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                  "language": "python"}
+    # the PyTorch that made the stored outputs (the kernel runs in this environment): the
+    # website prints it on each notebook's page
+    nb.metadata.setdefault("course", {})["torch"] = torch_version()
     nbformat.write(nb, path)
     return seconds
 
