@@ -131,7 +131,7 @@ def check_fit_fixed(fit) -> Verdict:
 
     Example (notebook 05, exercise 2), on an answer that returns nothing yet:
         >>> check = check_fit_fixed(lambda *args, **kwargs: None)
-        Not yet: fit returned NoneType, expected the list of validation accuracies ...
+        Not yet: fit returned NoneType, expected the list of validation accuracies, one per ...
     """
     epochs = 3
     result, seen = _run_fit(fit, epochs)
