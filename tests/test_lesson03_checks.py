@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from conftest import assert_tiers, feedback, leaves_random_stream_alone
 from course_utils.exercises import (check_accumulate_gradients, check_finite_difference,
                                     check_grad_after_three_backward, check_momentum_update,
-                                    check_neuron_grads, check_sgd_update, check_train)
+                                    check_neuron_grads, check_train)
 
 
 def verdict(capsys, check, answer):
@@ -114,7 +114,7 @@ def test_accumulate_gradients_mistakes(answer, hint, more):
 # --- every check of notebooks 03 and 04 -------------------------------------------------
 
 CHECKS = [check_finite_difference, check_neuron_grads, check_accumulate_gradients,
-          check_sgd_update, check_momentum_update, check_train]
+          check_momentum_update, check_train]
 
 
 @pytest.mark.parametrize("check", CHECKS)

@@ -8,57 +8,54 @@ import torch.nn.functional as F
 import course_utils as cu
 from conftest import assert_tiers, feedback
 from course_utils.exercises import (check_momentum_update, check_optimizer_choice,
-                                    check_sgd_update, check_train)
+                                    check_sgd_prediction, check_train)
+from course_utils.exercises.lesson04 import sgd_on_bowl
 
 
 def verdict(capsys, check, answer):
     return feedback(check, answer)
 
 
-# --- exercise 1: the update rule by hand --------------------------------------------------
+# --- exercise 1: predict SGD on the bowl 5 w**2 ----------------------------------------------
 
-def sgd(params, lr, sign=1.0):
-    with torch.no_grad():
-        for p in params:
-            if p.grad is not None:
-                p -= sign * lr * p.grad
-
-
-def test_sgd_update_right(capsys):
-    ok, out = verdict(capsys, check_sgd_update, sgd)
-    assert ok.correct is True and out.startswith("Correct") and "max difference 0.0e+00" in out
+def test_the_bowl_is_what_the_exercise_says():
+    # w' = w - lr * 10 w: one step at lr=0.3 gives -2; 0.2 is where |1 - 10 lr| passes 1
+    assert sgd_on_bowl(0.3, 1) == pytest.approx(-2.0)
+    assert abs(sgd_on_bowl(0.19, 300)) < 1e-6 < 1e6 < abs(sgd_on_bowl(0.21, 300))
 
 
-def rebinds(params, lr):
-    for p in params:
-        if p.grad is not None:
-            p = p - lr * p.grad  # noqa: F841
+@pytest.mark.parametrize("step, rate", [(-2, 0.2), (-2.0, 0.201), (torch.tensor(-2.0), 0.199)])
+def test_sgd_prediction_right(step, rate):
+    verdict, out = feedback(check_sgd_prediction, step, rate)
+    assert verdict.correct is True and out.startswith("Correct! w after one step is -2"), out
 
 
-def without_no_grad(params, lr):
-    for p in params:
-        if p.grad is not None:
-            p -= lr * p.grad
-
-
-def no_none_guard(params, lr):
-    with torch.no_grad():
-        for p in params:
-            p -= lr * p.grad
-
-
-@pytest.mark.parametrize("answer, hint, more", [
-    (rebinds, "only renames p", "in place"),
-    (without_no_grad, "refused", "autograd records nothing"),
-    (no_none_guard, "p.grad is None", "skips"),
-    (lambda params, lr: sgd(params, lr, sign=-1.0), "uphill", "against the gradient"),
-    (lambda params, lr: sgd(params, lr * 2), "differ from", "term by term"),
+@pytest.mark.parametrize("step, rate, hint, more", [
+    (-0.5, 0.2, "used 5 as the gradient", "its derivative"),
+    (0.7, 0.2, "is not 0.7", "downhill"),
+    (-2, 0.4, "already diverges a little below 0.4", "When does its size pass 1"),
+    (-2, 0.1, "still converges a little above 0.1", "the same number every time"),
+    (-2, -1, "must be positive", ""),
+    ("-2", 0.2, "one number", ""),
 ])
-def test_sgd_update_mistakes(answer, hint, more):
-    assert_tiers(check_sgd_update, (answer,), {}, hint, more)
+def test_sgd_prediction_mistakes(step, rate, hint, more):
+    assert_tiers(check_sgd_prediction, (step, rate), {}, hint, more)
+
+
+def test_sgd_prediction_waits_for_both_answers():
+    verdict, out = feedback(check_sgd_prediction, -2.0, None)
+    assert verdict.correct is False and "still None" in out
 
 
 # --- exercise 2: momentum -------------------------------------------------------------------
+
+def sgd(params, lr):
+    """Plain SGD: a momentum answer that forgets the velocity."""
+    with torch.no_grad():
+        for p in params:
+            if p.grad is not None:
+                p -= lr * p.grad
+
 
 def momentum(params, velocities, lr, beta):
     with torch.no_grad():

@@ -14,7 +14,7 @@ from torch import nn
 
 from . import Verdict, checks_function, checks_value, say
 
-__all__ = ["check_sgd_update", "check_momentum_update", "check_train", "check_optimizer_choice"]
+__all__ = ["check_sgd_prediction", "check_momentum_update", "check_train", "check_optimizer_choice"]
 
 
 def _twins(seed: int = 0):
@@ -77,24 +77,60 @@ def _compare_weights(mine, reference, before, what: str) -> bool:
                     "exercise.")
 
 
-@checks_function
-def check_sgd_update(sgd_update) -> Verdict:
-    """Check ``sgd_update(params, lr)`` against one step of torch.optim.SGD.
+def sgd_on_bowl(lr: float, steps: int) -> float:
+    """w after `steps` steps of torch.optim.SGD on the loss 5 w**2, from w = 1 (exercise 1)."""
+    w = torch.ones(1, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.SGD([w], lr=lr)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        (5 * w ** 2).sum().backward()
+        optimizer.step()
+    return w.item()
 
-    Example (notebook 04, exercise 1), on an answer that returns nothing yet:
-        >>> check = check_sgd_update(lambda *args, **kwargs: None)
-        Not yet: the weights did not change: `p = p - ...` makes a new tensor ...
+
+def _one_number(value) -> float | None:
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    return float(value)
+
+
+@checks_value
+def check_sgd_prediction(w_after_step, largest_rate) -> Verdict:
+    """Check two predictions for SGD on the loss 5 w**2, from w = 1 (notebook 04, exercise 1).
+
+    w_after_step: w after one step at lr=0.3; largest_rate: the rate above which SGD diverges.
+    Both are compared with runs of torch.optim.SGD.
+
+    Example, on predictions not written down yet:
+        >>> check = check_sgd_prediction(None, None)
+        Not yet: your answer is still None: replace None by your answer, then run this ...
     """
-    mine, reference, x, y = _twins()
-    before = copy.deepcopy(mine)
-    for model in (mine, reference):
-        _backward(model, x, y)
-    lr = 0.125  # a power of two: lr * grad is exact, so a right answer matches bit for bit
-    torch.optim.SGD([p for p in reference.parameters() if p.requires_grad], lr=lr).step()
-    problem = _apply_update(sgd_update, mine, lr)
-    if problem:
-        return say(False, problem[0], more=problem[1])
-    return _compare_weights(mine, reference, before, "torch.optim.SGD")
+    step, rate = _one_number(w_after_step), _one_number(largest_rate)
+    if step is None or rate is None:
+        return say(False, "write each prediction as one number, such as 0.5.")
+    factor = "a step multiplies w by the same number every time: work it out for this loss."
+    true_step = sgd_on_bowl(0.3, 1)
+    if abs(step - true_step) > 1e-6:
+        if abs(step - (1 - 0.3 * 5)) < 1e-6:
+            return say(False, f"w after one step is not {step:g}: that step used 5 as the "
+                              "gradient at w = 1.", more="the gradient of 5 w² is its derivative.")
+        return say(False, f"w after one step at lr=0.3 is not {step:g}.",
+                   more="the step is lr times the gradient, taken downhill; the gradient of "
+                        "5 w² at w = 1 is its derivative there.")
+    if not rate > 0:
+        return say(False, f"{rate:g} is not a learning rate: it must be positive.")
+    shrinks, grows = abs(sgd_on_bowl(rate * 0.98, 400)), abs(sgd_on_bowl(rate * 1.02, 400))
+    if shrinks < 1e-3 and grows > 1:
+        return say(True, f"w after one step is {true_step:g}, and above lr = {rate:g} every step "
+                         "overshoots the bottom by more than it started from: w grows and SGD "
+                         "diverges. The steeper the bowl, the smaller that rate.")
+    if grows <= 1:
+        return say(False, f"SGD still converges a little above {rate:g}: the largest rate is "
+                          "larger.", more=factor + " When does its size pass 1?")
+    return say(False, f"SGD already diverges a little below {rate:g}: the largest rate is "
+                      "smaller.", more=factor + " When does its size pass 1?")
 
 
 @checks_function
