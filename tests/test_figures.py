@@ -3,7 +3,9 @@
 Each public plotting function (and each explorer's static figure) is drawn on small
 data and checked for: alt text, text of at least 10 pt as JupyterLab displays it, no two
 text boxes overlapping, no twin y-axes, an opaque background, a label on every axis
-that has tick labels, and no two lines of one axes alike in both colour and style.
+that has tick labels, no two lines of one axes alike in both colour and style, no
+colour panel whose scale leaves it one colour, no legend over data and no marker hidden
+under another run's marker.
 A plotting function without a case here fails test_every_plotting_function_has_a_case.
 """
 from __future__ import annotations
@@ -14,7 +16,12 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from matplotlib.collections import QuadMesh
 from matplotlib.colors import to_rgba
+from matplotlib.contour import ContourSet
+from matplotlib.image import AxesImage
+from matplotlib.markers import MarkerStyle
+from matplotlib.transforms import Bbox
 from matplotlib.text import Text
 from PIL import Image
 
@@ -143,6 +150,101 @@ def visible_texts(fig) -> list[Text]:
             and (t.axes is None or t.axes.get_visible())]
 
 
+def blank_colour_panels(ax) -> list[str]:
+    """Images, meshes and filled contours whose values all map to about one colour.
+
+    Each finite value goes through the artist's own norm and colour map (and alpha, over
+    the white background); a panel whose colours differ by under 10 % in every channel
+    reads as a blank square (e.g. gradients of 1e-3 on a scale of +-0.33).
+    """
+    found = []
+    for art in [*ax.images, *ax.collections]:
+        if not (isinstance(art, (AxesImage, QuadMesh))
+                or isinstance(art, ContourSet) and art.filled) or not art.get_visible():
+            continue
+        values = np.ma.masked_invalid(np.ma.asarray(art.get_array(), dtype=float))
+        if values.ndim > 2 or values.count() < 2:      # RGB pictures carry their own colours
+            continue
+        rgba = art.to_rgba(values.compressed())
+        alpha = rgba[:, 3:] * (1.0 if art.get_alpha() is None else art.get_alpha())
+        rgb = rgba[:, :3] * alpha + (1 - alpha)
+        if (rgb.max(0) - rgb.min(0)).max() < 0.1:
+            found.append(f"a blank colour panel in {ax.get_title()!r}: its {values.count()} "
+                         f"values ({values.min():.3g} to {values.max():.3g}) all show as one "
+                         f"colour on its scale ({art.norm.vmin:.3g} to {art.norm.vmax:.3g})")
+    return found
+
+
+def data_lines(ax):
+    """The lines drawn in data coordinates (not axhline / axvline), with their pixels."""
+    for line in ax.lines:
+        if line.get_visible() and len(line.get_xdata()) and \
+                line.get_transform().contains_branch(ax.transData):
+            xy = line.get_transform().transform(line.get_xydata())
+            yield line, xy[np.isfinite(xy).all(1)]
+
+
+def legends_over_data(fig, ax) -> list[str]:
+    """A legend box (inside the axes) that a line or a marker of the data passes under."""
+    found = []
+    for legend in [ax.get_legend(), *fig.legends]:
+        if legend is None or not legend.get_visible():
+            continue
+        box = Bbox.intersection(legend.get_window_extent(), ax.bbox)
+        if box is None:
+            continue
+        box = box.expanded(1, 1).padded(-1)            # touching the frame is not hiding
+        for line, xy in data_lines(ax):
+            path = line.get_transform().transform_path(line.get_path())
+            crosses = line.get_linestyle() not in ("None", "none", " ", "") and \
+                path.intersects_bbox(box, filled=False)
+            marked = line.get_marker() not in ("None", "none", " ", "", None) and \
+                box.count_contains(xy) > 0
+            if crosses or marked:
+                found.append(f"the legend of {ax.get_title()!r} lies over the data of "
+                             f"{line.get_label()!r}")
+    return found
+
+
+# points spread evenly over the unit disc: where a marker's face is looked for
+_DISC = np.array([(r * np.cos(a), r * np.sin(a)) for r in np.linspace(0, 1, 7)[1:]
+                  for a in np.linspace(0, 2 * np.pi, 16, endpoint=False)] + [(0.0, 0.0)])
+
+
+def hidden_markers(ax) -> list[str]:
+    """A marker of one line of which less than a quarter shows under later, filled markers.
+
+    Markers are taken as discs: the face a marker shows has the diameter of its size less
+    its edge, the face it covers its size plus its edge (the white rim covers too).
+    Markers of the same line may overlap (one run's epochs); another run's must not.
+    """
+    found, pixels = [], ax.figure.dpi / 72
+    box = ax.bbox
+    marked = [(line, xy[(xy >= box.p0).all(1) & (xy <= box.p1).all(1)])  # clipped: not drawn
+              for line, xy in data_lines(ax)
+              if line.get_marker() not in ("None", "none", " ", "", None)]
+    order = {id(line): (line.get_zorder(), k) for k, (line, _) in enumerate(marked)}
+    for line, xy in marked:
+        size, edge = line.get_markersize() * pixels, line.get_markeredgewidth() * pixels
+        above = [(other, oxy, (other.get_markersize() * pixels
+                               + other.get_markeredgewidth() * pixels) / 2)
+                 for other, oxy in marked if order[id(other)] > order[id(line)] and len(oxy)
+                 and MarkerStyle(other.get_marker()).is_filled()
+                 and other.get_markerfacecolor() not in ("none", "None")]
+        for centre in xy:
+            face = centre + _DISC * max(size - edge, 1) / 2
+            shown = np.ones(len(face), bool)
+            for other, oxy, radius in above:
+                near = np.linalg.norm(face[:, None] - oxy[None], axis=2) < radius
+                shown &= ~near.any(1)
+                if shown.mean() < 0.25:
+                    found.append(f"a marker of {line.get_label()!r} at pixel "
+                                 f"({centre[0]:.0f}, {centre[1]:.0f}) is hidden under "
+                                 f"{other.get_label()!r} in {ax.get_title()!r}")
+                    break
+    return found
+
+
 def problems(fig) -> list[str]:
     found = []
     if not getattr(fig, "alt", "").strip():
@@ -187,6 +289,7 @@ def problems(fig) -> list[str]:
                 found.append(f"two lines alike in colour and style in {ax.get_title()!r}: "
                              f"{seen[key]!r} and {line.get_label()!r}")
             seen[key] = line.get_label()
+        found += blank_colour_panels(ax) + legends_over_data(fig, ax) + hidden_markers(ax)
     return found
 
 
@@ -214,3 +317,28 @@ def test_the_checks_catch_what_they_look_for():
     for words in ("no alt text", "transparent", "6.0 pt", "overlaps", "twin axes",
                   "no label", "alike in colour"):
         assert words in found, words
+
+
+def test_the_checks_catch_what_hides_the_data():
+    """Past findings: the inspector's filter gradients (about 1e-3) on a scale of +-0.33
+    were blank white squares; in 04's loss curves one run's end marker lay under another's."""
+    fig, (image, legend, markers) = figures.new_figure(8, 2.5, 1, 3)
+    grads = 1e-3 * np.random.default_rng(0).standard_normal((5, 30))
+    image.imshow(grads, cmap="RdBu_r", vmin=-0.33, vmax=0.33)
+    legend.plot([0, 1], [1, 0], label="a falling line")
+    legend.legend(loc="upper left")                  # the line runs under the box...
+    legend.plot([0.95], [0.05], "o", label="a point")  # ...and this one does not
+    markers.plot([0, 1], [0, 1], "o-", ms=8, label="sgd")
+    markers.plot([1], [1], "o", ms=8, label="adam")  # the same end, drawn over sgd's
+    markers.plot([0], [0.3], "s", ms=4, label="small, beside")
+    for ax in (image, legend, markers):
+        ax.set(xlabel="x", ylabel="y")
+    found = problems(figures.with_alt(fig, "three bad panels"))
+    assert sum("blank colour panel" in p for p in found) == 1, found
+    assert [p for p in found if "legend" in p] == [
+        "the legend of '' lies over the data of 'a falling line'"], found
+    assert [p for p in found if "hidden" in p] == [
+        "a marker of 'sgd' at pixel (" + found[-1].split("(")[1].split(")")[0]
+        + ") is hidden under 'adam' in ''"], found
+    image.images[0].set_clim(-3e-3, 3e-3)            # a scale that fits the values
+    assert not blank_colour_panels(image)
