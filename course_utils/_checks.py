@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 
 OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
+OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD+momentum", "nesterov": "Nesterov",
+                    "rmsprop": "RMSProp", "adam": "Adam"}   # as the widgets show them
 
 
 def whole_number(value, name: str, fix: str, *, low: int = 1, high: int | None = None) -> int:

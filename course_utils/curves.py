@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import matplotlib
 
-from .figures import (FULL_WIDTH, LINESTYLES, MARKERS, STYLE, colour, course_plot, direct_labels,
-                      new_figure, number, with_alt)
+from .figures import (FULL_WIDTH, STYLE, course_plot, direct_labels, new_figure, number,
+                      run_styles, with_alt)
+
+DODGE = 8  # points between the epoch markers of neighbouring runs, so equal values all show
 
 
 def smoothed(values, weight: float = 0.9) -> list[float]:
@@ -36,8 +38,9 @@ class CurvesFigure:
     ``show(k, train_loss, val_loss, val_acc, steps_per_epoch)`` moves run k's numbers
     into its lines (no new artists, so a live redraw stays cheap); ``finish()`` adds what
     only the final figure needs (labels at the ends of the curves, clipped spikes marked,
-    alt text). Run k has colour, line style and marker k, so runs stay apart where
-    they overlap.
+    alt text). Each run has its own colour, line style and marker (an optimizer's are
+    the same in every figure: figures.run_styles), and its epoch markers sit a few points
+    beside the other runs' (dodged), so two runs with equal numbers both show.
 
     Example:
         >>> curves = CurvesFigure(["sgd", "adam"])
@@ -59,34 +62,35 @@ class CurvesFigure:
             self._make_lines()
 
     def _make_lines(self) -> None:
+        from matplotlib.lines import Line2D
+        from matplotlib.transforms import ScaledTranslation
+
         several = len(self.labels) > 1
-        self.lines = []
-        for k, label in enumerate(self.labels):
-            c, ls, m = colour(k), LINESTYLES[k % len(LINESTYLES)], MARKERS[k % len(MARKERS)]
+        self.lines, self.styles = [], run_styles(self.labels)
+        self.dodge = [DODGE * (k - (len(self.labels) - 1) / 2) for k in range(len(self.labels))]
+        for label, style, dodge in zip(self.labels, self.styles, self.dodge):
+            c, ls, m = style["color"], style["ls"], style["marker"]
+            beside = ScaledTranslation(dodge / 72, 0, self.fig.dpi_scale_trans)
             run = {"raw": self.loss_ax.plot([], [], color=c, ls=ls, alpha=0.3, lw=1)[0],
                    "smooth": self.loss_ax.plot([], [], color=c, ls=ls, lw=2.2,
-                                               label=label if several else "train loss")[0],
-                   "val": self.loss_ax.plot([], [], color=c, ls="none", marker=m,
-                                            ms=max(9 - 1.5 * k, 4), mec="white", zorder=3 + k,
-                                            label="val loss")[0]}  # later runs smaller, on top
+                                               label=label)[0],
+                   "val": self.loss_ax.plot([], [], color=c, ls="none", marker=m, ms=7,
+                                            mec="white", zorder=3,
+                                            transform=self.loss_ax.transData + beside)[0]}
             if self.acc_ax is not None:
-                run["acc"] = self.acc_ax.plot([], [], color=c, ls=ls, marker=m,
-                                              ms=max(9 - 1.5 * k, 4), lw=2, mec="white",
-                                              zorder=3 + k, label=label)[0]
+                run["acc"] = self.acc_ax.plot([], [], color=c, ls=ls, marker=m, ms=7, lw=2,
+                                              mec="white", zorder=3, label=label,
+                                              transform=self.acc_ax.transData + beside)[0]
             self.lines.append(run)
         self.loss_ax.set(xlabel="training step", ylabel="loss",
                          yscale="log" if self.log else "linear")
         self.loss_ax.grid(alpha=0.3)
-        if several:  # the runs are named at their ends; the key says what each line is
-            from matplotlib.lines import Line2D
-
-            key = [Line2D([], [], color="grey", alpha=0.3, lw=1),
-                   Line2D([], [], color="grey", lw=2.2),
-                   Line2D([], [], color="grey", ls="none", marker="o", ms=7, mec="white")]
-            self.loss_ax.legend(key, ["train loss, each step", "train loss, smoothed",
-                                      "validation loss, each epoch"], loc="upper right")
-        else:
-            self.loss_ax.legend(loc="upper right")
+        # the runs are named at their ends; the key says what each kind of line is
+        c, m = ("grey", "o") if several else (self.styles[0]["color"], self.styles[0]["marker"])
+        key = [Line2D([], [], color=c, alpha=0.3, lw=1), Line2D([], [], color=c, lw=2.2),
+               Line2D([], [], color=c, ls="none", marker=m, ms=7, mec="white")]
+        self.loss_ax.legend(key, ["train loss, each step", "train loss, smoothed",
+                                  "validation loss, each epoch"], loc="upper right")
         if self.acc_ax is not None:
             self.acc_ax.set(xlabel="training step", ylabel="validation accuracy (%)",
                             ylim=(0, 100))
@@ -135,7 +139,7 @@ class CurvesFigure:
                 step = losses.index(max(losses)) + 1
                 self.loss_ax.annotate(f"peak {number(max(losses))} (cut off)", (step, top),
                                       xytext=(6, -4), textcoords="offset points", ha="left",
-                                      va="top", color=colour(k), fontsize=10)
+                                      va="top", color=self.styles[k]["color"], fontsize=10)
 
     def _label_ends(self) -> None:
         for ax, key in ((self.loss_ax, "smooth"), (self.acc_ax, "acc")):
@@ -146,10 +150,11 @@ class CurvesFigure:
                 xs, ys = self.lines[k][key].get_data()
                 if len(xs):
                     low, high = ax.get_ylim()
-                    ends.append((label, xs[-1], min(max(ys[-1], low), high), colour(k)))
+                    ends.append((label, xs[-1], min(max(ys[-1], low), high),
+                                 self.styles[k]["color"]))
             right = max(x for _, x, _, _ in ends) if ends else 1
             ax.set_xlim(left=0, right=right * 1.3)
-            direct_labels(ax, ends)
+            direct_labels(ax, ends, pad_points=5 + (max(self.dodge) if key == "acc" else 0))
 
     def describe(self) -> str:
         """The alt text: the final numbers of every run."""

@@ -14,10 +14,13 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import itertools
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from ._checks import OPTIMIZER_LABELS, OPTIMIZER_NAMES
 
 DPI = 100
 # JupyterLab at 1280 x 720, file browser open, gives an output 848 px wide: a wider PNG is
@@ -132,6 +135,27 @@ def with_alt(fig, alt: str):
 def colour(k: int) -> str:
     """The k-th colour of the palette (it repeats after eight)."""
     return PALETTE[k % len(PALETTE)]
+
+
+def run_styles(labels) -> list[dict]:
+    """The colour, line style and marker of each run, as keyword arguments of ax.plot.
+
+    An optimizer ("sgd" ... "adam", or its widget label "SGD+momentum" ...) always gets
+    the same style, so a run keeps its look from one figure to the next whichever runs
+    share it; any other label takes the styles left over, in order.
+
+    Example:
+        >>> [style["color"] for style in run_styles(["adam", "mine", "sgd"])] == [
+        ...     colour(4), colour(1), colour(0)]
+        True
+    """
+    names = {**{n: k for k, n in enumerate(OPTIMIZER_NAMES)},
+             **{OPTIMIZER_LABELS[n].lower(): k for k, n in enumerate(OPTIMIZER_NAMES)}}
+    fixed = [names.get(str(label).lower()) for label in labels]
+    free = (k for k in itertools.count() if k not in fixed)
+    return [{"color": colour(k), "ls": LINESTYLES[k % len(LINESTYLES)],
+             "marker": MARKERS[k % len(MARKERS)]}
+            for k in (k if k is not None else next(free) for k in fixed)]
 
 
 def number(value: float) -> str:

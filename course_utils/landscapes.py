@@ -17,7 +17,7 @@ from typing import Callable
 import torch
 
 from . import _checks
-from .figures import FULL_WIDTH, LINESTYLES, colour, course_plot, new_figure, number, with_alt
+from .figures import FULL_WIDTH, course_plot, new_figure, number, run_styles, with_alt
 from .training import make_optimizer
 
 
@@ -288,9 +288,11 @@ def plot_trajectories(function, runs, *, steps: int = 50, show_losses: bool = Fa
 class TrajectoryFigure:
     """A test function's contours, drawn once, with ``lines`` reusable optimizer paths.
 
-    ``show(runs)`` (label -> Trajectory) moves run k's path into line k (colour k, line
-    style k), hides the lines it does not need and redoes the legend; nothing else
-    changes. With ``live=True`` the parts that change are marked animated, so a live view
+    ``show(runs)`` (label -> Trajectory) moves run k's path into line k, in the run's
+    colour and line style (an optimizer's are the same in every figure: figures.run_styles),
+    hides the lines it does not need and redoes the legend; nothing else changes. Earlier
+    lines are wider and their end dots larger, below the later ones: paths that run
+    together or end at one point all stay in sight. With ``live=True`` the parts that change are marked animated, so a live view
     (widgets.Explorer) redraws only them over an image of the contours it keeps.
 
     Example:
@@ -311,15 +313,13 @@ class TrajectoryFigure:
         _contours(ax, f, f.xlim, f.ylim)
         self.paths, self.ends, self.loss_lines = [], [], []
         for k in range(lines):
-            c, ls = colour(k), LINESTYLES[k % len(LINESTYLES)]
             width, z = max(3.4 - 0.6 * k, 1.2), 3 + k  # earlier runs wider, below: all visible
-            self.paths.append(ax.plot([], [], ls=ls, color=c, lw=width, zorder=z)[0])
-            self.ends.append(ax.plot([], [], "o", color=c, ms=8, mec="white", zorder=20)[0])
+            self.paths.append(ax.plot([], [], lw=width, zorder=z)[0])
+            self.ends.append(ax.plot([], [], "o", ms=max(15 - 2.5 * k, 4), mew=0, zorder=20 + k)[0])
             if show_losses:
-                self.loss_lines.append(self.loss_ax.plot([], [], color=c, ls=ls, lw=width,
-                                                         zorder=z)[0])
+                self.loss_lines.append(self.loss_ax.plot([], [], lw=width, zorder=z)[0])
         self.start = ax.plot([], [], "s", color="black", ms=7, label="start")[0]
-        end_key = ax.plot([], [], "o", color="grey", ms=8, mec="white", label="end of a path")[0]
+        end_key = ax.plot([], [], "o", color="grey", ms=10, mew=0, label="end of a path")[0]
         self.marks = [self.start, end_key]  # the key's dot: each path ends in a dot of its colour
         if f.minimum is not None:
             self.marks += ax.plot(*f.minimum, "*", color="gold", mec="black", ms=14,
@@ -339,8 +339,14 @@ class TrajectoryFigure:
             raise ValueError(f"{len(runs)} runs but this figure has {len(self.paths)} lines. "
                              f"Fix: TrajectoryFigure({self.function.name!r}, lines={len(runs)}).")
         shown = list(runs.items())
+        styles = run_styles([label for label, _ in shown])
         for k, (path, end) in enumerate(zip(self.paths, self.ends)):
             label, t = shown[k] if k < len(shown) else ("_hidden", None)
+            if t is not None:
+                for line in (path, end, *self.loss_lines[k:k + 1]):
+                    line.set_color(styles[k]["color"])
+                for line in (path, *self.loss_lines[k:k + 1]):
+                    line.set_linestyle(styles[k]["ls"])
             x, y = t.path.numpy().T if t is not None else ([], [])
             path.set_data(x, y)
             end.set_data(x[-1:], y[-1:])

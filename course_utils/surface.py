@@ -332,8 +332,8 @@ def plot_loss_surface(surface: Surface):
         xy = surface.path.numpy()
         ax.plot(xy[:, 0], xy[:, 1], "-o", color=PALETTE[1], ms=3, lw=2,
                 label=f"training path ({len(xy)} snapshots)")
-        ax.plot(*xy[0], "s", color="white", mec="black", ms=9,
-                label=f"start (step {surface.path_steps[0]})")
+        ax.plot(*xy[0], "s", color="white", mec="black", ms=9, zorder=3,  # over the star
+                label=f"start (step {surface.path_steps[0]})")          # where they meet
         start = f"({number(xy[0, 0])}, {number(xy[0, 1])})"
         where = (f" The training path of {len(xy)} snapshots runs from {start} to the origin"
                  f" ({surface.explained[0] + surface.explained[1]:.0%} of its spread lies in "

@@ -33,15 +33,13 @@ import ipywidgets as W
 import torch
 
 from . import _checks
-from ._checks import OPTIMIZER_NAMES
+from ._checks import OPTIMIZER_LABELS, OPTIMIZER_NAMES
 from .machinery.explorer import Explorer
 from .figures import (FULL_WIDTH, LINESTYLES, PALETTE, colour, message_figure, new_figure, number,
                       with_alt)
 from .plots import show_tiled_filters, tile_filters
 from .training import TrainingDiverged, make_optimizer, train_step
 
-OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD+momentum", "nesterov": "Nesterov",
-                    "rmsprop": "RMSProp", "adam": "Adam"}
 def _slider(cls, description: str, css: str | None = None, *, live: bool = True, **kwargs):
     """A slider; live: its value changes (and the figure follows) while it is dragged."""
     slider = cls(description=description, continuous_update=live,

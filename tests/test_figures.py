@@ -216,7 +216,9 @@ def hidden_markers(ax) -> list[str]:
 
     Markers are taken as discs: the face a marker shows has the diameter of its size less
     its edge, the face it covers its size plus its edge (the white rim covers too).
-    Markers of the same line may overlap (one run's epochs); another run's must not.
+    Markers of the same line may overlap (one run's epochs); another run's must not, unless
+    it is over twice the size: a start, a minimum or the trained weights, marked on purpose
+    over the small dots of a path.
     """
     found, pixels = [], ax.figure.dpi / 72
     box = ax.bbox
@@ -229,6 +231,7 @@ def hidden_markers(ax) -> list[str]:
         above = [(other, oxy, (other.get_markersize() * pixels
                                + other.get_markeredgewidth() * pixels) / 2)
                  for other, oxy in marked if order[id(other)] > order[id(line)] and len(oxy)
+                 and other.get_markersize() <= 2 * line.get_markersize()
                  and MarkerStyle(other.get_marker()).is_filled()
                  and other.get_markerfacecolor() not in ("none", "None")]
         for centre in xy:
