@@ -345,3 +345,23 @@ def test_the_checks_catch_what_hides_the_data():
         + ") is hidden under 'adam' in ''"], found
     image.images[0].set_clim(-3e-3, 3e-3)            # a scale that fits the values
     assert not blank_colour_panels(image)
+
+
+def test_an_optimizer_keeps_its_look_from_figure_to_figure():
+    """04 draws the optimizers as paths and as loss curves, from dicts of other members and
+    orders: each one's colour and line style follow its name, not its place in the dict."""
+    paths = cu.plot_trajectories("ravine", {n: {"lr": 0.1} for n in ("adam", "sgd", "nesterov")},
+                                 steps=5)
+    curves = cu.plot_loss_curves({"nesterov": history(0.9), "rmsprop": history(0.9),
+                                  "adam": history(0.9), "mine": history(0.9)})
+    path_look = {line.get_label().split(" (")[0]: (line.get_color(), line.get_linestyle())
+                 for line in paths.axes[0].lines if line.get_visible() and "(lr" in line.get_label()}
+    curve_look = {line.get_label(): (line.get_color(), line.get_linestyle())
+                  for line in curves.axes[1].lines}
+    assert set(path_look) == {"adam", "sgd", "nesterov"}
+    for name in ("adam", "nesterov"):
+        assert path_look[name] == curve_look[name], name
+    assert len({colour for colour, _ in curve_look.values()}) == 4   # "mine" takes a free one
+    playground = widgets.optimizer_playground("ravine", optimizer_names=["adam"])
+    [adam] = [line for line in playground.figure.axes[0].lines if line.get_label().startswith("Adam")]
+    assert adam.get_color() == path_look["adam"][0]
