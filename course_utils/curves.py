@@ -3,7 +3,7 @@
 One implementation serves both the static figure (``plot_loss_curves``, after
 training) and the live one (``live.LivePlot``, during training): ``CurvesFigure``
 makes the artists once and moves new data into them. Loss and accuracy sit in two
-panels side by side, never on twin y-axes. Used in: notebook 04 (and 05 through LivePlot).
+panels side by side, never on twin y-axes. Used in: notebooks 04 and 05 (and 05 through LivePlot).
 """
 from __future__ import annotations
 

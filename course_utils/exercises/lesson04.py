@@ -98,12 +98,12 @@ def _one_number(value) -> float | None:
 
 @checks_value
 def check_sgd_prediction(w_after_step, largest_rate) -> Verdict:
-    """Check two predictions for SGD on the loss 5 w**2, from w = 1 (notebook 04, exercise 1).
+    """Check two predictions for SGD on the loss 5 w**2, from w = 1.
 
     w_after_step: w after one step at lr=0.3; largest_rate: the rate above which SGD diverges.
     Both are compared with runs of torch.optim.SGD.
 
-    Example, on predictions not written down yet:
+    Example (notebook 04, exercise 1), on predictions not written down yet:
         >>> check = check_sgd_prediction(None, None)
         Not yet: your answer is still None: replace None by your answer, then run this ...
     """
