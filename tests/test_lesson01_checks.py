@@ -88,7 +88,7 @@ WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits), (2, 2, 2, 2)),
      "channel dimension is missing", "one channel"),
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits), (2, 2, 2, 2)).unsqueeze(0),
-     "became 3 channels", "first dimension"),
+     "became 3 channels", "comes after it"),
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (4, 0, 4, 0)),
      "4 rows of zeros above it and 0 below", "shared equally"),
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (0, 4, 2, 2)),
