@@ -115,8 +115,9 @@ def check_fit_line_fixed(fit_line) -> Verdict:
                           + ".", more="keep the function's last line as it was: only the bug "
                           "changes.")
     w, b = pair
-    learned = f"on points of y = {true_w:g}x + {true_b:g} your function finds w = {w:.2f}, " \
-              f"b = {b:.2f}"
+    shown_w, shown_b = round(w, 2) + 0, round(b, 2) + 0  # + 0: -0.00 shows as 0.00
+    learned = f"on points of y = {true_w:g}x + {true_b:g} your function finds w = {shown_w:.2f}, " \
+              f"b = {shown_b:.2f}"
     if abs(w - true_w) <= 0.05 and abs(b - true_b) <= 0.05:
         return say(True, f"{learned}. The model's output is (N, 1) and y (N,): their difference "
                          "broadcast to N x N, every output against every target, with no "
