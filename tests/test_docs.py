@@ -75,3 +75,24 @@ def test_module_used_in_line_lists_the_notebooks_that_use_it(module):
     actual = set().union(*(used_in(n) for n in public))
     assert said == actual, (f"course_utils/{module}.py says notebooks {sorted(said)}; "
                             f"its public names are used in {sorted(actual)}")
+
+
+def test_contributing_exercise_table_matches_the_notebooks():
+    """CONTRIBUTING's exercise table lists every exercise heading, and its count is the table's."""
+    text = (REPO / "CONTRIBUTING.md").read_text()
+    rows = re.findall(r"^  \| (\d\d)-(\d) ([^|]+?) \| ([\w-]+) \| (yes|no|partly)\b", text, re.M)
+    headings = []
+    for p in sorted((REPO / "notebooks").glob("0*.ipynb")):
+        for cell in nbformat.read(p, as_version=4).cells:
+            if cell.cell_type == "markdown":
+                headings += [(p.name[:2], n, title) for n, title in
+                             re.findall(r"^### Exercise (\d): (.+)$", cell.source, re.M)]
+    assert [(nb, n) for nb, n, *_ in rows] == [(nb, n) for nb, n, _ in headings]
+    for (nb, n, title, kind, _), (_, _, heading) in zip(rows, headings):
+        assert heading.startswith(title.strip()), f"{nb}-{n}: table says {title!r}, notebook {heading!r}"
+    transfer = sum(row[4] == "yes" for row in rows)
+    claimed = re.search(r"(\d+) of (\d+) transfer", text)
+    assert claimed and (int(claimed[1]), int(claimed[2])) == (transfer, len(rows))
+    assert 2 * transfer >= len(rows), "at least half of the exercises must transfer"
+    for nb in {row[0] for row in rows}:
+        assert any(row[0] == nb and row[3] == "predict" for row in rows), f"{nb} has no predict exercise"

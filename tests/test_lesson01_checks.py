@@ -2,9 +2,10 @@
 is off, then (hint=2) a hint, in one line that never gives the solution away."""
 import pytest
 import torch
+import torch.nn.functional as F
 
 from conftest import assert_tiers, feedback, leaves_random_stream_alone
-from course_utils.exercises import (check_as_batch, check_conv_output_size,
+from course_utils.exercises import (check_conv_output_size, check_digits_to_batch,
                                     check_input_gradient, check_layer_parameters,
                                     check_unpadded_shape)
 
@@ -19,7 +20,10 @@ CORRECT = [
     (check_unpadded_shape, (torch.Size([1, 16, 4, 4]),)),
     (check_layer_parameters, (lambda layer: sum(p.numel() for p in layer.parameters()),)),
     (check_conv_output_size, (conv_size,)),
-    (check_as_batch, (lambda image: image.reshape(1, 1, *image.shape[-2:]),)),
+    (check_digits_to_batch, (lambda digits: F.pad(torch.stack(digits), (2, 2, 2, 2)).unsqueeze(1),)),
+    (check_digits_to_batch, (lambda digits: torch.stack([F.pad(d, (2, 2, 2, 2)) for d in digits])
+                             .view(-1, 1, 32, 32),)),
+    (check_digits_to_batch, (lambda digits: F.pad(torch.stack(digits).unsqueeze(1), [2] * 4),)),
     (check_input_gradient, (lambda weight, v: v @ weight,)),
 ]
 
@@ -79,14 +83,41 @@ WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
      "nn.Conv2d gives", "positions"),
     (check_conv_output_size, lambda size, kernel_size: size - kernel_size + 1, "TypeError",
      "small example"),
-    (check_as_batch, lambda image: image, "expected (1, 1, 32, 32)", "two dimensions of size 1"),
-    (check_as_batch, lambda image: image.unsqueeze(0), "expected (1, 1, 32, 32)", "in front"),
-    (check_as_batch, lambda image: image.reshape(1, 1, 32, 32) * 0, "pixels changed",
-     "no arithmetic"),
-    (check_as_batch, lambda image: image.reshape(1, 1, 32, 32).transpose(2, 3),
-     "pixels changed", "no transpose"),
-    (check_as_batch, lambda image: image.reshape(1, 1, 32, 32) / 0, "NaN", ""),
-    (check_as_batch, lambda image: image.numpy(), "expected a torch.Tensor", ""),
+    (check_digits_to_batch, lambda digits: torch.stack(digits).unsqueeze(1), "not padded",
+     "each side"),
+    (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits), (2, 2, 2, 2)),
+     "channel dimension is missing", "one channel"),
+    (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits), (2, 2, 2, 2)).unsqueeze(0),
+     "became 3 channels", "comes after it"),
+    (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (4, 0, 4, 0)),
+     "4 rows of zeros above it and 0 below", "shared equally"),
+    (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (0, 4, 2, 2)),
+     "0 columns on its left and 4 on its right", "shared equally"),
+    (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (1, 1, 1, 1)),
+     "shape (3, 1, 30, 30), expected (3, 1, 32, 32)", "one channel, 32x32"),
+    (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (2,) * 4,
+                                                  value=1.0), "border is not zeros", "black"),
+    (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits[::-1]).unsqueeze(1), (2,) * 4),
+     "order changed", "list's order"),
+    (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (2,) * 4) * 255,
+     "pixels of digit 0 changed", "no arithmetic"),
+    (check_digits_to_batch,
+     lambda digits: F.pad(torch.stack(digits).transpose(1, 2).unsqueeze(1), (2,) * 4),
+     "transposed", "no transpose"),
+    (check_digits_to_batch,
+     lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (2,) * 4).to(torch.float64),
+     "dtype torch.float64", "changed the dtype"),
+    (check_digits_to_batch,
+     lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (2,) * 4).squeeze(),
+     "shape (3, 32, 32): the channel dimension", "one channel"),
+    (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (2,) * 4) / 0,
+     "NaN", ""),
+    (check_digits_to_batch, lambda digits: [F.pad(d, (2,) * 4) for d in digits],
+     "expected a torch.Tensor", ""),
+    (check_digits_to_batch, lambda digits: torch.cat([F.pad(d, (2,) * 4) for d in digits]),
+     "shape (96, 32)", "one image per digit"),
+    (check_digits_to_batch, lambda digits: torch.stack(digits, dim=1), "shape (28, 3, 28), expected",
+     "one image per digit"),
     (check_input_gradient, lambda weight, v: v @ weight * 2, "x.grad: wrong", "which product"),
     (check_input_gradient, lambda weight, v: weight.T @ v.T, "has shape (4, 1), expected (1, 4)",
      "the shape of x"),
@@ -104,3 +135,11 @@ def test_wrong_answer_tiers(check, answer, first, second):
 
 def test_checks_leave_the_global_random_stream_alone():
     assert leaves_random_stream_alone(lambda: [feedback(check, *args) for check, args in CORRECT])
+
+
+def test_the_exercise_pads_as_load_mnist_does():
+    """Exercise 4's batch is load_mnist's images before normalising: 2 zeros on each side."""
+    from course_utils.data import MEAN, STD, to_model_input
+    pixels = torch.randint(0, 256, (3, 28, 28), dtype=torch.uint8)
+    batch = F.pad(torch.stack([p.float() / 255 for p in pixels]).unsqueeze(1), (2, 2, 2, 2))
+    assert torch.allclose(to_model_input(pixels) * STD + MEAN, batch, atol=1e-6)

@@ -8,11 +8,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from conftest import assert_tiers, feedback, leaves_random_stream_alone
-from course_utils.exercises import (check_count_nodes, check_cross_entropy,
-                                    check_regression_fixed, check_uniform_loss)
-
-
-TORCH = tuple(int(part) for part in torch.__version__.split(".")[:2])
+from course_utils.exercises import (check_count_nodes, check_fit_line_fixed,
+                                    check_soft_cross_entropy, check_uniform_loss)
 
 
 def count_nodes(tensor):
@@ -52,37 +49,47 @@ def count_without_skipping_none(tensor):
     return len(seen)
 
 
-def naive_cross_entropy(scores, labels):
-    probs = torch.exp(scores) / torch.exp(scores).sum(1, keepdim=True)
-    return -torch.log(probs)[range(len(labels)), labels].mean()
-
-
-def log_probs(scores, labels):
-    return F.log_softmax(scores, 1)[range(len(labels)), labels]
-
-
-def regression(model, x, steps=5, dtype=torch.float32, loss=nn.HuberLoss, lr=0.01):
-    """The notebook's regression loop; the bug is dtype=torch.int64."""
-    target = torch.arange(1, 11, dtype=dtype).view(1, -1)
+def fit_line(x, y, steps=200, fix=lambda y: y.view(-1, 1), lr=0.1):
+    """The notebook's fit_line; fix=lambda y: y keeps its bug (y of shape (N,))."""
+    model = nn.Linear(1, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    criterion = loss()
-    losses = []
     for _ in range(steps):
         optimizer.zero_grad()
-        value = criterion(model(x), target)
-        value.backward()
+        loss = ((model(x) - fix(y)) ** 2).mean()
+        loss.backward()
         optimizer.step()
-        losses.append(value.item())
-    return losses
+    return model.weight.item(), model.bias.item()
+
+
+def fit_line_squeezed(x, y, steps=200):
+    model = nn.Linear(1, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        F.mse_loss(model(x).squeeze(1), y).backward()
+        optimizer.step()
+    return model.weight, model.bias  # tensors of one number: accepted too
+
+
+def soft(scores, probs, dim=1):
+    return -(probs * F.log_softmax(scores, dim=dim)).sum(dim=1)
+
+
+def naive_soft(scores, probs):
+    return -(probs * torch.log(F.softmax(scores, dim=1))).sum(1).mean()
 
 
 CORRECT = [
     (check_uniform_loss, (math.log(5),)),
     (check_uniform_loss, (1.61,)),
     (check_uniform_loss, (torch.tensor(1.6094),)),
-    (check_regression_fixed, (regression,)),
-    (check_regression_fixed, (lambda m, x, steps=5: regression(m, x, steps, torch.float),)),
-    (check_cross_entropy, (lambda scores, labels: -log_probs(scores, labels).mean(),)),
+    (check_fit_line_fixed, (fit_line,)),
+    (check_fit_line_fixed, (lambda x, y, steps=200: fit_line(x, y, steps, fix=lambda y: y.unsqueeze(1)),)),
+    (check_fit_line_fixed, (fit_line_squeezed,)),
+    (check_soft_cross_entropy, (lambda scores, probs: soft(scores, probs).mean(),)),
+    (check_soft_cross_entropy, (lambda scores, probs: F.cross_entropy(scores, probs),)),
+    (check_soft_cross_entropy, (lambda scores, probs: torch.sum(
+        -probs * torch.log_softmax(scores, -1)) / len(scores),)),
     (check_count_nodes, (count_nodes,)),
 ]
 
@@ -93,10 +100,15 @@ def test_correct_answer_passes(check, args):
     assert verdict.correct is True and out.startswith("Correct!"), out
 
 
-def test_the_buggy_regression_loop_fails_on_every_release():
-    """HuberLoss's backward refuses an integer target (MSELoss's depends on the release)."""
-    with pytest.raises(RuntimeError, match="Long|dtype"):
-        regression(nn.Linear(4, 10), torch.randn(1, 4), dtype=torch.int64)
+def test_the_buggy_fit_line_learns_a_flat_line_without_a_warning():
+    """The bug the notebook shows: y of shape (N,) broadcasts against (N, 1), silently."""
+    import warnings
+
+    x = torch.linspace(-1, 1, 20).view(-1, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        w, b = fit_line(x, 3 * x.view(-1) + 1, fix=lambda y: y)
+    assert abs(w) < 0.01 and abs(b - 1) < 0.01
 
 
 WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
@@ -107,31 +119,40 @@ WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
     (check_uniform_loss, "1.6094", "one number", ""),
     (check_uniform_loss, [1.6], "one number", ""),
     (check_uniform_loss, float("nan"), "one number", ""),
-    (check_regression_fixed, lambda m, x, steps=5: regression(m, x, steps, torch.int64),
-     "backward() still fails", "what dtype"),
-    # MSELoss's backward with an integer target raises before PyTorch 2.12 and runs since
-    (check_regression_fixed, lambda m, x, steps=5: regression(m, x, steps, torch.int64,
-                                                              nn.MSELoss),
-     "differ" if TORCH >= (2, 12) else "backward() still fails",
-     "change only" if TORCH >= (2, 12) else "what dtype"),
-    (check_regression_fixed, lambda m, x, steps=5: regression(m, x, steps, lr=0.1), "differ",
-     "change only"),
-    (check_regression_fixed, lambda m, x, steps=5: regression(m, x, 3), "list of 5 losses",
-     "only the bug"),
-    (check_regression_fixed, lambda m, x, steps=5: None, "got NoneType", "only the bug"),
-    (check_regression_fixed, lambda m, x, steps=5: ["a"] * 5, "should be numbers", "Python number"),
-    (check_cross_entropy, naive_cross_entropy, "exp(1000) overflows", "stable step"),
-    (check_cross_entropy, lambda s, y: log_probs(s, y).mean(), "sign is flipped", "own label"),
-    (check_cross_entropy, lambda s, y: -log_probs(s, y).sum(), "a sum", "own label"),
-    (check_cross_entropy, lambda s, y: -log_probs(s, y), "0-d tensor", ""),
-    (check_cross_entropy, lambda s, y: -F.log_softmax(s, 1)[:, y].mean(), "F.cross_entropy gives",
-     "own label"),
-    (check_cross_entropy, lambda s, y: F.cross_entropy(F.softmax(s, 1), y),
-     "F.cross_entropy gives", "own label"),  # softmax twice
-    (check_cross_entropy, lambda s, y: -log_probs(s, y).mean().item(), "expected a torch.Tensor",
+    (check_fit_line_fixed, lambda x, y, steps=200: fit_line(x, y, steps, fix=lambda y: y),
+     "it learns a flat line", "shape of the difference"),
+    (check_fit_line_fixed, lambda x, y, steps=200: fit_line(x, y, steps, fix=lambda y: y.view(1, -1)),
+     "it learns a flat line", "shape of the difference"),
+    (check_fit_line_fixed, lambda x, y, steps=200: fit_line(x, y, 5), "not the line of the points",
+     "change only the loss"),
+    (check_fit_line_fixed, lambda x, y, steps=200: fit_line(x, y, lr=0.001),
+     "not the line of the points", "change only the loss"),
+    (check_fit_line_fixed, lambda x, y, steps=200: None, "got NoneType", "last line"),
+    (check_fit_line_fixed, lambda x, y, steps=200: fit_line(x, y)[0], "got float", "last line"),
+    (check_fit_line_fixed, lambda x, y, steps=200: ("w", "b"), "got tuple ('w', 'b')", "last line"),
+    (check_fit_line_fixed, lambda x, y, steps=200: fit_line(x, y, fix=lambda y: y.view(20, 1)),
+     "RuntimeError", "small example"),  # the notebook's 20 points hard-coded
+    (check_soft_cross_entropy, naive_soft, "log(0) is -inf", "stable step"),
+    (check_soft_cross_entropy, lambda s, p: -(p * torch.log(torch.exp(s) / torch.exp(s).sum(1,
+     keepdim=True))).sum(1).mean(), "NaN or infinite", "stable step"),
+    (check_soft_cross_entropy, lambda s, p: soft(s, p).sum(), "4 times the loss", "whole batch"),
+    (check_soft_cross_entropy, lambda s, p: -soft(s, p).mean(), "sign is flipped", "weigh"),
+    (check_soft_cross_entropy, lambda s, p: -(p * F.log_softmax(s, 1)).sum(0).mean(),
+     "added up over the batch (dim 0)", "holds the classes"),
+    (check_soft_cross_entropy, lambda s, p: soft(s, p, dim=0).mean(), "over the batch (dim 0), not",
+     "holds the classes"),
+    (check_soft_cross_entropy, lambda s, p: -(p * F.log_softmax(s, 1)).mean(),
+     "an average over the classes", "only the rows"),
+    (check_soft_cross_entropy, lambda s, p: F.cross_entropy(s, p.argmax(1)),
+     "most likely class alone", "by its probability"),
+    (check_soft_cross_entropy, lambda s, p: soft(s, p), "0-d tensor", "one number per row"),
+    (check_soft_cross_entropy, lambda s, p: F.cross_entropy(F.softmax(s, 1), p),
+     "F.cross_entropy gives", "weigh"),  # softmax twice
+    (check_soft_cross_entropy, lambda s, p: soft(s, p).mean().item(), "expected a torch.Tensor",
      ""),
-    (check_cross_entropy, lambda s, y: -log_probs(s, y).mean().detach(), "cut off from autograd",
+    (check_soft_cross_entropy, lambda s, p: soft(s, p).mean().detach(), "cut off from autograd",
      ""),
+    (check_soft_cross_entropy, lambda s, p: soft(s, p.T).mean(), "RuntimeError", "small example"),
     (check_count_nodes, count_without_set, "counts twice", "remember the nodes"),
     (check_count_nodes, count_first_branch, "but there are", "every entry of next_functions"),
     (check_count_nodes, count_without_skipping_none, "NoneType", "skip None"),
@@ -153,3 +174,14 @@ def test_count_nodes_reports_lenet_count():
 
 def test_checks_leave_the_global_random_stream_alone():
     assert leaves_random_stream_alone(lambda: [feedback(check, *args) for check, args in CORRECT])
+
+
+def test_soft_targets_generalise_the_class_index_loss():
+    """What the exercise rests on: F.cross_entropy takes probabilities, one-hot rows give the
+    class-index loss, and label smoothing is a probability target."""
+    scores, labels = torch.randn(5, 10), torch.tensor([0, 3, 3, 9, 1])
+    one_hot = F.one_hot(labels, 10).float()
+    assert torch.allclose(F.cross_entropy(scores, one_hot), F.cross_entropy(scores, labels))
+    smoothed = 0.9 * one_hot + 0.01
+    assert torch.allclose(F.cross_entropy(scores, smoothed),
+                          F.cross_entropy(scores, labels, label_smoothing=0.1))

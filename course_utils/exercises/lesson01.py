@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from . import (Verdict, checks_function, checks_value, compare_grads, random_tensor, say,
                tensor_problem)
 
 __all__ = ["check_unpadded_shape", "check_layer_parameters", "check_conv_output_size",
-           "check_as_batch", "check_input_gradient"]
+           "check_digits_to_batch", "check_input_gradient"]
 
 
 def _as_int(value):
@@ -35,8 +36,6 @@ def _as_shape(value) -> tuple | None:
 
 def unpadded_shape() -> tuple:
     """The shape after LeNet's two convolution + pooling stages, for one 28x28 digit."""
-    from torch.nn import functional as F
-
     from ..models import LeNet
 
     with torch.random.fork_rng(devices=[]), torch.no_grad():
@@ -164,30 +163,88 @@ def check_conv_output_size(conv_output_size) -> Verdict:
     return say(True, "your formula agrees with nn.Conv2d on 6 cases, pooling included.")
 
 
+def _digits(count: int, seed: int) -> list:
+    """count 28x28 "digits" of pixels in (0, 1], none zero: where each one sits is unambiguous."""
+    generator = torch.Generator().manual_seed(seed)
+    return [1 - torch.rand(28, 28, generator=generator) for _ in range(count)]
+
+
+def _offset(image, digit) -> tuple | None:
+    """(top, left) where digit sits whole inside image, zeros elsewhere; None when nowhere."""
+    height, width = image.shape
+    for top in range(height - 27):
+        for left in range(width - 27):
+            rest = image.clone()
+            rest[top:top + 28, left:left + 28] = 0
+            if torch.equal(image[top:top + 28, left:left + 28], digit) and not rest.any():
+                return top, left
+    return None
+
+
 @checks_function
-def check_as_batch(as_batch) -> Verdict:
-    """Check ``as_batch(image)``: a 32 x 32 or 1 x 32 x 32 image -> a 1 x 1 x 32 x 32 batch.
+def check_digits_to_batch(digits_to_batch) -> Verdict:
+    """Check ``digits_to_batch(digits)``: a list of N 28x28 digits -> an N x 1 x 32 x 32 batch.
+
+    Each digit must sit in the middle, 2 pixels of zeros on each side, its pixels unchanged;
+    LeNet runs on the result.
 
     Example (notebook 01, exercise 4), on an answer that returns nothing yet:
-        >>> check = check_as_batch(lambda *args, **kwargs: None)
-        Not yet: as_batch(image of shape (1, 32, 32)) is None. Hint: does ...
+        >>> check = check_digits_to_batch(lambda *args, **kwargs: None)
+        Not yet: the batch of 3 digits is None. Hint: does your function `return` its result?
     """
     from ..models import LeNet
 
-    for shape in [(1, 32, 32), (32, 32)]:
-        image = random_tensor(*shape, seed=len(shape))
-        batch = as_batch(image.clone())
-        problem = tensor_problem(batch, shape=(1, 1, 32, 32),
-                                 name=f"as_batch(image of shape {shape})")
+    for count, seed in [(3, 4), (1, 5)]:
+        digits = _digits(count, seed)
+        batch = digits_to_batch([digit.clone() for digit in digits])
+        name = f"the batch of {count} digit" + ("s" if count > 1 else "")
+        problem = tensor_problem(batch, name=name)
         if problem:
-            return say(False, problem, more="a batch of one image has two dimensions of size 1 "
-                                            "in front of height and width: add what is missing.")
-        if not torch.equal(batch.reshape(32, 32), image.reshape(32, 32)):
-            return say(False, f"for an image of shape {shape} the pixels changed or moved.",
-                       more="add dimensions only: no arithmetic, no transpose.")
+            return say(False, problem)
+        shape, expected = tuple(batch.shape), (count, 1, 32, 32)
+        if shape == (count, 32, 32) or (count == 1 and shape == (32, 32)):
+            return say(False, f"{name} has shape {shape}: the channel dimension is missing.",
+                       more="LeNet reads N x C x H x W, and a grayscale digit has one channel.")
+        if shape[-2:] == (28, 28):
+            return say(False, f"{name} has shape {shape}: the digits are not padded.",
+                       more="LeNet's first layer was made for 32x32: what does each side of a "
+                            "28x28 digit lack?")
+        if shape == (1, count, 32, 32) and count > 1:
+            return say(False, f"{name} has shape {shape}: the {count} digits became {count} "
+                              "channels of one image.", more="the digits are the N of N x C x H "
+                              "x W, and the channel comes after it.")
+        if shape != expected:
+            return say(False, f"{name} has shape {shape}, expected {expected}.",
+                       more="N x C x H x W: one image per digit, one channel, 32x32 pixels.")
+        if batch.dtype != torch.float32:
+            return say(False, f"{name} has dtype {batch.dtype}, but LeNet's weights are float32.",
+                       more="the digits are float32 already: which step changed the dtype?")
+        for i, digit in enumerate(digits):
+            image = batch[i, 0]
+            if torch.equal(image, F.pad(digit, (2, 2, 2, 2))):
+                continue
+            where = _offset(image, digit)
+            if where is not None:
+                top, left = where
+                return say(False, f"digit {i} has {top} rows of zeros above it and {4 - top} "
+                                  f"below, {left} columns on its left and {4 - left} on its "
+                                  "right: it is not centred.", more="the 4 extra pixels of each "
+                                  "dimension are shared equally between its two sides.")
+            if any(torch.equal(image, F.pad(other, (2, 2, 2, 2))) for other in digits):
+                return say(False, f"image {i} of the batch is another digit of the list: the "
+                                  "order changed.", more="keep the digits in the list's order.")
+            if torch.equal(image[2:30, 2:30], digit):
+                return say(False, f"digit {i} sits in the middle, but its border is not zeros.",
+                           more="pad with zeros (black), as the course's digits are.")
+            if torch.equal(image[2:30, 2:30], digit.T):
+                return say(False, f"digit {i} is transposed: its rows became columns.",
+                           more="pad only: no transpose, no arithmetic.")
+            return say(False, f"the pixels of digit {i} changed.",
+                       more="pad only: no arithmetic, no transpose.")
     with torch.random.fork_rng(devices=[]), torch.no_grad():
-        LeNet()(batch)
-    return say(True, "both image shapes become a batch of one that LeNet accepts.")
+        scores = LeNet()(batch)
+    return say(True, f"every digit sits in the middle of its 32x32 image, pixels unchanged, and "
+                     f"LeNet gives {scores.shape[1]} scores per digit.")
 
 
 @checks_function

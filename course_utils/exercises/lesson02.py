@@ -1,8 +1,8 @@
 """Checks for the exercises of notebooks/02_loss_functions.ipynb.
 
-Each check compares the learner's answer with PyTorch's own (F.cross_entropy, a
-regression loop with a float target, a walk of the autograd graph) on inputs drawn from
-a private generator.
+Each check compares the learner's answer with PyTorch's own (F.cross_entropy, the line
+that the points lie on, a walk of the autograd graph) on inputs drawn from a private
+generator; a model the learner's code builds draws its weights inside torch.random.fork_rng.
 """
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ import math
 import torch
 import torch.nn.functional as F
 
-from torch import nn
-
 from . import Verdict, checks_function, checks_value, random_tensor, say, tensor_problem
 from .lesson01 import _as_int
 
-__all__ = ["check_uniform_loss", "check_regression_fixed", "check_cross_entropy",
+__all__ = ["check_uniform_loss", "check_fit_line_fixed", "check_soft_cross_entropy",
            "check_count_nodes"]
 
 
@@ -80,96 +78,122 @@ def check_uniform_loss(predicted_loss) -> Verdict:
                     "the right class's probability.")
 
 
-def _regression_case(seed: int = 40):
-    """A small linear model that learns 10 numbers from one input, and that input."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = nn.Linear(4, 10)
-    return model, random_tensor(1, 4, seed=seed + 1)
+LINE = (-2.0, 0.5)  # the find-the-bug exercise: the line the check's points lie on, w and b
 
 
-def _regression_reference(model, x, steps: int) -> list[float]:
-    target = torch.arange(1, 11, dtype=torch.float32).view(1, -1)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    losses = []
-    for _ in range(steps):
-        optimizer.zero_grad()
-        loss = nn.HuberLoss()(model(x), target)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
+def _as_float(value) -> float | None:
+    """value as a Python float when it is one number (float, int, 0-d tensor), else None."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 @checks_function
-def check_regression_fixed(train_regression) -> Verdict:
-    """Check a fixed ``train_regression(model, x, steps)``: the losses of the float-target loop.
+def check_fit_line_fixed(fit_line) -> Verdict:
+    """Check a fixed ``fit_line(x, y, steps=200) -> (w, b)`` on 30 points of y = -2x + 0.5.
 
-    The buggy version's integer target makes HuberLoss's backward fail; the fixed one
-    gives the same losses as the reference loop with a float target.
+    The points are new (not the notebook's); x is (30, 1) and y (30,), as in the buggy cell.
+    The buggy version learns a flat line (w near 0); the fixed one finds w and b.
 
     Example (notebook 02, exercise 2), on an answer that returns nothing yet:
-        >>> check = check_regression_fixed(lambda *args, **kwargs: None)
-        Not yet: expected a list of 5 losses, got NoneType. ...
+        >>> check = check_fit_line_fixed(lambda *args, **kwargs: None)
+        Not yet: expected (w, b), two numbers, got NoneType. For a hint, run the check again ...
     """
-    model, x = _regression_case()
-    reference, _ = _regression_case()
-    expected = _regression_reference(reference, x, 5)
-    try:
-        losses = train_regression(model, x.clone(), 5)
-    except RuntimeError as err:
-        if "Long" in str(err) or "dtype" in str(err):
-            return say(False, f"backward() still fails ({err}): the target's dtype does not "
-                              "match the output's.", more="the output is float32; what dtype "
-                              "does torch.arange(1, 11) give, and how do you ask for another?")
-        raise
-    if not isinstance(losses, (list, tuple)) or len(losses) != 5:
-        return say(False, f"expected a list of 5 losses, got {type(losses).__name__}"
-                          + (f" of {len(losses)}" if isinstance(losses, (list, tuple)) else "")
-                          + ".", more="keep the loop as it was: only the bug changes.")
-    values = [v.item() if isinstance(v, torch.Tensor) and v.numel() == 1 else v for v in losses]
-    if not all(isinstance(v, float) for v in values):
-        return say(False, "the losses should be numbers.",
-                   more="record each loss as the buggy loop does: a Python number.")
-    if all(abs(a - b) <= 1e-5 for a, b in zip(values, expected)):
-        return say(True, "with a float target HuberLoss goes backward too: regression targets "
-                         "are float, with the output's shape.")
-    return say(False, f"the loop runs, but its losses {[round(v, 4) for v in values]} differ "
-                      "from those of the loop with the bug fixed.", more="change only the "
-                      "target: same loss (HuberLoss), same values 1 to 10, same optimizer.")
+    true_w, true_b = LINE
+    x = torch.linspace(-1, 1, 30).view(-1, 1)
+    y = true_w * x.view(-1) + true_b
+    with torch.random.fork_rng(devices=[]):  # nn.Linear draws its first weights
+        torch.manual_seed(50)
+        answer = fit_line(x.clone(), y.clone())
+    pair = [_as_float(v) for v in answer] if isinstance(answer, (tuple, list)) \
+        and len(answer) == 2 else None
+    if pair is None or None in pair:
+        return say(False, f"expected (w, b), two numbers, got {type(answer).__name__}"
+                          + (f" {answer!r:.40}" if isinstance(answer, (tuple, list)) else "")
+                          + ".", more="keep the function's last line as it was: only the bug "
+                          "changes.")
+    w, b = pair
+    shown_w, shown_b = round(w, 2) + 0, round(b, 2) + 0  # + 0: -0.00 shows as 0.00
+    learned = f"on points of y = {true_w:g}x + {true_b:g} your function finds w = {shown_w:.2f}, " \
+              f"b = {shown_b:.2f}"
+    if abs(w - true_w) <= 0.05 and abs(b - true_b) <= 0.05:
+        return say(True, f"{learned}. The model's output is (N, 1) and y (N,): their difference "
+                         "broadcast to N x N, every output against every target, with no "
+                         "warning from a hand-written loss.")
+    if abs(w) <= 0.1 and abs(b - true_b) <= 0.05:  # the mean of the targets: one level
+        return say(False, f"{learned}: it learns a flat line, still the bug.",
+                   more="print the shape of the difference inside the loss.")
+    return say(False, f"{learned}, not the line of the points.", more="change only the loss "
+               "line: same model, optimizer, learning rate and steps.")
+
+
+def _soft_cases():
+    """(description, scores, target probabilities) for the soft cross-entropy exercise."""
+    scores = random_tensor(4, 10, seed=20) * 3
+    teacher = F.softmax(random_tensor(4, 10, seed=21) * 2, dim=1)
+    labels = torch.tensor([3, 0, 9, 3])
+    one_hot = F.one_hot(labels, 10).float()
+    huge = torch.zeros(2, 10)
+    huge[0, 3], huge[1, 5] = 1000.0, 200.0
+    smoothed = 0.9 * F.one_hot(torch.tensor([1, 5]), 10).float() + 0.01
+    return [("a teacher's probabilities", scores, teacher),
+            ("one-hot probabilities", scores, one_hot),
+            ("label smoothing and scores of 1000", huge, smoothed)]
 
 
 @checks_function
-def check_cross_entropy(cross_entropy) -> Verdict:
-    """Check ``cross_entropy(scores, labels)`` against F.cross_entropy, huge scores included.
+def check_soft_cross_entropy(soft_cross_entropy) -> Verdict:
+    """Check ``soft_cross_entropy(scores, target_probs)`` against F.cross_entropy.
+
+    F.cross_entropy takes target probabilities too (N x C rows that sum to 1); for one-hot
+    rows the loss must equal the class-index loss, and scores of 1000 must not overflow.
 
     Example (notebook 02, exercise 3), on an answer that returns nothing yet:
-        >>> check = check_cross_entropy(lambda *args, **kwargs: None)
-        Not yet: your loss for random scores is None. Hint: does your ...
+        >>> check = check_soft_cross_entropy(lambda *args, **kwargs: None)
+        Not yet: your loss for a teacher's probabilities is None. Hint: does your ...
     """
-    huge = torch.zeros(2, 10)
-    huge[0, 3], huge[1, 5] = 1000.0, 200.0
-    cases = [("random scores", random_tensor(4, 10, seed=20) * 3, torch.tensor([3, 0, 9, 3])),
-             ("scores of 1000", huge, torch.tensor([1, 5]))]
-    for text, scores, labels in cases:
+    for text, scores, probs in _soft_cases():
         scores = scores.requires_grad_(True)
-        loss = cross_entropy(scores, labels.clone())
+        loss = soft_cross_entropy(scores, probs.clone())
         problem = _loss_problem(loss, scores, f"your loss for {text}")
         if problem:
             if "NaN or infinite" in problem:
-                return say(False, f"your loss for {text} is NaN or infinite: exp(1000) "
-                                  "overflows float32.", more="the lesson names a function that "
-                                  "computes the log of the softmax in one stable step.")
-            return say(False, problem)
-        true = F.cross_entropy(scores, labels)
-        if math.isclose(loss.item(), true.item(), rel_tol=1e-4, abs_tol=1e-5):
+                return say(False, f"your loss for {text} is NaN or infinite: the softmax of a "
+                                  "score of 1000 is 0 elsewhere, and log(0) is -inf.",
+                           more="the lesson names a function that computes the log of the "
+                                "softmax in one stable step.")
+            return say(False, problem, more="one number per row of scores, then one for "
+                                            "the batch." if "0-d" in problem else None)
+        true = F.cross_entropy(scores, probs)
+        mine = loss.item()
+        if math.isclose(mine, true.item(), rel_tol=1e-4, abs_tol=1e-5):
             continue
-        diagnosis = _ratio_hint(loss.item(), true.item(), len(labels))
-        return say(False, f"for {text} you got {loss.item():.4f}, F.cross_entropy gives "
-                          f"{true.item():.4f}" + (f": {diagnosis}" if diagnosis else "."),
-                   more="take each sample's log-probability at its own label (one number per "
-                        "row, picked by fancy indexing), then average them and flip the sign.")
-    return say(True, "your loss equals F.cross_entropy, even for scores of 1000.")
+        got = f"for {text} you got {mine:.4f}, F.cross_entropy gives {true.item():.4f}"
+        n, classes = scores.shape
+        if math.isclose(mine, true.item() * n / classes, rel_tol=1e-4):
+            return say(False, f"{got}: you added up over the batch (dim 0) and averaged over the "
+                              "classes.", more="which dimension of scores holds the classes?")
+        if math.isclose(mine, true.item() / classes, rel_tol=1e-4):
+            return say(False, f"{got}: {classes} times too small, an average over the classes.",
+                       more="within a row the classes add up, each weighed by its probability; "
+                            "only the rows are averaged.")
+        if math.isclose(mine, -(probs * F.log_softmax(scores, dim=0)).sum(1).mean().item(),
+                        rel_tol=1e-4):
+            return say(False, f"{got}: your softmax runs over the batch (dim 0), not over the "
+                              "classes.", more="which dimension of scores holds the classes?")
+        if math.isclose(mine, F.cross_entropy(scores, probs.argmax(1)).item(), rel_tol=1e-4):
+            return say(False, f"{got}: the loss of the most likely class alone.", more="every "
+                              "class whose target probability is not 0 counts, each by its "
+                              "probability.")
+        diagnosis = _ratio_hint(mine, true.item(), n)
+        return say(False, f"{got}" + (f": {diagnosis}" if diagnosis else "."),
+                   more="one loss for the whole batch, whatever its size." if diagnosis and
+                   "times" in diagnosis else "for one-hot rows your loss must be the lesson's: the target "
+                   "probabilities weigh the log-probabilities of the classes.")
+    return say(True, "your loss equals F.cross_entropy with probability targets: the class-index "
+                     "loss for one-hot rows, and no overflow at scores of 1000.")
 
 
 def _count_nodes(tensor) -> int:
