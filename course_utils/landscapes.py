@@ -281,7 +281,7 @@ def plot_trajectories(function, runs, *, steps: int = 50, show_losses: bool = Fa
     steps_drawn = len(next(iter(done.values())).path) - 1
     if formula:
         fig.suptitle(f"{f.name}: {formula}, {steps_drawn} steps")
-    fig.tight_layout()
+    figure.layout()
     return fig  # its alt text: TrajectoryFigure.show
 
 
@@ -305,7 +305,11 @@ class TrajectoryFigure:
     def __init__(self, function, *, lines: int = 5, show_losses: bool = False,
                  live: bool = False):
         self.function = f = get_function(function)
-        self.fig, axes = new_figure(FULL_WIDTH if show_losses else 6.2, 4.6, 1,
+        # the key goes under the panels, never over a path: one row per `columns` entries
+        self.columns = 4 if show_losses else 2
+        key_rows = math.ceil((lines + 3) / self.columns)
+        key_height = 0.3 * key_rows + 0.1
+        self.fig, axes = new_figure(FULL_WIDTH if show_losses else 6.2, 4.6 + key_height, 1,
                                     2 if show_losses else 1)
         self.ax, self.loss_ax = (axes[0], axes[1]) if show_losses else (axes, None)
         self.live = live
@@ -331,7 +335,17 @@ class TrajectoryFigure:
             self.loss_ax.grid(alpha=0.3)
         for artist in (*self.paths, *self.ends, self.start):
             artist.set_animated(live)
-        self.fig.tight_layout()
+        self.key_height = key_height
+        self.layout()
+
+    def layout(self) -> None:
+        """Fit the panels (and any title) above the room kept for the key."""
+        key = self.ax.get_legend()
+        if key is not None:
+            key.set_in_layout(False)             # it has its own room, under the panels
+        self.fig.tight_layout(rect=(0, self.key_height / self.fig.get_figheight(), 1, 1))
+        if key is not None:
+            key.set_in_layout(True)              # ...and a saved image keeps it
 
     def show(self, runs: dict) -> None:
         """Draw these trajectories (label -> Trajectory), one per line, in order."""
@@ -361,8 +375,10 @@ class TrajectoryFigure:
         first = shown[0][1].path[0].numpy() if shown else [None, None]
         self.start.set_data(first[:1], first[1:])
         handles = [line for line in self.paths if line.get_visible()] + self.marks
-        self.ax.legend(handles, [h.get_label() for h in handles], loc="best",
-                       framealpha=0.9).set_animated(self.live)
+        key = self.ax.legend(handles, [h.get_label() for h in handles], loc="lower center",
+                       bbox_to_anchor=(0.5, 0.02), bbox_transform=self.fig.transFigure,
+                       ncol=self.columns, frameon=False)
+        key.set_animated(self.live)
         if self.loss_ax is not None:
             self.loss_ax.relim()
             self.loss_ax.autoscale_view()

@@ -84,6 +84,9 @@ def cases(sample, trained):
         "plot_trajectories": lambda: cu.plot_trajectories(
             "rosenbrock", {n: {"lr": 1e-3} for n in ("sgd", "momentum", "nesterov")},
             steps=100),
+        "plot_trajectories (04's ravine: five paths, losses)": lambda: cu.plot_trajectories(
+            "ravine", {"sgd": {"lr": 0.3}, "momentum": {"lr": 0.3}, "nesterov": {"lr": 0.3},
+                       "rmsprop": {"lr": 0.3}, "adam": {"lr": 1.0}}, steps=30, show_losses=True),
         "LivePlot": live_plot_figure,
         "optimizer_playground": lambda: widgets.optimizer_playground("saddle").figure,
         "gradient_inspector": lambda: widgets.gradient_inspector(monitor, grads).figure,
@@ -297,7 +300,8 @@ def problems(fig) -> list[str]:
 
 
 @pytest.mark.parametrize("name", sorted(plotting_functions())
-                         + ["plot_loss_surface (random plane, no slice)"])
+                         + ["plot_loss_surface (random plane, no slice)",
+                            "plot_trajectories (04's ravine: five paths, losses)"])
 def test_figure_reads_from_the_back_row(name, sample, trained):
     fig = cases(sample, trained)[name]()
     found = problems(fig)

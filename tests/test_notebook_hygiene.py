@@ -96,3 +96,19 @@ def test_most_outputs_are_compared(notebook):
     ignored = [c for c in with_output if IGNORE_MARK in c.source.splitlines()]
     assert len(ignored) <= 0.2 * len(with_output), f"{path.name}: {len(ignored)} ignored"
     assert all(c.source.count("NBVAL_SKIP") == 0 for c in code_cells(nb)), path.name
+
+
+def test_every_figure_drawn_is_shown(notebook):
+    """A `cu.plot_...(...)` statement that is not its cell's last line draws a figure no one
+    sees (a cell shows only its last value): assign it, `display` it, or end the cell with it."""
+    path, nb = notebook
+    lost = []
+    for k, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        lines = [l for l in cell.source.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+        for line in lines[:-1]:
+            if re.match(r"\s*cu\.plot_\w+\(", line) and \
+                    not re.match(r"\s*cu\.plot_\w+\(.*\)\s*$", lines[-1]):
+                lost.append(f"cell {k}: {line.strip()}")
+    assert not lost, f"{path.name}: figures drawn but not shown:\n" + "\n".join(lost)
