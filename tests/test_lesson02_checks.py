@@ -87,7 +87,6 @@ CORRECT = [
     (check_fit_line_fixed, (lambda x, y, steps=200: fit_line(x, y, steps, fix=lambda y: y.unsqueeze(1)),)),
     (check_fit_line_fixed, (fit_line_squeezed,)),
     (check_soft_cross_entropy, (lambda scores, probs: soft(scores, probs).mean(),)),
-    (check_soft_cross_entropy, (lambda scores, probs: F.cross_entropy(scores, probs),)),
     (check_soft_cross_entropy, (lambda scores, probs: torch.sum(
         -probs * torch.log_softmax(scores, -1)) / len(scores),)),
     (check_count_nodes, (count_nodes,)),
@@ -143,10 +142,14 @@ WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
      "holds the classes"),
     (check_soft_cross_entropy, lambda s, p: -(p * F.log_softmax(s, 1)).mean(),
      "an average over the classes", "only the rows"),
-    (check_soft_cross_entropy, lambda s, p: F.cross_entropy(s, p.argmax(1)),
+    (check_soft_cross_entropy, lambda s, p: F.nll_loss(F.log_softmax(s, 1), p.argmax(1)),
      "most likely class alone", "by its probability"),
+    (check_soft_cross_entropy, lambda s, p: F.cross_entropy(s, p),
+     "calls F.cross_entropy", "log of the softmax"),   # the function to match, not the way
+    (check_soft_cross_entropy, lambda s, p: torch.nn.CrossEntropyLoss()(s, p),
+     "calls F.cross_entropy", "log of the softmax"),
     (check_soft_cross_entropy, lambda s, p: soft(s, p), "0-d tensor", "one number per row"),
-    (check_soft_cross_entropy, lambda s, p: F.cross_entropy(F.softmax(s, 1), p),
+    (check_soft_cross_entropy, lambda s, p: soft(F.softmax(s, 1), p).mean(),
      "F.cross_entropy gives", "weigh"),  # softmax twice
     (check_soft_cross_entropy, lambda s, p: soft(s, p).mean().item(), "expected a torch.Tensor",
      ""),

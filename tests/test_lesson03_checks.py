@@ -101,11 +101,12 @@ def zero_inside(model, x, y, chunks):
 
 
 @pytest.mark.parametrize("answer, hint, more", [
-    (lambda *a: accumulate(*a, zero=False), "still in there", "once, before the loop"),
-    (lambda *a: accumulate(*a, weight="none"), "times the full-batch", "share of the batch"),
-    (lambda *a: accumulate(*a, weight="count"), "unequal size", "its length"),
-    (zero_inside, "differ from one backward", "no clearing inside the loop"),
-    (lambda model, *a: model.zero_grad(), "no gradients", "each chunk's loss"),
+    (lambda *a: accumulate(*a, zero=False), "still in there", "when may they go"),
+    (lambda *a: accumulate(*a, weight="none"), "times the full-batch", "how many chunks"),
+    (lambda *a: accumulate(*a, zero=False, weight="none"), "two things", "one at a time"),
+    (lambda *a: accumulate(*a, weight="count"), "unequal size", "a chunk of 2 items"),
+    (zero_inside, "differ from one backward", "only the last one's"),
+    (lambda model, *a: model.zero_grad(), "no gradients", "which call fills .grad"),
 ])
 def test_accumulate_gradients_mistakes(answer, hint, more):
     assert_tiers(check_accumulate_gradients, (answer,), {}, hint, more)

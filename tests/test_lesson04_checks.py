@@ -95,8 +95,17 @@ def damped(params, velocities, lr, beta):
                 p -= lr * v
 
 
+def step_before_velocity(params, velocities, lr, beta):
+    with torch.no_grad():
+        for p, v in zip(params, velocities):
+            if p.grad is not None:
+                p -= lr * v                   # the old velocity: zero at step 1
+                v.mul_(beta).add_(p.grad)
+
+
 @pytest.mark.parametrize("answer, hint, more", [
     (velocity_rebound, "still zero", "in place"),
+    (step_before_velocity, "velocities changed but the weights did not", "comes first"),
     (damped, "at step 1", "term by term"),
     (lambda params, v, lr, beta: sgd(params, lr), "still zero", "in place"),
     (lambda params, v, lr, beta: None, "did not change", "in place"),

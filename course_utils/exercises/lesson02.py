@@ -6,6 +6,7 @@ generator; a model the learner's code builds draws its weights inside torch.rand
 """
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -143,6 +144,22 @@ def _soft_cases():
             ("label smoothing and scores of 1000", huge, smoothed)]
 
 
+@contextlib.contextmanager
+def _forbidden(module, name: str):
+    """While inside, module.name records that it was called (and still works); yields the record."""
+    original, used = getattr(module, name), []
+
+    def spy(*args, **kwargs):
+        used.append(True)
+        return original(*args, **kwargs)
+
+    setattr(module, name, spy)
+    try:
+        yield used
+    finally:
+        setattr(module, name, original)
+
+
 @checks_function
 def check_soft_cross_entropy(soft_cross_entropy) -> Verdict:
     """Check ``soft_cross_entropy(scores, target_probs)`` against F.cross_entropy.
@@ -156,7 +173,12 @@ def check_soft_cross_entropy(soft_cross_entropy) -> Verdict:
     """
     for text, scores, probs in _soft_cases():
         scores = scores.requires_grad_(True)
-        loss = soft_cross_entropy(scores, probs.clone())
+        with _forbidden(F, "cross_entropy") as used:   # the number to match, not the way
+            loss = soft_cross_entropy(scores, probs.clone())
+        if used:
+            return say(False, "your loss calls F.cross_entropy (or nn.CrossEntropyLoss), the "
+                              "function it should match: write the formula above yourself.",
+                       more="which function of the lesson gives the log of the softmax?")
         problem = _loss_problem(loss, scores, f"your loss for {text}")
         if problem:
             if "NaN or infinite" in problem:

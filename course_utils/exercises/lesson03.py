@@ -140,23 +140,30 @@ def check_accumulate_gradients(accumulate_gradients) -> Verdict:
         grads = [p.grad for p in model.parameters()]
         if any(g is None for g in grads):
             return say(False, "the model has no gradients after your function.",
-                       more="call backward() on each chunk's loss, and clear gradients only "
-                            "once, before the loop.")
+                       more="which call fills .grad, and what should it be called on?")
         if all(torch.allclose(g, f, atol=1e-6) for g, f in zip(grads, full)):
             continue
         if all(torch.allclose(g - 1, f, atol=1e-6) for g, f in zip(grads, full)):
             return say(False, "the gradients from before your function are still in there.",
-                       more="clear them once, before the loop.")
+                       more="the model arrives with old gradients: when may they go, and "
+                            "when must the new ones stay?")
+        if all(torch.allclose(g - 1, chunks * f, atol=1e-6) for g, f in zip(grads, full)):
+            return say(False, f"two things: the gradients from before your function are still "
+                              f"in there, and the rest is {chunks} times the full-batch "
+                              "gradient (each chunk's loss is a mean over its chunk).",
+                       more="take them one at a time: first the old gradients, then the size "
+                            "of each chunk's loss.")
         if all(torch.allclose(g, chunks * f, atol=1e-6) for g, f in zip(grads, full)):
             return say(False, f"{chunks} times the full-batch gradient: each chunk's loss is a "
-                              "mean over its chunk.", more="weight each chunk's loss by its "
-                              "share of the batch before backward.")
+                              "mean over its chunk.", more="a mean over a chunk and a mean "
+                              "over the batch: how many chunks' worth is one batch?")
         if n % chunks == 0:
             return say(False, "your gradients differ from one backward over the whole batch.",
-                       more="backward once per chunk, with no clearing inside the loop.")
+                       more="after your loop, does .grad hold every chunk's contribution, or "
+                            "only the last one's?")
         return say(False, f"right for equal chunks, wrong for {n} items in {chunks} chunks of "
-                          "unequal size.", more="a chunk's share of the batch is its length "
-                          "over the batch's length.")
+                          "unequal size.", more="should a chunk of 2 items count as much "
+                          "as a chunk of 4?")
     return say(True, "your accumulated gradients equal the full-batch gradients.")
 
 

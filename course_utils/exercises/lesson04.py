@@ -155,6 +155,10 @@ def check_momentum_update(momentum_update) -> Verdict:
         problem = _apply_update(momentum_update, mine, velocities, 0.1, 0.9)
         if problem:
             return say(False, problem[0], more=problem[1])
+        if _max_gap(mine, before) == 0 and any(v.abs().max() > 0 for v in velocities):
+            return say(False, f"at step {step + 1} your velocities changed but the weights did "
+                              "not: the step used the velocity from before its update.",
+                       more="which comes first, the new velocity or the step that uses it?")
         if _max_gap(mine, reference) > 1e-6 and step > 0 and all(
                 v.abs().max() == 0 for v in velocities):
             return say(False, "step 1 was right, but later steps forget the velocity: the "

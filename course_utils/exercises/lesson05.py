@@ -194,8 +194,8 @@ def check_epoch_choice(best_epoch, its_val_loss, *, history) -> Verdict:
         accurate = max(range(len(losses)), key=history.val_acc.__getitem__) + 1
         if epoch == accurate:
             return say(False, f"epoch {epoch} has the best validation accuracy, but another "
-                              "epoch has a lower validation loss, which is what the exercise "
-                              "asks for.", more="read the loss column, not the accuracy.")
+                              "epoch has a lower validation loss, the number this notebook's "
+                              "rule goes by.", more="read the loss column, not the accuracy.")
         if epoch + 1 == best:
             return say(False, f"epoch {epoch} is one before the lowest validation loss.",
                        more="the table counts epochs from 1, not from 0.")
