@@ -53,7 +53,7 @@ class CurvesFigure:
                  log: bool = False, figsize: tuple[float, float] | None = None):
         self.labels, self.smooth, self.log = list(labels), smooth, log
         self.runs: list[dict] = [{} for _ in self.labels]
-        width, height = figsize or ((FULL_WIDTH - 0.3, 3.8) if accuracy else (6.5, 3.8))
+        width, height = figsize or ((FULL_WIDTH - 0.3, 4.2) if accuracy else (6.5, 4.2))
         self.fig, axes = new_figure(width, height, 1, 2 if accuracy else 1,
                                     gridspec_kw={"width_ratios": [3, 2], "wspace": 0.35}
                                     if accuracy else {})
@@ -89,13 +89,17 @@ class CurvesFigure:
         c, m = ("grey", "o") if several else (self.styles[0]["color"], self.styles[0]["marker"])
         key = [Line2D([], [], color=c, alpha=0.3, lw=1), Line2D([], [], color=c, lw=2.2),
                Line2D([], [], color=c, ls="none", marker=m, ms=7, mec="white")]
-        self.loss_ax.legend(key, ["train loss, each step", "train loss, smoothed",
-                                  "validation loss, each epoch"], loc="upper right")
+        val = ("validation loss, each epoch (a shape per run)" if several
+               else "validation loss, each epoch")
+        # under the panels, where no curve runs (a key inside the axes hid early spikes)
+        self.fig.legend(key, ["train loss, each step", "train loss, smoothed", val],
+                        loc="lower center", ncol=3, frameon=False)
         if self.acc_ax is not None:
             self.acc_ax.set(xlabel="training step", ylabel="validation accuracy (%)",
                             ylim=(0, 100))
             self.acc_ax.grid(alpha=0.3)
-        self.fig.subplots_adjust(left=0.08, right=0.97, bottom=0.15, top=0.88)
+        key_room = 0.4 / self.fig.get_figheight()        # inches kept for the key
+        self.fig.subplots_adjust(left=0.08, right=0.97, bottom=0.15 + key_room, top=0.88)
 
     def show(self, k: int, train_loss, val_loss=(), val_acc=(), steps_per_epoch: int = 0) -> None:
         """Put run k's numbers into its lines and rescale the axes."""

@@ -319,15 +319,15 @@ class TrajectoryFigure:
         for k in range(lines):
             width, z = max(3.4 - 0.6 * k, 1.2), 3 + k  # earlier runs wider, below: all visible
             self.paths.append(ax.plot([], [], lw=width, zorder=z)[0])
-            self.ends.append(ax.plot([], [], "o", ms=max(15 - 2.5 * k, 4), mew=0, zorder=20 + k)[0])
+            self.ends.append(ax.plot([], [], "o", ms=max(12 - 2 * k, 4), mew=0, zorder=20 + k)[0])
             if show_losses:
                 self.loss_lines.append(self.loss_ax.plot([], [], lw=width, zorder=z)[0])
-        self.start = ax.plot([], [], "s", color="black", ms=7, label="start")[0]
+        self.start = ax.plot([], [], "s", color="black", ms=7, label="start", zorder=30)[0]
         end_key = ax.plot([], [], "o", color="grey", ms=10, mew=0, label="end of a path")[0]
         self.marks = [self.start, end_key]  # the key's dot: each path ends in a dot of its colour
         if f.minimum is not None:
-            self.marks += ax.plot(*f.minimum, "*", color="gold", mec="black", ms=14,
-                                  label="minimum")
+            self.marks += ax.plot(*f.minimum, "*", mfc="none", mec="black", mew=1.5, ms=16,
+                                  zorder=30, label="minimum")   # an outline over the end dots
         ax.set(xlim=f.xlim, ylim=f.ylim, xlabel="x", ylabel="y", title=f.name)
         if show_losses:
             self.loss_ax.set(xlabel="step", ylabel="loss", title="loss along each path",

@@ -87,19 +87,23 @@ def plot_loss_vs_output(output, label, values=None):
                torch.tensor([label])),
               ("nn.MSELoss (target: one-hot floats)", nn.MSELoss(),
                F.one_hot(torch.tensor([label]), classes).float())]
-    fig, axes = new_figure(FULL_WIDTH, 3.8, 1, 2)
+    fig, axes = new_figure(FULL_WIDTH, 4.2, 1, 2)
     for ax, (title, loss_fn, target) in zip(axes, losses):
-        for index, style, who in ((label, "-", "the target"), (wrong, "--", "a wrong class")):
+        for index, style, who, size in ((label, "-", "the target", 11),
+                                        (wrong, "--", "a wrong class", 6)):
             curve = loss_vs_output(loss_fn, scores, target, index, values)
             line, = ax.plot(values, curve, style, label=f"score of class {index} ({who})")
             now = loss_vs_output(loss_fn, scores, target, index, scores[0, index:index + 1])
-            ax.plot(scores[0, index], now, "o", color=line.get_color())
+            # both curves pass through the loss of the current scores: concentric dots
+            ax.plot(scores[0, index], now, "o", ms=size, color=line.get_color(), zorder=3)
+        ax.plot([], [], "o", color="grey", label="the loss of the current scores")
         ax.set_title(title, fontsize=11)
         ax.set_xlabel("one output score (the others fixed)")
         ax.set_ylabel("loss")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=10)
-    fig.tight_layout()
+    # one key for both panels (their lines are the same), under them: never over a curve
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     now = [loss_fn(scores, target).item() for _, loss_fn, target in losses]
     return with_alt(fig, f"Cross-entropy (left) and MSE (right) as the score of the target class "
                          f"{label} (solid) or of wrong class {wrong} (dashed) moves from "

@@ -146,7 +146,8 @@ def tile_filters(kernels: torch.Tensor, gap: int = 1):
     return image
 
 
-def show_tiled_filters(fig, ax, kernels: torch.Tensor, title: str, signed: bool) -> None:
+def show_tiled_filters(fig, ax, kernels: torch.Tensor, title: str, signed: bool,
+                       label: str | None = None) -> None:
     """Draw tile_filters(kernels) on ax: signed values on red/blue centred at 0, else grey."""
     image = tile_filters(kernels)
     m = float(kernels.detach().abs().max()) or 1.0
@@ -156,7 +157,8 @@ def show_tiled_filters(fig, ax, kernels: torch.Tensor, title: str, signed: bool)
     ax.set_xticks([o * (kw + 1) + kw / 2 - 0.5 for o in range(out_ch)], range(out_ch))
     ax.set_yticks([i * (kh + 1) + kh / 2 - 0.5 for i in range(in_ch)], range(in_ch))
     ax.set(title=title, xlabel="filter (output channel)", ylabel="input\nchannel")
-    fig.colorbar(shown, ax=ax, label="gradient" if signed else "weight", aspect=10)
+    fig.colorbar(shown, ax=ax, label=label or ("gradient" if signed else "weight"), aspect=10,
+                 shrink=0.8)
 
 
 @course_plot

@@ -342,7 +342,8 @@ def plot_loss_surface(surface: Surface):
             label=f"trained (loss {number(surface.loss_at_origin)})")
     ax.set(xlabel=_plane_label(surface, 0), ylabel=_plane_label(surface, 1),
            title=f"loss around the trained weights ({len(surface.xs)} x {len(surface.ys)} grid)")
-    ax.legend(loc="best", framealpha=0.9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1,  # under, never over
+              frameon=False)                                               # the path
     plane = ("the two main directions of the training path" if surface.directions == "pca"
              else "two filter-normalised random directions")
     alt = (f"Contours of the loss on {surface.digits} digits on the plane through the trained "

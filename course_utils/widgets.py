@@ -231,7 +231,8 @@ class LearningRateExplorer(Explorer):
         for k, (label, finite, n) in enumerate(runs):
             last = k == len(runs) - 1
             line, = ax.plot(range(1, len(finite) + 1), finite, label=label, color=colour(k),
-                            ls=LINESTYLES[k % len(LINESTYLES)], lw=2.6 if last else 1.6)
+                            ls=LINESTYLES[k % len(LINESTYLES)], lw=2.6 if last else 1.6,
+                            zorder=1.9 if last else 2)   # the newest run wide, under the others
             self._lines.append(line)
             if len(finite) < n:
                 ax.plot(len(finite), finite[-1] if finite else 1.0, "x", ms=12, mew=3,
@@ -240,7 +241,7 @@ class LearningRateExplorer(Explorer):
             ax.text(0.5, 0.5, "press Train to start a run", ha="center", va="center",
                     transform=ax.transAxes, fontsize=12, color="0.4")
         else:
-            ax.legend(loc="upper right")
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)  # beside the runs
         ax.set(xlabel="step", ylabel="training loss", yscale="log", xlim=(0, self.steps))
         ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
         ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
@@ -312,7 +313,8 @@ def gradient_inspector(monitor, filter_grads=None) -> Explorer:
 
     def layer_figure(k):
         """The layer's figure on scales fixed over all records; the step's parts animated."""
-        fig, (left, right) = new_figure(FULL_WIDTH, 3.6, 1, 2, layout="constrained")
+        fig, (left, right) = new_figure(FULL_WIDTH, 3.6, 1, 2, layout="constrained",
+                                        width_ratios=(1, 1) if filter_grads is None else (2, 3))
         centres, width = (edges[:-1] + edges[1:]) / 2, float(edges[1] - edges[0])
         bars = left.bar(centres.tolist(), hists[0, k].tolist(), width=width, color=PALETTE[0])
         left.set(xlabel="log10 |grad|", ylabel="number of elements",
@@ -322,8 +324,8 @@ def gradient_inspector(monitor, filter_grads=None) -> Explorer:
             marker = right.axvline(monitor.steps[0], color="k", lw=1)
             right.set(title="mean |grad| over training", xlabel="step", ylabel="mean |grad|")
         else:
-            show_tiled_filters(fig, right, filter_grads[0][:, :1],
-                               "conv1 filter gradients (log colour scale)", signed=True)
+            show_tiled_filters(fig, right, filter_grads[0][:, :1], "conv1 filter gradients",
+                               signed=True, label="gradient (log scale)")
             marker = right.images[0]
             # symmetric log colours: a step whose gradients are 1,000x smaller than the
             # largest still shows, and every step shares the scale, so steps compare
