@@ -112,3 +112,13 @@ def test_every_figure_drawn_is_shown(notebook):
                     not re.match(r"\s*cu\.plot_\w+\(.*\)\s*$", lines[-1]):
                 lost.append(f"cell {k}: {line.strip()}")
     assert not lost, f"{path.name}: figures drawn but not shown:\n" + "\n".join(lost)
+
+
+def test_claim_checks_print_nothing(notebook):
+    """Each notebook tells the learner a `# Check: the ...` cell prints nothing when its
+    sentences hold, so they may skip it: a check that prints would break that promise."""
+    path, nb = notebook
+    assert "`# Check: the text ...`" in nb.cells[0].source, f"{path.name}: the intro explains them"
+    noisy = [k for k, c in enumerate(nb.cells) if c.cell_type == "code"
+             and c.source.startswith("# Check: the ") and c.get("outputs")]
+    assert not noisy, f"{path.name}: claim checks with outputs, cells {noisy}"

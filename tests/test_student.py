@@ -192,6 +192,17 @@ def test_learner_notebook_keeps_lesson_outputs_and_links_each_solution():
         "def double(x):\n    return 2 * x\n")}
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_learner_edition_folds_the_claim_checks_and_nothing_else(path):
+    """A learner reads the lesson; the cells that test its sentences are folded (JupyterLab's
+    source_hidden), still run, and are never an exercise's check."""
+    nb = nbformat.read(LEARNER / path.name, as_version=4)
+    folded = [c for c in nb.cells if c.metadata.get("jupyter", {}).get("source_hidden")]
+    claims = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("# Check: the ")]
+    assert claims and folded == claims
+    assert not any(re.search(r"\bcheck_\w+\(", c.source) for c in claims)
+
+
 def learner_text(nb) -> tuple[str, str]:
     """(every cell's source, every output and all metadata) of a notebook, as text."""
     sources = "\n".join(c.source for c in nb.cells)

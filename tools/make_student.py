@@ -44,6 +44,7 @@ REPLACE = "# REPLACE this line with your answer"
 EXERCISE = re.compile(r"^\s*###\s+Exercise\s+(\d+)\s*:\s*(.+?)\s*$", re.MULTILINE)
 CHECK_CALL = re.compile(r"\b(check_\w+|compare_grads)\(")
 RAISES = "raises-exception"        # nbval's tag: the cell's stored error is expected
+CLAIM_CHECK = "# Check: the "  # a claim check cell ("# Check: the text above ..."): it tests the text
 SOLUTION_LINK = """**Stuck after `hint=2`?** Exercise {number}'s solution, on its own (no other exercise's):
 [{path}]({path}) (on Colab or Kaggle: [on GitHub]({url})). Try first; to run it, put
 `%load {path}` in the exercise cell."""
@@ -180,6 +181,9 @@ def learner_notebook(nb: nbformat.NotebookNode, name: str, solutions_url: str = 
         cell.metadata.pop("tags", None)
         if tags:
             cell.metadata["tags"] = tags
+    for cell in nb.cells:        # the claim checks: folded, for a learner may skip them
+        if cell.cell_type == "code" and cell.source.startswith(CLAIM_CHECK):
+            cell.metadata["jupyter"] = {**cell.metadata.get("jupyter", {}), "source_hidden": True}
     for check, link in sorted(links, key=lambda pair: -pair[0]):  # from the end: indices hold
         nb.cells.insert(check + 1, link)
         fresh = {i + 1 if i > check else i for i in fresh}
