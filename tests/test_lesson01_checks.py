@@ -55,8 +55,8 @@ def square_kernel(layer):
 
 WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
     (check_unpadded_shape, (1, 16, 5, 5), "32x32 image", "start from 28"),
-    (check_unpadded_shape, (1, 16, 8, 8), "H, W of your prediction", "halves"),
-    (check_unpadded_shape, (1, 6, 4, 4), "C of your prediction", "last convolution"),
+    (check_unpadded_shape, (1, 16, 8, 8), "H, W of your prediction", "four steps"),
+    (check_unpadded_shape, (1, 6, 4, 4), "C of your prediction", "number of channels"),
     (check_unpadded_shape, (16, 4, 4), "3 dimensions", "batch and channel"),
     (check_unpadded_shape, "(1, 16, 4, 4)", "tuple of whole numbers", ""),
     (check_unpadded_shape, torch.zeros(1, 16, 4, 4), "tuple of whole numbers", ""),
@@ -118,7 +118,7 @@ WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
      "shape (96, 32)", "one image per digit"),
     (check_digits_to_batch, lambda digits: torch.stack(digits, dim=1), "shape (28, 3, 28), expected",
      "one image per digit"),
-    (check_input_gradient, lambda weight, v: v @ weight * 2, "x.grad: wrong", "which product"),
+    (check_input_gradient, lambda weight, v: v @ weight * 2, "x.grad: wrong", "a matrix product"),
     (check_input_gradient, lambda weight, v: weight.T @ v.T, "has shape (4, 1), expected (1, 4)",
      "the shape of x"),
     (check_input_gradient, lambda weight, v: weight.T, "expected (1, 4)", "the shape of x"),

@@ -122,9 +122,11 @@ def test_momentum_feedback_never_writes_the_update():
 
 # --- exercise 3: the training loop ----------------------------------------------------------
 
-def train(model, x, y, optimizer, steps, zero=True, step=True, item=True):
-    losses = []
+def train(model, x, y, lr, steps, once=True, zero=True, step=True, item=True):
+    losses, optimizer = [], torch.optim.Adam(model.parameters(), lr=lr)
     for _ in range(steps):
+        if not once:
+            optimizer = torch.optim.Adam(model.parameters(), lr=lr)   # the exercise's bug
         if zero:
             optimizer.zero_grad()
         loss = F.cross_entropy(model(x), y)
@@ -141,20 +143,23 @@ def test_train_right(capsys):
 
 
 @pytest.mark.parametrize("answer, hint, more", [
-    (lambda *a: train(*a, zero=False), "bug is still there", "clear it"),
+    (lambda *a: train(*a, once=False), "bug is still there", "where is it kept"),
+    (lambda *a: train(*a, zero=False), "add up from step to step", "adds to .grad"),
+    (lambda *a: train(*a, once=False, zero=False), "two bugs", "keep what it did right"),
     (lambda *a: train(*a, step=False), "never changed", "after backward()"),
     (lambda *a: train(*a, item=False), "Tensor", ".item()"),
     (lambda *a: train(*a)[:3], "3 losses", "every one"),
     (lambda *a: None, "NoneType", "only the bug"),
-    (lambda m, x, y, o, s: train(m, x, y, o, s - 1) + [0.0], "differ from", "only the bug"),
+    (lambda m, x, y, lr, s: train(m, x, y, lr, s - 1) + [0.0], "differ from", "only the bug"),
+    (lambda m, x, y, lr, s: train(m, x, y, lr / 10, s), "differ from", "only the bug"),
 ])
 def test_train_mistakes(answer, hint, more):
     assert_tiers(check_train, (answer,), {}, hint, more)
 
 
 def test_the_find_the_bug_feedback_never_names_the_fix():
-    _, out = feedback(check_train, lambda *a: train(*a, zero=False), hint=2)
-    assert "zero_grad" not in out, out
+    _, out = feedback(check_train, lambda *a: train(*a, once=False), hint=2)
+    assert "outside" not in out and "before the loop" not in out, out
 
 
 # --- exercise 4: an optimizer chosen from evidence -------------------------------------------

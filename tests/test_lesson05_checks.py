@@ -116,9 +116,9 @@ WRONG = [  # (check, answers, evidence, what hint=1 says, what hint=2 adds)
     (check_confusion_counts, (lambda p, y: 2 * confusion_counts(p, y),), {}, "add up to 400",
      "exactly 1"),
     (check_confusion_counts, (one_count_moved,), {}, "some counts are off", "by hand"),
-    (check_confusion_counts, (lambda p, y: torch.zeros(10),), {}, "expected (10, 10)", "zeros"),
+    (check_confusion_counts, (lambda p, y: torch.zeros(10),), {}, "expected (10, 10)", "one row per true digit"),
     (check_confusion_counts, (lambda p, y: torch.full((10, 10), float("nan")),), {}, "NaN",
-     "zeros"),
+     "adding ones"),
 ]
 
 

@@ -73,9 +73,9 @@ def check_unpadded_shape(predicted_shape) -> Verdict:
                    more="start from 28 and follow the sizes through the four steps.")
     wrong = [name for name, a, b in zip(("N", "C", "H", "W"), shape, true) if a != b]
     return say(False, f"{', '.join(wrong)} of your prediction {shape} differ from what the "
-                      "layers give.", more="a 5x5 convolution without padding takes 4 pixels "
-                      "off the height and the width, a 2x2 pooling halves them, and the "
-                      "channels are those of the last convolution.")
+                      "layers give.", more="which layer decides the number of channels?" if "C" in wrong
+               else "the table of sizes above starts from 32: what does each of its four "
+                    "steps do to a side, whatever it starts from?")
 
 
 @checks_function
@@ -267,8 +267,8 @@ def check_input_gradient(input_gradient) -> Verdict:
                                         "weight (3, 4).")
     comparison = compare_grads("x.grad", mine, x.grad, atol=1e-5)
     if comparison.verdict == "wrong":
-        return say(False, f"{comparison}.", more="x.grad[0, j] sums v[0, i] * weight[i, j] over "
-                                                 "the outputs i: which product of v and weight "
-                                                 "computes every j at once?")
+        return say(False, f"{comparison}.", more="write out x.grad for one entry of x, by the "
+                                                 "chain rule; then look for a matrix product "
+                                                 "that gives every entry at once.")
     return say(True, f"{comparison}: out.backward(v) computes v times the Jacobian (here the "
                      "weight), a vector-Jacobian product.")

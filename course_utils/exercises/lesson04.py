@@ -171,9 +171,14 @@ def check_momentum_update(momentum_update) -> Verdict:
     return say(True, "three steps of your momentum match torch.optim.SGD(momentum=0.9).")
 
 
-def _reference_losses(model, x, y, optimizer, steps: int, zero_grad: bool = True) -> list[float]:
-    losses = []
+def _adam_losses(model, x, y, lr: float, steps: int, *, once: bool = True,
+                 zero_grad: bool = True) -> list[float]:
+    """The losses of `steps` Adam steps on one batch: one optimizer for the whole loop
+    (once=True, the lesson's loop), or a new one at every step (the exercise's bug)."""
+    losses, optimizer = [], torch.optim.Adam(model.parameters(), lr=lr)
     for _ in range(steps):
+        if not once:
+            optimizer = torch.optim.Adam(model.parameters(), lr=lr)
         if zero_grad:
             optimizer.zero_grad()
         loss = F.cross_entropy(model(x), y)
@@ -189,18 +194,18 @@ def _close(a: list[float], b: list[float]) -> bool:
 
 @checks_function
 def check_train(train) -> Verdict:
-    """Check ``train(model, x, y, optimizer, steps) -> losses`` against the lesson's loop.
+    """Check ``train(model, x, y, lr, steps) -> losses`` against Adam in the lesson's loop.
 
-    The exercise gives a loop with a bug (it forgets ``zero_grad``); the fixed loop
-    must give the losses of the lesson's loop.
+    The exercise gives a loop with a bug (it builds a new Adam at every step, so Adam's
+    running averages restart each time); the fixed loop must give the lesson loop's losses.
 
     Example (notebook 04, exercise 3), on an answer that returns nothing yet:
         >>> check = check_train(lambda *args, **kwargs: None)
         Not yet: expected a list of 5 losses, got NoneType. For a hint, ...
     """
     mine, reference, x, y = _twins(seed=2)
-    expected = _reference_losses(reference, x, y, torch.optim.SGD(reference.parameters(), 0.5), 5)
-    losses = train(mine, x, y, torch.optim.SGD(mine.parameters(), lr=0.5), 5)
+    expected = _adam_losses(reference, x, y, 0.05, 5)
+    losses = train(mine, x, y, 0.05, 5)
     if not isinstance(losses, (list, tuple)):
         return say(False, f"expected a list of 5 losses, got {type(losses).__name__}.",
                    more="keep the buggy loop's list of losses and its return: only the bug "
@@ -213,21 +218,25 @@ def check_train(train) -> Verdict:
         return say(False, f"5 steps asked, {len(losses)} losses returned.",
                    more="one loss per step, for every one of the `steps` steps.")
     if _close(losses, expected):
-        return say(True, f"your loop's losses match the lesson's: {losses[0]:.4f} -> "
-                         f"{losses[-1]:.4f}.")
+        return say(True, f"your loop's losses match Adam's in the lesson's loop: "
+                         f"{losses[0]:.4f} -> {losses[-1]:.4f}.")
     if len(set(losses)) == 1:
         return say(False, "the loss never changed: the weights were not updated.",
                    more="the optimizer updates them after backward() has filled .grad.")
-    _, again, _, _ = _twins(seed=2)
-    stale = _reference_losses(again, x, y, torch.optim.SGD(again.parameters(), lr=0.5), 5,
-                              zero_grad=False)
-    if _close(losses, stale):
-        return say(False, "the bug is still there: the gradients add up from step to step.",
-                   more="backward() adds to .grad (notebook 03); something must clear it "
-                        "at the start of every step.")
-    return say(False, f"your losses {[round(v, 4) for v in losses]} differ from the lesson's "
-                      f"{[round(v, 4) for v in expected]}.", more="keep the loss the buggy "
-                      "loop computes; only the bug changes.")
+    for once, zero_grad, what, more in (
+            (False, True, "the bug is still there: every step is a first step of a new Adam, "
+                          "whose running averages start again from zero.",
+             "what does Adam remember from one step to the next, and where is it kept?"),
+            (True, False, "Adam now keeps its averages, but the gradients add up from step "
+                          "to step.", "backward() adds to .grad (notebook 03)."),
+            (False, False, "two bugs: a new Adam at every step, and gradients that add up.",
+             "the buggy loop cleared .grad; keep what it did right.")):
+        _, again, _, _ = _twins(seed=2)
+        if _close(losses, _adam_losses(again, x, y, 0.05, 5, once=once, zero_grad=zero_grad)):
+            return say(False, what, more=more)
+    return say(False, f"your losses {[round(v, 4) for v in losses]} differ from the lesson "
+                      f"loop's {[round(v, 4) for v in expected]}.", more="keep the loss and "
+                      "the optimizer the buggy loop uses; only the bug changes.")
 
 
 def _as_fraction(value) -> float | None:

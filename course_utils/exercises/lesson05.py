@@ -231,7 +231,9 @@ def check_confusion_counts(confusion_counts) -> Verdict:
     counts = confusion_counts(predictions, labels)
     problem = tensor_problem(counts, shape=(10, 10), name="confusion_counts(...)")
     if problem:
-        return say(False, problem, more="start from a 10 x 10 tensor of zeros.")
+        return say(False, problem, more="one row per true digit, one column per prediction."
+                   if "expected" in problem else "counts are made by adding ones: nothing "
+                   "in them needs a division.")
     counts, expected = counts.detach().cpu().double(), expected.double()
     if torch.equal(counts, expected):
         return say(True, "row = true digit, column = prediction; the diagonal holds the hits.")
