@@ -18,7 +18,8 @@ CORRECT = [
     (check_unpadded_shape, ((1, 16, 4, 4),)),
     (check_unpadded_shape, ([1, 16, 4, 4],)),
     (check_unpadded_shape, (torch.Size([1, 16, 4, 4]),)),
-    (check_layer_parameters, (lambda layer: sum(p.numel() for p in layer.parameters()),)),
+    (check_layer_parameters, (lambda layer: no_bias_check(layer) - (layer.bias is None) * (
+        getattr(layer, "out_features", None) or layer.out_channels),)),
     (check_conv_output_size, (conv_size,)),
     (check_digits_to_batch, (lambda digits: F.pad(torch.stack(digits), (2, 2, 2, 2)).unsqueeze(1),)),
     (check_digits_to_batch, (lambda digits: torch.stack([F.pad(d, (2, 2, 2, 2)) for d in digits])
@@ -48,7 +49,7 @@ def no_bias_check(layer):
 
 def square_kernel(layer):
     if isinstance(layer, torch.nn.Linear):
-        return layer.weight.numel() + layer.out_features
+        return layer.out_features * layer.in_features + layer.out_features
     k = layer.kernel_size[0]
     return layer.out_channels * layer.in_channels * k * k + layer.out_channels
 
@@ -60,8 +61,13 @@ WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
     (check_unpadded_shape, (16, 4, 4), "3 dimensions", "batch and channel"),
     (check_unpadded_shape, "(1, 16, 4, 4)", "tuple of whole numbers", ""),
     (check_unpadded_shape, torch.zeros(1, 16, 4, 4), "tuple of whole numbers", ""),
-    (check_layer_parameters, lambda layer: layer.weight.numel(), "but not the biases",
+    (check_layer_parameters, lambda layer: no_bias_check(layer) - (
+        getattr(layer, "out_features", None) or layer.out_channels), "but not the biases",
      "one number per output"),
+    (check_layer_parameters, lambda layer: sum(p.numel() for p in layer.parameters()),
+     "counts the layer's tensors", "print(layer)"),
+    (check_layer_parameters, lambda layer: layer.weight.numel() + (
+        0 if layer.bias is None else len(layer.bias)), "counts the layer's tensors", "which numbers make"),
     (check_layer_parameters, no_bias_check, "has no bias", "only when"),
     (check_layer_parameters, square_kernel, "not square", "(height, width)"),
     (check_layer_parameters, lambda layer: None, "returned None", "`return`"),

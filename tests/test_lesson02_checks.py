@@ -113,6 +113,7 @@ def test_the_buggy_fit_line_learns_a_flat_line_without_a_warning():
 WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
     (check_uniform_loss, math.log(10), "among 10 classes", "share the probability"),
     (check_uniform_loss, 0.2, "probability of the right class", "-log p"),
+    (check_uniform_loss, math.log10(5), "log10(5)", "math.log, not"),
     (check_uniform_loss, -1.6094, "never negative", "positive"),
     (check_uniform_loss, 5.0, "not what F.cross_entropy gives", "same probability"),
     (check_uniform_loss, "1.6094", "one number", ""),

@@ -21,6 +21,7 @@ Two kinds of check: ``@checks_function`` checks a function the learner completed
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import dataclasses
 import functools
@@ -170,6 +171,24 @@ def checks_function(check):
                           f"the function itself, without calling it: {check.__name__}(my_function).")
 
     return check_if_function
+
+
+@contextlib.contextmanager
+def spying(owner, name: str):
+    """While inside, owner.name still works and records each call: a check sees whether
+    an answer used the function it should do without. Yields the record (a list)."""
+    original, used = getattr(owner, name), []
+
+    @functools.wraps(original)
+    def spy(*args, **kwargs):
+        used.append(True)
+        return original(*args, **kwargs)
+
+    setattr(owner, name, spy)
+    try:
+        yield used
+    finally:
+        setattr(owner, name, original)
 
 
 def random_tensor(*shape: int, seed: int, dtype=torch.float32) -> torch.Tensor:

@@ -11,7 +11,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import (Verdict, checks_function, checks_value, compare_grads, random_tensor, say,
-               tensor_problem)
+               spying, tensor_problem)
 
 __all__ = ["check_unpadded_shape", "check_layer_parameters", "check_conv_output_size",
            "check_digits_to_batch", "check_input_gradient"]
@@ -95,8 +95,15 @@ def check_layer_parameters(layer_parameters) -> Verdict:
                   ("nn.Conv2d(3, 8, (3, 5))", nn.Conv2d(3, 8, (3, 5))),
                   ("nn.Linear(4, 5, bias=False)", nn.Linear(4, 5, bias=False))]
     for text, layer in layers:
-        answer = layer_parameters(layer)
         expected = sum(p.numel() for p in layer.parameters())
+        with spying(nn.Module, "named_parameters") as listed, spying(torch.Tensor, "numel") as counted:
+            answer = layer_parameters(layer)            # from the settings, not the tensors
+        if listed or counted:
+            return say(False, "your function counts the layer's tensors (parameters() or "
+                              "numel()), as the lesson did: this exercise asks for the count "
+                              "from the layer's settings alone.",
+                       more="print(layer) shows the settings; which numbers make the weight, "
+                            "and which the bias?")
         if _as_int(answer) == expected:
             continue
         if answer is None:

@@ -6,13 +6,13 @@ generator; a model the learner's code builds draws its weights inside torch.rand
 """
 from __future__ import annotations
 
-import contextlib
 import math
 
 import torch
 import torch.nn.functional as F
 
-from . import Verdict, checks_function, checks_value, random_tensor, say, tensor_problem
+from . import (Verdict, checks_function, checks_value, random_tensor, say, spying,
+               tensor_problem)
 from .lesson01 import _as_int
 
 __all__ = ["check_uniform_loss", "check_fit_line_fixed", "check_soft_cross_entropy",
@@ -71,6 +71,9 @@ def check_uniform_loss(predicted_loss) -> Verdict:
     if math.isclose(predicted_loss, 1 / CLASSES, abs_tol=0.005):
         return say(False, "that is the probability of the right class, not the loss.",
                    more="cross-entropy turns the right class's probability p into -log p.")
+    if math.isclose(predicted_loss, math.log10(CLASSES), abs_tol=0.005):
+        return say(False, f"that is log10({CLASSES}); PyTorch's log is the natural one (base e).",
+                   more="math.log, not math.log10.")
     if predicted_loss < 0:
         return say(False, "cross-entropy is never negative.",
                    more="-log p is positive for any probability p below 1.")
@@ -144,22 +147,6 @@ def _soft_cases():
             ("label smoothing and scores of 1000", huge, smoothed)]
 
 
-@contextlib.contextmanager
-def _forbidden(module, name: str):
-    """While inside, module.name records that it was called (and still works); yields the record."""
-    original, used = getattr(module, name), []
-
-    def spy(*args, **kwargs):
-        used.append(True)
-        return original(*args, **kwargs)
-
-    setattr(module, name, spy)
-    try:
-        yield used
-    finally:
-        setattr(module, name, original)
-
-
 @checks_function
 def check_soft_cross_entropy(soft_cross_entropy) -> Verdict:
     """Check ``soft_cross_entropy(scores, target_probs)`` against F.cross_entropy.
@@ -173,7 +160,7 @@ def check_soft_cross_entropy(soft_cross_entropy) -> Verdict:
     """
     for text, scores, probs in _soft_cases():
         scores = scores.requires_grad_(True)
-        with _forbidden(F, "cross_entropy") as used:   # the number to match, not the way
+        with spying(F, "cross_entropy") as used:   # the number to match, not the way
             loss = soft_cross_entropy(scores, probs.clone())
         if used:
             return say(False, "your loss calls F.cross_entropy (or nn.CrossEntropyLoss), the "

@@ -39,7 +39,10 @@ def check_finite_difference(finite_difference) -> Verdict:
         before = x.clone()
         mine = finite_difference(f, x, 1e-6)
         if not torch.equal(x, before):
-            return say(False, "your function changed x and left it changed.",
+            gap = float((x - before).abs().max())
+            rounding = (f" by {gap:.1e}: adding h and taking it away again does not give back "
+                        "every number exactly (rounding)" if gap < 1e-9 else "")
+            return say(False, f"your function changed x and left it changed{rounding}.",
                        more="nudge a copy of x (x.clone()), never x itself.")
         problem = tensor_problem(mine, shape=x.shape, name=f"your gradient of {text}")
         if problem:
