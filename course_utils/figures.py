@@ -141,18 +141,23 @@ def run_styles(labels) -> list[dict]:
     """The colour, line style and marker of each run, as keyword arguments of ax.plot.
 
     An optimizer ("sgd" ... "adam", or its widget label "SGD+momentum" ..., alone or first
-    in the label: "adam lr=0.01") always gets the same style, so a run keeps its look from one figure to the next whichever runs
-    share it; any other label takes the styles left over, in order.
+    in the label: "adam lr=0.01") always gets the same style (its first run, if several),
+    so a run keeps its look from one figure to the next whichever runs share it; any other
+    label, and a second run of one optimizer, takes the styles left over, in order.
 
     Example:
         >>> [style["color"] for style in run_styles(["adam lr=0.01", "mine", "sgd"])] == [
         ...     colour(4), colour(1), colour(0)]
         True
+        >>> [style["color"] for style in run_styles(["adam lr=0.1", "adam lr=1"])] == [
+        ...     colour(4), colour(0)]
+        True
     """
     names = {**{n: k for k, n in enumerate(OPTIMIZER_NAMES)},
              **{OPTIMIZER_LABELS[n].lower(): k for k, n in enumerate(OPTIMIZER_NAMES)}}
     fixed = [names.get(str(label).lower().replace("(", " ").split(" ")[0]) for label in labels]
-    free = (k for k in itertools.count() if k not in fixed)
+    fixed = [k if k not in fixed[:i] else None for i, k in enumerate(fixed)]  # "adam lr=..." twice:
+    free = (k for k in itertools.count() if k not in fixed)                   # the second is free
     return [{"color": colour(k), "ls": LINESTYLES[k % len(LINESTYLES)],
              "marker": MARKERS[k % len(MARKERS)]}
             for k in (k if k is not None else next(free) for k in fixed)]

@@ -379,7 +379,9 @@ class TrajectoryFigure:
                        bbox_to_anchor=(0.5, 0.02), bbox_transform=self.fig.transFigure,
                        ncol=self.columns, frameon=False)
         key.set_animated(self.live)
-        if self.loss_ax is not None:
+        if self.loss_ax is not None:       # a log scale when every loss is above 0 (the
+            positive = all(bool((t.losses > 0).all()) for _, t in shown)   # ravine's 1e-22)
+            self.loss_ax.set_yscale("log" if positive else "linear")
             self.loss_ax.relim()
             self.loss_ax.autoscale_view()
         ends = "; ".join(f"{label} (lr {t.hparams['lr']:g}) " + (

@@ -332,13 +332,13 @@ def plot_loss_surface(surface: Surface):
         xy = surface.path.numpy()
         ax.plot(xy[:, 0], xy[:, 1], "-o", color=PALETTE[1], ms=3, lw=2,
                 label=f"training path ({len(xy)} snapshots)")
-        ax.plot(*xy[0], "s", color="white", mec="black", ms=9, zorder=3,  # over the star
-                label=f"start (step {surface.path_steps[0]})")          # where they meet
+        ax.plot(*xy[0], "s", color="white", mec="black", ms=15, zorder=3,  # under the star,
+                label=f"start (step {surface.path_steps[0]})")           # larger: both show
         start = f"({number(xy[0, 0])}, {number(xy[0, 1])})"
         where = (f" The training path of {len(xy)} snapshots runs from {start} to the origin"
                  f" ({surface.explained[0] + surface.explained[1]:.0%} of its spread lies in "
                  "this plane).")
-    ax.plot(0, 0, "*", color=PALETTE[4], mec="black", ms=15,
+    ax.plot(0, 0, "*", color=PALETTE[4], mec="black", ms=10, zorder=4,
             label=f"trained (loss {number(surface.loss_at_origin)})")
     ax.set(xlabel=_plane_label(surface, 0), ylabel=_plane_label(surface, 1),
            title=f"loss around the trained weights ({len(surface.xs)} x {len(surface.ys)} grid)")
