@@ -89,17 +89,17 @@ class CurvesFigure:
         c, m = ("grey", "o") if several else (self.styles[0]["color"], self.styles[0]["marker"])
         key = [Line2D([], [], color=c, alpha=0.3, lw=1), Line2D([], [], color=c, lw=2.2),
                Line2D([], [], color=c, ls="none", marker=m, ms=7, mec="white")]
-        val = ("validation loss, each epoch (a shape per run)" if several
-               else "validation loss, each epoch")
         # under the panels, where no curve runs (a key inside the axes hid early spikes)
-        self.fig.legend(key, ["train loss, each step", "train loss, smoothed", val],
+        self.fig.legend(key, ["train loss, each step", "train loss, smoothed",
+                              "validation loss, each epoch"],
                         loc="lower center", ncol=3, frameon=False)
         if self.acc_ax is not None:
             self.acc_ax.set(xlabel="training step", ylabel="validation accuracy (%)",
                             ylim=(0, 100))
             self.acc_ax.grid(alpha=0.3)
         key_room = 0.4 / self.fig.get_figheight()        # inches kept for the key
-        self.fig.subplots_adjust(left=0.08, right=0.97, bottom=0.15 + key_room, top=0.88)
+        self.fig.subplots_adjust(left=0.08, right=0.93 if several else 0.97,  # room for the
+                                 bottom=0.15 + key_room, top=0.88)            # names at the ends
 
     def show(self, k: int, train_loss, val_loss=(), val_acc=(), steps_per_epoch: int = 0) -> None:
         """Put run k's numbers into its lines and rescale the axes."""

@@ -103,13 +103,12 @@ def test_loss_curves_accepts_history_dict_and_list():
     fig = cu.plot_loss_curves({"sgd": h, "adam": [1.0, 0.5]})
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 6   # raw, smoothed, val per run
     key = [t.get_text() for t in fig.legends[0].get_texts()]  # says what lines are
-    assert key == ["train loss, each step", "train loss, smoothed",
-                   "validation loss, each epoch (a shape per run)"]
+    assert key == ["train loss, each step", "train loss, smoothed", "validation loss, each epoch"]
     first, second = fig.axes[0].lines[2], fig.axes[0].lines[5]   # the two runs' val markers
     fig.canvas.draw()                       # side by side: equal numbers do not hide a run
     assert first.get_transform().transform((2, 1))[0] < second.get_transform().transform((2, 1))[0]
     one = cu.plot_loss_curves(h).legends[0].get_texts()  # a single run: the same key
-    assert [t.get_text() for t in one] == key[:2] + ["validation loss, each epoch"]
+    assert [t.get_text() for t in one] == key
     assert len(cu.plot_loss_curves([3.0, 2.0, 1.0]).axes) == 1
     with pytest.raises(ValueError, match="History"):
         cu.plot_loss_curves("history")
