@@ -290,9 +290,10 @@ class TrajectoryFigure:
 
     ``show(runs)`` (label -> Trajectory) moves run k's path into line k, in the run's
     colour and line style (an optimizer's are the same in every figure: figures.run_styles),
-    hides the lines it does not need and redoes the legend; nothing else changes. Earlier
-    lines are wider and their end dots larger, below the later ones: paths that run
-    together or end at one point all stay in sight. With ``live=True`` the parts that change are marked animated, so a live view
+    hides the lines it does not need and redoes the key (under the panels, never over a
+    path); nothing else changes. Earlier lines are wider and their end dots larger, below
+    the later ones: paths that run together or end at one point all stay in sight. With
+    ``live=True`` the parts that change are marked animated, so a live view
     (widgets.Explorer) redraws only them over an image of the contours it keeps.
 
     Example:
@@ -376,8 +377,8 @@ class TrajectoryFigure:
         self.start.set_data(first[:1], first[1:])
         handles = [line for line in self.paths if line.get_visible()] + self.marks
         key = self.ax.legend(handles, [h.get_label() for h in handles], loc="lower center",
-                       bbox_to_anchor=(0.5, 0.02), bbox_transform=self.fig.transFigure,
-                       ncol=self.columns, frameon=False)
+                             bbox_to_anchor=(0.5, 0.02), bbox_transform=self.fig.transFigure,
+                             ncol=self.columns, frameon=False)
         key.set_animated(self.live)
         if self.loss_ax is not None:       # a log scale when every loss is above 0 (the
             positive = all(bool((t.losses > 0).all()) for _, t in shown)   # ravine's 1e-22)

@@ -40,6 +40,7 @@ from .figures import (FULL_WIDTH, LINESTYLES, PALETTE, colour, message_figure, n
 from .plots import show_tiled_filters, tile_filters
 from .training import TrainingDiverged, make_optimizer, train_step
 
+
 def _slider(cls, description: str, css: str | None = None, *, live: bool = True, **kwargs):
     """A slider; live: its value changes (and the figure follows) while it is dragged."""
     slider = cls(description=description, continuous_update=live,
