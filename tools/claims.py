@@ -33,7 +33,9 @@ from pathlib import Path
 
 import nbformat
 
-import conftest  # noqa: F401  the tests' defaults: offline, no progress bars, on the CPU
+# the course as the stored outputs ran it: offline (the embedded digits), no progress bars, on the CPU
+os.environ.update(COURSE_OFFLINE="1", COURSE_PROGRESS="0")
+os.environ.setdefault("COURSE_DEVICE", "cpu")
 
 REPO = Path(__file__).resolve().parent.parent
 MACHINES = {
