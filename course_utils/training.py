@@ -18,14 +18,7 @@ from .models import eval_mode
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the message names the learning rate to lower.
-
-    Example:
-        >>> fit(model, data, torch.optim.SGD(model.parameters(), lr=1e6), progress=False)
-        Traceback (most recent call last):
-        ...
-        course_utils.training.TrainingDiverged: The loss became nan with learning rate 1e+06: ...
-    """
+    """The loss became NaN or infinite (train_step raises it); the message names the lower rate."""
 
 
 def make_optimizer(optimizer_name: str, params, *, lr: float = 0.01, momentum: float = 0.9,
@@ -87,8 +80,8 @@ def _check_optimizer(model: nn.Module, optimizer) -> None:
 
 
 def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-               optimizer: torch.optim.Optimizer, loss_fn=None, monitor=None) -> float:
-    """One step of the lesson's loop: zero_grad, forward, loss, backward, (record), step.
+               optimizer: torch.optim.Optimizer, monitor=None) -> float:
+    """One step of the lesson's loop: zero_grad, forward, cross-entropy, backward, (record), step.
 
     Returns the loss as a float. Raises TrainingDiverged if it is NaN or infinite.
 
@@ -99,10 +92,8 @@ def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     """
     optimizer.zero_grad()
     scores = model(x)
-    if loss_fn is None:  # cross-entropy wants class indices: catch one-hot / float labels
-        check_targets(scores, y)
-        loss_fn = nn.functional.cross_entropy
-    loss = loss_fn(scores, y)
+    check_targets(scores, y)  # cross-entropy wants class indices: catch one-hot / float labels
+    loss = nn.functional.cross_entropy(scores, y)
     value = loss.item()
     if not math.isfinite(value):
         lr = optimizer.param_groups[0]["lr"]
@@ -117,8 +108,7 @@ def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, split, batch_size: int = 1000, loss_fn=None,
-             device: torch.device | str | None = None) -> tuple[float, float]:
+def evaluate(model: nn.Module, split, batch_size: int = 1000) -> tuple[float, float]:
     """Mean loss and accuracy (0..1) of model on a Split, in eval mode without gradients.
 
     fit calls it on data.val every epoch; call it on data.test once, for the final report.
@@ -128,15 +118,14 @@ def evaluate(model: nn.Module, split, batch_size: int = 1000, loss_fn=None,
         >>> 0 <= accuracy <= 1
         True
     """
-    loss_fn = loss_fn or nn.functional.cross_entropy
-    device = torch.device(device) if device else next(model.parameters()).device
+    device = next(model.parameters()).device
     total_loss, correct, n = 0.0, 0, 0
     with eval_mode(model):
         for x, y in split.batches(batch_size):
             x, y = x.to(device), y.to(device)
             scores = model(x)
             check_targets(scores, y)
-            total_loss += loss_fn(scores, y, reduction="sum").item()
+            total_loss += nn.functional.cross_entropy(scores, y, reduction="sum").item()
             correct += (scores.argmax(1) == y).sum().item()
             n += len(y)
     return total_loss / max(n, 1), correct / max(n, 1)
@@ -178,27 +167,19 @@ def _validation(data):
     return data.val
 
 
-def _progress_enabled(progress: bool) -> bool:
-    return progress and os.environ.get("COURSE_PROGRESS", "1") != "0"
-
-
 def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 1, *,
-        batch_size: int = 64, loss_fn=None, live=None, monitor=None, progress: bool = True,
-        seed: int = 0, checkpoints: bool = False,
-        device: torch.device | str | None = None) -> History:
+        batch_size: int = 64, live=None, monitor=None, progress: bool = True,
+        seed: int = 0, checkpoints: bool = False) -> History:
     """Train model on data.train for some epochs; evaluate on data.val after each.
 
-    The validation digits (``data.val``) are where choices are made; ``data.test`` is
-    never touched here: evaluate it once, at the end, with ``evaluate(model, data.test)``.
+    ``data.test`` is never touched here: evaluate it once, at the end.
     live: True (or a LivePlot) shows the loss and accuracy updating in place;
     monitor: a GradientMonitor records gradient statistics after every backward;
-    progress: a tqdm progress bar (set COURSE_PROGRESS=0 to silence it everywhere);
-    checkpoints: keep a copy of the weights after each epoch in ``history.checkpoints``
-    (``model.load_state_dict(history.checkpoints[k])`` goes back to epoch k + 1).
+    progress: a tqdm progress bar (COURSE_PROGRESS=0 silences it everywhere);
+    checkpoints: the weights after each epoch in ``history.checkpoints`` (a list of state_dicts).
     The batches come in the order of ``DataLoader(..., batch_size, shuffle=True,
     generator=torch.Generator().manual_seed(seed))``, one generator for all epochs, so
-    a loop written with that DataLoader sees the same batches (notebook 05), and a
-    rerun prints the same numbers.
+    a loop written with that DataLoader sees the same batches (notebook 05).
 
     Example (notebook 05; there with live=True):
         >>> history = fit(model, data, optimizer, epochs=2, progress=False)
@@ -207,11 +188,9 @@ def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 
     """
     _checks.whole_number(epochs, "epochs", "epochs=3")
     _check_optimizer(model, optimizer)
-    device = torch.device(device) if device else next(model.parameters()).device
-    model.to(device)
-    val = _validation(data)
-    train = data.train
-    if device.type != "cpu":
+    val, train = _validation(data), data.train
+    device = next(model.parameters()).device
+    if device.type != "cpu":  # move the digits once, not each batch
         train, val = train.to(device), val.to(device)
     if live is True:
         from .machinery.live import LivePlot
@@ -220,7 +199,7 @@ def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 
         live = None
     history = History(steps_per_epoch=math.ceil(len(train) / batch_size))
     bar = None
-    if _progress_enabled(progress):
+    if progress and os.environ.get("COURSE_PROGRESS", "1") != "0":
         from tqdm.auto import tqdm
         bar = tqdm(total=epochs * history.steps_per_epoch, desc="training", unit="batch",
                    leave=False)
@@ -231,14 +210,14 @@ def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 
             model.train()
             for idx in DataLoader(range(len(train)), batch_size, shuffle=True, generator=order):
                 x, y = train.images[idx], train.labels[idx]
-                loss = train_step(model, x, y, optimizer, loss_fn, monitor)
+                loss = train_step(model, x, y, optimizer, monitor)
                 history.train_loss.append(loss)
                 history.samples += len(y)
                 if live is not None:
                     live.update(train_loss=loss)
                 if bar is not None:
                     bar.update()
-            val_loss, val_acc = evaluate(model, val, loss_fn=loss_fn, device=device)
+            val_loss, val_acc = evaluate(model, val)
             history.val_loss.append(val_loss)
             history.val_acc.append(val_acc)
             if checkpoints:
