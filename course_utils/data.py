@@ -118,12 +118,7 @@ class MNIST:
 
 
 def spread(total: int, n: int) -> torch.Tensor:
-    """n indices spread evenly over range(total): i * total // n (all of them when n >= total).
-
-    Example:
-        >>> spread(10, 4).tolist()
-        [0, 2, 5, 7]
-    """
+    """n indices spread evenly over range(total): i * total // n (all of them when n >= total)."""
     n = min(n, total)
     return torch.arange(n) * total // n
 
@@ -144,12 +139,7 @@ def offline() -> bool:
 
 
 def to_model_input(pixels: torch.Tensor) -> torch.Tensor:
-    """uint8 N x 28 x 28 pixels -> float32 N x 1 x 32 x 32, padded by 2 and normalised.
-
-    Example:
-        >>> to_model_input(torch.zeros(5, 28, 28, dtype=torch.uint8)).shape
-        torch.Size([5, 1, 32, 32])
-    """
+    """uint8 N x 28 x 28 pixels -> float32 N x 1 x 32 x 32, padded by 2 and normalised."""
     x = pixels.to(torch.float32).div_(255).unsqueeze(1)
     x = F.pad(x, (2, 2, 2, 2))  # pad with black (0) before normalising, like transforms.Pad
     return x.sub_(MEAN).div_(STD)

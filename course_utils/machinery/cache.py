@@ -12,7 +12,6 @@ import os
 import shutil
 import socket
 import threading
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -104,30 +103,26 @@ def write_problem(folder: Path) -> str | None:
     return None
 
 
-def reachable(urls: list[str], timeout: float) -> list[str]:
-    """The urls whose host accepts a TCP connection within timeout seconds, DNS included.
+def reachable(urls: list[str], timeout: float) -> bool:
+    """True when some url's host accepts a TCP connection within timeout seconds, DNS included.
 
     All hosts are tried at once in daemon threads, so a dead network costs at most
     ``timeout`` seconds in total, even where DNS itself hangs.
     """
-    answered = []
+    answered = threading.Event()
 
     def connect(url):
         parsed = urlparse(url)
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         try:
             socket.create_connection((parsed.hostname, port), timeout=timeout).close()
-            answered.append(url)
+            answered.set()
         except OSError:
             pass
 
-    workers = [threading.Thread(target=connect, args=(url,), daemon=True) for url in urls]
-    for worker in workers:
-        worker.start()
-    deadline = time.monotonic() + timeout
-    for worker in workers:
-        worker.join(max(0.0, deadline - time.monotonic()))
-    return [url for url in urls if url in answered]
+    for url in urls:
+        threading.Thread(target=connect, args=(url,), daemon=True).start()
+    return answered.wait(timeout)
 
 
 def _download(root: Path, timeout: float) -> None:
