@@ -119,7 +119,7 @@ def evaluate(model: nn.Module, split, batch_size: int = 1000) -> tuple[float, fl
         True
     """
     device = next(model.parameters()).device
-    total_loss, correct, n = 0.0, 0, 0
+    total_loss, correct = 0.0, 0
     with eval_mode(model):
         for x, y in split.batches(batch_size):
             x, y = x.to(device), y.to(device)
@@ -127,8 +127,7 @@ def evaluate(model: nn.Module, split, batch_size: int = 1000) -> tuple[float, fl
             check_targets(scores, y)
             total_loss += nn.functional.cross_entropy(scores, y, reduction="sum").item()
             correct += (scores.argmax(1) == y).sum().item()
-            n += len(y)
-    return total_loss / max(n, 1), correct / max(n, 1)
+    return total_loss / max(len(split), 1), correct / max(len(split), 1)
 
 
 @dataclass
@@ -158,15 +157,6 @@ class History:
         return f"History(epochs={len(self.val_loss)}, steps={len(self.train_loss)}{last})"
 
 
-def _validation(data):
-    """data.val, or a clear error for data without a validation split."""
-    if not hasattr(data, "train") or not hasattr(data, "val"):
-        raise ValueError(f"fit needs an MNIST with .train and .val splits, got "
-                         f"{type(data).__name__}. Fix: data = load_mnist(), then fit(model, data, "
-                         "optimizer).")
-    return data.val
-
-
 def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 1, *,
         batch_size: int = 64, live=None, monitor=None, progress: bool = True,
         seed: int = 0, checkpoints: bool = False) -> History:
@@ -188,21 +178,21 @@ def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 
     """
     _checks.whole_number(epochs, "epochs", "epochs=3")
     _check_optimizer(model, optimizer)
-    val, train = _validation(data), data.train
+    if not hasattr(data, "train") or not hasattr(data, "val"):
+        raise ValueError(f"fit needs an MNIST with .train and .val splits, got "
+                         f"{type(data).__name__}. Fix: data = load_mnist(), then fit(model, data, "
+                         "optimizer).")
+    train, val = data.train, data.val
     device = next(model.parameters()).device
     if device.type != "cpu":  # move the digits once, not each batch
         train, val = train.to(device), val.to(device)
     if live is True:
         from .machinery.live import LivePlot
         live = LivePlot()
-    elif live is False:
-        live = None
     history = History(steps_per_epoch=math.ceil(len(train) / batch_size))
-    bar = None
-    if progress and os.environ.get("COURSE_PROGRESS", "1") != "0":
-        from tqdm.auto import tqdm
-        bar = tqdm(total=epochs * history.steps_per_epoch, desc="training", unit="batch",
-                   leave=False)
+    from tqdm.auto import tqdm
+    bar = tqdm(total=epochs * history.steps_per_epoch, desc="training", unit="batch", leave=False,
+               disable=not progress or os.environ.get("COURSE_PROGRESS") == "0")
     order = torch.Generator().manual_seed(seed)  # one generator for every epoch, as a DataLoader
     start = time.perf_counter()
     try:
@@ -213,22 +203,20 @@ def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 
                 loss = train_step(model, x, y, optimizer, monitor)
                 history.train_loss.append(loss)
                 history.samples += len(y)
-                if live is not None:
+                if live:
                     live.update(train_loss=loss)
-                if bar is not None:
-                    bar.update()
+                bar.update()
             val_loss, val_acc = evaluate(model, val)
             history.val_loss.append(val_loss)
             history.val_acc.append(val_acc)
             if checkpoints:
                 history.checkpoints.append({k: v.detach().cpu().clone()
                                             for k, v in model.state_dict().items()})
-            if live is not None:
+            if live:
                 live.update(val_loss=val_loss, val_acc=val_acc)
     finally:
         history.seconds = time.perf_counter() - start
-        if bar is not None:
-            bar.close()
-        if live is not None:
+        bar.close()
+        if live:
             live.close()
     return history
