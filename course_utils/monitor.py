@@ -1,15 +1,13 @@
 """GradientMonitor: per-layer gradient statistics recorded after each backward.
 
-It reads ``p.grad`` after ``loss.backward()``; it installs no backward hooks (full
-backward hooks break on in-place operations such as ``relu(inplace=True)``). To
-list the layers in the order the forward pass runs them, it watches the next
-forward call with cheap forward pre-hooks, then removes them.
+It reads ``p.grad`` after ``loss.backward()``; it installs no hooks (full backward hooks
+break on in-place operations such as ``relu(inplace=True)``). Parameters are listed in
+the order the model defines them (LeNet defines its layers in the order it runs them).
 
 Used in: notebook 03 (recorded by hand in a short loop; ``fit(..., monitor=m)`` records too).
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -22,15 +20,14 @@ class GradientMonitor:
     Call ``record(model)`` after each ``loss.backward()`` (``fit(..., monitor=m)``
     does it for you). Only every ``every``-th call is recorded: every=1 for a
     hand-written loop of a few dozen steps (notebook 03); for whole runs with fit,
-    every=10 still gives one column per 10 steps at a tenth of the cost (a record
-    takes about 0.6 ms against about 10 ms for a LeNet step; see benchmarks/).
+    every=10 still gives one column per 10 steps at a tenth of the cost (see benchmarks/).
 
     The histogram counts log10 |grad| in ``bins`` fixed bins over ``log10_range``;
     smaller values (zeros included) go into the first bin and larger ones into the
     last, so each histogram sums to the parameter's number of elements.
 
     Attributes (R records, L parameter tensors, B bins; rows follow ``names``):
-        names: parameter names in forward order (``conv1.weight``, ``conv1.bias``, ...)
+        names: parameter names (``conv1.weight``, ``conv1.bias``, ...)
         numels: number of elements of each parameter
         steps: R ints, the call count (1, 2, ...) of each record
         mean_abs, max_abs, norm, zero_fraction: R x L float tensors
@@ -56,15 +53,11 @@ class GradientMonitor:
         self.bin_edges = torch.linspace(low, high, bins + 1)
         self.calls = 0
         self.steps: list[int] = []
-        self._keys: list[str] = []      # names in the order of the stored rows
-        self._order: list[int] = []     # row indices in forward order
-        self._numels: list[int] = []
+        self.names: list[str] = []
+        self.numels: list[int] = []
         self._stats: list[torch.Tensor] = []   # per record: L x 4 (mean, max, norm, zeros)
         self._hists: list[torch.Tensor] = []   # per record: L x B
-        self._hooks: list = []
-        self._row_offsets: np.ndarray | None = None  # histogram row of each element
 
-    # -- recording -------------------------------------------------------------------
     def record(self, model: nn.Module) -> None:
         """Read the gradients now in ``model``'s parameters (call after loss.backward()).
 
@@ -81,97 +74,33 @@ class GradientMonitor:
         self.calls += 1
         if (self.calls - 1) % self.every:
             return
-        named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-        if all(p.grad is None for _, p in named):
+        grads = {n: p.grad for n, p in model.named_parameters() if p.requires_grad}
+        if all(g is None for g in grads.values()):
             raise ValueError("No gradients to record: every parameter's .grad is None. "
                              "Fix: call loss.backward() first, then monitor.record(model).")
-        if not self._keys:
-            self._keys = [n for n, _ in named]
-            self._numels = [p.numel() for _, p in named]
-            self._order = list(range(len(named)))
-            self._watch_forward_order(model)
-        grads = dict(named)
-        tensors = [grads[k].grad if k in grads else None for k in self._keys]
-        missing = [g is None for g in tensors]
-        device = next(p.grad for _, p in named if p.grad is not None).device
-        flat = torch.cat([torch.zeros(n, device=device) if g is None else
-                          g.detach().reshape(-1).float() for g, n in zip(tensors, self._numels)])
-        stats, hists = self._summarise(flat.abs_())  # flat is ours: in place is safe
-        if any(missing):
-            gone = torch.tensor(missing)
-            stats[gone], hists[gone] = float("nan"), 0
-        self._stats.append(stats)
-        self._hists.append(hists)
-        self.steps.append(self.calls)
-
-    def _summarise(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """|grad| of all parameters, concatenated -> (L x 4 stats, L x B counts) on the CPU.
-
-        One pass over all elements in NumPy (its log10 is several times faster than
-        torch's on the CPU): per-tensor sums and maxima by reduceat, and the histogram
-        bin of each element, offset by its tensor's row, counted by a single bincount.
-        """
-        x = a.cpu().numpy()
-        if self._row_offsets is None:
-            self._starts = np.cumsum([0, *self._numels[:-1]])
-            self._row_offsets = np.repeat(np.arange(len(self._numels)) * self.bins,
-                                          self._numels)
-        numels = np.asarray(self._numels)
-        stats = np.stack([np.add.reduceat(x, self._starts) / numels,
-                          np.maximum.reduceat(x, self._starts),
-                          np.sqrt(np.add.reduceat(x * x, self._starts, dtype=np.float64)),
-                          np.add.reduceat(x == 0, self._starts) / numels], 1)
+        if not self.names:
+            self.names = list(grads)
+            self.numels = [p.numel() for n, p in model.named_parameters() if n in grads]
         low, high = self.log10_range
-        np.maximum(x, 10.0 ** low, out=x)
-        np.log10(x, out=x)
-        x -= low
-        x *= self.bins / (high - low)
-        np.clip(x, 0, self.bins - 1, out=x)
-        index = x.astype(np.int64) + self._row_offsets
-        hists = np.bincount(index, minlength=len(self._numels) * self.bins)
-        return (torch.from_numpy(stats.astype(np.float32)),
-                torch.from_numpy(hists.reshape(-1, self.bins).astype(np.float32)))
-
-    def _watch_forward_order(self, model: nn.Module) -> None:
-        """Hook the next forward call once to learn the order the layers run in."""
-        seen: list[str] = []
-        owners = [(name, m) for name, m in model.named_modules()
-                  if any(True for _ in m.parameters(recurse=False))]
-
-        def pre_hook(name):
-            return lambda module, args: seen.append(name) if name not in seen else None
-
-        def done(module, args, output):
-            self._apply_forward_order(seen)
-            for h in self._hooks:
-                h.remove()
-            self._hooks.clear()
-
-        self._hooks = [m.register_forward_pre_hook(pre_hook(n)) for n, m in owners]
-        self._hooks.append(model.register_forward_hook(done))
-
-    def _apply_forward_order(self, modules: list[str]) -> None:
-        rank = {name: k for k, name in enumerate(modules)}
-
-        def key(row):
-            owner = self._keys[row].rpartition(".")[0]
-            return (rank.get(owner, len(rank)), row)
-
-        self._order = sorted(range(len(self._keys)), key=key)
-
-    # -- reading ---------------------------------------------------------------------
-    @property
-    def names(self) -> list[str]:
-        return [self._keys[i] for i in self._order]
-
-    @property
-    def numels(self) -> list[int]:
-        return [self._numels[i] for i in self._order]
+        stats, hists = [], []
+        for name in self.names:
+            grad = grads.get(name)
+            if grad is None:  # no gradient this time: marked, not counted as zeros
+                stats.append(torch.full((4,), float("nan")))
+                hists.append(torch.zeros(self.bins))
+                continue
+            a = grad.detach().abs().flatten().float()
+            stats.append(torch.stack([a.mean(), a.max(), a.norm(), (a == 0).float().mean()]).cpu())
+            # log10(0) = -inf: clamped into the first bin, as values above the range into the last
+            hists.append(torch.histc(a.log10().clamp_(low, high), self.bins, low, high).cpu())
+        self._stats.append(torch.stack(stats))
+        self._hists.append(torch.stack(hists))
+        self.steps.append(self.calls)
 
     def _column(self, k: int) -> torch.Tensor:
         if not self._stats:
-            return torch.empty(0, len(self._keys))
-        return torch.stack(self._stats)[:, self._order, k]
+            return torch.empty(0, len(self.names))
+        return torch.stack(self._stats)[:, :, k]
 
     @property
     def mean_abs(self) -> torch.Tensor:
@@ -193,12 +122,12 @@ class GradientMonitor:
     @property
     def histograms(self) -> torch.Tensor:
         if not self._hists:
-            return torch.empty(0, len(self._keys), self.bins)
-        return torch.stack(self._hists)[:, self._order]
+            return torch.empty(0, len(self.names), self.bins)
+        return torch.stack(self._hists)
 
     def __len__(self) -> int:
         return len(self.steps)
 
     def __repr__(self) -> str:
-        return (f"GradientMonitor({len(self)} records of {len(self._keys)} parameter tensors, "
+        return (f"GradientMonitor({len(self)} records of {len(self.names)} parameter tensors, "
                 f"every={self.every}, bins={self.bins})")

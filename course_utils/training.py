@@ -87,8 +87,8 @@ def _check_optimizer(model: nn.Module, optimizer) -> None:
 
 
 def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-               optimizer: torch.optim.Optimizer, loss_fn=None, monitor=None) -> float:
-    """One step of the lesson's loop: zero_grad, forward, loss, backward, (record), step.
+               optimizer: torch.optim.Optimizer, monitor=None) -> float:
+    """One step of the lesson's loop: zero_grad, forward, cross-entropy, backward, (record), step.
 
     Returns the loss as a float. Raises TrainingDiverged if it is NaN or infinite.
 
@@ -99,10 +99,8 @@ def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     """
     optimizer.zero_grad()
     scores = model(x)
-    if loss_fn is None:  # cross-entropy wants class indices: catch one-hot / float labels
-        check_targets(scores, y)
-        loss_fn = nn.functional.cross_entropy
-    loss = loss_fn(scores, y)
+    check_targets(scores, y)  # cross-entropy wants class indices: catch one-hot / float labels
+    loss = nn.functional.cross_entropy(scores, y)
     value = loss.item()
     if not math.isfinite(value):
         lr = optimizer.param_groups[0]["lr"]
@@ -117,8 +115,7 @@ def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, split, batch_size: int = 1000, loss_fn=None,
-             device: torch.device | str | None = None) -> tuple[float, float]:
+def evaluate(model: nn.Module, split, batch_size: int = 1000) -> tuple[float, float]:
     """Mean loss and accuracy (0..1) of model on a Split, in eval mode without gradients.
 
     fit calls it on data.val every epoch; call it on data.test once, for the final report.
@@ -128,18 +125,16 @@ def evaluate(model: nn.Module, split, batch_size: int = 1000, loss_fn=None,
         >>> 0 <= accuracy <= 1
         True
     """
-    loss_fn = loss_fn or nn.functional.cross_entropy
-    device = torch.device(device) if device else next(model.parameters()).device
-    total_loss, correct, n = 0.0, 0, 0
+    device = next(model.parameters()).device
+    total_loss, correct = 0.0, 0
     with eval_mode(model):
         for x, y in split.batches(batch_size):
             x, y = x.to(device), y.to(device)
             scores = model(x)
             check_targets(scores, y)
-            total_loss += loss_fn(scores, y, reduction="sum").item()
+            total_loss += nn.functional.cross_entropy(scores, y, reduction="sum").item()
             correct += (scores.argmax(1) == y).sum().item()
-            n += len(y)
-    return total_loss / max(n, 1), correct / max(n, 1)
+    return total_loss / max(len(split), 1), correct / max(len(split), 1)
 
 
 @dataclass
@@ -169,36 +164,19 @@ class History:
         return f"History(epochs={len(self.val_loss)}, steps={len(self.train_loss)}{last})"
 
 
-def _validation(data):
-    """data.val, or a clear error for data without a validation split."""
-    if not hasattr(data, "train") or not hasattr(data, "val"):
-        raise ValueError(f"fit needs an MNIST with .train and .val splits, got "
-                         f"{type(data).__name__}. Fix: data = load_mnist(), then fit(model, data, "
-                         "optimizer).")
-    return data.val
-
-
-def _progress_enabled(progress: bool) -> bool:
-    return progress and os.environ.get("COURSE_PROGRESS", "1") != "0"
-
-
 def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 1, *,
-        batch_size: int = 64, loss_fn=None, live=None, monitor=None, progress: bool = True,
-        seed: int = 0, checkpoints: bool = False,
-        device: torch.device | str | None = None) -> History:
+        batch_size: int = 64, live=None, monitor=None, progress: bool = True,
+        seed: int = 0, checkpoints: bool = False) -> History:
     """Train model on data.train for some epochs; evaluate on data.val after each.
 
-    The validation digits (``data.val``) are where choices are made; ``data.test`` is
-    never touched here: evaluate it once, at the end, with ``evaluate(model, data.test)``.
+    ``data.test`` is never touched here: evaluate it once, at the end.
     live: True (or a LivePlot) shows the loss and accuracy updating in place;
     monitor: a GradientMonitor records gradient statistics after every backward;
-    progress: a tqdm progress bar (set COURSE_PROGRESS=0 to silence it everywhere);
-    checkpoints: keep a copy of the weights after each epoch in ``history.checkpoints``
-    (``model.load_state_dict(history.checkpoints[k])`` goes back to epoch k + 1).
+    progress: a tqdm progress bar (COURSE_PROGRESS=0 silences it everywhere);
+    checkpoints: the weights after each epoch in ``history.checkpoints`` (a list of state_dicts).
     The batches come in the order of ``DataLoader(..., batch_size, shuffle=True,
     generator=torch.Generator().manual_seed(seed))``, one generator for all epochs, so
-    a loop written with that DataLoader sees the same batches (notebook 05), and a
-    rerun prints the same numbers.
+    a loop written with that DataLoader sees the same batches (notebook 05).
 
     Example (notebook 05; there with live=True):
         >>> history = fit(model, data, optimizer, epochs=2, progress=False)
@@ -207,23 +185,21 @@ def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 
     """
     _checks.whole_number(epochs, "epochs", "epochs=3")
     _check_optimizer(model, optimizer)
-    device = torch.device(device) if device else next(model.parameters()).device
-    model.to(device)
-    val = _validation(data)
-    train = data.train
-    if device.type != "cpu":
+    if not hasattr(data, "train") or not hasattr(data, "val"):
+        raise ValueError(f"fit needs an MNIST with .train and .val splits, got "
+                         f"{type(data).__name__}. Fix: data = load_mnist(), then fit(model, data, "
+                         "optimizer).")
+    train, val = data.train, data.val
+    device = next(model.parameters()).device
+    if device.type != "cpu":  # move the digits once, not each batch
         train, val = train.to(device), val.to(device)
     if live is True:
         from .machinery.live import LivePlot
         live = LivePlot()
-    elif live is False:
-        live = None
     history = History(steps_per_epoch=math.ceil(len(train) / batch_size))
-    bar = None
-    if _progress_enabled(progress):
-        from tqdm.auto import tqdm
-        bar = tqdm(total=epochs * history.steps_per_epoch, desc="training", unit="batch",
-                   leave=False)
+    from tqdm.auto import tqdm
+    bar = tqdm(total=epochs * history.steps_per_epoch, desc="training", unit="batch", leave=False,
+               disable=not progress or os.environ.get("COURSE_PROGRESS") == "0")
     order = torch.Generator().manual_seed(seed)  # one generator for every epoch, as a DataLoader
     start = time.perf_counter()
     try:
@@ -231,25 +207,23 @@ def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 
             model.train()
             for idx in DataLoader(range(len(train)), batch_size, shuffle=True, generator=order):
                 x, y = train.images[idx], train.labels[idx]
-                loss = train_step(model, x, y, optimizer, loss_fn, monitor)
+                loss = train_step(model, x, y, optimizer, monitor)
                 history.train_loss.append(loss)
                 history.samples += len(y)
-                if live is not None:
+                if live:
                     live.update(train_loss=loss)
-                if bar is not None:
-                    bar.update()
-            val_loss, val_acc = evaluate(model, val, loss_fn=loss_fn, device=device)
+                bar.update()
+            val_loss, val_acc = evaluate(model, val)
             history.val_loss.append(val_loss)
             history.val_acc.append(val_acc)
             if checkpoints:
                 history.checkpoints.append({k: v.detach().cpu().clone()
                                             for k, v in model.state_dict().items()})
-            if live is not None:
+            if live:
                 live.update(val_loss=val_loss, val_acc=val_acc)
     finally:
         history.seconds = time.perf_counter() - start
-        if bar is not None:
-            bar.close()
-        if live is not None:
+        bar.close()
+        if live:
             live.close()
     return history

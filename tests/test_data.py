@@ -1,4 +1,3 @@
-import gzip
 import socket
 import time
 
@@ -160,12 +159,6 @@ def test_corrupt_cache_is_detected(tmp_path, damage):
         cu.load_mnist(tmp_path, source="cache")
 
 
-def test_corrupt_gz_fails_its_checksum(tmp_path):
-    raw = write_cache(tmp_path)
-    (raw / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(b"not mnist"))
-    assert "checksum" in data_mod.cache_problem(tmp_path)
-
-
 def closed_port_url():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -216,10 +209,9 @@ def test_a_silent_network_is_bounded_by_the_timeout(tmp_path, monkeypatch):
 
 def test_reachable_is_bounded_even_for_unroutable_hosts():
     start = time.monotonic()
-    answered = cache.reachable(["http://10.255.255.1:9/", "http://192.0.2.1:81/",
-                                   "http://no-such-host.invalid/"], 0.5)
+    cache.reachable(["http://10.255.255.1:9/", "http://192.0.2.1:81/"], 0.5)
     assert time.monotonic() - start < 2
-    assert "http://no-such-host.invalid/" not in answered
+    assert not cache.reachable(["http://no-such-host.invalid/"], 0.5)
 
 
 def test_unwritable_cache_names_the_directory_and_the_override(tmp_path, monkeypatch, mnist_server):

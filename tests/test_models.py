@@ -16,7 +16,7 @@ def test_lenet_shapes_and_parameters():
 
 @pytest.mark.parametrize("x, fix", [
     (torch.randn(1, 32, 32), "(1, 1, 32, 32)"),
-    (torch.randn(32, 32), "unsqueeze(0).unsqueeze(0)"),
+    (torch.randn(32, 32), "view(-1, 1, 32, 32)"),
     (torch.randn(4, 1, 28, 28), "pad"),
     (torch.randn(4, 3, 32, 32), "grayscale"),
     (torch.randn(4, 32, 32, 3), "permute(0, 3, 1, 2)"),

