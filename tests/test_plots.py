@@ -44,15 +44,15 @@ def test_gradient_flow_bars_equal_the_gradient_statistics(net_with_grads):
     assert "conv1.weight" in fig.alt and "Mean |grad|" in fig.alt
 
 
-def test_gradient_flow_from_a_monitor_uses_the_chosen_record(net_with_grads):
+def test_gradient_flow_from_a_monitor_uses_the_last_record(net_with_grads):
     monitor = cu.GradientMonitor()
     monitor.record(net_with_grads)
     for p in net_with_grads.parameters():
         p.grad *= 10
     monitor.record(net_with_grads)
-    ax = cu.plot_gradient_flow(monitor, step=0).axes[0]
-    assert dots(ax, "o") == pytest.approx(monitor.mean_abs[0].tolist())
-    assert "step 1" in ax.get_title()
+    ax = cu.plot_gradient_flow(monitor).axes[0]
+    assert dots(ax, "o") == pytest.approx(monitor.mean_abs[1].tolist())
+    assert "step 2" in ax.get_title()
 
 
 def test_gradient_flow_explains_missing_gradients():
@@ -86,66 +86,82 @@ def test_gradient_histograms_one_heatmap_per_weight_with_a_row_of_exact_zeros(ne
     empty = heatmaps[2].images[0].to_rgba(np.ma.masked_equal([[0.0]], 0.0))[0, 0]
     (line,) = heatmaps[2].lines
     assert line.get_color() == "white" and empty[3] == 1 and sum(empty[:3]) < 1.0, empty
-    assert len(cu.plot_gradient_histograms(monitor, weights_only=False).axes) == 11
     with pytest.raises(ValueError, match="GradientMonitor"):
         cu.plot_gradient_histograms(net_with_grads)
 
 
 def test_loss_curves_accepts_history_dict_and_list():
-    h = cu.History(train_loss=[2.0, 1.5, 1.0, 0.8], val_loss=[1.2, 0.7], val_acc=[0.5, 0.8],
-                   steps_per_epoch=2)
-    fig = cu.plot_loss_curves(h, smooth=0)
+    h = cu.History(train_loss=[2.0, 1.5, 1.0, 0.8, 0.7], val_loss=[1.2, 0.7], val_acc=[0.5, 0.8],
+                   steps_per_epoch=2)                   # 2 epochs, then a step of a third
+    fig = cu.plot_loss_curves(h)
     loss_ax, acc_ax = fig.axes
     raw, smooth, val = loss_ax.lines
     assert list(raw.get_ydata()) == h.train_loss
+    assert list(smooth.get_ydata()) == pytest.approx(curves.smoothed(h.train_loss))
     assert list(val.get_xdata()) == [2, 4] and list(val.get_ydata()) == h.val_loss
+    assert list(acc_ax.lines[0].get_xdata()) == [2, 4]
     assert list(acc_ax.lines[0].get_ydata()) == [50, 80]
+    key = ["train loss, each step", "train loss, smoothed", "validation loss, at the step measured"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == key
     fig = cu.plot_loss_curves({"sgd": h, "adam": [1.0, 0.5]})
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 6   # raw, smoothed, val per run
-    key = [t.get_text() for t in fig.legends[0].get_texts()]  # says what lines are
-    assert key == ["train loss, each step", "train loss, smoothed", "validation loss, each epoch"]
-    first, second = fig.axes[0].lines[2], fig.axes[0].lines[5]   # the two runs' val markers
-    fig.canvas.draw()                       # side by side: equal numbers do not hide a run
-    assert first.get_transform().transform((2, 1))[0] < second.get_transform().transform((2, 1))[0]
-    one = cu.plot_loss_curves(h).legends[0].get_texts()  # a single run: the same key
-    assert [t.get_text() for t in one] == key
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == key
+    runs = fig.legends[1]                               # which run is which: colour and marker
+    assert [t.get_text() for t in runs.get_texts()] == ["sgd", "adam"]
+    assert [line.get_marker() for line in runs.get_lines()] == ["o", "v"]
     assert len(cu.plot_loss_curves([3.0, 2.0, 1.0]).axes) == 1
-    with pytest.raises(ValueError, match="History"):
+    with pytest.raises(ValueError, match="got str. Fix: history = cu.fit"):
         cu.plot_loss_curves("history")
+    with pytest.raises(ValueError, match="empty dict"):
+        cu.plot_loss_curves({})
 
 
-def test_smoothing_is_debiased():
-    assert curves.smoothed([4.0, 4.0, 4.0], 0.9) == pytest.approx([4.0, 4.0, 4.0])
-    assert curves.smoothed([1.0, 0.0], 0.5) == pytest.approx([1.0, 1 / 3])
+def test_coinciding_validation_points_stay_where_measured_and_all_show():
+    h = cu.History(train_loss=[2.0, 1.0, 0.5, 0.4], val_loss=[1.0, 0.5], val_acc=[0.5, 0.8],
+                   steps_per_epoch=2)
+    fig = cu.plot_loss_curves({"sgd": h, "adam": h})    # equal numbers: the points coincide
+    first, second = fig.axes[0].lines[2], fig.axes[0].lines[5]
+    assert list(first.get_xdata()) == list(second.get_xdata()) == [2, 4]   # no dodging
+    assert first.get_marker() != second.get_marker()
+    assert first.get_markerfacecolor() == second.get_markerfacecolor() == "none"  # hollow
+
+
+def test_a_diverging_run_is_cut_off_and_marked():
+    fig = cu.plot_loss_curves({"sgd": [2.3, 2.0, 1.5], "adam": [2.3, 40.0, 2.2]})
+    assert fig.axes[0].get_ylim() == (0, pytest.approx(1.5 * 2.3))
+    assert [t.get_text() for t in fig.axes[0].texts] == ["peak 40 (cut off)"]
+    assert fig.axes[0].texts[0].xy[0] == 2                  # at the step of the peak
 
 
 def test_show_filters_centres_the_gradient_colormap(net_with_grads):
     w = net_with_grads.conv2.weight
-    fig = cu.plot_filters(w, grad=True)
+    fig = cu.plot_filters(w, grad=w.grad)
     assert len(fig.axes) == 4                        # weights, gradients and two colorbars
     weights, grads = fig.axes[0].images[0], fig.axes[1].images[0]
     assert weights.get_array().shape == (6 * 6 - 1, 16 * 6 - 1)   # 6 x 16 kernels, 1 px gaps
     vmin, vmax = grads.get_clim()
     assert vmin == -vmax == pytest.approx(-w.grad.abs().max().item())
-    assert len(cu.plot_filters(net_with_grads.conv1).axes) == 2
-    with pytest.raises(ValueError, match="conv1.weight"):
+    assert len(cu.plot_filters(net_with_grads.conv1.weight).axes) == 2
+    with pytest.raises(ValueError, match=r"got shape \(120, 400\). Fix: plot_filters\(net.conv1"):
         cu.plot_filters(net_with_grads.fc1.weight)
-    with pytest.raises(ValueError, match="backward"):
-        cu.plot_filters(cu.LeNet().conv1, grad=True)
+    with pytest.raises(ValueError, match=r"got \(6, 1, 5, 5\). Fix: call loss.backward"):
+        cu.plot_filters(w, grad=net_with_grads.conv1.weight.grad)
 
 
 def test_show_digits_marks_wrong_predictions(sample):
     x, y = sample.test.images[:6], sample.test.labels[:6]
     wrong = y.clone()
     wrong[2] = (y[2] + 1) % 10
-    fig = cu.plot_digits(x, y, predictions=wrong, ncols=3)
+    fig = cu.plot_digits(x, y, predictions=wrong)
     assert len(fig.axes) == 6
     titles = [ax.get_title() for ax in fig.axes]
     assert titles[2] == f"{int(wrong[2])} (true {int(y[2])})"
     assert titles[0] == str(int(y[0]))
     assert len(cu.plot_digits(x[0], None).axes) == 1
-    with pytest.raises(ValueError, match="labels"):
+    with pytest.raises(ValueError, match="6 images but only 2 labels. Fix"):
         cu.plot_digits(x, y[:2])
+    with pytest.raises(ValueError, match=r"got \(6, 3, 32, 32\). Fix"):
+        cu.plot_digits(x.expand(6, 3, 32, 32), y)
 
 
 def test_show_digits_with_nothing_to_show_says_so(sample):
