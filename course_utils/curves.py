@@ -50,7 +50,7 @@ def plot_loss_curves(history):
     history: a History from fit, a dict label -> History to compare runs, or a list of
     losses. Each validation point sits at the step where it was measured; hollow markers,
     one shape per run, keep points that coincide visible. A loss spike far above the
-    start is cut off and marked with its value.
+    start turns the loss axis to a log scale.
 
     Example (notebook 04):
         >>> plot_loss_curves([2.3, 1.2, 0.8, 0.5]).alt
@@ -86,17 +86,10 @@ def plot_loss_curves(history):
         acc_ax.set(xlabel="training step", ylabel="validation accuracy (%)", ylim=(0, 100))
         acc_ax.grid(alpha=0.3)
 
-    # one diverging run must not squash every other curve flat: cut its spike off, say so
+    # one diverging run must not squash every other curve flat: a log scale shows them all
     first = max((run["train_loss"][0] for run in runs.values() if run["train_loss"]), default=0)
     if any(max(run["train_loss"], default=0) > 2 * first for run in runs.values()):
-        loss_ax.set_ylim(0, 1.5 * first)
-        for run, style in zip(runs.values(), styles):
-            peak = max(run["train_loss"])
-            if peak > 1.5 * first:
-                loss_ax.annotate(f"peak {number(peak)} (cut off)",
-                                 (run["train_loss"].index(peak) + 1, 1.5 * first),
-                                 xytext=(6, -4), textcoords="offset points", va="top",
-                                 color=style["color"], fontsize=10)
+        loss_ax.set(yscale="log", ylabel="loss (log scale)")
 
     # the key: what each kind of line is (below), and which run is which (above)
     c, m = ("0.4", "o") if len(runs) > 1 else (styles[0]["color"], styles[0]["marker"])

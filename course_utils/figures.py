@@ -1,11 +1,9 @@
-"""The figure machinery every plot of the course goes through: one constructor, one style.
+"""What every figure of the course goes through: one constructor, one style.
 
-``new_figure`` makes a Figure that pyplot does not hold (nothing to close) and that Jupyter
-shows as a PNG whatever backend is active, with its alt text as the plain-text version
-(stored in the notebook, so nbval compares it). ``@course_plot`` draws a plot function in
-the course's style: text of at least 10 pt, an opaque white background, the Okabe-Ito
-palette (safe for colour-blind readers) with a line style per series; it insists on alt
-text. The plots themselves are in plots.py, curves.py, losses.py, landscapes.py, graph.py.
+``new_figure`` makes a Figure that pyplot does not hold and that Jupyter shows as a PNG,
+with its alt text as the plain-text version (stored, so nbval compares it). ``@course_plot``
+draws in the course's style: text of at least 10 pt, a white background, the Okabe-Ito
+palette (safe for colour-blind readers) with line styles; and it insists on alt text.
 """
 from __future__ import annotations
 
@@ -21,9 +19,8 @@ from matplotlib.figure import Figure
 from ._checks import OPTIMIZER_LABELS, OPTIMIZER_NAMES
 
 DPI = 100
-# JupyterLab at 1280 x 720 with the file browser open shows outputs 848 px wide; a wider
-# PNG is shrunk, its text with it. So figures are at most FULL_WIDTH inches wide and the
-# saved PNG at most DISPLAY_PIXELS (tests/test_figures.py checks every figure).
+# JupyterLab at 1280 x 720 shows outputs 848 px wide and shrinks a wider PNG, its text with
+# it: figures are at most FULL_WIDTH inches, their PNG DISPLAY_PIXELS (tests/test_figures.py)
 DISPLAY_PIXELS = 840
 FULL_WIDTH = 8.2
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency
@@ -117,7 +114,7 @@ def course_plot(plot):
 
 
 def with_alt(fig, alt: str):
-    """fig, carrying alt as its text description (shown to screen readers and in handouts)."""
+    """fig, carrying alt as its text description (for screen readers and the website)."""
     fig.alt = " ".join(alt.split())
     return fig
 

@@ -5,8 +5,6 @@ call and Jupyter shows it as a PNG. Used in: notebooks 02, 03 and 05.
 """
 from __future__ import annotations
 
-import itertools
-
 import torch
 
 from . import _checks
@@ -27,10 +25,12 @@ def plot_gradient_flow(model_or_monitor):
     """
     if hasattr(model_or_monitor, "histograms"):
         monitor = _checks.monitor_with_records(model_or_monitor, "plot_gradient_flow(monitor)")
-        names, means, maxes = monitor.names, monitor.mean_abs[-1].tolist(), monitor.max_abs[-1].tolist()
+        names, means = monitor.names, monitor.mean_abs[-1].tolist()
+        maxes = monitor.max_abs[-1].tolist()
         title = f"gradient size per layer at step {monitor.steps[-1]}"
     elif isinstance(model_or_monitor, torch.nn.Module):
-        named = [(n, p.grad.abs()) for n, p in model_or_monitor.named_parameters() if p.grad is not None]
+        named = [(n, p.grad.abs()) for n, p in model_or_monitor.named_parameters()
+                 if p.grad is not None]
         if not named:
             raise ValueError("No gradients yet: every parameter's .grad is None (a new model, or "
                              "zero_grad() set them to None). Fix: call loss.backward() first.")
@@ -42,13 +42,12 @@ def plot_gradient_flow(model_or_monitor):
                          "loss.backward().")
     fig, ax = new_figure(6.6, 0.38 * len(names) + 1.4)
     rows = list(range(len(names)))[::-1]
-    shown = [(row, m, t) for row, m, t in zip(rows, means, maxes) if t > 0]  # 0: not on a log axis
-    for row, mean, top in shown:
-        ax.plot([mean, top], [row, row], color="0.7", lw=1.5)
-    ax.plot([t for *_, t in shown], [r for r, *_ in shown], "^", color=PALETTE[1], ms=8,
-            label="max |grad|")
-    ax.plot([m for _, m, _ in shown], [r for r, *_ in shown], "o", color=PALETTE[0], ms=8,
-            label="mean |grad|")
+    # a gradient of exactly 0 has no place on a log axis (nan: not drawn): "all 0" instead
+    shown_means = [m or float("nan") for m in means]
+    shown_maxes = [t or float("nan") for t in maxes]
+    ax.hlines(rows, shown_means, shown_maxes, color="0.7", lw=1.5)
+    ax.plot(shown_maxes, rows, "^", color=PALETTE[1], ms=8, label="max |grad|")
+    ax.plot(shown_means, rows, "o", color=PALETTE[0], ms=8, label="mean |grad|")
     for row, top in zip(rows, maxes):
         if top == 0:
             ax.annotate("all 0", (0.01, row), xycoords=("axes fraction", "data"), va="center")
@@ -82,8 +81,8 @@ def plot_gradient_histograms(monitor):
     import matplotlib
     from matplotlib.colors import LogNorm
 
-    _checks.monitor_with_records(monitor, "monitor = cu.GradientMonitor(); "
-                                 "cu.fit(..., monitor=monitor); cu.plot_gradient_histograms(monitor)")
+    _checks.monitor_with_records(monitor, "cu.plot_gradient_histograms(monitor) with "
+                                 "monitor = cu.GradientMonitor(); cu.fit(..., monitor=monitor)")
     weights = [i for i, n in enumerate(monitor.names) if not n.endswith(".bias")]
     low, high = monitor.log10_range
     bin_height = (high - low) / monitor.bins
@@ -115,30 +114,26 @@ def plot_gradient_histograms(monitor):
                          f"at step {last}: {listed}.")
 
 
-def tile_filters(kernels: torch.Tensor, gap: int = 1):
+def tile_filters(kernels: torch.Tensor):
     """out x in x k x k kernels -> one 2-D array: filters across, input channels down, NaN gaps.
 
     Example:
         >>> tile_filters(torch.ones(6, 1, 5, 5)).shape
         (5, 35)
     """
-    import numpy as np
-
     out_ch, in_ch, kh, kw = kernels.shape
-    image = np.full((in_ch * (kh + gap) - gap, out_ch * (kw + gap) - gap), np.nan)
-    k = kernels.detach().float().cpu().numpy()
-    for o in range(out_ch):
-        for i in range(in_ch):
-            image[i * (kh + gap):i * (kh + gap) + kh, o * (kw + gap):o * (kw + gap) + kw] = k[o, i]
-    return image
+    gaps = torch.nn.functional.pad(kernels.detach().float().cpu(), (0, 1, 0, 1), value=float("nan"))
+    rows = gaps.permute(1, 2, 0, 3).reshape(in_ch * (kh + 1), out_ch * (kw + 1))  # in x kh, out x kw
+    return rows[:-1, :-1].numpy()
 
 
 def show_tiled_filters(fig, ax, kernels: torch.Tensor, title: str, signed: bool,
                        label: str | None = None) -> None:
     """Draw tile_filters(kernels) on ax: signed values on red/blue centred at 0, else grey."""
     m = float(kernels.detach().abs().max()) or 1.0
+    limits = dict(vmin=-m, vmax=m) if signed else {}
     shown = ax.imshow(tile_filters(kernels), cmap="RdBu_r" if signed else "gray",
-                      interpolation="nearest", vmin=-m if signed else None, vmax=m if signed else None)
+                      interpolation="nearest", **limits)
     out_ch, in_ch, kh, kw = kernels.shape
     ax.set_xticks([o * (kw + 1) + kw / 2 - 0.5 for o in range(out_ch)], range(out_ch))
     ax.set_yticks([i * (kh + 1) + kh / 2 - 0.5 for i in range(in_ch)], range(in_ch))
@@ -159,12 +154,11 @@ def plot_filters(weight, grad=None):
         2
     """
     if not isinstance(weight, torch.Tensor) or weight.dim() != 4:
-        got = (f"shape {tuple(weight.shape)}" if isinstance(weight, torch.Tensor)
-               else type(weight).__name__)
+        got = tuple(getattr(weight, "shape", ())) or type(weight).__name__
         raise ValueError(f"plot_filters expects a conv weight out x in x k x k, got {got}. "
                          "Fix: plot_filters(net.conv1.weight) (linear layers have no filters).")
     if grad is not None and (not isinstance(grad, torch.Tensor) or grad.shape != weight.shape):
-        got = tuple(grad.shape) if isinstance(grad, torch.Tensor) else type(grad).__name__
+        got = tuple(getattr(grad, "shape", ())) or type(grad).__name__
         raise ValueError(f"grad must match the weight's shape {tuple(weight.shape)}, got {got}. "
                          "Fix: call loss.backward() first, then "
                          "plot_filters(layer.weight, grad=layer.weight.grad).")
@@ -184,39 +178,28 @@ def plot_filters(weight, grad=None):
     return with_alt(fig, alt + ".")
 
 
-def _classes(values, name):
-    """Class indices (or N x 10 scores: their argmax) as a list, None as None."""
-    if values is None:
-        return None
-    values = torch.as_tensor(values)
-    if values.dim() == 2:
-        values = values.argmax(1)
-    if values.dim() != 1:
-        raise ValueError(f"{name} must be one class per image (or N x 10 scores), got shape "
-                         f"{tuple(values.shape)}. Fix: {name}=scores.argmax(1).")
-    return values.tolist()
-
-
 @course_plot
 def plot_digits(images, labels=None, predictions=None):
     """Up to 32 digits, 8 a row, titled with their label, or "pred (true label)" in bold when wrong.
 
-    images: N x 1 x H x W (or one 1 x H x W); predictions: class indices or N x 10 scores.
+    images: N x 1 x H x W (or one 1 x H x W); labels, predictions: class indices.
 
     Example (notebook 05):
         >>> len(plot_digits(torch.zeros(3, 1, 32, 32), labels=[1, 2, 3]).axes)
         3
     """
     if not isinstance(images, torch.Tensor) or images.dim() not in (3, 4) or images.shape[-3] != 1:
-        got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        got = tuple(getattr(images, "shape", ())) or type(images).__name__
         raise ValueError(f"images must be a tensor N x 1 x H x W, got {got}. "
                          "Fix: plot_digits(data.test.images[:16], data.test.labels[:16]).")
     x = images.detach().float().cpu().reshape(-1, *images.shape[-2:])[:32]
-    labels, predictions = _classes(labels, "labels"), _classes(predictions, "predictions")
+    labels, predictions = [None if v is None else torch.as_tensor(v).tolist()
+                           for v in (labels, predictions)]
     for name, values in (("labels", labels), ("predictions", predictions)):
-        if values is not None and len(values) < len(x):
-            raise ValueError(f"{len(x)} images but only {len(values)} {name}. Fix: pass as "
-                             f"many {name} as images, e.g. images[:16] with {name}[:16].")
+        if values is not None and (len(values) < len(x) or any(isinstance(v, list) for v in values)):
+            raise ValueError(f"{len(x)} images need {len(x)} {name}, one class each, got "
+                             f"{str(values):.40}. Fix: pass as many {name} as images, e.g. "
+                             f"images[:16] with {name}[:16] (from scores: scores.argmax(1)).")
     if len(x) == 0:  # e.g. the misclassified digits of a model that got every one right
         return message_figure("no digits to show", 3, 0.6)
     ncols = min(8, len(x))
@@ -242,28 +225,8 @@ def plot_digits(images, labels=None, predictions=None):
     else:
         alt = f"{len(x)} digit images with the model's predictions, {len(x) - len(wrong)} right"
         if wrong:
-            alt += f", {len(wrong)} wrong: " + ", ".join(wrong[:12]) + (", ..." if len(wrong) > 12 else "")
+            alt += f", {len(wrong)} wrong: " + ", ".join(wrong[:12] + ["..."] * (len(wrong) > 12))
     return with_alt(fig, alt + ".")
-
-
-def confusion_counts(model, split) -> torch.Tensor:
-    """10 x 10 int tensor: row = true class, column = predicted class.
-
-    Example:
-        >>> split = Split(torch.zeros(4, 1, 32, 32), torch.tensor([0, 1, 2, 3]))
-        >>> int(confusion_counts(LeNet(), split).sum())
-        4
-    """
-    if not all(hasattr(split, a) for a in ("images", "labels")):
-        raise ValueError(f"expected a Split such as data.test, got {type(split).__name__}. "
-                         "Fix: plot_confusion_matrix(model, data.test).")
-    device = next(model.parameters()).device
-    counts = torch.zeros(10, 10, dtype=torch.int64)
-    with eval_mode(model), torch.no_grad():
-        for x, y in split.batches(1000):
-            pred = model(x.to(device)).argmax(1).cpu()
-            counts += torch.bincount(y.cpu() * 10 + pred, minlength=100).view(10, 10)
-    return counts
 
 
 @course_plot
@@ -275,15 +238,22 @@ def plot_confusion_matrix(model, split):
         >>> plot_confusion_matrix(LeNet(), split).axes[0].get_xlabel()
         'predicted digit'
     """
-    counts = confusion_counts(model, split)
+    if not all(hasattr(split, a) for a in ("images", "labels")):
+        raise ValueError(f"expected a Split such as data.test, got {type(split).__name__}. "
+                         "Fix: plot_confusion_matrix(model, data.test).")
+    device = next(model.parameters()).device
+    counts = torch.zeros(10, 10, dtype=torch.int64)   # row: true digit, column: predicted
+    with eval_mode(model), torch.no_grad():
+        for x, y in split.batches(1000):
+            predicted = model(x.to(device)).argmax(1).cpu()
+            counts += torch.bincount(y.cpu() * 10 + predicted, minlength=100).view(10, 10)
     total = int(counts.sum())
     accuracy = int(counts.trace()) / max(total, 1)
     fig, ax = new_figure(6.0, 5.4)
     ax.imshow(counts.numpy(), cmap="Blues")
-    for (t, p), c in zip(itertools.product(range(10), range(10)), counts.flatten().tolist()):
-        if c:
-            ax.text(p, t, str(c), ha="center", va="center", fontsize=10,
-                    color="white" if c > counts.max() / 2 else "black")
+    for t, p in counts.nonzero().tolist():
+        ax.text(p, t, str(int(counts[t, p])), ha="center", va="center", fontsize=10,
+                color="white" if counts[t, p] > counts.max() / 2 else "black")
     ax.set_xticks(range(10))
     ax.set_yticks(range(10))
     ax.set(xlabel="predicted digit", ylabel="true digit",
@@ -305,15 +275,12 @@ def plot_confusion_matrix(model, split):
 def plot_saliency(model, images):
     """Which pixels move the predicted score most: |d score / d pixel| under each image.
 
-    images: one image 1 x 32 x 32 or a few N x 1 x 32 x 32 (N <= 8). The model's .grad
-    is untouched.
+    images: a few, N x 1 x 32 x 32 (N <= 8). The model's .grad is untouched.
 
     Example (notebook 05):
         >>> len(plot_saliency(LeNet(), torch.randn(2, 1, 32, 32)).axes)  # 2 x 2 and a colour bar
         5
     """
-    if isinstance(images, torch.Tensor) and images.dim() == 3 and images.shape[0] == 1:
-        images = images.unsqueeze(0)
     check_image_batch(images, "images")
     if len(images) > 8:
         raise ValueError(f"plot_saliency shows at most 8 images, got {len(images)}. "
