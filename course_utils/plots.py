@@ -1,7 +1,6 @@
 """The course's static figures: gradients, filters, digits, confusion, saliency.
 
-Every function returns a Figure from ``figures.new_figure``; end a notebook cell with the
-call and Jupyter shows it as a PNG. Used in: notebooks 02, 03 and 05.
+Each returns a Figure; a notebook cell ending with the call shows it. Used in: notebooks 02, 03 and 05.
 """
 from __future__ import annotations
 
@@ -10,6 +9,7 @@ import torch
 from . import _checks
 from .figures import FULL_WIDTH, PALETTE, course_plot, message_figure, new_figure, number, with_alt
 from .models import check_image_batch, eval_mode
+from .monitor import GradientMonitor
 
 
 @course_plot
@@ -23,23 +23,15 @@ def plot_gradient_flow(model_or_monitor):
         >>> plot_gradient_flow(net).axes[0].get_xscale()
         'log'
     """
-    if hasattr(model_or_monitor, "histograms"):
-        monitor = _checks.monitor_with_records(model_or_monitor, "plot_gradient_flow(monitor)")
-        names, means = monitor.names, monitor.mean_abs[-1].tolist()
-        maxes = monitor.max_abs[-1].tolist()
-        title = f"gradient size per layer at step {monitor.steps[-1]}"
-    elif isinstance(model_or_monitor, torch.nn.Module):
-        named = [(n, p.grad.abs()) for n, p in model_or_monitor.named_parameters()
-                 if p.grad is not None]
-        if not named:
-            raise ValueError("No gradients yet: every parameter's .grad is None (a new model, or "
-                             "zero_grad() set them to None). Fix: call loss.backward() first.")
-        names, title = [n for n, _ in named], "gradient size per layer"
-        means, maxes = [g.mean().item() for _, g in named], [g.max().item() for _, g in named]
+    monitor, title = model_or_monitor, "gradient size per layer"
+    if isinstance(model_or_monitor, torch.nn.Module):   # the gradients in it now
+        monitor = GradientMonitor()
+        monitor.record(model_or_monitor)
     else:
-        raise ValueError(f"plot_gradient_flow expects a model or a GradientMonitor, got "
-                         f"{type(model_or_monitor).__name__}. Fix: plot_gradient_flow(net) after "
-                         "loss.backward().")
+        _checks.monitor_with_records(monitor, "plot_gradient_flow(net) after loss.backward(), "
+                                     "or plot_gradient_flow(monitor)")
+        title += f" at step {monitor.steps[-1]}"
+    names, means, maxes = monitor.names, monitor.mean_abs[-1].tolist(), monitor.max_abs[-1].tolist()
     fig, ax = new_figure(6.6, 0.38 * len(names) + 1.4)
     rows = list(range(len(names)))[::-1]
     # a gradient of exactly 0 has no place on a log axis (nan: not drawn): "all 0" instead
@@ -48,9 +40,8 @@ def plot_gradient_flow(model_or_monitor):
     ax.hlines(rows, shown_means, shown_maxes, color="0.7", lw=1.5)
     ax.plot(shown_maxes, rows, "^", color=PALETTE[1], ms=8, label="max |grad|")
     ax.plot(shown_means, rows, "o", color=PALETTE[0], ms=8, label="mean |grad|")
-    for row, top in zip(rows, maxes):
-        if top == 0:
-            ax.annotate("all 0", (0.01, row), xycoords=("axes fraction", "data"), va="center")
+    for row in [row for row, top in zip(rows, maxes) if top == 0]:
+        ax.annotate("all 0", (0.01, row), xycoords=("axes fraction", "data"), va="center")
     ax.set_xscale("log")
     ax.set_yticks(rows, names)
     biggest = names[means.index(max(means))]
@@ -163,9 +154,8 @@ def plot_filters(weight, grad=None):
                          "Fix: call loss.backward() first, then "
                          "plot_filters(layer.weight, grad=layer.weight.grad).")
     out_ch, in_ch, kh, kw = weight.shape
-    panels = [(weight, f"{out_ch} filters of {in_ch} input channel(s), {kh}x{kw}", False)]
-    if grad is not None:
-        panels.append((grad, "their gradients (red +, blue -)", True))
+    panels = [(weight, f"{out_ch} filters of {in_ch} input channel(s), {kh}x{kw}", False),
+              (grad, "their gradients (red +, blue -)", True)][:1 if grad is None else 2]
     fig, axes = new_figure(FULL_WIDTH, (7.0 * in_ch / out_ch + 1.3) * len(panels), len(panels), 1,
                            squeeze=False, layout="constrained")
     for ax, (kernels, title, signed) in zip(axes[:, 0], panels):
@@ -254,13 +244,11 @@ def plot_confusion_matrix(model, split):
     for t, p in counts.nonzero().tolist():
         ax.text(p, t, str(int(counts[t, p])), ha="center", va="center", fontsize=10,
                 color="white" if counts[t, p] > counts.max() / 2 else "black")
-    ax.set_xticks(range(10))
-    ax.set_yticks(range(10))
-    ax.set(xlabel="predicted digit", ylabel="true digit",
+    ax.set(xticks=range(10), yticks=range(10), xlabel="predicted digit", ylabel="true digit",
            title=f"accuracy {accuracy:.1%} on {total} digits")
     fig.tight_layout()
     mistakes = counts.clone().fill_diagonal_(0)
-    true, pred = divmod(int(mistakes.argmax()), 10)
+    true, pred = divmod(int(mistakes.argmax()), 10)   # the most frequent mistake
     alt = (f"Confusion matrix of {total} digits, true digit by row and predicted digit by "
            f"column: accuracy {accuracy:.1%}")
     most = int(mistakes.max())
@@ -299,9 +287,8 @@ def plot_saliency(model, images):
         axes[0, i].imshow(images[i, 0].detach().cpu().numpy(), cmap="gray")
         axes[0, i].set_title(f"predicted {int(predicted[i])}", fontsize=10)
         shown = axes[1, i].imshow(heat[i].numpy(), cmap="hot", vmin=0, vmax=top)
-        axes[1, i].set_title(f"saliency for {int(predicted[i])}", fontsize=10)
-        for ax in axes[:, i]:
-            ax.set(xticks=[], yticks=[])
+    for ax in axes.flat:
+        ax.set(xticks=[], yticks=[])
     fig.colorbar(shown, ax=list(axes[1]), label="|d score / d pixel|", shrink=0.9)
     fig.suptitle("Bright: where a small pixel change moves the score most")
     listed = ", ".join(str(int(p)) for p in predicted)
