@@ -26,35 +26,32 @@ def smoothed(values, weight: float = 0.9) -> list[float]:
 
 
 def _run(history, where: str) -> dict:
-    """A History (or a LivePlot), or a list / 1-D tensor of losses -> the numbers to draw."""
-    if all(hasattr(history, a) for a in ("train_loss", "val_loss", "val_acc")):
-        # validation runs after each epoch's last step: that is where its points go
-        epochs = max(len(history.val_loss), len(history.val_acc))
-        per_epoch = (getattr(history, "steps_per_epoch", 0)
-                     or len(history.train_loss) // max(epochs, 1))
-        return dict(train_loss=list(history.train_loss), val_loss=list(history.val_loss),
-                    val_acc=[100 * a for a in history.val_acc],
-                    val_step=[per_epoch * (e + 1) for e in range(epochs)])
-    if isinstance(history, (list, tuple)) or hasattr(history, "tolist"):
-        values = history.tolist() if hasattr(history, "tolist") else history
-        return dict(train_loss=[float(v) for v in values], val_loss=[], val_acc=None, val_step=[])
-    raise ValueError(f"plot_loss_curves expects a History (from fit), a dict label -> History, "
-                     f"or a list of losses; got {type(history).__name__}{where}. Fix: "
-                     "history = cu.fit(model, data, optimizer); cu.plot_loss_curves(history).")
+    """A History (or a LivePlot) -> the numbers to draw."""
+    if not all(hasattr(history, a) for a in ("train_loss", "val_loss", "val_acc")):
+        raise ValueError(f"plot_loss_curves expects a History (from fit) or a dict label -> "
+                         f"History; got {type(history).__name__}{where}. Fix: history = "
+                         "cu.fit(model, data, optimizer); cu.plot_loss_curves(history).")
+    # validation runs after each epoch's last step: that is where its points go
+    epochs = max(len(history.val_loss), len(history.val_acc))
+    per_epoch = history.steps_per_epoch or len(history.train_loss) // max(epochs, 1)
+    return dict(train_loss=list(history.train_loss), val_loss=list(history.val_loss),
+                val_acc=[100 * a for a in history.val_acc],
+                val_step=[per_epoch * (e + 1) for e in range(epochs)])
 
 
 @course_plot
 def plot_loss_curves(history):
     """Training loss per step (raw and smoothed), validation loss and accuracy per epoch.
 
-    history: a History from fit, a dict label -> History to compare runs, or a list of
-    losses. Each validation point sits at the step where it was measured; hollow markers,
+    history: a History from fit, or a dict label -> History to compare runs. Each validation point sits at the step where it was measured; hollow markers,
     one shape per run, keep points that coincide visible. A loss spike far above the
     start turns the loss axis to a log scale.
 
     Example (notebook 04):
-        >>> plot_loss_curves([2.3, 1.2, 0.8, 0.5]).alt
-        'Loss per training step. train loss 1.125 (smoothed) after 4 steps.'
+        >>> history = History(train_loss=[2.3, 1.2, 0.8, 0.5], val_loss=[0.9], val_acc=[0.7],
+        ...                   steps_per_epoch=4)
+        >>> plot_loss_curves(history).axes[0].lines[2].get_xdata().tolist()  # validation: step 4
+        [4]
     """
     if isinstance(history, dict):
         if not history:
@@ -63,10 +60,8 @@ def plot_loss_curves(history):
         runs = {str(k): _run(v, f" for {k!r}") for k, v in history.items()}
     else:
         runs = {"": _run(history, "")}
-    accuracy = any(run["val_acc"] is not None for run in runs.values())
-    fig, axes = new_figure(FULL_WIDTH - 0.3, 4.6, 1, 2 if accuracy else 1, sharex=True,
-                           layout="constrained", width_ratios=[3, 2] if accuracy else None)
-    loss_ax, acc_ax = axes if accuracy else (axes, None)
+    fig, (loss_ax, acc_ax) = new_figure(FULL_WIDTH - 0.3, 4.6, 1, 2, sharex=True,
+                                        layout="constrained", width_ratios=[3, 2])
     styles = run_styles(runs)
     hollow = dict(ms=8, mew=2, mfc="none")  # coinciding markers of two runs both show
     for (label, run), style in zip(runs.items(), styles):
@@ -77,14 +72,12 @@ def plot_loss_curves(history):
         loss_ax.plot(steps, run["smooth"], color=c, ls=ls, lw=2.2, label=label)
         loss_ax.plot(run["val_step"][:len(run["val_loss"])], run["val_loss"], color=c,
                      ls="none", marker=m, zorder=3, **hollow)
-        if acc_ax is not None and run["val_acc"]:
-            acc_ax.plot(run["val_step"][:len(run["val_acc"])], run["val_acc"], color=c, ls=ls,
-                        lw=1.5, marker=m, label=label, **hollow)
+        acc_ax.plot(run["val_step"][:len(run["val_acc"])], run["val_acc"], color=c, ls=ls,
+                    lw=1.5, marker=m, label=label, **hollow)
     loss_ax.set(xlabel="training step", ylabel="loss")
     loss_ax.grid(alpha=0.3)
-    if acc_ax is not None:
-        acc_ax.set(xlabel="training step", ylabel="validation accuracy (%)", ylim=(0, 100))
-        acc_ax.grid(alpha=0.3)
+    acc_ax.set(xlabel="training step", ylabel="validation accuracy (%)", ylim=(0, 100))
+    acc_ax.grid(alpha=0.3)
 
     # one diverging run must not squash every other curve flat: a log scale shows them all
     first = max((run["train_loss"][0] for run in runs.values() if run["train_loss"]), default=0)
@@ -102,10 +95,10 @@ def plot_loss_curves(history):
         names = [Line2D([], [], color=s["color"], ls=s["ls"], lw=2.2, marker=s["marker"], **hollow)
                  for s in styles]
         fig.legend(names, list(runs), loc="outside upper center", ncol=len(runs), frameon=False)
-    return with_alt(fig, _describe(runs, accuracy))
+    return with_alt(fig, _describe(runs))
 
 
-def _describe(runs: dict, accuracy: bool) -> str:
+def _describe(runs: dict) -> str:
     """The alt text: the final numbers of every run."""
     parts = []
     for label, run in runs.items():
@@ -120,5 +113,4 @@ def _describe(runs: dict, accuracy: bool) -> str:
             bits.append(f"val accuracy {run['val_acc'][-1]:.1f}% after {epochs} "
                         + ("epoch" if epochs == 1 else "epochs"))
         parts.append((f"{label}: " if label else "") + ", ".join(bits))
-    what = "Loss per training step" + (" and validation accuracy per epoch" if accuracy else "")
-    return f"{what}. " + "; ".join(parts) + "."
+    return "Loss per training step and validation accuracy per epoch. " + "; ".join(parts) + "."

@@ -19,10 +19,7 @@ from matplotlib.figure import Figure
 from ._checks import OPTIMIZER_LABELS, OPTIMIZER_NAMES
 
 DPI = 100
-# JupyterLab at 1280 x 720 shows outputs 848 px wide and shrinks a wider PNG, its text with
-# it: figures are at most FULL_WIDTH inches, their PNG DISPLAY_PIXELS (tests/test_figures.py)
-DISPLAY_PIXELS = 840
-FULL_WIDTH = 8.2
+FULL_WIDTH = 8.2  # inches: JupyterLab at 1280 x 720 shows a PNG this wide without shrinking it
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
            "#F0E442"]
@@ -73,9 +70,7 @@ def png_bytes(fig: Figure, tight: bool = False, compact: bool = False) -> bytes:
 
 def new_figure(width: float, height: float, nrows: int = 1, ncols: int = 1, *,
                layout: str | None = None, **subplot_kw):
-    """A (figure, axes) pair like plt.subplots, but not registered with pyplot.
-
-    nrows=0 gives a figure without axes (axes is None).
+    """A (figure, axes) pair like plt.subplots, not held by pyplot; nrows=0: axes is None.
 
     Example:
         >>> fig, axes = new_figure(6, 3, 1, 2)
@@ -127,9 +122,8 @@ def colour(k: int) -> str:
 def run_styles(labels) -> list[dict]:
     """The colour, line style and marker of each run, as keyword arguments of ax.plot.
 
-    A label that starts with an optimizer's name ("adam lr=0.01", "SGD+momentum") gets that
-    optimizer's style in every figure; other labels, and a second run of one optimizer,
-    take the styles left over, in order.
+    A label that starts with an optimizer's name ("adam lr=0.01") gets that optimizer's style
+    in every figure; other labels, and a second run of one optimizer, take the ones left over.
 
     Example:
         >>> [style["color"] for style in run_styles(["adam lr=0.1", "adam lr=1", "sgd"])] == [

@@ -94,8 +94,6 @@ def test_validation_points_sit_at_the_step_where_they_were_measured(clock):
 def test_a_run_too_quick_to_redraw_still_stores_the_same_two_outputs(clock):
     screen = FakeDisplay()
     plot = cu.LivePlot(display=screen)
-    plot.close()                                        # nothing yet: nothing shown
-    assert screen.calls == []
     plot.update(train_loss=2.0)
     plot.close()
     assert [d["text/plain"] for d, *_ in screen.calls] == [live.LIVE_TEXT, plot.figure.alt]
@@ -106,13 +104,14 @@ def test_text_mode_prints_one_line_per_epoch(capsys):
     for loss in (3.0, 1.0):
         plot.update(train_loss=loss)
     plot.update(val_loss=0.5, val_acc=0.875)
-    plot.update(train_loss=torch.tensor(0.25))
+    for loss in (torch.tensor(0.25), 0.75):
+        plot.update(train_loss=loss)
     plot.update(val_loss=0.25, val_acc=0.9)
     plot.close()
     assert capsys.readouterr().out.splitlines() == [
         "epoch 1 | train loss 2.0000 | val loss 0.5000 | val acc 87.50%",
-        "epoch 2 | train loss 0.2500 | val loss 0.2500 | val acc 90.00%"]
-    assert plot.redraws == 0
+        "epoch 2 | train loss 0.5000 | val loss 0.2500 | val acc 90.00%"]
+    assert plot.redraws == 0 and plot.figure is None
 
 
 def test_fit_live_true_outside_a_notebook_prints_text(sample, capsys):
@@ -127,7 +126,9 @@ def test_fit_live_true_outside_a_notebook_prints_text(sample, capsys):
 
 
 def test_bad_input_names_the_fix():
-    with pytest.raises(ValueError, match="train_loss=loss"):
+    with pytest.raises(ValueError, match="got train_loss=None, val_loss=None, val_acc=None. Fix"):
         cu.LivePlot().update()
+    with pytest.raises(ValueError, match="val_loss=0.5, val_acc=None. Fix"):
+        cu.LivePlot().update(val_loss=0.5)
     with pytest.raises(ValueError, match=r"got str. Fix: live.update\(train_loss=loss.item\(\)\)"):
         cu.LivePlot().update(train_loss="0.5")

@@ -103,15 +103,16 @@ def test_loss_curves_accepts_history_dict_and_list():
     assert list(acc_ax.lines[0].get_ydata()) == [50, 80]
     key = ["train loss, each step", "train loss, smoothed", "validation loss, at the step measured"]
     assert [t.get_text() for t in fig.legends[0].get_texts()] == key
-    fig = cu.plot_loss_curves({"sgd": h, "adam": [1.0, 0.5]})
+    fig = cu.plot_loss_curves({"sgd": h, "adam": cu.History(train_loss=[1.0, 0.5])})
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 6   # raw, smoothed, val per run
     assert [t.get_text() for t in fig.legends[0].get_texts()] == key
     runs = fig.legends[1]                               # which run is which: colour and marker
     assert [t.get_text() for t in runs.get_texts()] == ["sgd", "adam"]
     assert [line.get_marker() for line in runs.get_lines()] == ["o", "v"]
-    assert len(cu.plot_loss_curves([3.0, 2.0, 1.0]).axes) == 1
     with pytest.raises(ValueError, match="got str. Fix: history = cu.fit"):
         cu.plot_loss_curves("history")
+    with pytest.raises(ValueError, match="got list for 'adam'. Fix"):
+        cu.plot_loss_curves({"adam": [1.0, 0.5]})
     with pytest.raises(ValueError, match="empty dict"):
         cu.plot_loss_curves({})
 
@@ -127,9 +128,12 @@ def test_coinciding_validation_points_stay_where_measured_and_all_show():
 
 
 def test_a_diverging_run_turns_the_loss_axis_to_a_log_scale():
-    fig = cu.plot_loss_curves({"sgd": [2.3, 2.0, 1.5], "adam": [2.3, 40.0, 2.2]})
+    def losses(*values):
+        return cu.History(train_loss=list(values))
+
+    fig = cu.plot_loss_curves({"sgd": losses(2.3, 2.0, 1.5), "adam": losses(2.3, 40.0, 2.2)})
     assert fig.axes[0].get_yscale() == "log" and "log" in fig.axes[0].get_ylabel()
-    assert cu.plot_loss_curves([2.3, 4.0, 1.5]).axes[0].get_yscale() == "linear"
+    assert cu.plot_loss_curves(losses(2.3, 4.0, 1.5)).axes[0].get_yscale() == "linear"
 
 
 def test_show_filters_centres_the_gradient_colormap(net_with_grads):

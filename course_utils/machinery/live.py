@@ -15,8 +15,8 @@ from ..curves import plot_loss_curves
 from ..figures import png_bytes
 
 LIVE_TEXT = "Training curves, redrawn while training runs (the final figure follows)."
-MAX_FPS = 5.0
-BUDGET = 0.03
+MAX_FPS = 5.0   # redraws a second at most
+BUDGET = 0.03   # and at most this share of the training time
 
 
 def _in_notebook() -> bool:
@@ -32,10 +32,8 @@ class LivePlot:
 
     Call ``update(train_loss=...)`` once per step, ``update(val_loss=..., val_acc=...)``
     once per epoch and ``close()`` at the end (``fit(..., live=True)`` does all three).
-
-    In a Jupyter kernel it draws the figure, elsewhere it prints text. display: for
-    benchmarks, a stand-in for IPython's ``display`` (a figure is drawn): called as
-    ``display(data, raw=True, display_id=True)``, it returns a handle whose
+    display: for benchmarks, a stand-in for IPython's ``display``, called as
+    ``display(data, raw=True, display_id=True)`` and returning a handle whose
     ``update(data, raw=True)`` takes each redraw.
 
     Example (what ``fit(..., live=True)`` does in notebook 05; text outside a notebook):
@@ -50,33 +48,33 @@ class LivePlot:
     def __init__(self, *, display=None):
         if display is None and _in_notebook():
             from IPython.display import display
-        self._display = display   # None: text mode
+        self._display = display   # None: print text
         self.train_loss: list[float] = []
         self.val_loss: list[float] = []
         self.val_acc: list[float] = []
-        self.steps_per_epoch = 0   # set at the first validation: where plot_loss_curves puts it
+        self.steps_per_epoch = 0  # set at the first validation, so its points sit where measured
         self.figure = None
         self.redraws = 0
         self._handle = None
         self._next_redraw = float("-inf")
-        self._epoch_start = 0
 
     def update(self, train_loss=None, val_loss=None, val_acc=None) -> None:
-        """Add a training loss (each step) and/or validation loss and accuracy (each epoch)."""
-        if train_loss is None and val_loss is None and val_acc is None:
-            raise ValueError("update() got no values. Fix: live.update(train_loss=loss) each "
-                             "step, live.update(val_loss=vl, val_acc=va) each epoch.")
-        for name, value in (("train_loss", train_loss), ("val_loss", val_loss),
-                            ("val_acc", val_acc)):
-            if value is not None:
-                getattr(self, name).append(_number(name, value))
-        epoch_end = val_loss is not None or val_acc is not None
-        if epoch_end and not self.steps_per_epoch:
-            self.steps_per_epoch = len(self.train_loss)
-        if self._display is None:
-            if epoch_end:
-                print(self._text_line(), flush=True)
-        elif _clock() >= self._next_redraw:
+        """Add a training loss (each step), or the validation loss and accuracy (each epoch)."""
+        if train_loss is None and (val_loss is None or val_acc is None):
+            raise ValueError(f"update() got train_loss={train_loss}, val_loss={val_loss}, "
+                             f"val_acc={val_acc}. Fix: live.update(train_loss=loss) each step, "
+                             "live.update(val_loss=vl, val_acc=va) each epoch.")
+        if train_loss is not None:
+            self.train_loss.append(_number("train_loss", train_loss))
+        if val_loss is not None:
+            self.val_loss.append(_number("val_loss", val_loss))
+            self.val_acc.append(_number("val_acc", val_acc))
+            self.steps_per_epoch = self.steps_per_epoch or len(self.train_loss)
+            if self._display is None:
+                recent = self.train_loss[-self.steps_per_epoch:] or [float("nan")]
+                print(f"epoch {len(self.val_loss)} | train loss {sum(recent) / len(recent):.4f} | "
+                      f"val loss {self.val_loss[-1]:.4f} | val acc {self.val_acc[-1]:.2%}")
+        if self._display is not None and _clock() >= self._next_redraw:
             start = _clock()
             self.figure = plot_loss_curves(self)
             self._put({"image/png": png_bytes(self.figure), "text/plain": LIVE_TEXT})
@@ -85,13 +83,12 @@ class LivePlot:
             self._next_redraw = _clock() + max(1 / MAX_FPS, (_clock() - start) / BUDGET)
 
     def close(self) -> None:
-        """Draw the final figure (notebook), or a last line if no epoch line was printed (text)."""
-        if self._display is None:
-            if self.train_loss and not (self.val_loss or self.val_acc):
-                print(self._text_line(), flush=True)
-        elif self.train_loss or self.val_loss or self.val_acc:
-            # the live output becomes one line that never changes, and the final figure is its
-            # own output: a rerun stores the same outputs however often the live one was redrawn
+        """Show the final figure (in a notebook).
+
+        The live output becomes one line that never changes and the final figure is its own
+        output: a rerun stores the same outputs however often the live one was redrawn.
+        """
+        if self._display is not None and self.train_loss:
             self._put({"text/plain": LIVE_TEXT})
             self.figure = plot_loss_curves(self)
             self._display({"image/png": png_bytes(self.figure, tight=True, compact=True),
@@ -104,19 +101,6 @@ class LivePlot:
             self._handle = self._display(data, raw=True, display_id=True)
         else:
             self._handle.update(data, raw=True)
-
-    def _text_line(self) -> str:
-        recent = self.train_loss[self._epoch_start:]
-        self._epoch_start = len(self.train_loss)
-        parts = [f"epoch {len(self.val_loss) or len(self.val_acc)}"
-                 if (self.val_loss or self.val_acc) else f"step {len(self.train_loss)}"]
-        if recent:
-            parts.append(f"train loss {sum(recent) / len(recent):.4f}")
-        if self.val_loss:
-            parts.append(f"val loss {self.val_loss[-1]:.4f}")
-        if self.val_acc:
-            parts.append(f"val acc {self.val_acc[-1]:.2%}")
-        return " | ".join(parts)
 
 
 def _number(name: str, value) -> float:
