@@ -1,13 +1,9 @@
-"""The figure machinery every plot of the course goes through: one constructor, one style.
+"""What every figure of the course goes through: one constructor, one style.
 
-``new_figure`` makes a Figure that pyplot does not hold (nothing to close, no "more
-than 20 figures" warning) and that Jupyter shows as a PNG whatever backend is
-active, with its alt text as the plain-text version (stored in the notebook, so nbval
-compares it, and used as ``<img alt>`` by the handouts). ``@course_plot`` gives a plot
-function the course's style: text of at least 10 pt as displayed, an opaque white
-background, the Okabe-Ito palette (safe for colour-blind readers) with a line style
-per series, and it insists on alt text. The catalogue of plots is in plots.py,
-curves.py, landscapes.py, graph.py and losses.py.
+``new_figure`` makes a Figure that pyplot does not hold and that Jupyter shows as a PNG,
+with its alt text as the plain-text version (stored, so nbval compares it). ``@course_plot``
+draws in the course's style: text of at least 10 pt, a white background, the Okabe-Ito
+palette (safe for colour-blind readers) with line styles; and it insists on alt text.
 """
 from __future__ import annotations
 
@@ -23,11 +19,7 @@ from matplotlib.figure import Figure
 from ._checks import OPTIMIZER_LABELS, OPTIMIZER_NAMES
 
 DPI = 100
-# JupyterLab at 1280 x 720, file browser open, gives an output 848 px wide: a wider PNG is
-# shrunk, and its 10 pt text with it. So figures are at most FULL_WIDTH inches, and the
-# saved PNG (tight bounding box) at most DISPLAY_PIXELS wide (tests/test_figures.py).
-DISPLAY_PIXELS = 840
-FULL_WIDTH = 8.2
+FULL_WIDTH = 8.2  # inches: JupyterLab at 1280 x 720 shows a PNG this wide without shrinking it
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
            "#F0E442"]
@@ -43,10 +35,7 @@ STYLE = {
 
 
 class CourseFigure(Figure):
-    """A Figure that shows itself in Jupyter as a compact PNG with its alt text.
-
-    ``alt``: a short description generated from the data (what is plotted, key numbers).
-    """
+    """A Figure that Jupyter shows as a compact PNG, with ``alt`` (its alt text) as plain text."""
 
     alt: str = ""
 
@@ -59,10 +48,7 @@ class CourseFigure(Figure):
 
 
 def png_bytes(fig: Figure, tight: bool = False, compact: bool = False) -> bytes:
-    """The figure rendered as PNG bytes (at DPI dots per inch).
-
-    compact=True stores it with a 256-colour palette: 2-4 times smaller, which keeps the
-    stored notebooks small, for about 50 ms more per figure.
+    """The figure as PNG bytes; compact=True saves a 256-colour PNG (smaller notebooks).
 
     Example:
         >>> fig, ax = new_figure(2, 1)
@@ -84,10 +70,7 @@ def png_bytes(fig: Figure, tight: bool = False, compact: bool = False) -> bytes:
 
 def new_figure(width: float, height: float, nrows: int = 1, ncols: int = 1, *,
                layout: str | None = None, **subplot_kw):
-    """A (figure, axes) pair like plt.subplots, but not registered with pyplot.
-
-    nrows=0 gives a figure without axes (axes is None). layout="constrained" lets
-    matplotlib place colour bars and titles.
+    """A (figure, axes) pair like plt.subplots, not held by pyplot; nrows=0: axes is None.
 
     Example:
         >>> fig, axes = new_figure(6, 3, 1, 2)
@@ -99,7 +82,6 @@ def new_figure(width: float, height: float, nrows: int = 1, ncols: int = 1, *,
         FigureCanvasAgg(fig)
         if nrows == 0:
             return fig, None
-        subplot_kw.setdefault("squeeze", True)
         return fig, fig.subplots(nrows, ncols, **subplot_kw)
 
 
@@ -127,7 +109,7 @@ def course_plot(plot):
 
 
 def with_alt(fig, alt: str):
-    """fig, carrying alt as its text description (shown to screen readers and in handouts)."""
+    """fig, carrying alt as its text description (for screen readers and the website)."""
     fig.alt = " ".join(alt.split())
     return fig
 
@@ -140,24 +122,19 @@ def colour(k: int) -> str:
 def run_styles(labels) -> list[dict]:
     """The colour, line style and marker of each run, as keyword arguments of ax.plot.
 
-    An optimizer ("sgd" ... "adam", or its widget label "SGD+momentum" ..., alone or first
-    in the label: "adam lr=0.01") always gets the same style (its first run, if several),
-    so a run keeps its look from one figure to the next whichever runs share it; any other
-    label, and a second run of one optimizer, takes the styles left over, in order.
+    A label that starts with an optimizer's name ("adam lr=0.01") gets that optimizer's style
+    in every figure; other labels, and a second run of one optimizer, take the ones left over.
 
     Example:
-        >>> [style["color"] for style in run_styles(["adam lr=0.01", "mine", "sgd"])] == [
+        >>> [style["color"] for style in run_styles(["adam lr=0.1", "adam lr=1", "sgd"])] == [
         ...     colour(4), colour(1), colour(0)]
-        True
-        >>> [style["color"] for style in run_styles(["adam lr=0.1", "adam lr=1"])] == [
-        ...     colour(4), colour(0)]
         True
     """
     names = {**{n: k for k, n in enumerate(OPTIMIZER_NAMES)},
              **{OPTIMIZER_LABELS[n].lower(): k for k, n in enumerate(OPTIMIZER_NAMES)}}
     fixed = [names.get(str(label).lower().replace("(", " ").split(" ")[0]) for label in labels]
-    fixed = [k if k not in fixed[:i] else None for i, k in enumerate(fixed)]  # "adam lr=..." twice:
-    free = (k for k in itertools.count() if k not in fixed)                   # the second is free
+    fixed = [k if k not in fixed[:i] else None for i, k in enumerate(fixed)]  # a second run
+    free = (k for k in itertools.count() if k not in fixed)                   # takes a free one
     return [{"color": colour(k), "ls": LINESTYLES[k % len(LINESTYLES)],
              "marker": MARKERS[k % len(MARKERS)]}
             for k in (k if k is not None else next(free) for k in fixed)]
@@ -171,27 +148,6 @@ def number(value: float) -> str:
         ('0.01235', '21.3', 'nan')
     """
     return f"{value:.4g}"
-
-
-def direct_labels(ax, ends: list[tuple[str, float, float, str]], *, pad_points: float = 5):
-    """Label series at their right-hand ends (label, x, y, colour) instead of a legend.
-
-    Labels keep their series' height where they can and are nudged apart vertically
-    so that none overlaps another. Call it after the axes' limits are final.
-    """
-    if not ends:
-        return
-    dpi = ax.figure.dpi
-    gap = 1.25 * 10 * dpi / 72                       # one 10 pt line, in pixels
-    rows = sorted((ax.transData.transform((x, y))[1], label, x, y, c) for label, x, y, c in ends)
-    placed: list[float] = []
-    for pixel_y, *_ in rows:
-        placed.append(max(pixel_y, placed[-1] + gap) if placed else pixel_y)
-    shift = max(0.0, placed[-1] - (ax.bbox.y1 - gap / 2))  # the top label inside the axes
-    for (pixel_y, label, x, y, c), target in zip(rows, placed):
-        rise = (target - shift - pixel_y) * 72 / dpi  # pixels -> points
-        ax.annotate(label, (x, y), xytext=(pad_points, rise), textcoords="offset points",
-                    va="center", ha="left", color=c, fontsize=10, annotation_clip=False)
 
 
 def message_figure(text: str, width: float = 6.2, height: float = 1.0):

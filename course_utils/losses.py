@@ -62,50 +62,43 @@ def loss_vs_output(loss_fn, output, target, index: int, values) -> torch.Tensor:
 
 
 @course_plot
-def plot_loss_vs_output(output, label, values=None):
-    """Cross-entropy and MSE as one output score moves, the other scores fixed.
+def plot_loss_vs_output(output, label):
+    """Cross-entropy and MSE as one output score moves from -8 to 8, the other scores fixed.
 
     Left: ``nn.CrossEntropyLoss`` with the class index ``label``. Right: ``nn.MSELoss``
     with the one-hot float target of ``label``. Each panel varies the target class's
     score (solid) and the highest other score (dashed); dots mark the current scores.
-    Returns a matplotlib Figure (end the cell with the call to show it).
 
     Example (notebook 02):
         >>> fig = plot_loss_vs_output(model(x)[0:1], label=3)
         >>> [ax.get_title() for ax in fig.axes]
         ['nn.CrossEntropyLoss (target: class index)', 'nn.MSELoss (target: one-hot floats)']
     """
-
     scores = _as_scores(output)
-    classes = scores.shape[1]
-    label = _as_label(label, classes)
-    values = torch.linspace(-8, 8, 161) if values is None else torch.as_tensor(values).float()
-    others = scores[0].clone()
-    others[label] = -float("inf")
-    wrong = int(others.argmax())
+    label = _as_label(label, scores.shape[1])
+    wrong = int(torch.cat([scores[0, :label], torch.tensor([-float("inf")]),
+                           scores[0, label + 1:]]).argmax())   # the highest other score
+    values = torch.linspace(-8, 8, 161)
     losses = [("nn.CrossEntropyLoss (target: class index)", nn.CrossEntropyLoss(),
                torch.tensor([label])),
               ("nn.MSELoss (target: one-hot floats)", nn.MSELoss(),
-               F.one_hot(torch.tensor([label]), classes).float())]
+               F.one_hot(torch.tensor([label]), scores.shape[1]).float())]
     fig, axes = new_figure(FULL_WIDTH, 4.2, 1, 2)
     for ax, (title, loss_fn, target) in zip(axes, losses):
+        now = loss_fn(scores, target).item()
         for index, style, who, size in ((label, "-", "the target", 11),
                                         (wrong, "--", "a wrong class", 6)):
             curve = loss_vs_output(loss_fn, scores, target, index, values)
             line, = ax.plot(values, curve, style, label=f"score of class {index} ({who})")
-            now = loss_vs_output(loss_fn, scores, target, index, scores[0, index:index + 1])
             # both curves pass through the loss of the current scores: concentric dots
             ax.plot(scores[0, index], now, "o", ms=size, color=line.get_color(), zorder=3)
         ax.plot([], [], "o", color="grey", label="the loss of the current scores")
-        ax.set_title(title, fontsize=11)
-        ax.set_xlabel("one output score (the others fixed)")
-        ax.set_ylabel("loss")
+        ax.set(title=title, xlabel="one output score (the others fixed)", ylabel="loss")
         ax.grid(alpha=0.3)
     # one key for both panels (their lines are the same), under them: never over a curve
     fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, frameon=False)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
-    now = [loss_fn(scores, target).item() for _, loss_fn, target in losses]
+    ce, mse = (loss_fn(scores, target).item() for _, loss_fn, target in losses)
     return with_alt(fig, f"Cross-entropy (left) and MSE (right) as the score of the target class "
-                         f"{label} (solid) or of wrong class {wrong} (dashed) moves from "
-                         f"{number(values.min().item())} to {number(values.max().item())}; at the "
-                         f"current scores cross-entropy is {number(now[0])} and MSE {number(now[1])}.")
+                         f"{label} (solid) or of wrong class {wrong} (dashed) moves from -8 to 8; "
+                         f"at the current scores cross-entropy is {number(ce)} and MSE {number(mse)}.")

@@ -1,8 +1,6 @@
-"""The course's catalogue of static figures: gradients, filters, digits, confusion, saliency.
+"""The course's static figures: gradients, filters, digits, confusion, saliency.
 
-Every function returns a Figure from ``figures.new_figure``; end a notebook cell with
-the call and Jupyter shows it as a PNG. Training curves live in curves.py, optimizer
-paths in landscapes.py, the autograd graph in graph.py. Used in: notebooks 02, 03 and 05.
+Each returns a Figure; a notebook cell ending with the call shows it. Used in: notebooks 02, 03 and 05.
 """
 from __future__ import annotations
 
@@ -11,57 +9,42 @@ import torch
 from . import _checks
 from .figures import FULL_WIDTH, PALETTE, course_plot, message_figure, new_figure, number, with_alt
 from .models import check_image_batch, eval_mode
-
-
-def gradient_stats(model_or_monitor, step: int = -1):
-    """(names, mean |grad|, max |grad|, title) from a GradientMonitor record or a model's .grad."""
-    if hasattr(model_or_monitor, "histograms"):
-        monitor = _checks.monitor_with_records(model_or_monitor, "plot_gradient_flow(monitor)")
-        return (monitor.names, monitor.mean_abs[step].tolist(), monitor.max_abs[step].tolist(),
-                f"gradient size per layer at step {monitor.steps[step]}")
-    if not isinstance(model_or_monitor, torch.nn.Module):
-        raise ValueError(f"plot_gradient_flow expects a model or a GradientMonitor, got "
-                         f"{type(model_or_monitor).__name__}. Fix: plot_gradient_flow(net) after "
-                         "loss.backward().")
-    named = [(n, p.grad) for n, p in model_or_monitor.named_parameters() if p.grad is not None]
-    if not named:
-        raise ValueError("No gradients yet: every parameter's .grad is None (a new model, or "
-                         "zero_grad() set them to None). Fix: call loss.backward() first.")
-    absolute = [g.detach().abs() for _, g in named]
-    return ([n for n, _ in named], [a.mean().item() for a in absolute],
-            [a.max().item() for a in absolute], "gradient size per layer")
+from .monitor import GradientMonitor
 
 
 @course_plot
-def plot_gradient_flow(model_or_monitor, step: int = -1):
-    """Mean and max |grad| per parameter tensor as dots on a log axis, in forward order.
+def plot_gradient_flow(model_or_monitor):
+    """Mean and max |grad| per parameter tensor as dots on a log axis, the first layer on top.
 
-    Pass a model right after loss.backward() (its layers in the order they were
-    defined) or a GradientMonitor (forward order; ``step`` picks the record). Dots,
-    not bars: on a log axis only the position means something.
+    Pass a model right after loss.backward(), or a GradientMonitor (its last record).
 
     Example (notebook 03):
         >>> net = LeNet(); net(torch.randn(2, 1, 32, 32)).sum().backward()
         >>> plot_gradient_flow(net).axes[0].get_xscale()
         'log'
     """
-    names, means, maxes, title = gradient_stats(model_or_monitor, step)
+    monitor, title = model_or_monitor, "gradient size per layer"
+    if isinstance(model_or_monitor, torch.nn.Module):   # the gradients in it now
+        monitor = GradientMonitor()
+        monitor.record(model_or_monitor)
+    else:
+        _checks.monitor_with_records(monitor, "plot_gradient_flow(net) after loss.backward(), "
+                                     "or plot_gradient_flow(monitor)")
+        title += f" at step {monitor.steps[-1]}"
+    names, means, maxes = monitor.names, monitor.mean_abs[-1].tolist(), monitor.max_abs[-1].tolist()
     fig, ax = new_figure(6.6, 0.38 * len(names) + 1.4)
-    rows = list(range(len(names)))[::-1]  # the first layer on top
-    shown = [(r, m, t) for r, m, t in zip(rows, means, maxes) if t > 0]
-    ax.hlines([r for r, *_ in shown], [m for _, m, _ in shown], [t for *_, t in shown],
-              color="0.7", lw=1.5)
-    ax.plot([t for *_, t in shown], [r for r, *_ in shown], "^", color=PALETTE[1], ms=8,
-            ls="none", label="max |grad|")
-    ax.plot([m for _, m, _ in shown], [r for r, *_ in shown], "o", color=PALETTE[0], ms=8,
-            ls="none", label="mean |grad|")
-    for r, top in zip(rows, maxes):
-        if top == 0:
-            ax.annotate("all 0", (0.01, r), xycoords=("axes fraction", "data"), va="center",
-                        color=PALETTE[1])
+    rows = list(range(len(names)))[::-1]
+    # a gradient of exactly 0 has no place on a log axis (nan: not drawn): "all 0" instead
+    shown_means = [m or float("nan") for m in means]
+    shown_maxes = [t or float("nan") for t in maxes]
+    ax.hlines(rows, shown_means, shown_maxes, color="0.7", lw=1.5)
+    ax.plot(shown_maxes, rows, "^", color=PALETTE[1], ms=8, label="max |grad|")
+    ax.plot(shown_means, rows, "o", color=PALETTE[0], ms=8, label="mean |grad|")
+    for row in [row for row, top in zip(rows, maxes) if top == 0]:
+        ax.annotate("all 0", (0.01, row), xycoords=("axes fraction", "data"), va="center")
     ax.set_xscale("log")
     ax.set_yticks(rows, names)
-    biggest = names[max(range(len(names)), key=means.__getitem__)]
+    biggest = names[means.index(max(means))]
     ax.set(xlabel="|gradient| (log scale)", ylabel="parameter tensor",
            title=f"{title}: largest mean in {biggest}")
     ax.grid(axis="x", alpha=0.3)
@@ -73,13 +56,12 @@ def plot_gradient_flow(model_or_monitor, step: int = -1):
 
 
 @course_plot
-def plot_gradient_histograms(monitor, *, weights_only: bool = True):
+def plot_gradient_histograms(monitor):
     """For each weight tensor, how its |grad| values spread over sizes, record by record.
 
-    Each column is one record; colour is the share of the tensor's elements in each
-    size bin (log10 |grad|, log colour scale). The bottom row counts the elements
-    whose gradient is exactly 0 (a ReLU that was off passes no gradient), so they are
-    not mistaken for tiny ones. weights_only=False shows the biases too.
+    Each column is one record; colour is the share of the tensor's elements in each size
+    bin (log10 |grad|, log colour scale). The bottom row counts the elements whose gradient
+    is exactly 0 (a ReLU that was off passes none), so they are not taken for tiny ones.
 
     Example (notebook 03):
         >>> monitor = GradientMonitor(); net = LeNet()
@@ -90,69 +72,59 @@ def plot_gradient_histograms(monitor, *, weights_only: bool = True):
     import matplotlib
     from matplotlib.colors import LogNorm
 
-    viridis = matplotlib.colormaps["viridis"]
-    empty = viridis(0.0)  # an empty bin is "no elements": the scale's darkest colour, not white
-
-    _checks.monitor_with_records(monitor, "monitor = cu.GradientMonitor(); "
-                                 "cu.fit(..., monitor=monitor); cu.plot_gradient_histograms(monitor)")
-    keep = [i for i, n in enumerate(monitor.names)
-            if not weights_only or not n.endswith(".bias")]
+    _checks.monitor_with_records(monitor, "cu.plot_gradient_histograms(monitor) with "
+                                 "monitor = cu.GradientMonitor(); cu.fit(..., monitor=monitor)")
+    weights = [i for i, n in enumerate(monitor.names) if not n.endswith(".bias")]
     low, high = monitor.log10_range
     bin_height = (high - low) / monitor.bins
     first, last = monitor.steps[0], monitor.steps[-1]
-    fig, axes = new_figure(FULL_WIDTH, 3.6, 1, len(keep), layout="constrained", squeeze=False)
     zeros = monitor.zero_fraction
-    for col, (ax, i) in enumerate(zip(axes[0], keep)):
-        counts = monitor.histograms[:, i, :].clone()
+    # an empty bin holds no elements: the scale's darkest colour, not white
+    cmap = matplotlib.colormaps["viridis"].with_extremes(under="#440154", bad="#440154")
+    fig, axes = new_figure(FULL_WIDTH, 3.6, 1, len(weights), layout="constrained", sharey=True)
+    for ax, i in zip(axes, weights):
         exact = zeros[:, i] * monitor.numels[i]
-        counts[:, 0] -= exact                  # the first bin held the zeros too
+        counts = monitor.histograms[:, i, :].clone()
+        counts[:, 0] -= exact                          # the first bin held the zeros too
         share = torch.cat([exact[:, None], counts], 1).T / monitor.numels[i]
-        image = ax.imshow(share.numpy(), origin="lower", aspect="auto", cmap=viridis.with_extremes(bad=empty, under=empty),
+        image = ax.imshow(share.numpy(), origin="lower", aspect="auto", cmap=cmap,
                           norm=LogNorm(1e-4, 1), interpolation="nearest",
                           extent=(first - 0.5, last + 0.5, low - bin_height, high))
-        ax.axhline(low, color="white", lw=1.5)  # above it sizes, below it exact zeros
-        name = monitor.names[i]
-        ax.set_title(f"{name.removesuffix('.weight')}\n{100 * zeros[-1, i]:.0f}% exactly 0")
+        ax.axhline(low, color="white", lw=1.5)         # above it sizes, below it exact zeros
+        ax.set_title(f"{monitor.names[i].removesuffix('.weight')}\n"
+                     f"{100 * zeros[-1, i]:.0f}% exactly 0")
         ax.set_xlabel("step")
-        ticks = [t for t in range(int(low) + 2, int(high) + 1, 4)]
-        ax.set_yticks([low - bin_height / 2, *ticks], ["= 0", *(f"1e{t}" for t in ticks)])
-        if col == 0:
-            ax.set_ylabel("|gradient| (log scale)")
-        else:
-            ax.tick_params(labelleft=False)
-    fig.colorbar(image, ax=list(axes[0]), shrink=0.9, label="share of elements")
+    ticks = list(range(int(low) + 2, int(high) + 1, 4))
+    axes[0].set_yticks([low - bin_height / 2, *ticks], ["= 0", *(f"1e{t}" for t in ticks)])
+    axes[0].set_ylabel("|gradient| (log scale)")
+    fig.colorbar(image, ax=list(axes), shrink=0.9, label="share of elements")
     fig.suptitle(f"Gradient sizes of each weight tensor, steps {first} to {last}")
-    listed = ", ".join(f"{monitor.names[i]} {100 * zeros[-1, i]:.0f}%" for i in keep)
+    listed = ", ".join(f"{monitor.names[i]} {100 * zeros[-1, i]:.0f}%" for i in weights)
     return with_alt(fig, f"Heatmaps of log10 |gradient| per weight tensor over steps {first} to "
                          f"{last}, with a row for exact zeros. Share of exactly-zero gradients "
                          f"at step {last}: {listed}.")
 
 
-def tile_filters(kernels: torch.Tensor, gap: int = 1):
+def tile_filters(kernels: torch.Tensor):
     """out x in x k x k kernels -> one 2-D array: filters across, input channels down, NaN gaps.
 
     Example:
         >>> tile_filters(torch.ones(6, 1, 5, 5)).shape
         (5, 35)
     """
-    import numpy as np
-
     out_ch, in_ch, kh, kw = kernels.shape
-    image = np.full((in_ch * (kh + gap) - gap, out_ch * (kw + gap) - gap), np.nan)
-    k = kernels.detach().float().cpu().numpy()
-    for o in range(out_ch):
-        for i in range(in_ch):
-            image[i * (kh + gap):i * (kh + gap) + kh, o * (kw + gap):o * (kw + gap) + kw] = k[o, i]
-    return image
+    gaps = torch.nn.functional.pad(kernels.detach().float().cpu(), (0, 1, 0, 1), value=float("nan"))
+    rows = gaps.permute(1, 2, 0, 3).reshape(in_ch * (kh + 1), out_ch * (kw + 1))  # in x kh, out x kw
+    return rows[:-1, :-1].numpy()
 
 
 def show_tiled_filters(fig, ax, kernels: torch.Tensor, title: str, signed: bool,
                        label: str | None = None) -> None:
     """Draw tile_filters(kernels) on ax: signed values on red/blue centred at 0, else grey."""
-    image = tile_filters(kernels)
     m = float(kernels.detach().abs().max()) or 1.0
-    shown = ax.imshow(image, cmap="RdBu_r" if signed else "gray", interpolation="nearest",
-                      vmin=-m if signed else None, vmax=m if signed else None)
+    limits = dict(vmin=-m, vmax=m) if signed else {}
+    shown = ax.imshow(tile_filters(kernels), cmap="RdBu_r" if signed else "gray",
+                      interpolation="nearest", **limits)
     out_ch, in_ch, kh, kw = kernels.shape
     ax.set_xticks([o * (kw + 1) + kw / 2 - 0.5 for o in range(out_ch)], range(out_ch))
     ax.set_yticks([i * (kh + 1) + kh / 2 - 0.5 for i in range(in_ch)], range(in_ch))
@@ -165,37 +137,27 @@ def show_tiled_filters(fig, ax, kernels: torch.Tensor, title: str, signed: bool,
 def plot_filters(weight, grad=None):
     """Convolution kernels (grey) and, below them, their gradients (red +, blue -, 0 white).
 
-    weight: a conv weight (out x in x k x k), e.g. ``net.conv1.weight``, or the layer.
-    grad: a tensor of the same shape, or True for ``weight.grad``. Columns are the
-    filters (output channels), rows the input channels.
+    weight: a conv weight (out x in x k x k), e.g. ``net.conv1.weight``; grad: a tensor of
+    the same shape. Columns are the filters (output channels), rows the input channels.
 
     Example (notebook 03):
-        >>> len(plot_filters(LeNet().conv1).axes)   # the filters and a colour bar
+        >>> len(plot_filters(LeNet().conv1.weight).axes)   # the filters and a colour bar
         2
     """
-    if isinstance(weight, torch.nn.Module) and isinstance(getattr(weight, "weight", None),
-                                                          torch.Tensor):
-        weight = weight.weight
     if not isinstance(weight, torch.Tensor) or weight.dim() != 4:
-        got = (f"shape {tuple(weight.shape)}" if isinstance(weight, torch.Tensor)
-               else type(weight).__name__)
+        got = tuple(getattr(weight, "shape", ())) or type(weight).__name__
         raise ValueError(f"plot_filters expects a conv weight out x in x k x k, got {got}. "
                          "Fix: plot_filters(net.conv1.weight) (linear layers have no filters).")
-    if grad is True:
-        grad = weight.grad
-        if grad is None:
-            raise ValueError("grad=True but weight.grad is None. Fix: call loss.backward() first.")
     if grad is not None and (not isinstance(grad, torch.Tensor) or grad.shape != weight.shape):
-        got = tuple(grad.shape) if isinstance(grad, torch.Tensor) else type(grad).__name__
+        got = tuple(getattr(grad, "shape", ())) or type(grad).__name__
         raise ValueError(f"grad must match the weight's shape {tuple(weight.shape)}, got {got}. "
-                         "Fix: plot_filters(layer.weight, grad=layer.weight.grad).")
+                         "Fix: call loss.backward() first, then "
+                         "plot_filters(layer.weight, grad=layer.weight.grad).")
     out_ch, in_ch, kh, kw = weight.shape
-    panels = [(weight, f"{out_ch} filters of {in_ch} input channel(s), {kh}x{kw}", False)]
-    if grad is not None:
-        panels.append((grad, "their gradients (red +, blue -)", True))
-    panel_height = 7.0 * in_ch / out_ch + 1.3
-    fig, axes = new_figure(FULL_WIDTH, panel_height * len(panels), len(panels), 1, squeeze=False,
-                           layout="constrained")
+    panels = [(weight, f"{out_ch} filters of {in_ch} input channel(s), {kh}x{kw}", False),
+              (grad, "their gradients (red +, blue -)", True)][:1 if grad is None else 2]
+    fig, axes = new_figure(FULL_WIDTH, (7.0 * in_ch / out_ch + 1.3) * len(panels), len(panels), 1,
+                           squeeze=False, layout="constrained")
     for ax, (kernels, title, signed) in zip(axes[:, 0], panels):
         show_tiled_filters(fig, ax, kernels, title, signed)
     alt = (f"{out_ch} convolution filters of {in_ch} input channel(s), {kh}x{kw} each; weights "
@@ -206,159 +168,107 @@ def plot_filters(weight, grad=None):
     return with_alt(fig, alt + ".")
 
 
-def _labels(values, name):
-    if values is None:
-        return None
-    values = torch.as_tensor(values)
-    if values.dim() == 2:  # scores / logits: the predicted class is the largest
-        values = values.argmax(1)
-    if values.dim() != 1:
-        raise ValueError(f"{name} must be one class per image (or N x 10 scores), got shape "
-                         f"{tuple(values.shape)}. Fix: {name}=scores.argmax(1).")
-    return values.tolist()
-
-
-def _images(images):
-    """N x 1 x H x W, N x H x W or 1 x H x W / H x W -> N x H x W float tensor."""
-    if not isinstance(images, torch.Tensor):
-        raise ValueError(f"images must be a tensor N x 1 x 32 x 32, got {type(images).__name__}. "
-                         "Fix: plot_digits(data.test.images[:16], data.test.labels[:16]).")
-    x = images.detach().float().cpu()
-    if x.dim() == 4 and x.shape[1] == 1:
-        x = x[:, 0]
-    elif x.dim() == 2:
-        x = x[None]
-    if x.dim() != 3:
-        raise ValueError(f"images must be N x 1 x H x W (or N x H x W), got shape "
-                         f"{tuple(images.shape)}. Fix: pass data.test.images[:16].")
-    return x
-
-
 @course_plot
-def plot_digits(images, labels=None, predictions=None, *, ncols: int = 8, limit: int = 32):
-    """A grid of digits titled with their label, or "pred (true)" in bold when wrong.
+def plot_digits(images, labels=None, predictions=None):
+    """Up to 32 digits, 8 a row, titled with their label, or "pred (true label)" in bold when wrong.
 
-    predictions may be class indices or the model's N x 10 scores. At most ``limit``
-    digits are shown.
+    images: N x 1 x H x W (or one 1 x H x W); labels, predictions: class indices.
 
     Example (notebook 05):
         >>> len(plot_digits(torch.zeros(3, 1, 32, 32), labels=[1, 2, 3]).axes)
         3
     """
-    x = _images(images)[:limit]
-    labels, predictions = _labels(labels, "labels"), _labels(predictions, "predictions")
+    if not isinstance(images, torch.Tensor) or images.dim() not in (3, 4) or images.shape[-3] != 1:
+        got = tuple(getattr(images, "shape", ())) or type(images).__name__
+        raise ValueError(f"images must be a tensor N x 1 x H x W, got {got}. "
+                         "Fix: plot_digits(data.test.images[:16], data.test.labels[:16]).")
+    x = images.detach().float().cpu().reshape(-1, *images.shape[-2:])[:32]
+    labels, predictions = [None if v is None else torch.as_tensor(v).tolist()
+                           for v in (labels, predictions)]
     for name, values in (("labels", labels), ("predictions", predictions)):
-        if values is not None and len(values) < len(x):
-            raise ValueError(f"{len(x)} images but only {len(values)} {name}. Fix: pass as "
-                             f"many {name} as images, e.g. images[:16] with {name}[:16].")
+        if values is not None and (len(values) < len(x) or any(isinstance(v, list) for v in values)):
+            raise ValueError(f"{len(x)} images need {len(x)} {name}, one class each, got "
+                             f"{str(values):.40}. Fix: pass as many {name} as images, e.g. "
+                             f"images[:16] with {name}[:16] (from scores: scores.argmax(1)).")
     if len(x) == 0:  # e.g. the misclassified digits of a model that got every one right
         return message_figure("no digits to show", 3, 0.6)
-    ncols = min(ncols, len(x))
+    ncols = min(8, len(x))
     nrows = -(-len(x) // ncols)
     fig, axes = new_figure(1.0 * ncols, 1.45 * nrows, nrows, ncols, squeeze=False)
+    wrong = []
     for i, ax in enumerate(axes.flat):
         if i >= len(x):
             ax.remove()
             continue
         ax.imshow(x[i].numpy(), cmap="gray", interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if predictions is not None:
-            right = labels is None or predictions[i] == labels[i]
-            title = f"{predictions[i]}" + ("" if right else f" (true {labels[i]})")
-            ax.set_title(title, fontsize=10, color="black" if right else PALETTE[1],
-                         fontweight="normal" if right else "bold")
-        elif labels is not None:
-            ax.set_title(str(labels[i]), fontsize=10)
+        ax.set(xticks=[], yticks=[])
+        if predictions is not None and labels is not None and predictions[i] != labels[i]:
+            wrong.append(f"{predictions[i]} for a {labels[i]}")
+            ax.set_title(f"{predictions[i]} (true {labels[i]})", fontsize=10, color=PALETTE[1],
+                         fontweight="bold")
+        elif predictions is not None or labels is not None:
+            ax.set_title(str((predictions or labels)[i]), fontsize=10)
     fig.tight_layout(pad=0.3, h_pad=0.8)
-    return with_alt(fig, _describe_digits(len(x), labels, predictions))
-
-
-def _describe_digits(n: int, labels, predictions) -> str:
     if predictions is None:
-        return f"{n} digit images" + (f", labelled {', '.join(map(str, labels[:n]))}."
-                                     if labels is not None else ".")
-    wrong = [(p, t) for p, t in zip(predictions[:n], labels[:n] if labels else predictions[:n])
-             if p != t]
-    text = f"{n} digit images with the model's predictions, {n - len(wrong)} right"
-    if wrong:
-        listed = ", ".join(f"{p} for a {t}" for p, t in wrong[:12])
-        text += f", {len(wrong)} wrong: " + listed + (", ..." if len(wrong) > 12 else "")
-    return text + "."
-
-
-def confusion_counts(model, split, batch_size: int = 1000) -> torch.Tensor:
-    """10 x 10 int tensor: row = true class, column = predicted class.
-
-    Example:
-        >>> split = Split(torch.zeros(4, 1, 32, 32), torch.tensor([0, 1, 2, 3]))
-        >>> int(confusion_counts(LeNet(), split).sum())
-        4
-    """
-    if not all(hasattr(split, a) for a in ("images", "labels")):
-        raise ValueError(f"expected a Split such as data.test, got {type(split).__name__}. "
-                         "Fix: plot_confusion_matrix(model, data.test).")
-    device = next(model.parameters()).device
-    counts = torch.zeros(10, 10, dtype=torch.int64)
-    with eval_mode(model), torch.no_grad():
-        for x, y in split.batches(batch_size):
-            pred = model(x.to(device)).argmax(1).cpu()
-            counts += torch.bincount(y.cpu() * 10 + pred, minlength=100).view(10, 10)
-    return counts
+        alt = f"{len(x)} digit images" + (f", labelled {', '.join(map(str, labels[:len(x)]))}"
+                                          if labels is not None else "")
+    else:
+        alt = f"{len(x)} digit images with the model's predictions, {len(x) - len(wrong)} right"
+        if wrong:
+            alt += f", {len(wrong)} wrong: " + ", ".join(wrong[:12] + ["..."] * (len(wrong) > 12))
+    return with_alt(fig, alt + ".")
 
 
 @course_plot
-def plot_confusion_matrix(model, split, batch_size: int = 1000):
+def plot_confusion_matrix(model, split):
     """Which digits the model confuses: counts of true class (rows) vs predicted (columns).
-
-    split: a data.Split such as ``data.test``.
 
     Example (notebook 05):
         >>> split = Split(torch.zeros(4, 1, 32, 32), torch.tensor([0, 1, 2, 3]))
         >>> plot_confusion_matrix(LeNet(), split).axes[0].get_xlabel()
         'predicted digit'
     """
-    counts = confusion_counts(model, split, batch_size)
+    if not all(hasattr(split, a) for a in ("images", "labels")):
+        raise ValueError(f"expected a Split such as data.test, got {type(split).__name__}. "
+                         "Fix: plot_confusion_matrix(model, data.test).")
+    device = next(model.parameters()).device
+    counts = torch.zeros(10, 10, dtype=torch.int64)   # row: true digit, column: predicted
+    with eval_mode(model), torch.no_grad():
+        for x, y in split.batches(1000):
+            predicted = model(x.to(device)).argmax(1).cpu()
+            counts += torch.bincount(y.cpu() * 10 + predicted, minlength=100).view(10, 10)
     total = int(counts.sum())
+    accuracy = int(counts.trace()) / max(total, 1)
     fig, ax = new_figure(6.0, 5.4)
     ax.imshow(counts.numpy(), cmap="Blues")
-    top = int(counts.max()) or 1
-    for t in range(10):
-        for p in range(10):
-            c = int(counts[t, p])
-            if c:
-                ax.text(p, t, str(c), ha="center", va="center", fontsize=10,
-                        color="white" if c > top / 2 else "black")
-    ax.set_xticks(range(10))
-    ax.set_yticks(range(10))
-    ax.set(xlabel="predicted digit", ylabel="true digit",
-           title=f"accuracy {int(counts.trace()) / max(total, 1):.1%} on {total} digits")
+    for t, p in counts.nonzero().tolist():
+        ax.text(p, t, str(int(counts[t, p])), ha="center", va="center", fontsize=10,
+                color="white" if counts[t, p] > counts.max() / 2 else "black")
+    ax.set(xticks=range(10), yticks=range(10), xlabel="predicted digit", ylabel="true digit",
+           title=f"accuracy {accuracy:.1%} on {total} digits")
     fig.tight_layout()
     mistakes = counts.clone().fill_diagonal_(0)
-    true, pred = divmod(int(mistakes.argmax()), 10)
+    true, pred = divmod(int(mistakes.argmax()), 10)   # the most frequent mistake
     alt = (f"Confusion matrix of {total} digits, true digit by row and predicted digit by "
-           f"column: accuracy {int(counts.trace()) / max(total, 1):.1%}")
-    most, wrong = int(mistakes.max()), int(mistakes.sum())
+           f"column: accuracy {accuracy:.1%}")
+    most = int(mistakes.max())
     if most > 1:
         alt += f"; the most frequent mistake is a {true} taken for a {pred} ({most} times)"
     elif most == 1:
-        alt += f"; {wrong} different mistakes, each made once"
+        alt += f"; {int(mistakes.sum())} different mistakes, each made once"
     return with_alt(fig, alt + ".")
 
 
 @course_plot
-def plot_saliency(model, images, target=None):
+def plot_saliency(model, images):
     """Which pixels move the predicted score most: |d score / d pixel| under each image.
 
-    images: one image 1 x 32 x 32 or a few N x 1 x 32 x 32 (N <= 8). target: the class
-    whose score to explain (default: the predicted one). The model's .grad is untouched.
+    images: a few, N x 1 x 32 x 32 (N <= 8). The model's .grad is untouched.
 
     Example (notebook 05):
         >>> len(plot_saliency(LeNet(), torch.randn(2, 1, 32, 32)).axes)  # 2 x 2 and a colour bar
         5
     """
-    if isinstance(images, torch.Tensor) and images.dim() == 3 and images.shape[0] == 1:
-        images = images.unsqueeze(0)
     check_image_batch(images, "images")
     if len(images) > 8:
         raise ValueError(f"plot_saliency shows at most 8 images, got {len(images)}. "
@@ -367,24 +277,21 @@ def plot_saliency(model, images, target=None):
     x = images.detach().to(device).clone().requires_grad_(True)
     with eval_mode(model):
         scores = model(x)
-        chosen = scores.argmax(1) if target is None else torch.as_tensor(target).expand(len(x))
-        picked = scores.gather(1, chosen.view(-1, 1).to(device)).sum()
-        (grad,) = torch.autograd.grad(picked, x)
+        predicted = scores.argmax(1)
+        (grad,) = torch.autograd.grad(scores.gather(1, predicted[:, None]).sum(), x)
     heat = grad.abs().amax(1).cpu()
     top = float(heat.max()) or 1.0
     fig, axes = new_figure(min(FULL_WIDTH, 1.6 * len(x) + 1.2), 4.4, 2, len(x), squeeze=False,
                            layout="constrained")
     for i in range(len(x)):
         axes[0, i].imshow(images[i, 0].detach().cpu().numpy(), cmap="gray")
-        axes[0, i].set_title(f"predicted {int(scores[i].argmax())}", fontsize=10)
+        axes[0, i].set_title(f"predicted {int(predicted[i])}", fontsize=10)
         shown = axes[1, i].imshow(heat[i].numpy(), cmap="hot", vmin=0, vmax=top)
-        axes[1, i].set_title(f"saliency for {int(chosen[i])}", fontsize=10)
-        for ax in axes[:, i]:
-            ax.set_xticks([])
-            ax.set_yticks([])
+    for ax in axes.flat:
+        ax.set(xticks=[], yticks=[])
     fig.colorbar(shown, ax=list(axes[1]), label="|d score / d pixel|", shrink=0.9)
     fig.suptitle("Bright: where a small pixel change moves the score most")
-    predicted = ", ".join(str(int(s.argmax())) for s in scores)
-    return with_alt(fig, f"{len(x)} digits (predicted {predicted}) above their saliency maps, "
+    listed = ", ".join(str(int(p)) for p in predicted)
+    return with_alt(fig, f"{len(x)} digits (predicted {listed}) above their saliency maps, "
                          f"the size of the score's gradient at each pixel (largest "
                          f"{number(top)}).")

@@ -30,6 +30,9 @@ from conftest import lesson_trace
 from course_utils import figures, widgets
 from course_utils.training import History
 
+# JupyterLab at 1280 x 720, file browser open, shows outputs 848 px wide: a wider PNG is
+# shrunk, and its 10 pt text with it
+DISPLAY_PIXELS = 840
 EXPLORERS = ("optimizer_playground", "gradient_inspector", "learning_rate_explorer",
              "backward_stepper")
 
@@ -75,8 +78,8 @@ def cases(sample, trained):
             {"sgd": history(0.91), "momentum": history(0.93), "adam": history(0.92)}),
         "plot_gradient_flow": lambda: cu.plot_gradient_flow(monitor),
         "plot_gradient_histograms": lambda: cu.plot_gradient_histograms(monitor),
-        "plot_filters": lambda: cu.plot_filters(net.conv1.weight, grad=True),
-        "plot_digits": lambda: cu.plot_digits(x[:16], y[:16], predictions=net(x[:16])),
+        "plot_filters": lambda: cu.plot_filters(net.conv1.weight, grad=net.conv1.weight.grad),
+        "plot_digits": lambda: cu.plot_digits(x[:16], y[:16], predictions=net(x[:16]).argmax(1)),
         "plot_confusion_matrix": lambda: cu.plot_confusion_matrix(net, sample.test),
         "plot_saliency": lambda: cu.plot_saliency(net, x[:4]),
         "plot_graph": lambda: cu.plot_graph(loss, model=net),
@@ -258,9 +261,9 @@ def problems(fig) -> list[str]:
     image = Image.open(io.BytesIO(figures.png_bytes(fig, tight=True))).convert("RGBA")
     if np.asarray(image)[..., 3].min() < 255:
         found.append("transparent background")
-    if image.width > figures.DISPLAY_PIXELS:
+    if image.width > DISPLAY_PIXELS:
         found.append(f"{image.width} px wide: JupyterLab at 1280 x 720 would shrink it "
-                     f"(and its text) to {figures.DISPLAY_PIXELS} px")
+                     f"(and its text) to {DISPLAY_PIXELS} px")
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()  # texts below are placed as drawn
     scale = 1.0  # shown at 100 %: the width check above makes sure of it

@@ -34,8 +34,8 @@ def test_loss_vs_output_known_values():
 @pytest.mark.parametrize("label", [0, 7])
 def test_plotted_curves_equal_the_losses_computed_directly(label):
     scores = scores_of_one_image(label)
-    values = torch.linspace(-5, 5, 11)
-    fig = cu.plot_loss_vs_output(scores, label, values=values)
+    values = torch.linspace(-8, 8, 161)
+    fig = cu.plot_loss_vs_output(scores, label)
     ce_axes, mse_axes = fig.axes[:2]
     wrong = int(torch.cat([scores[0, :label], torch.tensor([-1e9]), scores[0, label + 1:]])
                 .argmax())
