@@ -1,26 +1,12 @@
 """Exercise checks: one short line of feedback on a learner's answer.
 
-Each notebook's exercises are checked by the ``check_*`` functions of one module
-(``lesson01`` ... ``lesson05``), all re-exported here::
-
-    from course_utils.exercises import check_count_parameters
-    check_count_parameters(count_parameters)
-
-A check never raises on a wrong answer, type, shape, NaN or None: it prints what is
-off and returns a false Verdict (a true one when correct). The one exception it lets
-through is NotImplementedError, so an unsolved exercise in the student version
-fails loudly until it is done. No check evaluates a string a learner typed.
-
-A check judges the value, not its type: ``numbers`` turns a Python number, a NumPy
-scalar or array, a tensor, a list, tuple or set of numbers into one tensor first.
-
-Feedback comes in tiers, and no tier gives the solution away: a wrong answer first
-hears what is off (``check_x(answer)``); running the check again with ``hint=2`` adds
-a hint that says more (``check_x(answer, hint=2)``).
-
-Two kinds of check: ``@checks_function`` checks a function the learner completed
-(implement, find-the-bug); ``@checks_value`` checks a value the learner wrote down
-(a prediction before running a cell, a choice made from evidence).
+The ``check_*`` functions of ``lesson01`` ... ``lesson05``, re-exported here, print what is
+off (``check_x(answer)``), and a hint too when asked again (``check_x(answer, hint=2)``);
+no tier gives the solution away. They never raise on a wrong answer, except the student
+stub's NotImplementedError, and never evaluate a string. They judge the value, not its
+type: ``numbers`` takes Python numbers, NumPy scalars and arrays, tensors, lists, tuples.
+``@checks_function`` checks a function the learner completed (implement, find-the-bug);
+``@checks_value`` a value the learner wrote down (a prediction, a choice from evidence).
 """
 from __future__ import annotations
 
@@ -34,29 +20,22 @@ import numpy as np
 import torch
 
 __all__ = ["checker", "checks_function", "checks_value", "say", "NotYet", "numbers",
-           "number", "answer_tensor", "compare_grads", "Verdict", "GradComparison"]
+           "number", "answer_tensor", "first_mistake", "compare_grads", "Verdict", "GradComparison"]
 
 MAX_FEEDBACK = 400  # characters: feedback is one short line, never a tensor dump
 MORE = "For a hint, run the check again with hint=2."
 _LEVEL = contextvars.ContextVar("course_hint_level", default=1)
 
 
+@dataclasses.dataclass(frozen=True)
 class Verdict:
-    """What a check returns: true when the answer is correct.
+    """What a check returns: true when the answer is correct. A notebook cell shows nothing
+    for it (the feedback line was printed)."""
 
-    It shows nothing when it ends a notebook cell (the feedback line was printed).
-    """
-
-    __slots__ = ("correct",)
-
-    def __init__(self, correct: bool) -> None:
-        self.correct = bool(correct)
+    correct: bool
 
     def __bool__(self) -> bool:
         return self.correct
-
-    def __repr__(self) -> str:
-        return f"Verdict(correct={self.correct})"
 
     def _ipython_display_(self) -> None:
         pass
@@ -83,7 +62,7 @@ def say(ok: bool, message: str, more: str | None = None) -> Verdict:
     if len(line) > MAX_FEEDBACK:
         line = line[:MAX_FEEDBACK - 3] + "..."
     print(("Correct! " if ok else "Not yet: ") + line)
-    return Verdict(ok)
+    return Verdict(bool(ok))
 
 
 class NotYet(Exception):
@@ -95,12 +74,8 @@ class NotYet(Exception):
 
 
 def checker(check):
-    """Decorate a check_* function so that no mistake of the learner can crash it.
-
-    The decorated check returns a Verdict (true when correct) and takes ``hint=1``
-    (what is off) or ``hint=2`` (and a hint). An error the answer raises is named, with
-    the shapes of the tensors the learner's function was given.
-    """
+    """Decorate a check_* function: it takes ``hint=1`` or ``hint=2`` and returns a Verdict;
+    NotYet and any error the answer raises become one line of feedback."""
 
     @functools.wraps(check)
     def safe_check(*args, hint=1, **kwargs) -> Verdict:
@@ -109,7 +84,7 @@ def checker(check):
                               f"(a hint too), e.g. {check.__name__}(..., hint=2).")
         token = _LEVEL.set(hint)
         try:
-            return Verdict(check(*args, **kwargs))
+            return Verdict(bool(check(*args, **kwargs)))
         except NotImplementedError:
             raise  # the student version's stub: fail loudly until the exercise is done
         except NotYet as off:
@@ -133,7 +108,7 @@ def checker(check):
 def checks_value(check):
     """Decorate a check of a value the learner wrote down: a prediction or a choice.
 
-    Adds @checker's guarantees; a value still None or ``...`` is explained, not checked.
+    A value still None or ``...`` is explained, not checked.
 
     Example (notebooks 01, 02, 04, 05):
         >>> @checks_value
@@ -157,7 +132,7 @@ def checks_value(check):
 def checks_function(check):
     """Decorate a check of the learner's function: a non-function is explained, not run.
 
-    Adds @checker's guarantees; an error the function raises keeps the inputs it was given.
+    An error the function raises keeps the inputs it was given, for @checker's line.
 
     Example (every lessonNN.py):
         >>> @checks_function
@@ -204,15 +179,21 @@ def spying(owner, name: str):
         setattr(owner, name, original)
 
 
+def first_mistake(got, mistakes, same=lambda got, wrong: got == wrong) -> None:
+    """Raise NotYet(what, hint) for the first (wrong, what, hint) of mistakes that got matches."""
+    for wrong, what, hint in mistakes:
+        if got is not None and same(got, wrong):
+            raise NotYet(what, hint)
+
+
 def random_tensor(*shape: int, seed: int, dtype=torch.float32) -> torch.Tensor:
     """Random normal numbers from a private generator: the notebook's random stream is untouched."""
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
 
 def numbers(value) -> torch.Tensor | None:
-    """value as a tensor of numbers (detached, on the CPU), whatever holds them: a Python
-    int or float, a NumPy scalar or array, a tensor, or a list, tuple or set of these.
-    None when it is not numbers: None, a string, a bool, a function, ragged lists.
+    """value as a tensor of numbers (detached, on the CPU): from a Python int or float, a NumPy
+    scalar or array, a tensor, or a list, tuple or set of these; None for anything else.
 
     Example:
         >>> numbers(np.float32(0.5)), numbers([1, 2.5]), numbers("1"), numbers(True)
@@ -250,7 +231,7 @@ def answer_tensor(value, shape=None, name: str = "your answer", more: str | None
     return tensor
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class GradComparison:
     """The verdict of compare_grads: "exact", "close" or "wrong", and the line that says why."""
 
@@ -258,10 +239,8 @@ class GradComparison:
     verdict: str
     detail: str = ""
 
-    def __str__(self) -> str:
+    def __repr__(self) -> str:
         return f"{self.name}: {self.verdict}" + (f" ({self.detail})" if self.detail else "")
-
-    __repr__ = __str__
 
 
 def compare_grads(name: str, mine, reference, atol: float = 1e-6) -> GradComparison:
