@@ -1,9 +1,5 @@
-"""Checks for the exercises of notebooks/02_loss_functions.ipynb.
-
-Each check compares the learner's answer with PyTorch's own (F.cross_entropy, the line
-that the points lie on, a walk of the autograd graph) on inputs drawn from a private
-generator; a model the learner's code builds draws its weights inside torch.random.fork_rng.
-"""
+"""Checks for the exercises of notebooks/02_loss_functions.ipynb: each compares the learner's
+answer with PyTorch's own (F.cross_entropy, the points' line, a walk of the autograd graph)."""
 from __future__ import annotations
 
 import math
@@ -11,60 +7,49 @@ import math
 import torch
 import torch.nn.functional as F
 
-from . import (NotYet, Verdict, answer_tensor, checks_function, checks_value, number,
-               numbers, random_tensor, say, spying)
+from . import (NotYet, Verdict, answer_tensor, checks_function, checks_value, first_mistake,
+               number, numbers, random_tensor, say, spying)
 
 __all__ = ["check_uniform_loss", "check_fit_line_fixed", "check_soft_cross_entropy",
            "check_count_nodes"]
 
-CLASSES = 5  # the prediction exercise: equal scores for this many classes
-
 
 @checks_value
 def check_uniform_loss(predicted_loss) -> Verdict:
-    """Check a prediction: the cross-entropy of equal scores for 5 classes.
-
-    The true value comes from F.cross_entropy itself.
+    """Check a prediction: F.cross_entropy of equal scores for 5 classes.
 
     Example (notebook 02, exercise 1), on a prediction not written down yet:
         >>> check = check_uniform_loss(None)
         Not yet: your answer is still None: replace None by your answer, then run this ...
     """
-    true, loss = F.cross_entropy(torch.zeros(1, CLASSES), torch.tensor([2])).item(), \
-        number(predicted_loss)
+    true, loss = F.cross_entropy(torch.zeros(1, 5), torch.tensor([2])).item(), number(predicted_loss)
     if loss is None:
         raise NotYet(f"a loss is one number, such as 0.5; got {predicted_loss!r:.40}.")
     if abs(loss - true) <= 0.01:
-        return say(True, f"{true:.4f} = log({CLASSES}): a blind guess among {CLASSES} classes. "
-                         "The more classes, the higher the loss of a blind guess.")
-    for value, mistake, more in [
-            (math.log(10), "that is the loss of a blind guess among 10 classes, as above; "
-             f"here there are {CLASSES}.", "equal scores share the probability equally."),
-            (1 / CLASSES, "that is the probability of the right class, not the loss.",
-             "cross-entropy turns the right class's probability p into -log p."),
-            (math.log10(CLASSES), f"that is log10({CLASSES}); PyTorch's log is the natural one.",
-             "math.log, not math.log10.")]:
-        if abs(loss - value) <= 0.005:
-            raise NotYet(mistake, more)
+        return say(True, f"{true:.4f} = log(5): a blind guess among 5 classes. The more "
+                         "classes, the higher the loss of a blind guess.")
+    first_mistake(loss, [
+        (math.log(10), "that is a blind guess among 10 classes, as above; here there are 5.",
+         "equal scores share the probability equally."),
+        (0.2, "that is the probability of the right class, not the loss.",
+         "cross-entropy turns the right class's probability p into -log p."),
+        (math.log10(5), "that is log10(5); PyTorch's log is the natural one.", "math.log, not math.log10."),
+    ], same=lambda loss, wrong: abs(loss - wrong) <= 0.005)
     if loss < 0:
-        raise NotYet("cross-entropy is never negative.",
-                     "-log p is positive for any probability p below 1.")
+        raise NotYet("cross-entropy is never negative.", "-log p is positive for any p below 1.")
     raise NotYet(f"{loss:g} is not what F.cross_entropy gives for equal scores.", "equal scores "
                  "give every class the same probability; the loss is -log of the right one's.")
 
 
 @checks_function
 def check_fit_line_fixed(fit_line) -> Verdict:
-    """Check a fixed ``fit_line(x, y, steps=200) -> (w, b)`` on 30 points of y = -2x + 0.5.
-
-    The points are new (not the notebook's); x is (30, 1) and y (30,), as in the buggy cell.
-    The buggy version learns a flat line (w near 0); the fixed one finds w and b.
+    """Check a fixed ``fit_line(x, y, steps=200) -> (w, b)`` on 30 new points of y = -2x + 0.5.
 
     Example (notebook 02, exercise 2), on an answer that returns nothing yet:
         >>> check = check_fit_line_fixed(lambda *args, **kwargs: None)
         Not yet: expected (w, b), two numbers, got None. For a hint, run the check again ...
     """
-    x = torch.linspace(-1, 1, 30).view(-1, 1)
+    x = torch.linspace(-1, 1, 30).view(-1, 1)  # (30, 1), and y (30,), as in the buggy cell
     with torch.random.fork_rng(devices=[]):  # nn.Linear draws its first weights
         torch.manual_seed(50)
         answer = fit_line(x.clone(), -2 * x.view(-1) + 0.5)
@@ -86,8 +71,7 @@ def check_fit_line_fixed(fit_line) -> Verdict:
 
 def _soft_cases():
     """(description, scores, target probabilities) for the soft cross-entropy exercise."""
-    scores = random_tensor(4, 10, seed=20) * 3
-    huge = torch.zeros(2, 10)
+    scores, huge = random_tensor(4, 10, seed=20) * 3, torch.zeros(2, 10)
     huge[0, 3], huge[1, 5] = 1000.0, 200.0
     return [("a teacher's probabilities", scores, F.softmax(random_tensor(4, 10, seed=21) * 2, 1)),
             ("one-hot probabilities", scores, F.one_hot(torch.tensor([3, 0, 9, 3]), 10).float()),
@@ -97,58 +81,52 @@ def _soft_cases():
 
 @checks_function
 def check_soft_cross_entropy(soft_cross_entropy) -> Verdict:
-    """Check ``soft_cross_entropy(scores, target_probs)`` against F.cross_entropy.
-
-    F.cross_entropy takes target probabilities too (N x C rows that sum to 1); for one-hot
-    rows the loss must equal the class-index loss, and scores of 1000 must not overflow.
+    """Check ``soft_cross_entropy(scores, target_probs)`` against F.cross_entropy with
+    probability targets: one-hot rows give the class-index loss; scores of 1000 no overflow.
 
     Example (notebook 02, exercise 3), on an answer that returns nothing yet:
         >>> check = check_soft_cross_entropy(lambda *args, **kwargs: None)
         Not yet: your loss for a teacher's probabilities is None: does your function `return` it?
     """
+    classes = "which dimension of scores holds the classes?"
     for text, scores, probs in _soft_cases():
         scores = scores.requires_grad_(True)
         with spying(F, "cross_entropy") as used:  # the number to match, not the way
             answer = soft_cross_entropy(scores, probs.clone())
+        name = f"your loss for {text}"
         if used:
             raise NotYet("your loss calls F.cross_entropy (or nn.CrossEntropyLoss), the function "
-                         "it should match: write the formula yourself.",
-                         "which function of the lesson gives the log of the softmax?")
-        name = f"your loss for {text}"
-        stable = "the lesson names a function that computes the log of the softmax in one stable step."
+                         "to match.", "which function of the lesson gives the log of the softmax?")
         values = numbers(answer)
         if values is not None and not torch.isfinite(values).all():
-            raise NotYet(f"{name} is NaN or infinite: the softmax of a score of 1000 is 0 "
-                         "elsewhere, and log(0) is -inf.", stable)
-        loss = answer_tensor(answer, name=name)
-        if loss.dim() != 0:
-            raise NotYet(f"{name} has shape {tuple(loss.shape)}: a loss is one number, a 0-d "
+            raise NotYet(f"{name} is NaN or infinite: log(0) is -inf, and the softmax of a score "
+                         "of 1000 is 0 elsewhere.", "the lesson names a function that computes "
+                         "the log of the softmax in one stable step.")
+        if answer_tensor(answer, name=name).dim() != 0:
+            raise NotYet(f"{name} has shape {tuple(values.shape)}: a loss is one number, a 0-d "
                          "tensor.", "one number per row of scores, then one for the batch.")
         if not getattr(answer, "requires_grad", False):
-            raise NotYet(f"{name} is cut off from autograd, so loss.backward() cannot work: "
-                         "compute it with torch operations only (no .item(), .detach(), numpy).")
-        mine, true = loss.item(), F.cross_entropy(scores, probs).item()
+            raise NotYet(f"{name} is cut off from autograd, so loss.backward() cannot work: no "
+                         ".item(), .detach() or numpy.")
+        mine, true = values.item(), F.cross_entropy(scores, probs).item()
         if math.isclose(mine, true, rel_tol=1e-4, abs_tol=1e-5):
             continue
-        got, (n, classes) = f"for {text} you got {mine:.4f}, F.cross_entropy gives {true:.4f}", \
-            scores.shape
-        for wrong, mistake, more in [
-                (true * n / classes, "you added up over the batch (dim 0) and averaged over the "
-                 "classes.", "which dimension of scores holds the classes?"),
-                (true / classes, f"{classes} times too small, an average over the classes.",
-                 "within a row the classes add up, each weighed by its probability; only the rows are "
-                 "averaged."),
-                (-(probs * F.log_softmax(scores, 0)).sum(1).mean().item(), "your softmax runs "
-                 "over the batch (dim 0), not over the classes.", "which dimension of scores "
-                 "holds the classes?"),
-                (F.cross_entropy(scores, probs.argmax(1)).item(), "the loss of the most likely "
-                 "class alone.", "every class counts, each by its probability."),
-                (-true, "the sign is flipped: a loss is never negative.", "the target "
-                 "probabilities weigh the log-probabilities of the classes."),
-                (true * n, f"you got {n} times the loss: a sum where the loss is a mean.",
-                 "one loss for the whole batch, whatever its size.")]:
-            if math.isclose(mine, wrong, rel_tol=1e-4):
-                raise NotYet(f"{got}: {mistake}", more)
+        n, c = scores.shape
+        got = f"for {text} you got {mine:.4f}, F.cross_entropy gives {true:.4f}"
+        first_mistake(mine, [
+            (true * n / c, f"{got}: you added up over the batch (dim 0) and averaged over the "
+             "classes.", classes),
+            (true / c, f"{got}: {c} times too small, an average over the classes.", "within a row "
+             "the classes add up, each by its probability; only the rows are averaged."),
+            (-(probs * F.log_softmax(scores, 0)).sum(1).mean().item(), f"{got}: your softmax "
+             "runs over the batch (dim 0), not over the classes.", classes),
+            (F.cross_entropy(scores, probs.argmax(1)).item(), f"{got}: the loss of the most "
+             "likely class alone.", "every class counts, each by its probability."),
+            (-true, f"{got}: the sign is flipped: a loss is never negative.",
+             "the target probabilities weigh the log-probabilities of the classes."),
+            (true * n, f"{got}: you got {n} times the loss, a sum where the loss is a mean.",
+             "one loss for the whole batch, whatever its size.")],
+            same=lambda mine, wrong: math.isclose(mine, wrong, rel_tol=1e-4))
         raise NotYet(f"{got}.", "for one-hot rows your loss must be the lesson's: the target "
                                 "probabilities weigh the log-probabilities of the classes.")
     return say(True, "your loss equals F.cross_entropy with probability targets: the class-index "
@@ -189,18 +167,17 @@ def check_count_nodes(count_nodes) -> Verdict:
             if "NoneType" not in str(err):
                 raise
             raise NotYet(f"for {text}: {err}.", "next_functions holds (None, 0) for inputs that "
-                         "need no gradient (like the 2 or the target): skip None.") from err
+                         "need no gradient (the 2, the target): skip None.") from err
         expected, got = _count_nodes(tensor), number(answer)
         counts.append(f"{expected} behind {text}")
-        if got == expected:
-            continue
         if answer is None:
             raise NotYet("your function returned None.", "does it end with `return` and the count?")
         if got is not None and got > expected:
-            raise NotYet(f"for {text} you counted {answer}: more than the {expected} distinct "
-                         "nodes, so some node counts twice.", "a node reached by two paths "
-                         "counts once: remember the nodes already seen.")
-        raise NotYet(f"for {text} you counted {answer!r:.40}, but there are {expected} nodes.",
-                     "follow every entry of next_functions, not only the first, down to the "
-                     "AccumulateGrad leaves (they count).")
+            raise NotYet(f"for {text} you counted {answer}, more than the {expected} distinct "
+                         "nodes: some node counts twice.", "a node reached by two paths counts "
+                         "once: remember the nodes already seen.")
+        if got != expected:
+            raise NotYet(f"for {text} you counted {answer!r:.40}, but there are {expected} nodes.",
+                         "follow every entry of next_functions down to the AccumulateGrad "
+                         "leaves (they count).")
     return say(True, "nodes: " + ", ".join(counts) + ".")
