@@ -1,9 +1,5 @@
-"""Checks for the exercises of notebooks/03_backpropagation.ipynb.
-
-Each check calls the learner's function on small inputs made from a private random
-generator (the notebook's random stream is left untouched) and compares the result
-with autograd.
-"""
+"""Checks for the exercises of notebooks/03_backpropagation.ipynb: each runs the learner's
+function on inputs from a private random generator and compares the result with autograd."""
 from __future__ import annotations
 
 import torch
@@ -11,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import (NotYet, Verdict, answer_tensor, checks_function, checks_value, compare_grads,
-               number, random_tensor, say)
+               first_mistake, number, random_tensor, say)
 
 __all__ = ["check_finite_difference", "check_neuron_grads", "check_accumulate_gradients",
            "check_grad_after_three_backward"]
@@ -43,31 +39,26 @@ def check_finite_difference(finite_difference) -> Verdict:
         if torch.allclose(mine.double(), x.grad, atol=1e-5):
             continue
         ratio = (mine.double() / x.grad).median().item()
-        if abs(ratio - 2) < 0.01:
-            raise NotYet(f"for {text} you got twice autograd's gradient.",
-                         "the two nudged points are 2 * h apart.")
-        if abs(ratio + 1) < 0.01:
-            raise NotYet(f"for {text} the sign is flipped.",
-                         "subtract the value at x - h from the value at x + h.")
-        shown = ", ".join(f"{v:.4g}" for v in mine.tolist())
-        raise NotYet(f"for {text} you got [{shown}], which is not autograd's gradient.",
-                     "nudge one entry at a time, both ways, and leave the others alone.")
+        first_mistake(ratio, [(2, f"for {text} you got twice autograd's gradient.", "the two "
+                               "nudged points are 2 * h apart."),
+                              (-1, f"for {text} the sign is flipped.", "subtract f at x - h from "
+                               "f at x + h.")], same=lambda ratio, wrong: abs(ratio - wrong) < 0.01)
+        raise NotYet(f"for {text} you got {[round(v, 4) for v in mine.tolist()]}, not autograd's "
+                     "gradient.", "nudge one entry at a time, both ways, and leave the others alone.")
     return say(True, "your finite differences match autograd on two functions.")
 
 
 @checks_function
 def check_neuron_grads(neuron_grads) -> Verdict:
-    """Check ``neuron_grads(x, w, b, t) -> (dL_dw, dL_db)`` against autograd.
-
-    The loss is ``L = (sigmoid(w @ x + b) - t) ** 2``; the gradients are compared with
-    compare_grads, one line each.
+    """Check ``neuron_grads(x, w, b, t) -> (dL_dw, dL_db)`` for ``L = (sigmoid(w @ x + b) - t) ** 2``
+    against autograd, through compare_grads.
 
     Example (notebook 03, exercise 2), on an answer that returns nothing yet:
         >>> check = check_neuron_grads(lambda *args, **kwargs: None)
         Not yet: expected a pair (dL_dw, dL_db), got None. For a hint, ...
     """
-    x, w = random_tensor(3, seed=10, dtype=torch.float64), random_tensor(3, seed=11, dtype=torch.float64)
-    b, t = torch.tensor(0.3, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)
+    x, w = (random_tensor(3, seed=seed, dtype=torch.float64) for seed in (10, 11))
+    b, t = torch.tensor([0.3, 1.0], dtype=torch.float64)
     answer = neuron_grads(x.clone(), w.clone(), b.clone(), t.clone())
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         raise NotYet(f"expected a pair (dL_dw, dL_db), got {answer!r:.40}.",
@@ -81,23 +72,18 @@ def check_neuron_grads(neuron_grads) -> Verdict:
     verdicts = ", ".join(str(c) for c in comparisons)
     if all(c.verdict != "wrong" for c in comparisons):
         return say(True, f"{verdicts}: your chain rule gives autograd's gradients.")
-    ratio = (db.double() / b.grad).item()
-    if abs(ratio - 0.5) < 0.01:
-        raise NotYet(f"{verdicts}: half the right gradient.",
-                     "differentiate the square: d/da (a - t)**2 has a factor 2.")
-    if abs(ratio + 1) < 0.01:
-        raise NotYet(f"{verdicts}: the sign is flipped.",
-                     "d/da (a - t)**2 is positive when a is above the target t.")
-    raise NotYet(f"{verdicts}.", "multiply the local derivatives along the path: dL/da, then "
-                                 "da/dz (the sigmoid's derivative, written with a), then dz/dw "
-                                 "or dz/db.")
+    first_mistake((db.double() / b.grad).item(), [
+        (0.5, f"{verdicts}: half the right gradient.", "d/da (a - t)**2 has a factor 2."),
+        (-1, f"{verdicts}: the sign is flipped.", "d/da (a - t)**2 > 0 when a is above the target.")],
+        same=lambda ratio, wrong: abs(ratio - wrong) < 0.01)
+    raise NotYet(f"{verdicts}.", "multiply the local derivatives along the path: dL/da, da/dz "
+                                 "(the sigmoid's derivative, in a), then dz/dw or dz/db.")
 
 
 @checks_function
 def check_accumulate_gradients(accumulate_gradients) -> Verdict:
-    """Check ``accumulate_gradients(model, x, y, chunks)`` against one full-batch backward.
-
-    Stale gradients are left in the model first, so a missing zero_grad shows.
+    """Check ``accumulate_gradients(model, x, y, chunks)`` against one full-batch backward,
+    on a model that holds stale gradients.
 
     Example (notebook 03, exercise 3), on an answer that returns nothing yet:
         >>> check = check_accumulate_gradients(lambda *args, **kwargs: None)
@@ -107,7 +93,7 @@ def check_accumulate_gradients(accumulate_gradients) -> Verdict:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3))
-        x, y = torch.randn(n, 4, 4, generator=torch.Generator().manual_seed(seed)), torch.arange(n) % 3
+        x, y = random_tensor(n, 4, 4, seed=seed), torch.arange(n) % 3
         F.cross_entropy(model(x), y).backward()
         full = [p.grad.clone() for p in model.parameters()]
         for p in model.parameters():
@@ -118,28 +104,20 @@ def check_accumulate_gradients(accumulate_gradients) -> Verdict:
             raise NotYet("the model has no gradients after your function.",
                          "which call fills .grad, and what should it be called on?")
 
-        def gives(stale, scale):
-            return all(torch.allclose(g - stale, scale * f, atol=1e-6) for g, f in zip(grads, full))
-
-        if gives(0, 1):
+        if all(torch.allclose(g, f, atol=1e-6) for g, f in zip(grads, full)):
             continue
-        if gives(1, 1):
-            raise NotYet("the gradients from before your function are still in there.", "the "
-                         "model arrives with old gradients: when may they go, and when must "
-                         "the new ones stay?")
-        if gives(1, chunks):
-            raise NotYet(f"two things: the gradients from before your function are still in "
-                         f"there, and the rest is {chunks} times the full-batch gradient.",
-                         "take them one at a time: first the old gradients, then the size of "
-                         "each chunk's loss.")
-        if gives(0, chunks):
-            raise NotYet(f"{chunks} times the full-batch gradient: each chunk's loss is a mean "
-                         "over its chunk.", "a mean over a chunk and a mean over the batch: "
-                         "how many chunks' worth is one batch?")
+        stale = "the gradients from before your function are still in there"
+        first_mistake(grads, [
+            ((1, 1), f"{stale}.", "the model arrives with old gradients: when may they go?"),
+            ((1, chunks), f"two things: {stale}, and the rest is {chunks} times the full-batch "
+             "gradient.", "one at a time: first the old gradients, then each chunk's loss."),
+            ((0, chunks), f"{chunks} times the full-batch gradient: each chunk's loss is a mean "
+             "over its chunk.", "how many chunks' worth is one batch?")],
+            same=lambda grads, wrong: all(torch.allclose(g - wrong[0], wrong[1] * f, atol=1e-6)
+                                          for g, f in zip(grads, full)))
         if n % chunks == 0:
-            raise NotYet("your gradients differ from one backward over the whole batch.", "after "
-                         "your loop, does .grad hold every chunk's contribution, or only the "
-                         "last one's?")
+            raise NotYet("your gradients differ from one backward over the whole batch.",
+                         "after your loop, does .grad hold every chunk's part, or only the last one's?")
         raise NotYet(f"right for equal chunks, wrong for {n} items in {chunks} chunks of unequal "
                      "size.", "should a chunk of 2 items count as much as a chunk of 4?")
     return say(True, "your accumulated gradients equal the full-batch gradients.")
