@@ -1,9 +1,5 @@
-"""Checks for the exercises of notebooks/04_optimizers.ipynb.
-
-Each check runs the learner's function and torch.optim on two identical small models
-(built from a private seed, so the notebook's random stream is left untouched) and
-compares the weights or losses that come out.
-"""
+"""Checks for the exercises of notebooks/04_optimizers.ipynb: each runs the learner's code and
+torch.optim on two identical small models and compares the weights or losses."""
 from __future__ import annotations
 
 import copy
@@ -12,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import NotYet, Verdict, checks_function, checks_value, number, numbers, say
+from . import NotYet, Verdict, checks_function, checks_value, first_mistake, number, numbers, say
 
 __all__ = ["check_sgd_prediction", "check_momentum_update", "check_train", "check_optimizer_choice"]
 
@@ -44,10 +40,8 @@ def sgd_on_bowl(lr: float, steps: int) -> float:
 
 @checks_value
 def check_sgd_prediction(w_after_step, largest_rate) -> Verdict:
-    """Check two predictions for SGD on the loss 5 w**2, from w = 1.
-
-    w_after_step: w after one step at lr=0.3; largest_rate: the rate above which SGD diverges.
-    Both are compared with runs of torch.optim.SGD.
+    """Check two predictions for torch.optim.SGD on the loss 5 w**2, from w = 1: w after one
+    step at lr=0.3, and the rate above which SGD diverges.
 
     Example (notebook 04, exercise 1), on predictions not written down yet:
         >>> check = check_sgd_prediction(None, None)
@@ -57,11 +51,11 @@ def check_sgd_prediction(w_after_step, largest_rate) -> Verdict:
     if step is None or rate is None:
         raise NotYet("write each prediction as one number, such as 0.5.")
     if abs(step - sgd_on_bowl(0.3, 1)) > 1e-6:
-        if abs(step - (1 - 0.3 * 5)) < 1e-6:
-            raise NotYet(f"w after one step is not {step:g}: that step used 5 as the gradient "
-                         "at w = 1.", "the gradient of 5 w² is its derivative.")
-        raise NotYet(f"w after one step at lr=0.3 is not {step:g}.", "the step is lr times the "
-                     "gradient, taken downhill; the gradient of 5 w² at w = 1 is its derivative.")
+        first_mistake(step, [(1 - 0.3 * 5, f"w after one step is not {step:g}: that step used 5 "
+                              "as the gradient at w = 1.", "the gradient of 5 w² is its derivative.")],
+                      same=lambda step, wrong: abs(step - wrong) < 1e-6)
+        raise NotYet(f"w after one step at lr=0.3 is not {step:g}.", "a step is lr times the "
+                     "gradient, downhill; the gradient of 5 w² at w = 1 is its derivative there.")
     if not rate > 0:
         raise NotYet(f"{rate:g} is not a learning rate: it must be positive.")
     shrinks, grows = abs(sgd_on_bowl(rate * 0.98, 400)), abs(sgd_on_bowl(rate * 1.02, 400))
@@ -77,48 +71,42 @@ def check_sgd_prediction(w_after_step, largest_rate) -> Verdict:
 
 def _momentum_step(momentum_update, mine, velocities, before, reference, step) -> None:
     """Run one step of the learner's update on mine; raise NotYet when it is off."""
+    no_record = "the lesson's update runs in a block where autograd records nothing."
     try:
         momentum_update(list(mine.parameters()), velocities, 0.1, 0.9)
     except (RuntimeError, TypeError) as err:
-        if "NoneType" in str(err):
-            raise NotYet("a parameter without gradient (p.grad is None) made it fail.",
-                         "torch.optim skips such a parameter; so can you.") from err
-        if "leaf Variable" not in str(err) and "requires grad" not in str(err):
-            raise
-        raise NotYet("an in-place change of a weight that requires grad was refused: autograd "
-                     "was recording the update.", "the lesson's update runs in a block where "
-                     "autograd records nothing.") from err
+        first_mistake(str(err), [
+            ("NoneType", "a parameter without gradient (p.grad is None) made it fail.",
+             "torch.optim skips such a parameter; so can you."),
+            ("leaf Variable", "an in-place change of a weight that requires grad was refused: "
+             "autograd was recording the update.", no_record)], same=str.__contains__)
+        raise
     if any(p.grad_fn is not None for p in mine.parameters()):
-        raise NotYet("a weight now has a grad_fn: autograd recorded the update.",
-                     "the lesson's update runs in a block where autograd records nothing.")
+        raise NotYet("a weight now has a grad_fn: autograd recorded the update.", no_record)
     gap, moved = _max_gap(mine, reference), _max_gap(mine, before) > 0
+    still = all(v.abs().max() == 0 for v in velocities)
+    in_place = "change the tensor itself, in place (-= or a method whose name ends in _)."
     if gap <= 1e-6:
         return
-    if not moved and any(v.abs().max() > 0 for v in velocities):
-        raise NotYet(f"at step {step} your velocities changed but the weights did not: the "
-                     "step used the velocity from before its update.",
-                     "which comes first, the new velocity or the step that uses it?")
     if not moved:
         raise NotYet("the weights did not change: `p = p - ...` makes a new tensor and only "
-                     "renames p.", "change the tensor itself, in place (an operator such as "
-                     "-= or a method whose name ends in _).")
-    if step > 1 and all(v.abs().max() == 0 for v in velocities):
+                     "renames p." if still else f"at step {step} your velocities changed but "
+                     "the weights did not.", in_place if still else "which comes first, the "
+                     "new velocity or the step that uses it?")
+    if step > 1 and still:
         raise NotYet("step 1 was right, but later steps forget the velocity: the tensors in "
-                     "`velocities` are still zero.", "`v = ...` makes a new tensor; the list "
-                     "keeps the old one. Change each velocity in place (methods ending in _).")
+                     "`velocities` are still zero.", "`v = ...` makes a new tensor. " + in_place)
     if all(torch.allclose(m - b, b - r, atol=1e-6) for m, r, b in zip(
             mine.parameters(), reference.parameters(), before.parameters())):
         raise NotYet("the weights moved uphill: the loss grows.", "a step goes against the gradient.")
     raise NotYet(f"at step {step} your weights differ from torch.optim.SGD(momentum=0.9)'s by "
-                 f"up to {gap:.3g}.", "compare your formula, term by term, with the update "
-                 "rule above the exercise.")
+                 f"up to {gap:.3g}.", "compare your formula, term by term, with the update rule.")
 
 
 @checks_function
 def check_momentum_update(momentum_update) -> Verdict:
-    """Check ``momentum_update(params, velocities, lr, momentum)`` over three steps.
-
-    Compared with torch.optim.SGD(momentum=0.9), whose velocity starts at zero.
+    """Check three steps of ``momentum_update(params, velocities, lr, momentum)`` against
+    torch.optim.SGD(momentum=0.9), whose velocity starts at zero.
 
     Example (notebook 04, exercise 2), on an answer that returns nothing yet:
         >>> check = check_momentum_update(lambda *args, **kwargs: None)
@@ -156,10 +144,8 @@ def _adam_losses(model, x, y, *, once: bool = True, zero_grad: bool = True) -> l
 
 @checks_function
 def check_train(train) -> Verdict:
-    """Check ``train(model, x, y, lr, steps) -> losses`` against Adam in the lesson's loop.
-
-    The exercise gives a loop with a bug (it builds a new Adam at every step, so Adam's
-    running averages restart each time); the fixed loop must give the lesson loop's losses.
+    """Check a fixed ``train(model, x, y, lr, steps) -> losses`` (the bug: a new Adam at every
+    step, whose running averages restart) against Adam in the lesson's loop.
 
     Example (notebook 04, exercise 3), on an answer that returns nothing yet:
         >>> check = check_train(lambda *args, **kwargs: None)
@@ -181,28 +167,24 @@ def check_train(train) -> Verdict:
     if len(set(losses.tolist())) == 1:
         raise NotYet("the loss never changed: the weights were not updated.",
                      "the optimizer updates them after backward() has filled .grad.")
-    for once, zero_grad, what, more in (
-            (False, True, "the bug is still there: every step is a first step of a new Adam, "
-                          "whose running averages start again from zero.",
-             "what does Adam remember from one step to the next, and where is it kept?"),
-            (True, False, "Adam now keeps its averages, but the gradients add up from step "
-                          "to step.", "backward() adds to .grad (notebook 03)."),
-            (False, False, "two bugs: a new Adam at every step, and gradients that add up.",
-             "the buggy loop cleared .grad; keep what it did right.")):
-        buggy = numbers(_adam_losses(_twins(seed=2)[1], x, y, once=once, zero_grad=zero_grad))
-        if torch.allclose(losses.double(), buggy, rtol=0, atol=1e-5):
-            raise NotYet(what, more)
+    first_mistake(losses, [
+        ((False, True), "the bug is still there: every step is a first step of a new Adam, whose "
+         "averages start again from zero.", "what does Adam remember between steps, and where is it kept?"),
+        ((True, False), "Adam now keeps its averages, but the gradients add up from step to step.",
+         "backward() adds to .grad (notebook 03)."),
+        ((False, False), "two bugs: a new Adam at every step, and gradients that add up.",
+         "the buggy loop cleared .grad; keep what it did right.")],
+        same=lambda losses, bug: torch.allclose(losses.double(), numbers(_adam_losses(
+            _twins(seed=2)[1], x, y, once=bug[0], zero_grad=bug[1])), rtol=0, atol=1e-5))
     raise NotYet(f"your losses {[round(v, 4) for v in losses.tolist()]} differ from the lesson "
-                 f"loop's {[round(v, 4) for v in expected.tolist()]}.", "keep the loss and the "
-                 "optimizer the buggy loop uses; only the bug changes.")
+                 f"loop's {[round(v, 4) for v in expected.tolist()]}.", "keep the buggy loop's "
+                 "loss and optimizer; only the bug changes.")
 
 
 @checks_value
 def check_optimizer_choice(chosen_optimizer, its_val_acc, *, histories) -> Verdict:
-    """Check a choice made from evidence: the optimizer with the best validation accuracy.
-
-    histories: {optimizer name: History} from the notebook's runs; the learner gives the
-    name chosen and the validation accuracy that justifies it (as printed: 0.91 or 91).
+    """Check a choice from ``histories`` ({optimizer name: History}): the optimizer with the best
+    final validation accuracy, and that accuracy (0.91 or 91).
 
     Example (notebook 04, exercise 4), on a choice not written down yet:
         >>> check = check_optimizer_choice(None, None, histories={})
@@ -220,8 +202,7 @@ def check_optimizer_choice(chosen_optimizer, its_val_acc, *, histories) -> Verdi
     quoted = quoted / 100 if quoted > 1 else quoted  # 91 (percent) or 0.91
     if accuracy[chosen_optimizer] < max(accuracy.values()):
         raise NotYet(f"another run ends with a higher validation accuracy than {chosen_optimizer}.",
-                     "compare the last validation accuracy of every run, as printed above, "
-                     "and take the highest.")
+                     "compare every run's last validation accuracy and take the highest.")
     if abs(quoted - accuracy[chosen_optimizer]) > 0.0006:
         raise NotYet(f"{quoted:.1%} is not {chosen_optimizer}'s validation accuracy.",
                      "copy the number printed for that run.")
