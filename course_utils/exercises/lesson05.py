@@ -1,16 +1,13 @@
-"""Checks for the exercises of notebooks/05_training_on_mnist.ipynb.
-
-Each check calls the learner's function on small inputs made here (or reads the
-notebook's training history) and compares the result with a reference computed here;
-it prints one line and returns a Verdict.
-"""
+"""Checks for the exercises of notebooks/05_training_on_mnist.ipynb: each compares the learner's
+answer with nn.Dropout, a reference loop, the notebook's history or a reference count."""
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import NotYet, Verdict, answer_tensor, checks_function, checks_value, number, numbers, say
+from . import (NotYet, Verdict, answer_tensor, checks_function, checks_value, first_mistake,
+               number, numbers, say)
 
 __all__ = ["check_dropout_values", "check_fit_fixed", "check_epoch_choice",
            "check_confusion_counts"]
@@ -29,8 +26,6 @@ def _dropout_outputs(p: float = 0.5) -> tuple[set[float], set[float]]:
 def check_dropout_values(train_values, eval_values) -> Verdict:
     """Check a prediction: the values nn.Dropout(p=0.5) gives torch.ones(1000), in each mode.
 
-    The true sets come from running nn.Dropout itself, here.
-
     Example (notebook 05, exercise 1), on a prediction not written down yet:
         >>> check = check_dropout_values(None, None)
         Not yet: your answer is still None: replace None by your answer, then run this ...
@@ -42,17 +37,16 @@ def check_dropout_values(train_values, eval_values) -> Verdict:
                      f"{train_values!r:.20} and {eval_values!r:.20}.")
     train, evaluation = (set(values.double().flatten().round(decimals=6).tolist())
                          for values in (train, evaluation))
+    average = "dropout keeps the average of each value the same in both modes."
     if evaluation != eval_true:
-        raise NotYet("in evaluation mode dropout gives other values than yours.", "evaluation "
-                     "mode is the mode in which the network is measured and used: what would "
-                     "you want dropout to do to it then?")
+        raise NotYet("in evaluation mode dropout gives other values than yours.", "the network "
+                     "is measured and used in that mode: what should dropout do then?")
     if train == {0.0, 1.0}:
-        raise NotYet("some values are zeroed in training mode, yes, but the others do not stay "
-                     "1.", "dropout keeps the average of each value the same in both modes.")
+        raise NotYet("some values are zeroed in training mode, but the others do not stay 1.",
+                     average)
     if train != train_true:
-        raise NotYet("in training mode dropout gives other values than yours.", "p=0.5 is the "
-                     "chance that a value is zeroed; and dropout keeps the average of each "
-                     "value the same in both modes.")
+        raise NotYet("in training mode dropout gives other values than yours.",
+                     "p=0.5 is the chance that a value is zeroed; " + average)
     return say(True, "in training mode each value is zeroed with probability 0.5 and the "
                      "others are doubled, so the average stays 1; in evaluation mode dropout "
                      "does nothing. That is why evaluation needs model.eval().")
@@ -102,12 +96,8 @@ def _run_fit(fit, epochs: int = 3):
 
 @checks_function
 def check_fit_fixed(fit) -> Verdict:
-    """Check a fixed ``fit(model, loader, val_loader, optimizer, epochs)``: every training
-    batch in training mode (dropout on), every validation batch in evaluation mode.
-
-    The exercise gives a loop that calls ``model.train()`` once, before its first epoch, and
-    ``model.eval()`` after each: from the second epoch on it trains with dropout off. The
-    check runs the learner's fix on a small model with dropout and watches every forward pass.
+    """Check a fixed ``fit(model, loader, val_loader, optimizer, epochs)`` (the bug: model.train()
+    once, before the first epoch): dropout on in every training batch, off in validation.
 
     Example (notebook 05, exercise 2), on an answer that returns nothing yet:
         >>> check = check_fit_fixed(lambda *args, **kwargs: None)
@@ -117,20 +107,17 @@ def check_fit_fixed(fit) -> Verdict:
     expected, result = _run_fit(_reference_fit)[0], numbers(answer)
     if result is None or result.dim() != 1:
         raise NotYet(f"fit returned {answer!r:.30}, expected the list of validation accuracies, "
-                     "one per epoch.", "keep the buggy version's accuracies and its return: "
-                     "only the bug changes.")
+                     "one per epoch.", "keep the buggy version's return: only the bug changes.")
     train = [(training, grad) for batch, training, grad in seen if batch == 50]
     val = [(training, grad) for batch, training, grad in seen if batch == 40]
     if len(train) != 12 or len(val) != 6:
         raise NotYet(f"your fit ran {len(train)} training and {len(val)} validation batches in "
-                     "3 epochs, expected 12 and 6.", "keep the buggy version's two loops over "
-                     "the loaders.")
+                     "3 epochs, expected 12 and 6.", "keep the buggy version's two loops.")
     off = sum(not training for training, _ in train)
     if off:
         raise NotYet(f"{off} of {len(train)} training batches still ran with dropout off (in "
-                     "evaluation mode).", "a model stays in the mode it was last put in. Which "
-                     "line puts it in evaluation mode, and what happens to the mode when the "
-                     "next epoch starts?")
+                     "evaluation mode).", "a model stays in the mode it was last put in: which "
+                     "mode is it in when the next epoch starts?")
     right = "change only what is wrong: the accuracy part was right."
     if any(training for training, _ in val):
         raise NotYet("dropout was on while measuring the validation accuracy.", right)
@@ -139,17 +126,14 @@ def check_fit_fixed(fit) -> Verdict:
     if len(result) != len(expected) or not torch.allclose(result.double(), numbers(expected),
                                                           rtol=0, atol=1e-6):
         raise NotYet("each batch ran in the right mode, but the accuracies are not what this "
-                     "training gives.", "change only what is wrong: the training steps and "
-                     "the accuracy were right.")
+                     "training gives.", "the training steps and the accuracy were right.")
     return say(True, "dropout on for every training batch, off for every validation batch: "
                      "model.eval() lasts until model.train() is called again.")
 
 
 @checks_value
 def check_epoch_choice(best_epoch, its_val_loss, *, history) -> Verdict:
-    """Check a choice made from evidence: the epoch with the lowest validation loss.
-
-    history: the notebook's History (from fit); epochs are counted from 1, as printed.
+    """Check a choice from ``history``: the epoch (from 1) with the lowest validation loss.
 
     Example (notebook 05, exercise 3), on a choice not written down yet:
         >>> check = check_epoch_choice(None, None, history=History())
@@ -166,16 +150,14 @@ def check_epoch_choice(best_epoch, its_val_loss, *, history) -> Verdict:
         raise NotYet(f"its_val_loss should be a number, got {its_val_loss!r:.30}.")
     epoch, best = int(epoch), min(range(len(losses)), key=losses.__getitem__) + 1
     if losses[epoch - 1] > losses[best - 1]:
-        if epoch == max(range(len(losses)), key=history.val_acc.__getitem__) + 1:
-            raise NotYet(f"epoch {epoch} has the best validation accuracy, but another epoch "
-                         "has a lower validation loss, the number this notebook's rule goes "
-                         "by.", "read the loss column, not the accuracy.")
-        if epoch + 1 == best:
-            raise NotYet(f"epoch {epoch} is one before the lowest validation loss.",
-                         "the table counts epochs from 1, not from 0.")
+        first_mistake(epoch, [
+            (max(range(len(losses)), key=history.val_acc.__getitem__) + 1, f"epoch {epoch} has "
+             "the best validation accuracy, but this notebook's rule goes by the loss.",
+             "read the loss column, not the accuracy."),
+            (best - 1, f"epoch {epoch} is one before the lowest validation loss.",
+             "the table counts epochs from 1, not from 0.")])
         raise NotYet(f"another epoch has a lower validation loss than epoch {epoch}.", "which "
-                     "column says how well the network does on digits it did not train on, and "
-                     "which way is better?")
+                     "column measures digits the network did not train on, and which way is better?")
     if abs(quoted - losses[epoch - 1]) > 6e-5:
         raise NotYet(f"{quoted:g} is not epoch {epoch}'s validation loss.",
                      "copy the number printed for that epoch.")
@@ -185,7 +167,7 @@ def check_epoch_choice(best_epoch, its_val_loss, *, history) -> Verdict:
 
 @checks_function
 def check_confusion_counts(confusion_counts) -> Verdict:
-    """Check ``confusion_counts(predictions, labels)``: counts[true, predicted], 10 x 10.
+    """Check ``confusion_counts(predictions, labels)``: a 10 x 10 tensor of counts[true, predicted].
 
     Example (notebook 05, exercise 4), on an answer that returns nothing yet:
         >>> check = check_confusion_counts(lambda *args, **kwargs: None)
@@ -208,5 +190,4 @@ def check_confusion_counts(confusion_counts) -> Verdict:
     if counts.sum().item() != len(labels):
         raise NotYet(f"the counts add up to {counts.sum().item():g}, expected one per digit "
                      f"({len(labels)}).", "add exactly 1 for every (label, prediction) pair.")
-    raise NotYet("some counts are off.", "count a few (label, prediction) pairs by hand and "
-                                         "compare them with your tensor.")
+    raise NotYet("some counts are off.", "count a few (label, prediction) pairs by hand.")
