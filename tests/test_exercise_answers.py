@@ -83,8 +83,8 @@ def count_by_id(tensor):
 
 
 def finite_numpy(f, x, h=1e-6):
-    return np.array([(f(x + h * e) - f(x - h * e)).item() / (2 * h) for e in torch.eye(len(x),
-                                                                                      dtype=x.dtype)])
+    steps = torch.eye(len(x), dtype=x.dtype) * h
+    return np.array([(f(x + e) - f(x - e)).item() / (2 * h) for e in steps])
 
 
 def finite_list(f, x, h=1e-6):
@@ -212,7 +212,7 @@ EXERCISES = {
     "01-1": (ex.check_unpadded_shape, [(np.array([1, 16, 4, 4]),), (torch.tensor([1, 16, 4, 4]),)],
              ((1, 16, 5, 5),), {}),
     "01-2": (ex.check_layer_parameters, [(layer_parameters,), (lambda layer: float(  # a float
-        math.prod(layer.weight.shape) + (layer.weight.shape[0] if layer.bias is not None else 0)),)],
+        math.prod(layer.weight.shape) + (0 if layer.bias is None else layer.weight.shape[0])),)],
         (lambda layer: math.prod(layer.weight.shape) + layer.weight.shape[0],), {}),
     "01-3": (ex.check_conv_output_size, [
         (lambda size, kernel_size, stride=1, padding=0: np.int64(
@@ -229,7 +229,7 @@ EXERCISES = {
     "02-1": (ex.check_uniform_loss, [(np.log(np.float32(5)),), (-math.log(1 / 5),)],
              (np.float32(0.2),), {}),
     "02-2": (ex.check_fit_line_fixed, [(lambda x, y, steps=200: fit_line(x, y, steps),),
-                                       (lambda x, y, steps=200: fit_line(x, y, steps, numpy=True),)],
+                                       (lambda x, y, steps=200: fit_line(x, y, numpy=True),)],
              (lambda x, y, steps=200: fit_line(x, y, steps, broken=True),), {}),
     "02-3": (ex.check_soft_cross_entropy, [(soft_by_logsumexp,), (lambda s, p: torch.mean(
         torch.sum(-p * F.log_softmax(s, dim=-1), dim=-1)),)],
@@ -250,7 +250,8 @@ EXERCISES = {
     "04-3": (ex.check_train, [(lambda *a: train(*a, kind="numpy"),),
                               (lambda *a: train(*a, kind="tensor"),)],
              (lambda *a: train(*a, new_each_step=True),), {}),
-    "04-4": (ex.check_optimizer_choice, [("rmsprop", np.float32(0.91)), ("rmsprop", torch.tensor(91.0))],
+    "04-4": (ex.check_optimizer_choice, [("rmsprop", np.float32(0.91)),
+                                         ("rmsprop", torch.tensor(91.0))],
              ("adam", 0.864), {"histories": HISTORIES}),
     "05-1": (ex.check_dropout_values, [(np.array([0.0, 2.0]), np.float32(1)),
                                        (torch.tensor([2, 0, 2]), (1,))], ({0.0, 1.0}, {1.0}), {}),

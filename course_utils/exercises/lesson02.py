@@ -22,7 +22,8 @@ def check_uniform_loss(predicted_loss) -> Verdict:
         >>> check = check_uniform_loss(None)
         Not yet: your answer is still None: replace None by your answer, then run this ...
     """
-    true, loss = F.cross_entropy(torch.zeros(1, 5), torch.tensor([2])).item(), number(predicted_loss)
+    true = F.cross_entropy(torch.zeros(1, 5), torch.tensor([2])).item()
+    loss = number(predicted_loss)
     if loss is None:
         raise NotYet(f"a loss is one number, such as 0.5; got {predicted_loss!r:.40}.")
     if abs(loss - true) <= 0.01:
@@ -33,7 +34,8 @@ def check_uniform_loss(predicted_loss) -> Verdict:
          "equal scores share the probability equally."),
         (0.2, "that is the probability of the right class, not the loss.",
          "cross-entropy turns the right class's probability p into -log p."),
-        (math.log10(5), "that is log10(5); PyTorch's log is the natural one.", "math.log, not math.log10."),
+        (math.log10(5), "that is log10(5); PyTorch's log is the natural one.",
+         "math.log, not math.log10."),
     ], same=lambda loss, wrong: abs(loss - wrong) <= 0.005)
     if loss < 0:
         raise NotYet("cross-entropy is never negative.", "-log p is positive for any p below 1.")

@@ -29,7 +29,7 @@ def check_finite_difference(finite_difference) -> Verdict:
         answer = finite_difference(f, x, 1e-6)
         if not torch.equal(x, before):
             gap = float((x - before).abs().max())
-            rounding = f" by {gap:.1e}, by rounding: x + h - h is not always x" if gap < 1e-9 else ""
+            rounding = f" by {gap:.1e}, by rounding: x + h - h is not x" if gap < 1e-9 else ""
             raise NotYet(f"your function changed x and left it changed{rounding}.",
                          "nudge a copy of x (x.clone()), never x itself.")
         mine = answer_tensor(answer, x.shape, f"your gradient of {text}",
@@ -44,14 +44,14 @@ def check_finite_difference(finite_difference) -> Verdict:
                               (-1, f"for {text} the sign is flipped.", "subtract f at x - h from "
                                "f at x + h.")], same=lambda ratio, wrong: abs(ratio - wrong) < 0.01)
         raise NotYet(f"for {text} you got {[round(v, 4) for v in mine.tolist()]}, not autograd's "
-                     "gradient.", "nudge one entry at a time, both ways, and leave the others alone.")
+                     "gradient.", "nudge one entry at a time, both ways, leaving the others alone.")
     return say(True, "your finite differences match autograd on two functions.")
 
 
 @checks_function
 def check_neuron_grads(neuron_grads) -> Verdict:
-    """Check ``neuron_grads(x, w, b, t) -> (dL_dw, dL_db)`` for ``L = (sigmoid(w @ x + b) - t) ** 2``
-    against autograd, through compare_grads.
+    """Check ``neuron_grads(x, w, b, t) -> (dL_dw, dL_db)`` against autograd (compare_grads),
+    for the loss ``L = (sigmoid(w @ x + b) - t) ** 2``.
 
     Example (notebook 03, exercise 2), on an answer that returns nothing yet:
         >>> check = check_neuron_grads(lambda *args, **kwargs: None)
@@ -74,7 +74,7 @@ def check_neuron_grads(neuron_grads) -> Verdict:
         return say(True, f"{verdicts}: your chain rule gives autograd's gradients.")
     first_mistake((db.double() / b.grad).item(), [
         (0.5, f"{verdicts}: half the right gradient.", "d/da (a - t)**2 has a factor 2."),
-        (-1, f"{verdicts}: the sign is flipped.", "d/da (a - t)**2 > 0 when a is above the target.")],
+        (-1, f"{verdicts}: the sign is flipped.", "d/da (a - t)**2 > 0 above the target.")],
         same=lambda ratio, wrong: abs(ratio - wrong) < 0.01)
     raise NotYet(f"{verdicts}.", "multiply the local derivatives along the path: dL/da, da/dz "
                                  "(the sigmoid's derivative, in a), then dz/dw or dz/db.")
@@ -150,7 +150,7 @@ def check_grad_after_three_backward(predicted_grad) -> Verdict:
                          "(4, 4, then 3); only zero_grad() or .grad = None starts again.")
     nudge = "does backward() replace .grad, or add to it?"
     for value, mistake, more in [(3, "3 is the last call's gradient alone.", nudge),
-                                 (4, "4 is what one call of (w * w).backward() gives alone.", nudge),
+                                 (4, "4 is one call of (w * w).backward() alone.", nudge),
                                  (8, "8 counts the first two calls; the third runs too.",
                                   "the third call's gradient lands in the same .grad.")]:
         if abs(grad - value) < 1e-6:

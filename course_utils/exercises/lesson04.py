@@ -52,7 +52,7 @@ def check_sgd_prediction(w_after_step, largest_rate) -> Verdict:
         raise NotYet("write each prediction as one number, such as 0.5.")
     if abs(step - sgd_on_bowl(0.3, 1)) > 1e-6:
         first_mistake(step, [(1 - 0.3 * 5, f"w after one step is not {step:g}: that step used 5 "
-                              "as the gradient at w = 1.", "the gradient of 5 w² is its derivative.")],
+                              "as the gradient at w = 1.", "5 w²'s gradient is its derivative.")],
                       same=lambda step, wrong: abs(step - wrong) < 1e-6)
         raise NotYet(f"w after one step at lr=0.3 is not {step:g}.", "a step is lr times the "
                      "gradient, downhill; the gradient of 5 w² at w = 1 is its derivative there.")
@@ -98,7 +98,8 @@ def _momentum_step(momentum_update, mine, velocities, before, reference, step) -
                      "`velocities` are still zero.", "`v = ...` makes a new tensor. " + in_place)
     if all(torch.allclose(m - b, b - r, atol=1e-6) for m, r, b in zip(
             mine.parameters(), reference.parameters(), before.parameters())):
-        raise NotYet("the weights moved uphill: the loss grows.", "a step goes against the gradient.")
+        raise NotYet("the weights moved uphill: the loss grows.", "a step goes against the "
+                     "gradient.")
     raise NotYet(f"at step {step} your weights differ from torch.optim.SGD(momentum=0.9)'s by "
                  f"up to {gap:.3g}.", "compare your formula, term by term, with the update rule.")
 
@@ -169,7 +170,7 @@ def check_train(train) -> Verdict:
                      "the optimizer updates them after backward() has filled .grad.")
     first_mistake(losses, [
         ((False, True), "the bug is still there: every step is a first step of a new Adam, whose "
-         "averages start again from zero.", "what does Adam remember between steps, and where is it kept?"),
+         "averages start again from zero.", "what does Adam remember, and where is it kept?"),
         ((True, False), "Adam now keeps its averages, but the gradients add up from step to step.",
          "backward() adds to .grad (notebook 03)."),
         ((False, False), "two bugs: a new Adam at every step, and gradients that add up.",

@@ -157,7 +157,7 @@ def check_epoch_choice(best_epoch, its_val_loss, *, history) -> Verdict:
             (best - 1, f"epoch {epoch} is one before the lowest validation loss.",
              "the table counts epochs from 1, not from 0.")])
         raise NotYet(f"another epoch has a lower validation loss than epoch {epoch}.", "which "
-                     "column measures digits the network did not train on, and which way is better?")
+                     "column measures unseen digits, and which way is better?")
     if abs(quoted - losses[epoch - 1]) > 6e-5:
         raise NotYet(f"{quoted:g} is not epoch {epoch}'s validation loss.",
                      "copy the number printed for that epoch.")
@@ -178,7 +178,7 @@ def check_confusion_counts(confusion_counts) -> Verdict:
     predictions = torch.where(torch.rand(200, generator=generator) < 0.7, labels,
                               torch.randint(0, 10, (200,), generator=generator))
     expected = torch.zeros(10, 10, dtype=torch.float64)
-    expected.index_put_((labels, predictions), torch.ones(200, dtype=torch.float64), accumulate=True)
+    expected.index_put_((labels, predictions), torch.ones(200).double(), accumulate=True)
     counts = answer_tensor(confusion_counts(predictions, labels), (10, 10), "confusion_counts(...)",
                            "one row per true digit, one column per prediction; counts are made "
                            "by adding ones.").double()
