@@ -1,13 +1,15 @@
-"""The shared pieces of every exercise check: say, checker, tensor_problem, compare_grads."""
+"""The shared pieces of every exercise check: say, checker, numbers, answer_tensor, compare_grads."""
 import inspect
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from conftest import leaves_random_stream_alone
 from course_utils import exercises
-from course_utils.exercises import checker, compare_grads, say, tensor_problem
+from course_utils.exercises import (NotYet, answer_tensor, checker, checks_function, compare_grads,
+                                    numbers, say)
 
 
 def test_say_prints_one_line_and_returns_the_verdict(capsys):
@@ -74,20 +76,48 @@ def test_checker_keeps_name_and_docstring():
     assert check_answer.__name__ == "check_answer" and check_answer.__doc__ == "Docstring."
 
 
+def test_checker_names_the_error_and_the_shapes_the_function_was_given(capsys):
+    @checks_function
+    def check_it(fn):
+        return say(fn(torch.zeros(2, 3), torch.zeros(4)) is not None, "ran")
+
+    assert check_it(lambda a, b: a @ b).correct is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet: your code raised RuntimeError: ") and "(2, 3), (4,)" in out, out
+
+
+@pytest.mark.parametrize("value, expected", [
+    (np.float32(1.5), [1.5]), (np.int64(3), [3]), (2, [2]), (0.25, [0.25]),
+    (torch.tensor([1.0, 2.0], requires_grad=True), [1.0, 2.0]), ([1, 2.5], [1, 2.5]),
+    ((4, 4), [4, 4]), ({2.0, 0.0}, [0.0, 2.0]), (np.arange(3), [0, 1, 2]),
+    ([torch.tensor(1.0), np.float64(2.0)], [1.0, 2.0]), (torch.Size([1, 16]), [1, 16]),
+])
+def test_numbers_accepts_any_container_of_numbers(value, expected):
+    tensor = numbers(value)
+    assert isinstance(tensor, torch.Tensor) and not tensor.requires_grad
+    assert sorted(tensor.flatten().tolist()) == expected
+
+
+@pytest.mark.parametrize("value", [None, ..., "1.5", True, np.bool_(False), [1, "a"],
+                                   [[1], [1, 2]], {"a": 1}, lambda: 1, [None]])
+def test_numbers_refuses_what_is_not_numbers(value):
+    assert numbers(value) is None
+
+
 @pytest.mark.parametrize("value, words", [
-    (None, "return"), (..., "`...`"), ([1, 2], "list"), ("1, 2", "str"),
-    (torch.zeros(3), "shape (3,), expected (2, 2)"),
+    (None, "is None"), ("1, 2", "str, expected numbers"), (torch.zeros(3), "shape (3,), expected (2, 2)"),
     (torch.tensor([[1.0, math.nan], [0.0, 1.0]]), "NaN"),
     (torch.tensor([[1.0, math.inf], [0.0, 1.0]]), "infinite"),
 ])
-def test_tensor_problem_names_what_is_off(value, words):
-    problem = tensor_problem(value, shape=(2, 2), name="w")
-    assert problem is not None and problem.startswith("w ") and words in problem, problem
+def test_answer_tensor_names_what_is_off(value, words):
+    with pytest.raises(NotYet) as off:
+        answer_tensor(value, shape=(2, 2), name="w")
+    assert str(off.value).startswith("w ") and words in str(off.value), off.value
 
 
-def test_tensor_problem_accepts_a_good_tensor():
-    assert tensor_problem(torch.ones(2, 2), shape=(2, 2)) is None
-    assert tensor_problem(torch.arange(4)) is None  # integer tensors: no NaN check needed
+def test_answer_tensor_accepts_lists_and_numpy():
+    assert torch.equal(answer_tensor([[1, 0], [0, 1]], shape=(2, 2)), torch.eye(2, dtype=torch.int64))
+    assert answer_tensor(np.ones((2, 2), np.float32), shape=(2, 2)).dtype == torch.float32
 
 
 def test_compare_grads_exact_close_and_wrong(capsys):
@@ -101,7 +131,7 @@ def test_compare_grads_exact_close_and_wrong(capsys):
 
 
 @pytest.mark.parametrize("mine, words", [
-    (None, "None"), ([0.5, 1.0], "list"), (torch.zeros(2, 1), "shape (2, 1)"),
+    (None, "None"), ("0.5, 1.0", "str"), (torch.zeros(2, 1), "shape (2, 1)"),
     (torch.tensor([math.nan, 0.0]), "NaN"),
 ])
 def test_compare_grads_explains_a_malformed_gradient(mine, words, capsys):
@@ -113,6 +143,12 @@ def test_compare_grads_with_a_missing_reference(capsys):
     """w.grad is None before backward(): said plainly, not a crash."""
     result = compare_grads("dL/dw", torch.zeros(2), None)
     assert result.verdict == "wrong" and "reference" in str(result)
+
+
+def test_compare_grads_takes_a_list_or_numpy():
+    reference = torch.tensor([0.5, -1.25])
+    assert compare_grads("dL/dw", [0.5, -1.25], reference).verdict == "exact"
+    assert compare_grads("dL/dw", np.array([0.5, -1.25]), reference).verdict == "exact"
 
 
 def test_compare_grads_ignores_requires_grad_and_dtype(capsys):

@@ -106,7 +106,7 @@ WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits[::-1]).unsqueeze(1), (2,) * 4),
      "order changed", "list's order"),
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (2,) * 4) * 255,
-     "pixels of digit 0 changed", "no arithmetic"),
+     "digit 0 changed: its pixels", "no arithmetic"),
     (check_digits_to_batch,
      lambda digits: F.pad(torch.stack(digits).transpose(1, 2).unsqueeze(1), (2,) * 4),
      "transposed", "no transpose"),
@@ -119,7 +119,7 @@ WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (2,) * 4) / 0,
      "NaN", ""),
     (check_digits_to_batch, lambda digits: [F.pad(d, (2,) * 4) for d in digits],
-     "expected a torch.Tensor", ""),
+     "(3, 32, 32): the channel dimension is missing", "one channel"),  # a list: judged as numbers
     (check_digits_to_batch, lambda digits: torch.cat([F.pad(d, (2,) * 4) for d in digits]),
      "shape (96, 32)", "one image per digit"),
     (check_digits_to_batch, lambda digits: torch.stack(digits, dim=1), "shape (28, 3, 28), expected",

@@ -54,12 +54,11 @@ def nudged_back(f, x, h=1e-6):
 
 @pytest.mark.parametrize("answer, hint, more", [
     (lambda f, x, h=1e-6: central(f, x, h, 1), "twice autograd's", "2 * h apart"),
-    (nudged_back, "(rounding)", "copy"),
+    (nudged_back, "by rounding", "copy"),
     (lambda f, x, h=1e-6: central(f, x, h, 2, -1), "sign", "x - h from"),
     (in_place, "changed x", "copy"),
     (lambda f, x, h=1e-6: None, "return", "one central difference"),
     (lambda f, x, h=1e-6: central(f, x, h, 2)[:2], "shape", "shaped like x"),
-    (lambda f, x, h=1e-6: central(f, x, h, 2).tolist(), "torch.Tensor", "shaped like x"),
     (lambda f, x, h=1e-6: torch.ones_like(x), "not autograd's gradient", "one entry at a time"),
     (lambda f, x, h=1e-6: central(f, x, 0.0, 2), "NaN", "shaped like x"),
 ])
@@ -154,7 +153,7 @@ def test_the_prediction_is_what_the_code_gives():
     (4, "one call of (w * w)", "replace .grad, or add to it"),
     (8, "first two calls", "same .grad"),
     (12, "not what the three calls leave", "already holds a number"),
-    ("11", "expected one number, got str", ""),
+    ("11", "expected one number, got '11'", ""),
 ])
 def test_grad_after_three_backward_tiers(answer, first, second):
     assert_tiers(check_grad_after_three_backward, (answer,), {}, first, second)

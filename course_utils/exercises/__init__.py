@@ -1,23 +1,12 @@
 """Exercise checks: one short line of feedback on a learner's answer.
 
-Each notebook's exercises are checked by the ``check_*`` functions of one module
-(``lesson01`` ... ``lesson05``), all re-exported here::
-
-    from course_utils.exercises import check_count_parameters
-    check_count_parameters(count_parameters)
-
-A check never raises on a wrong answer, type, shape, NaN or None: it prints what is
-off and returns a false Verdict (a true one when correct). The one exception it lets
-through is NotImplementedError, so an unsolved exercise in the student version
-fails loudly until it is done. No check evaluates a string a learner typed.
-
-Feedback comes in tiers, and no tier gives the solution away: a wrong answer first
-hears what is off (``check_x(answer)``); running the check again with ``hint=2`` adds
-a hint that says more (``check_x(answer, hint=2)``).
-
-Two kinds of check: ``@checks_function`` checks a function the learner completed
-(implement, find-the-bug); ``@checks_value`` checks a value the learner wrote down
-(a prediction before running a cell, a choice made from evidence).
+The ``check_*`` functions of ``lesson01`` ... ``lesson05``, re-exported here, print what is
+off (``check_x(answer)``), and a hint too when asked again (``check_x(answer, hint=2)``);
+no tier gives the solution away. They never raise on a wrong answer, except the student
+stub's NotImplementedError, and never evaluate a string. They judge the value, not its
+type: ``numbers`` takes Python numbers, NumPy scalars and arrays, tensors, lists, tuples.
+``@checks_function`` checks a function the learner completed (implement, find-the-bug);
+``@checks_value`` a value the learner wrote down (a prediction, a choice from evidence).
 """
 from __future__ import annotations
 
@@ -26,36 +15,27 @@ import contextvars
 import dataclasses
 import functools
 import inspect
-import math
 
+import numpy as np
 import torch
 
-__all__ = ["checker", "checks_function", "checks_value", "say", "tensor_problem",
-           "compare_grads", "Verdict", "GradComparison", "random_tensor", "HINT_LEVELS"]
-
+__all__ = ["checker", "checks_function", "checks_value", "say", "NotYet", "numbers",
+           "number", "answer_tensor", "first_mistake", "compare_grads", "Verdict", "GradComparison"]
 
 MAX_FEEDBACK = 400  # characters: feedback is one short line, never a tensor dump
-HINT_LEVELS = (1, 2)  # 1: what is off; 2: what is off and a hint
 MORE = "For a hint, run the check again with hint=2."
 _LEVEL = contextvars.ContextVar("course_hint_level", default=1)
 
 
+@dataclasses.dataclass(frozen=True)
 class Verdict:
-    """What a check returns: true when the answer is correct.
+    """What a check returns: true when the answer is correct. A notebook cell shows nothing
+    for it (the feedback line was printed)."""
 
-    It shows nothing when it ends a notebook cell (the feedback line was printed).
-    """
-
-    __slots__ = ("correct",)
-
-    def __init__(self, correct: bool) -> None:
-        self.correct = bool(correct)
+    correct: bool
 
     def __bool__(self) -> bool:
         return self.correct
-
-    def __repr__(self) -> str:
-        return f"Verdict(correct={self.correct})"
 
     def _ipython_display_(self) -> None:
         pass
@@ -82,36 +62,39 @@ def say(ok: bool, message: str, more: str | None = None) -> Verdict:
     if len(line) > MAX_FEEDBACK:
         line = line[:MAX_FEEDBACK - 3] + "..."
     print(("Correct! " if ok else "Not yet: ") + line)
-    return Verdict(ok)
+    return Verdict(bool(ok))
 
 
-def _hint_level(hint) -> int | None:
-    return hint if isinstance(hint, int) and not isinstance(hint, bool) and hint in HINT_LEVELS \
-        else None
+class NotYet(Exception):
+    """Raised inside a check when the answer is off: @checker prints say(False, message, more)."""
+
+    def __init__(self, message: str, more: str | None = None) -> None:
+        super().__init__(message)
+        self.more = more
 
 
 def checker(check):
-    """Decorate a check_* function so that no mistake of the learner can crash it.
-
-    The decorated check returns a Verdict (true when correct) and takes ``hint=1``
-    (what is off) or ``hint=2`` (and a hint).
-    """
+    """Decorate a check_* function: it takes ``hint=1`` or ``hint=2`` and returns a Verdict;
+    NotYet and any error the answer raises become one line of feedback."""
 
     @functools.wraps(check)
     def safe_check(*args, hint=1, **kwargs) -> Verdict:
-        level = _hint_level(hint)
-        if level is None:
+        if hint not in (1, 2) or not isinstance(hint, int) or isinstance(hint, bool):
             return say(False, f"hint={hint!r}: ask with hint=1 (what is off) or hint=2 "
                               f"(a hint too), e.g. {check.__name__}(..., hint=2).")
-        token = _LEVEL.set(level)
+        token = _LEVEL.set(hint)
         try:
-            return Verdict(check(*args, **kwargs))
+            return Verdict(bool(check(*args, **kwargs)))
         except NotImplementedError:
             raise  # the student version's stub: fail loudly until the exercise is done
-        except Exception as err:  # the learner's code raised, or the answer is malformed
-            return Verdict(say(False, f"checking your answer raised {type(err).__name__}: "
-                                      f"{err}.", more="run your code on a small example and "
-                                      "look at the result."))
+        except NotYet as off:
+            return say(False, str(off), more=off.more)
+        except Exception as err:  # the learner's code raised
+            shapes = [str(tuple(a.shape)) for a in getattr(err, "inputs", ())
+                      if isinstance(a, torch.Tensor)]
+            given = f" (given tensors of shape {', '.join(shapes)})" if shapes else ""
+            return say(False, f"your code raised {type(err).__name__}: {err}{given}.",
+                       more="run your code on a small example and look at the result.")
         finally:
             _LEVEL.reset(token)
 
@@ -125,9 +108,7 @@ def checker(check):
 def checks_value(check):
     """Decorate a check of a value the learner wrote down: a prediction or a choice.
 
-    Adds @checker's guarantees; a value still None or ``...`` is explained, not checked.
-    (A value check is never given a function: the exercise cell defines the name as
-    None before the learner's answer, so the student version's check cell still runs.)
+    A value still None or ``...`` is explained, not checked.
 
     Example (notebooks 01, 02, 04, 05):
         >>> @checks_value
@@ -140,8 +121,8 @@ def checks_value(check):
     @functools.wraps(check)
     def check_if_answered(*answers, **kwargs) -> Verdict:
         if any(answer is None or answer is Ellipsis for answer in answers):
-            return say(False, "your answer is still None: replace None by your answer, then "
-                              "run this check again.")
+            raise NotYet("your answer is still None: replace None by your answer, then run "
+                         "this check again.")
         return check(*answers, **kwargs)
 
     check_if_answered.checks_value = True
@@ -151,7 +132,7 @@ def checks_value(check):
 def checks_function(check):
     """Decorate a check of the learner's function: a non-function is explained, not run.
 
-    Adds @checker's guarantee too: no mistake of the learner can crash the check.
+    An error the function raises keeps the inputs it was given, for @checker's line.
 
     Example (every lessonNN.py):
         >>> @checks_function
@@ -163,12 +144,19 @@ def checks_function(check):
     @checker
     @functools.wraps(check)
     def check_if_function(fn, *args, **kwargs) -> Verdict:
-        if callable(fn):
-            return check(fn, *args, **kwargs)
-        shown = " ".join(repr(fn).split())  # one line, even for a tensor
-        shown = shown if len(shown) <= 40 else shown[:37] + "..."
-        return say(False, f"expected your function, got {type(fn).__name__} {shown}. Fix: pass "
-                          f"the function itself, without calling it: {check.__name__}(my_function).")
+        if not callable(fn):
+            raise NotYet(f"expected your function, got {type(fn).__name__} "
+                         f"{' '.join(repr(fn).split())[:40]}. Fix: pass the function itself, "
+                         f"without calling it: {check.__name__}(my_function).")
+
+        def answer(*inputs, **options):
+            try:
+                return fn(*inputs, **options)
+            except Exception as err:
+                err.inputs = inputs  # checker names their shapes
+                raise
+
+        return check(answer, *args, **kwargs)
 
     return check_if_function
 
@@ -191,28 +179,59 @@ def spying(owner, name: str):
         setattr(owner, name, original)
 
 
+def first_mistake(got, mistakes, same=lambda got, wrong: got == wrong) -> None:
+    """Raise NotYet(what, hint) for the first (wrong, what, hint) of mistakes that got matches."""
+    for wrong, what, hint in mistakes:
+        if got is not None and same(got, wrong):
+            raise NotYet(what, hint)
+
+
 def random_tensor(*shape: int, seed: int, dtype=torch.float32) -> torch.Tensor:
     """Random normal numbers from a private generator: the notebook's random stream is untouched."""
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
 
-def tensor_problem(value, shape=None, name: str = "your answer") -> str | None:
-    """What keeps value from being a usable tensor of this shape (None when it is fine)."""
+def numbers(value) -> torch.Tensor | None:
+    """value as a tensor of numbers (detached, on the CPU): from a Python int or float, a NumPy
+    scalar or array, a tensor, or a list, tuple or set of these; None for anything else.
+
+    Example:
+        >>> numbers(np.float32(0.5)), numbers([1, 2.5]), numbers("1"), numbers(True)
+        (tensor(0.5000), tensor([1.0000, 2.5000], dtype=torch.float64), None, None)
+    """
+    if isinstance(value, (set, frozenset, list, tuple)):
+        value = [v.detach().cpu() if isinstance(v, torch.Tensor) else v for v in value]
+    elif isinstance(value, torch.Tensor):
+        value = value.detach().cpu()
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+    return torch.tensor(array) if array.dtype.kind in "iuf" else None
+
+
+def number(value) -> float | None:
+    """value as one finite Python float (from anything numbers takes), else None."""
+    value = numbers(value)
+    ok = value is not None and value.numel() == 1 and bool(torch.isfinite(value).all())
+    return float(value.item()) if ok else None
+
+
+def answer_tensor(value, shape=None, name: str = "your answer", more: str | None = None):
+    """value as a finite tensor of this shape (through numbers); else raises NotYet."""
     if value is None:
-        return f"{name} is None. Hint: does your function `return` its result?"
-    if value is Ellipsis:
-        return f"{name} is still `...`. Replace it with your code."
-    if not isinstance(value, torch.Tensor):
-        return (f"{name} is a {type(value).__name__}, expected a torch.Tensor. "
-                "Hint: torch.tensor(...) or keep the computation in torch.")
-    if shape is not None and tuple(value.shape) != tuple(shape):
-        return f"{name} has shape {tuple(value.shape)}, expected {tuple(shape)}."
-    if value.is_floating_point() and not torch.isfinite(value).all():
-        return f"{name} contains NaN or infinite values. Hint: check for a division by zero."
-    return None
+        raise NotYet(f"{name} is None: does your function `return` it?", more)
+    tensor = numbers(value)
+    if tensor is None:
+        raise NotYet(f"{name} is a {type(value).__name__}, expected numbers (a tensor).", more)
+    if shape is not None and tuple(tensor.shape) != tuple(shape):
+        raise NotYet(f"{name} has shape {tuple(tensor.shape)}, expected {tuple(shape)}.", more)
+    if not torch.isfinite(tensor).all():
+        raise NotYet(f"{name} contains NaN or infinite values.", more)
+    return tensor
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class GradComparison:
     """The verdict of compare_grads: "exact", "close" or "wrong", and the line that says why."""
 
@@ -220,10 +239,8 @@ class GradComparison:
     verdict: str
     detail: str = ""
 
-    def __str__(self) -> str:
+    def __repr__(self) -> str:
         return f"{self.name}: {self.verdict}" + (f" ({self.detail})" if self.detail else "")
-
-    __repr__ = __str__
 
 
 def compare_grads(name: str, mine, reference, atol: float = 1e-6) -> GradComparison:
@@ -236,20 +253,17 @@ def compare_grads(name: str, mine, reference, atol: float = 1e-6) -> GradCompari
         >>> compare_grads("dL/dw", torch.ones(3), torch.ones(3))
         dL/dw: exact
     """
-    problem = tensor_problem(mine, name=f"{name} (yours)")
-    if problem is None and not isinstance(reference, torch.Tensor):
-        problem = f"the reference for {name} is a {type(reference).__name__}, not a tensor"
-    if problem is None and tuple(mine.shape) != tuple(reference.shape):
-        problem = (f"{name} has shape {tuple(mine.shape)} but the reference has "
-                   f"{tuple(reference.shape)}")
-    if problem is not None:
-        return GradComparison(name, "wrong", problem)
-    mine, reference = mine.detach().double(), reference.detach().double()
+    if reference is None:
+        return GradComparison(name, "wrong", f"the reference for {name} is None")
+    try:
+        mine = answer_tensor(mine, reference.shape, name=f"{name} (yours)").double()
+    except NotYet as off:
+        return GradComparison(name, "wrong", str(off).rstrip("."))
+    reference = reference.detach().double()
     if torch.equal(mine, reference):
         return GradComparison(name, "exact")
     diff = (mine - reference).abs().max().item()
-    verdict = "close" if math.isfinite(diff) and diff <= atol else "wrong"
-    return GradComparison(name, verdict, f"max difference {diff:.2g}")
+    return GradComparison(name, "close" if diff <= atol else "wrong", f"max difference {diff:.2g}")
 
 
 from . import lesson01, lesson02, lesson03, lesson04, lesson05  # noqa: E402
