@@ -84,15 +84,3 @@ def test_only_the_end_of_05_touches_the_test_digits():
             assert any("## Exercises" in c.source for c in later if c.cell_type == "markdown")
         else:
             assert not cells, f"{path.name} uses the test digits: {[c.source for c in cells]}"
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_exercise_heading_is_one_the_student_tool_reads(path):
-    """A heading make_student cannot parse would give its stub the previous exercise's name."""
-    from tools.make_student import EXERCISE
-
-    for cell in nbformat.read(path, as_version=4).cells:
-        for line in cell.source.splitlines() if cell.cell_type == "markdown" else []:
-            if line.startswith("### Exercise"):
-                match = EXERCISE.match(line)
-                assert match and '"' not in match.group(2), f"{path.name}: {line!r}"
