@@ -10,27 +10,24 @@ its figures come from the installed course_utils), marked up for nbgrader:
 - each exercise's check cell becomes an autograded test cell worth POINTS: it runs the
   check and fails, with the check's one line of feedback, unless the check says "Correct!";
 - the other code cells stay editable and ungraded, for the student to experiment in.
-Then `nbgrader generate_assignment` writes the students' version to release/. Its stubs
-are make_student's (classroom/nbgrader_config.py swaps nbgrader's ClearSolutions for
-StubSolutions below), so release/ and `make student` hand out the same exercises.
+Then `nbgrader generate_assignment` writes the students' version to release/, its solutions
+cleared by nbgrader's ClearSolutions with tools/make_student.py's settings (SOLUTIONS, given
+by classroom/nbgrader_config.py), so release/ and `make student` hand out the same exercises.
 The course folder is private (mode 700): it will hold the gradebook and submissions.
 """
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
-from nbgrader.preprocessors import ClearSolutions
+
+from tools.make_student import exercises
 
 REPO = Path(__file__).resolve().parent.parent
-from tools.make_student import SolutionMarkerError, exercise_cells, stub_cell
-
 POINTS = 1
-CHECK_CALL = re.compile(r"^\s*(?:[\w.]+\.)?check_\w+\(.*\)\s*$", re.DOTALL)
 TEST_CELL = '''\
 # Autograded ({points} point): a wrong answer fails here with the check's line of feedback.
 from IPython.utils.capture import capture_output
@@ -67,32 +64,16 @@ def assignment_notebook(nb: nbformat.NotebookNode, name: str) -> nbformat.Notebo
             mark(cell, f"lesson_text_{index}", locked=True)
         elif cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    for index, cell, number, _ in list(exercise_cells(nb, name)):
-        mark(cell, f"exercise_{number}", solution=True)
+    for number, index in enumerate(exercises(nb), 1):
+        mark(nb.cells[index], f"exercise_{number}", solution=True)
         after = nb.cells[index + 1] if index + 1 < len(nb.cells) else None
-        if after is None or after.cell_type != "code" or not CHECK_CALL.match(after.source):
-            raise SolutionMarkerError(
-                f"{name}, exercise {number}: the cell after the exercise cell must be its "
-                "check, one call like check_name(answer). Fix: put the check cell right "
-                "after the exercise cell.")
+        if after is None or after.cell_type != "code":
+            raise ValueError(f"{name}, exercise {number}: the cell after the exercise cell must "
+                             "be its check, one call like check_name(answer). Fix: put the "
+                             "check cell right after the exercise cell.")
         after.source = TEST_CELL.format(points=POINTS, call=after.source.strip())
         mark(after, f"exercise_{number}_check", grade=True, locked=True)
     return nb
-
-
-class StubSolutions(ClearSolutions):
-    """nbgrader's solution clearing, with make_student's stub for every exercise cell."""
-
-    def preprocess(self, nb, resources):
-        self.exercises = {index: (number, title) for index, _, number, title
-                          in exercise_cells(nb, resources["unique_key"])}
-        return super().preprocess(nb, resources)
-
-    def preprocess_cell(self, cell, resources, index):
-        if index not in self.exercises:
-            return super().preprocess_cell(cell, resources, index)
-        stub_cell(cell, resources["unique_key"], index, *self.exercises[index])
-        return cell, resources
 
 
 def nbgrader(course: Path, *args: str) -> str:

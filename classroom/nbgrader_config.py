@@ -17,11 +17,11 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path[:0] = [str(HERE), str(REPO)]  # nbgrader loads this file by path, not as a module
 
-from nbgrader.converters import Autograde, GenerateAssignment  # noqa: E402
-from nbgrader.preprocessors import ClearSolutions, Execute  # noqa: E402
+from nbgrader.converters import Autograde  # noqa: E402
+from nbgrader.preprocessors import Execute  # noqa: E402
 
-from classroom.make_assignments import StubSolutions  # noqa: E402  make_student's stubs in release/
 from sandbox import SandboxedExecute  # noqa: E402  each submission in its own sandbox
+from tools.make_student import SOLUTIONS  # noqa: E402  the course's markers and one-line stub
 
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 
@@ -37,9 +37,9 @@ def default(converter, trait: str) -> list:
 c.CourseDirectory.course_id = "pytorch-nn"
 c.Exchange.root = setting("COURSE_EXCHANGE", "/srv/nbgrader/exchange")
 
-# Release: make_student's stubs instead of nbgrader's "# YOUR CODE HERE".
-c.GenerateAssignment.preprocessors = [StubSolutions if p is ClearSolutions else p
-                                      for p in default(GenerateAssignment, "preprocessors")]
+# Release: nbgrader's ClearSolutions, set as for the learner edition, `make student` and the site.
+for trait, value in SOLUTIONS.items():
+    setattr(c.ClearSolutions, trait, value)
 
 # Autograde: each submission's kernel in a sandbox (classroom/sandbox.py), with limits.
 c.Autograde.autograde_preprocessors = [SandboxedExecute if p is Execute else p

@@ -25,6 +25,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from conftest import REPO, SOLUTION_SECRETS
 
 from tools import first_cell
+from tools.make_student import STUB
 from tools.make_site import (EXPLORER_NOTE, SiteError, default_source, make_site,
                              page_notebook, remote_resources, stored_torch)
 
@@ -81,7 +82,6 @@ def exercise_notebook(answer_output: str = "Not yet: try again\n") -> nbformat.N
                       outputs=[new_output("stream", name="stdout", text="done\n")]),
         new_code_cell("check_double(double)", outputs=[
             new_output("stream", name="stdout", text=answer_output)]),
-        new_markdown_cell("Stuck? [solutions/00_demo/exercise_1.py](solutions/00_demo/exercise_1.py)"),
         new_code_cell("explorer", outputs=[new_output("display_data", data={
             WIDGET_VIEW: {"model_id": "x"}, "image/png": PNG, "text/plain": "A dot, drawn."})]),
     ])
@@ -96,15 +96,15 @@ def test_a_page_shows_the_exercise_not_its_solution():
     sources = [c.source for c in page.cells]
     text = json.dumps(page)
     assert "return x * 2" not in text and "BEGIN SOLUTION" not in text
-    assert 'raise NotImplementedError("Exercise 1 (00_demo): double it")' in sources[4]
+    assert f"    {STUB}" in sources[4]
     assert "Correct!" not in text and "done" not in text  # exercise and check outputs dropped
     # the launch links and the version, under the title
     assert sources[1].startswith("**Run this notebook:** [Colab](https://colab.research.google"
                                  f".com/github/{GITHUB_PATH}/blob/main/notebooks/00_demo.ipynb)")
     assert "Kaggle" in sources[1] and "Binder" in sources[1]
     assert "PyTorch 2.9.0** (printed by the notebook)" in sources[1]
-    # the solution file is the repository's, never copied into the site
-    assert f"]({URL}/blob/main/notebooks/solutions/00_demo/exercise_1.py)" in sources[6]
+    # the solution link (the learner edition's), to the repository's file: never in the site
+    assert f"]({URL}/blob/main/learner/solutions/00_demo/exercise_1.py)" in sources[6]
     # the explorer: its figure (alt text by the PNG's hash), no widget, one line after it
     explorer = page.cells[7]
     assert WIDGET_VIEW not in explorer.outputs[0].data and "image/png" in explorer.outputs[0].data

@@ -1,11 +1,12 @@
-"""The student versions (tools/make_student.py): solutions stubbed, checks kept, runs as taught.
+"""The student versions (tools/make_student.py): solutions stubbed by nbgrader's ClearSolutions,
+checks kept, the lesson and nothing about how the course is built.
 
 build/student/ (`make student`) and the committed learner edition, learner/ (`make learner`):
 the learner edition is what the generator writes (--check), reveals no solution, links each
-exercise's solution alone, and stores the lesson's outputs and one run's exercise outputs.
-nbval runs learner/ whole in `make test` (exercises use what the lesson built before them)
-and compares every stored output: every stub fails with its exercise's NotImplementedError
-(tagged raises-exception), and nothing else fails.
+exercise's solution alone, keeps every lesson cell with its stored outputs, and holds no claim
+check, no nbval marker, no stored output in an exercise or check cell and no word about the
+course's tooling. nbval runs learner/ whole in `make test`: every lesson cell compared, each
+stub's cell expected to raise (tagged raises-exception), nothing else failing.
 """
 import json
 import re
@@ -17,44 +18,44 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from conftest import REPO
 
 from tools.execute import execute_notebook
-from tools.make_student import (EXERCISE, SolutionMarkerError, learner_notebook, make_student,
-                                student_notebook, stub_solutions, write_learner)
+from tools.make_student import (STUB, clear_solutions, exercises, learner_notebook, make_student,
+                                student_notebook, write_learner)
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-CHECK_CALL = re.compile(r"\b(check_\w+|compare_grads)\(")
+CHECK_CALL = re.compile(r"^check_\w+\(")
 
 
 def solution_blocks(source: str) -> list[list[str]]:
     return re.findall(r"# BEGIN SOLUTION\n(.*?)\n\s*# END SOLUTION", source, re.DOTALL)
 
 
+def stubbed(source: str) -> str:
+    nb = new_notebook(cells=[new_code_cell(source)])
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python"}
+    return clear_solutions(nb).cells[0].source
+
+
 # --- the transformation, on small synthetic notebooks -------------------------------------
 
-def test_stub_keeps_indentation_and_the_lines_around():
+def test_the_stub_is_one_line_at_the_markers_indentation():
     source = ("def f(x):\n    y = x\n    # BEGIN SOLUTION\n    y = 2 * x\n    return y\n"
               "    # END SOLUTION\n\nprint('after')")
-    assert stub_solutions(source, "Exercise 1 (demo): double") == (
-        "def f(x):\n    y = x\n"
-        "    raise NotImplementedError(\"Exercise 1 (demo): double\")  # REPLACE this line with your "
-        "answer\n\nprint('after')")
+    assert stubbed(source) == f"def f(x):\n    y = x\n    {STUB}\n\nprint('after')"
+    with pytest.raises(NotImplementedError, match="replace this line with your answer"):
+        exec(compile(STUB, "<stub>", "exec"), {})
 
 
-def test_two_blocks_and_a_quote_in_the_title():
-    source = "# BEGIN SOLUTION\na = 1\n# END SOLUTION\nb = 2\n# BEGIN SOLUTION\nc = 3\n# END SOLUTION"
-    stub = stub_solutions(source, 'Exercise 2 (demo): the "best" one')
-    assert stub.count("raise NotImplementedError") == 2 and "a = 1" not in stub and "b = 2" in stub
-    with pytest.raises(NotImplementedError, match='the "best" one'):
-        exec(compile(stub, "<stub>", "exec"), {})
+def test_two_blocks():
+    stub = stubbed("# BEGIN SOLUTION\na = 1\n# END SOLUTION\nb = 2\n# BEGIN SOLUTION\nc = 3\n"
+                   "# END SOLUTION")
+    assert stub == f"{STUB}\nb = 2\n{STUB}"
 
 
-@pytest.mark.parametrize("source, words", [
-    ("# BEGIN SOLUTION\nx = 1", "never closed"),
-    ("x = 1\n# END SOLUTION", "without # BEGIN SOLUTION"),
-    ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION", "second"),
-])
-def test_unbalanced_markers_are_explained(source, words):
-    with pytest.raises(SolutionMarkerError, match=words):
-        stub_solutions(source, "Exercise 1 (demo): x")
+@pytest.mark.parametrize("source", ["# BEGIN SOLUTION\nx = 1",
+                                    "# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION"])
+def test_unbalanced_markers_are_refused(source):
+    with pytest.raises(RuntimeError, match="solution"):
+        stubbed(source)
 
 
 def demo_notebook():
@@ -64,9 +65,15 @@ def demo_notebook():
     nb = new_notebook(cells=[
         new_markdown_cell("# Demo\n\nThe figure: `cu.course_image(\"net\")`."),
         new_code_cell("x = 1", execution_count=1),
+        new_code_cell("# Check: the text above (x is one)\nassert x == 1, 'x is one'",
+                      execution_count=2, metadata={"tags": ["claim-check"]}),
         new_markdown_cell("### Exercise 1: double it"),
         solved,
-        new_code_cell("print(double(2) == 4)", execution_count=4),
+        new_code_cell("check_double(double)", execution_count=4,
+                      outputs=[new_output("stream", name="stdout", text="Correct!\n")]),
+        new_markdown_cell("### Exercise 2: predict"),
+        new_code_cell("guess = None\n# BEGIN SOLUTION\nguess = 2\n# END SOLUTION", execution_count=5),
+        new_code_cell("check_guess(guess)", execution_count=6),
     ])
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
     return nb
@@ -74,22 +81,13 @@ def demo_notebook():
 
 def test_student_notebook_stubs_clears_and_leaves_the_original_alone():
     original = demo_notebook()
-    student = student_notebook(original, "00_demo")
-    assert "return 2 * x" in original.cells[3].source and original.cells[3].outputs
-    assert student.cells[3].source == ("def double(x):\n    raise NotImplementedError("
-                                       "\"Exercise 1 (00_demo): double it\")  # REPLACE this line "
-                                       "with your answer")
+    student = student_notebook(original)
+    assert "return 2 * x" in original.cells[4].source and original.cells[4].outputs
+    assert student.cells[4].source == f"def double(x):\n    {STUB}"
     assert all(c.outputs == [] and c.execution_count is None
                for c in student.cells if c.cell_type == "code")
     assert "widgets" in original.metadata and "widgets" not in student.metadata
     assert student.cells[0].source == original.cells[0].source  # markdown as written
-
-
-def test_a_solution_outside_an_exercise_is_refused():
-    nb = demo_notebook()
-    del nb.cells[2]
-    with pytest.raises(SolutionMarkerError, match="Exercise N"):
-        student_notebook(nb, "00_demo")
 
 
 def test_make_student_never_writes_into_notebooks(tmp_path):
@@ -106,6 +104,31 @@ def test_make_student_never_writes_into_notebooks(tmp_path):
     assert sorted(p.name for p in (tmp_path / "build" / "student").iterdir()) == ["00_demo.ipynb"]
 
 
+def test_learner_notebook_keeps_the_lesson_drops_claim_checks_and_links_each_solution():
+    nb, solutions = learner_notebook(demo_notebook(), "00_demo", "https://host/x/blob/main")
+    assert [c.source[:12] for c in nb.cells] == [
+        "# Demo\n\nThe ", "x = 1", "### Exercise", "def double(x", "check_double",
+        "**Stuck afte", "### Exercise", "guess = None", "check_guess(", "**Stuck afte"]
+    assert nb.cells[1].execution_count == 1                       # a lesson cell: as stored
+    assert all(c.outputs == [] and c.execution_count is None for c in nb.cells[3:] if c.cell_type == "code")
+    # nbval expects an error where the stub is met: the check of a function, the predict cell
+    assert [c.metadata.get("tags") for c in nb.cells if c.cell_type == "code"] == [
+        None, None, ["raises-exception"], ["raises-exception"], None]
+    assert "https://host/x/blob/main/learner/solutions/00_demo/exercise_1.py" in nb.cells[5].source
+    assert solutions == {
+        "solutions/00_demo/exercise_1.py": "# Exercise 1 (00_demo): double it. One solution; yours "
+                                           "may differ.\ndef double(x):\n    return 2 * x\n",
+        "solutions/00_demo/exercise_2.py": "# Exercise 2 (00_demo): predict. One solution; yours "
+                                           "may differ.\nguess = None\nguess = 2\n"}
+
+
+def test_an_exercise_without_its_check_right_after_is_refused():
+    nb = demo_notebook()
+    del nb.cells[5]
+    with pytest.raises(ValueError, match="check cell"):
+        learner_notebook(nb, "00_demo")
+
+
 # --- the course's own notebooks -----------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -119,6 +142,12 @@ def test_the_course_has_notebooks_to_convert():
     assert NOTEBOOKS, "notebooks/ is empty"
 
 
+def outside_solutions(code: list[str]) -> set[str]:
+    return {line.strip() for source in code
+            for line in re.sub(r"# BEGIN SOLUTION.*?# END SOLUTION", "", source,
+                               flags=re.DOTALL).splitlines()}
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_no_solution_leaks_and_every_exercise_keeps_its_check(path, student_dir):
     original = nbformat.read(path, as_version=4)
@@ -126,45 +155,46 @@ def test_no_solution_leaks_and_every_exercise_keeps_its_check(path, student_dir)
     code = [c.source for c in original.cells if c.cell_type == "code"]
     solution_lines = {line.strip() for source in code for block in solution_blocks(source)
                       for line in block.splitlines() if line.strip()}
-    outside = {line.strip() for source in code
-               for line in re.sub(r"# BEGIN SOLUTION.*?# END SOLUTION", "", source,
-                                  flags=re.DOTALL).splitlines()}
     student_text = "\n".join(c.source for c in student.cells)
-    student_lines = {line.strip() for line in student_text.splitlines()}
-    leaked = sorted((solution_lines - outside) & student_lines)
+    leaked = sorted((solution_lines - outside_solutions(code))
+                    & {line.strip() for line in student_text.splitlines()})
     assert not leaked, f"{path.name}: solution lines in the student version: {leaked}"
     assert "# BEGIN SOLUTION" not in student_text
+    indices = exercises(original)
+    assert len(indices) >= 3, path.name
+    for index in indices:
+        assert STUB in student.cells[index].source, f"{path.name} cell {index}: no stub"
+        check = student.cells[index + 1]
+        assert check.cell_type == "code" and CHECK_CALL.match(check.source), \
+            f"{path.name} cell {index + 1}: an exercise's check comes right after it"
 
-    exercises = [i for i, c in enumerate(student.cells)
-                 if c.cell_type == "markdown" and EXERCISE.search(c.source)]
-    n_solutions = sum(len(solution_blocks(s)) for s in code)
-    assert len(exercises) >= 3 and n_solutions >= len(exercises), path.name
-    for start, end in zip(exercises, exercises[1:] + [len(student.cells)]):
-        cells = student.cells[start + 1:end]
-        body = "\n".join(c.source for c in cells if c.cell_type == "code")
-        title = EXERCISE.search(student.cells[start].source).group(0).strip()
-        assert "raise NotImplementedError(\"Exercise" in body, f"{path.name} {title}: no stub"
-        assert CHECK_CALL.search(body), f"{path.name} {title}: no check cell"
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exercise_headings_number_the_exercises_in_order(path):
+    """Exercise N is the Nth exercise cell (its solution file, its grade id): one
+    `### Exercise N: title` heading before each, numbered from 1."""
+    nb = nbformat.read(path, as_version=4)
+    headings = [(i, int(m.group(1))) for i, c in enumerate(nb.cells) if c.cell_type == "markdown"
+                for m in [re.search(r"^### Exercise (\d+): \S", c.source, re.M)] if m]
+    indices = exercises(nb)
+    assert [n for _, n in headings] == list(range(1, len(indices) + 1)), path.name
+    assert all(h < i for (h, _), i in zip(headings, indices)), path.name
+    assert all(i < h for i, (h, _) in zip(indices, headings[1:])), path.name
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_check_called_exists(path):
-    from course_utils import exercises
+    from course_utils import exercises as checks
 
     source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
     called = set(re.findall(r"\b(check_\w+)\(", source))
-    assert called <= set(exercises.__all__), f"{path.name}: {called - set(exercises.__all__)}"
+    assert called <= set(checks.__all__), f"{path.name}: {called - set(checks.__all__)}"
 
 
 def test_an_unmarked_test_cannot_start_a_kernel():
     """tests/conftest.py keeps `make test-fast` free of kernels: unmarked, a run fails."""
     with pytest.raises(RuntimeError, match="mark it @pytest.mark.kernel"):
         execute_notebook(new_notebook(cells=[new_code_cell("1 + 1")]), REPO)
-
-
-def first_exercise(cells) -> int:
-    return next(i for i, c in enumerate(cells)
-                if c.cell_type == "markdown" and EXERCISE.search(c.source))
 
 
 # --- the learner edition, learner/ (committed; nbval runs it whole in make test) ----------
@@ -175,32 +205,6 @@ LEARNER = REPO / "learner"
 def test_the_learner_edition_is_what_the_generator_writes():
     stale = write_learner(check=True)
     assert not stale, f"learner/ is out of date: {stale}. Fix: make learner"
-
-
-def test_learner_notebook_keeps_lesson_outputs_and_links_each_solution():
-    demo = demo_notebook()
-    demo.cells[4].source = "check_double(double)"
-    nb, fresh, solutions = learner_notebook(demo, "00_demo", "https://host/x/blob/main")
-    assert nb.cells[1].execution_count == 1                       # a lesson cell: as stored
-    assert fresh == {3, 4} and all(nb.cells[i].outputs == [] for i in fresh)
-    assert "raise NotImplementedError" in nb.cells[3].source
-    link = nb.cells[5]
-    assert link.cell_type == "markdown" and "solutions/00_demo/exercise_1.py" in link.source
-    assert "https://host/x/blob/main/learner/solutions/00_demo/exercise_1.py" in link.source
-    assert solutions == {"solutions/00_demo/exercise_1.py": (
-        "# Exercise 1 (00_demo): double it. One solution; yours may differ.\n"
-        "def double(x):\n    return 2 * x\n")}
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_the_learner_edition_folds_the_claim_checks_and_nothing_else(path):
-    """A learner reads the lesson; the cells that test its sentences are folded (JupyterLab's
-    source_hidden), still run, and are never an exercise's check."""
-    nb = nbformat.read(LEARNER / path.name, as_version=4)
-    folded = [c for c in nb.cells if c.metadata.get("jupyter", {}).get("source_hidden")]
-    claims = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("# Check: the ")]
-    assert claims and folded == claims
-    assert not any(re.search(r"\bcheck_\w+\(", c.source) for c in claims)
 
 
 def learner_text(nb) -> tuple[str, str]:
@@ -217,9 +221,7 @@ def test_the_learner_edition_reveals_no_solution(path):
     original = nbformat.read(path, as_version=4)
     learner = nbformat.read(LEARNER / path.name, as_version=4)
     code = [c.source for c in original.cells if c.cell_type == "code"]
-    outside = {line.strip() for source in code
-               for line in re.sub(r"# BEGIN SOLUTION.*?# END SOLUTION", "", source,
-                                  flags=re.DOTALL).splitlines()}
+    outside = outside_solutions(code)
     per_exercise = [{line.strip() for block in solution_blocks(source)
                      for line in block.splitlines() if line.strip()} - outside
                     for source in code if "# BEGIN SOLUTION" in source]
@@ -239,25 +241,63 @@ def test_the_learner_edition_reveals_no_solution(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_learner_edition_reads_as_the_lesson_and_fails_only_at_its_stubs(path):
-    """Up to the first exercise: the instructor's cells with their stored outputs. After it,
-    the stored run (which nbval repeats): one NotImplementedError per exercise, naming it,
-    in a cell tagged raises-exception; no other error, no stderr."""
+def test_the_learner_edition_is_the_lesson_with_its_stored_outputs(path):
+    """Every instructor cell but the claim checks, in order; the lesson cells with their
+    stored outputs, which nbval compares strictly (no cell ignored that the instructor's
+    edition compares)."""
+    lesson = lambda c: (c.cell_type, c.source, c.get("outputs"), c.get("execution_count"),  # noqa: E731
+                        c.metadata.get("tags"))
     original = nbformat.read(path, as_version=4)
     learner = nbformat.read(LEARNER / path.name, as_version=4)
-    lesson = lambda cells: [(c.source, c.get("outputs")) for c in cells]  # noqa: E731
-    assert lesson(learner.cells[:first_exercise(learner.cells)]) == lesson(
-        original.cells[:first_exercise(original.cells)])
-    raised = []
-    for i, cell in enumerate(learner.cells):
-        for output in cell.get("outputs", []):
-            assert output.get("name") != "stderr", f"{path.name} cell {i}: {output.text}"
-            if output.output_type == "error":
-                assert output.ename == "NotImplementedError", f"{path.name} cell {i}"
-                assert "raises-exception" in cell.metadata.get("tags", [])
-                raised.append(output.evalue)
-        if "raises-exception" in cell.metadata.get("tags", []):
-            assert any(o.output_type == "error" for o in cell.outputs), f"{path.name} cell {i}"
-    expected = re.findall(r'raise NotImplementedError\("(Exercise \d+ \([^)]*\): [^"]*)"\)',
-                          "\n".join(c.source for c in learner.cells))
-    assert expected and sorted(raised) == sorted(expected), path.name
+    work = {i for e in exercises(original) for i in (e, e + 1)}
+    kept = [c for i, c in enumerate(original.cells)
+            if i not in work and "claim-check" not in c.metadata.get("tags", [])]
+    shown = [c for c in learner.cells if c.get("id", "").split("-")[0] != "solution"
+             and c.get("execution_count", 0) is not None]
+    assert [lesson(c) for c in shown] == [lesson(c) for c in kept], path.name
+
+
+# Words about how the course is built, in the lesson's markdown. "sweep" alone is the
+# lesson's learning-rate sweep; "test" alone its test digits: the phrases below are tooling.
+TOOLING = re.compile(r"`make |\bmake (?:notebooks|test|lab|learner|claims|data|figures)\b|tools/|"
+                     r"\bclaims\b|nbval|NBVAL|claims sweep|pytest|# Check|stored output|"
+                     r"conftest|make_student|the tests\b|\bour tests\b|docs/claims", re.I)
+
+
+def tooling(nb) -> list[str]:
+    """Every trace of the course's machinery in a learner notebook, one line each."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        tags = cell.metadata.get("tags", [])
+        if "claim-check" in tags or cell.source.startswith("# Check: "):
+            found.append(f"cell {i}: a claim check")
+        if "NBVAL" in cell.source:
+            found.append(f"cell {i}: an nbval marker in its source")
+        if cell.cell_type == "code" and cell.outputs and (
+                STUB in cell.source or i > 0 and STUB in nb.cells[i - 1].source
+                or "raises-exception" in tags):
+            found.append(f"cell {i}: stored output in an exercise or check cell")
+        if cell.cell_type == "markdown":
+            found += [f"cell {i}: {m.group(0)!r} in the prose" for m in TOOLING.finditer(cell.source)]
+    return found
+
+
+def test_the_tooling_count_sees_each_kind():
+    nb = new_notebook(cells=[
+        new_markdown_cell("Run `make notebooks`; nbval compares the stored output (tools/)."),
+        new_code_cell("# NBVAL_IGNORE_OUTPUT\nprint(1)"),
+        new_code_cell("# Check: the text above\nassert True, 'x'", metadata={"tags": ["claim-check"]}),
+        new_code_cell(f"guess = None\n{STUB}", outputs=[new_output(
+            "error", ename="NotImplementedError", evalue="x", traceback=[])]),
+        new_code_cell("check_guess(guess)", outputs=[new_output("stream", text="Not yet\n")]),
+    ])
+    found = tooling(nb)
+    assert len(found) == 8, found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_learner_edition_holds_no_tooling(path):
+    """Learners meet the lesson, not the machinery: no claim check, no nbval marker, no
+    stored output in an exercise or check cell, no word about make, tools, tests or claims."""
+    found = tooling(nbformat.read(LEARNER / path.name, as_version=4))
+    assert not found, f"{path.name}: {len(found)} traces of the tooling:\n" + "\n".join(found)

@@ -1,15 +1,25 @@
 """Run a notebook in a kernel of this environment: the one place the course calls nbclient.
 
-Used by `make notebooks` (tools/run_notebooks.py), the reproducibility check, the
-student-version and full-MNIST tests and the notebook benchmark.
+Used by `make notebooks` (tools/run_notebooks.py), the reproducibility check, the claims
+sweep and the notebook benchmark. use_test_settings() gives a command the environment nbval
+runs the notebooks in, without importing the tests' conftest.py.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from nbclient import NotebookClient
 
 KERNEL_NAME = "python3"
+
+
+def use_test_settings() -> None:
+    """Make this process, and the kernels it starts, run the notebooks as nbval does (the root
+    conftest.py sets the same): offline on the embedded digits, without progress bars, on the
+    CPU unless COURSE_DEVICE says otherwise. Stored outputs come from these settings."""
+    os.environ.update(COURSE_OFFLINE="1", COURSE_PROGRESS="0")
+    os.environ.setdefault("COURSE_DEVICE", "cpu")
 
 
 def execute_notebook(nb, folder: Path, *, timeout: int = 600, allow_errors: bool = True):

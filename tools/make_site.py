@@ -8,9 +8,9 @@ notebook, the teachers' page (docs/classroom.md), the claims sweep's evidence
 (docs/claims.md) and Sphinx's full-text search.
 
 - **The lesson, not the answers.** The source is the learner edition (`learner/`, or
-  --source) when it exists; otherwise `notebooks/` with every solution stubbed by
-  tools.make_student and the stored outputs of its exercise and check cells dropped. A
-  page that would still show a solution marker or a "Correct!" stops the build.
+  --source) when it exists; otherwise `notebooks/`, made into the learner edition by
+  tools.make_student's learner_notebook (nbgrader's ClearSolutions). A page that would still
+  show a solution marker or a "Correct!" stops the build.
 - Each page starts with its launch links (Colab, Kaggle, Binder: the edition rendered, from
   pyproject's repository address) and the PyTorch version of its stored outputs: the
   notebook's metadata (`course.torch`), else a version its outputs print, else this
@@ -41,12 +41,11 @@ from pathlib import Path
 import nbformat
 
 from tools.first_cell import BRANCH, repository
-from tools.make_student import BEGIN, END, exercise_cells, stub_cell
+from tools.make_student import BEGIN, END, learner_notebook
 
 REPO = Path(__file__).resolve().parent.parent
 TITLE = "How neural networks work, in PyTorch"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-CHECK_CALL = re.compile(r"\b(check_\w+|compare_grads)\(")
 SOLUTION_LINK = re.compile(r"\]\((solutions/[^)\s]+)\)")
 TORCH_PRINTED = re.compile(r"PyTorch (\d+\.\d+\.\d+)")
 EXPLORER_NOTE = ("*This explorer is live in a notebook (launch links at the top of the page, "
@@ -58,7 +57,7 @@ class SiteError(RuntimeError):
 
 
 def default_source() -> Path:
-    """learner/ when the learner edition exists, else notebooks/ (solutions stubbed here)."""
+    """learner/ when the learner edition exists, else notebooks/ (made into it here)."""
     learner = REPO / "learner"
     return learner if any(learner.glob("[0-9]*.ipynb")) else REPO / "notebooks"
 
@@ -94,25 +93,16 @@ def build_torch() -> str:
 
 def page_notebook(nb: nbformat.NotebookNode, name: str, path: str, url: str,
                   fallback_torch: str, alts: dict | None = None) -> nbformat.NotebookNode:
-    """The notebook as its page shows it: solutions stubbed (a learner edition has none left),
-    exercise and check outputs dropped, alt text on figures, explorers as their figure, and
+    """The notebook as its page shows it: its learner edition (tools/make_student.py; a
+    learner notebook is left as it is), alt text on figures, explorers as their figure, and
     a first line with the launch links and the PyTorch version. alts (if given) gets the
     alt text of each figure, by the SHA-256 of its PNG (tools/site_sphinx.py applies it).
 
     Example (make_site below):
         >>> page = page_notebook(nbformat.read(p, 4), "03_backpropagation", "learner/03_backpropagation.ipynb", url, "2.14.1")
     """
-    nb = nbformat.from_dict(nb)  # a copy: the source is only read
+    nb, _ = learner_notebook(nb, name)  # a copy: the source is only read
     nb.metadata.pop("widgets", None)  # widget state only feeds the CDN widget manager
-    exercises = list(exercise_cells(nb, name))
-    for index, cell, number, title in exercises:
-        stub_cell(cell, name, index, number, title)
-        check = next((i for i in range(index + 1, len(nb.cells))
-                      if nb.cells[i].cell_type == "code" and CHECK_CALL.search(nb.cells[i].source)),
-                     None)
-        for i in (index, check):
-            if i is not None:
-                nb.cells[i].outputs, nb.cells[i].execution_count = [], None
     cells = []
     for cell in nb.cells:
         cells.append(cell)
@@ -120,7 +110,7 @@ def page_notebook(nb: nbformat.NotebookNode, name: str, path: str, url: str,
             # the learner edition links each exercise's solution file: on the site it is the
             # repository's copy, so no solution file is copied into the site
             cell.source = SOLUTION_LINK.sub(
-                lambda m: f"]({url}/blob/{BRANCH}/{Path(path).parent.as_posix()}/{m.group(1)})",
+                lambda m: f"]({url}/blob/{BRANCH}/learner/{m.group(1)})",
                 cell.source)
             continue
         explorer = False

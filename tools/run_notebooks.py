@@ -13,13 +13,8 @@ from pathlib import Path
 
 import nbformat
 
-import conftest  # noqa: F401  the repository's test defaults (below)
-from tools.execute import execute_notebook
+from tools.execute import execute_notebook, use_test_settings
 from tools.slides import add_slides
-
-# Stored outputs are what nbval compares, so they come from the tests' settings: the
-# repository's conftest.py makes this process (and its kernels) offline, on the CPU and
-# without progress bars, however this script was started.
 
 
 def torch_version() -> str:
@@ -46,6 +41,7 @@ def main(paths: list[str]) -> int:
     if not paths:
         print(__doc__)
         return 2
+    use_test_settings()  # stored outputs are what nbval compares: made as nbval runs them
     for name in paths:
         seconds = run(Path(name))
         print(f"{name}: {seconds:.1f} s")
