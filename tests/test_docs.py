@@ -96,3 +96,12 @@ def test_contributing_exercise_table_matches_the_notebooks():
     assert 2 * transfer >= len(rows), "at least half of the exercises must transfer"
     for nb in {row[0] for row in rows}:
         assert any(row[0] == nb and row[3] == "predict" for row in rows), f"{nb} has no predict exercise"
+
+
+def test_course_utils_stays_small():
+    """A learner can open it: at most 4,000 lines in all (as `wc -l` counts), no module over 300."""
+    sizes = {str(p.relative_to(REPO)): len(p.read_bytes().splitlines())
+             for p in sorted((REPO / "course_utils").rglob("*.py"))}
+    too_long = {name: n for name, n in sizes.items() if n > 300}
+    assert not too_long, f"modules over 300 lines: {too_long}. Fix: remove what no notebook needs"
+    assert sum(sizes.values()) <= 4000, f"course_utils has {sum(sizes.values())} lines (goal: 4,000)"

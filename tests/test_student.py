@@ -301,3 +301,27 @@ def test_the_learner_edition_holds_no_tooling(path):
     stored output in an exercise or check cell, no word about make, tools, tests or claims."""
     found = tooling(nbformat.read(LEARNER / path.name, as_version=4))
     assert not found, f"{path.name}: {len(found)} traces of the tooling:\n" + "\n".join(found)
+
+
+def test_no_learner_path_leads_to_the_placeholder_address(monkeypatch):
+    """Until the course's address is set, no install from it and no link to it (README, learner)."""
+    import importlib.util
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    from tools import first_cell
+
+    placeholder = "https://github.com/OWNER/a-course"
+    assert not first_cell.published(placeholder)
+    assert "](" not in first_cell.launch_links(placeholder, [REPO / "notebooks" / "x.ipynb"])
+    if not first_cell.published(first_cell.repository()):   # as committed today
+        for path in [REPO / "README.md", *(p for p in LEARNER.rglob("*") if p.is_file())]:
+            assert first_cell.PLACEHOLDER not in path.read_text(), path
+    # a platform without course_utils, and no COURSE_REPO: one line saying what to set
+    code = TransformerManager().transform_cell(first_cell.install_block(placeholder))
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "course_utils" else real(name, *a))
+    monkeypatch.delenv("COURSE_REPO", raising=False)
+    with pytest.raises(ModuleNotFoundError, match="set COURSE_REPO"):
+        exec(code, {"get_ipython": lambda: None})

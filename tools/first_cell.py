@@ -35,6 +35,18 @@ if importlib.util.find_spec("course_utils") is None:
     %pip install -q --no-deps {{repo}}
     from course_utils.machinery import cloud; cloud.install_missing()
 """
+# Until whoever publishes the course sets its address, no cell installs from it and no link
+# points at it: the first cell says what to set, the links are relative or absent.
+PLACEHOLDER = "/OWNER/"
+UNPUBLISHED = MARK + """
+import importlib.util, os
+if importlib.util.find_spec("course_utils") is None:
+    if not os.environ.get("COURSE_REPO"):
+        raise ModuleNotFoundError("course_utils is not installed: set COURSE_REPO to the course's git address")
+    repo = os.environ["COURSE_REPO"]
+    %pip install -q --no-deps {repo}
+    from course_utils.machinery import cloud; cloud.install_missing()
+"""
 IMAGE = re.compile(r"^!\[[^\]]*\]\(\.\./img/([\w-]+)\.png\)\n?", re.M)
 LINKS = ("<!-- launch links: written by tools/first_cell.py from pyproject.toml -->",
          "<!-- end of launch links -->")
@@ -46,8 +58,13 @@ def repository() -> str:
     return project["urls"]["Repository"].rstrip("/")
 
 
+def published(url: str) -> bool:
+    """Whether url is the course's real address, not pyproject.toml's placeholder."""
+    return PLACEHOLDER not in url
+
+
 def install_block(url: str) -> str:
-    return INSTALL.format(url=url)
+    return INSTALL.format(url=url) if published(url) else UNPUBLISHED
 
 
 def with_install(source: str, url: str) -> str:
@@ -76,6 +93,9 @@ def rewrite(nb: nbformat.NotebookNode, url: str) -> nbformat.NotebookNode:
 
 
 def launch_links(url: str, notebooks: list[Path]) -> str:
+    if not published(url):
+        return ("*Launch links for Colab, Kaggle and Binder appear here once the course's address "
+                "is set: `[project.urls] Repository` in pyproject.toml, then `python -m tools.first_cell`.*")
     path = url.removeprefix("https://github.com/")
     rows = ["| notebook | Colab | Kaggle | Binder |", "| --- | --- | --- | --- |"]
     for nb in notebooks:

@@ -36,8 +36,7 @@ SOLUTIONS = {"begin_solution_delimeter": BEGIN, "end_solution_delimeter": END,
 CLAIM_CHECK = "claim-check"        # a cell that tests the prose ("# Check: the text above ...")
 RAISES = "raises-exception"        # nbval's tag: the cell is expected to raise
 SOLUTION_LINK = """**Stuck after `hint=2`?** Exercise {number}'s solution, on its own (no other exercise's):
-[{path}]({path}) (on Colab or Kaggle: [on GitHub]({url})). Try first; to run it, put
-`%load {path}` in the exercise cell."""
+[{path}]({path}){online}. Try first; to run it, put `%load {path}` in the exercise cell."""
 
 
 def clear_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -105,9 +104,10 @@ def learner_notebook(nb: nbformat.NotebookNode, name: str, solutions_url: str = 
         if index - 1 in indices:
             number = indices.index(index - 1) + 1
             path = f"solutions/{name}/exercise_{number}.py"
+            online = f" (on Colab or Kaggle: [on GitHub]({solutions_url}/learner/{path}))"
             link = nbformat.v4.new_markdown_cell(SOLUTION_LINK.format(
-                number=number, path=path, url=f"{solutions_url}/learner/{path}"
-                if solutions_url else path), id=f"solution-{number}")
+                number=number, path=path, online=online if solutions_url else ""),
+                id=f"solution-{number}")
             link.metadata["slideshow"] = {"slide_type": "-"}
             cells.append(link)
     nb.cells = cells
@@ -123,14 +123,14 @@ def write_learner(notebooks: Path | str = REPO / "notebooks", out: Path | str = 
         >>> write_learner(check=True)
         []
     """
-    from tools.first_cell import BRANCH, repository
+    from tools.first_cell import BRANCH, published, repository
 
     notebooks, out = Path(notebooks).resolve(), Path(out).resolve()
     if out == notebooks or notebooks in out.parents:
         raise ValueError(f"out={out} lies inside {notebooks}: the learner edition must never "
                          "overwrite the instructor's notebooks. Fix: use learner/.")
-    if solutions_url is None:
-        solutions_url = f"{repository()}/blob/{BRANCH}"
+    if solutions_url is None:  # no link to an address that is not the course's yet
+        solutions_url = f"{repository()}/blob/{BRANCH}" if published(repository()) else ""
     files = {}
     for path in sorted(notebooks.glob("*.ipynb")):
         nb, solutions = learner_notebook(nbformat.read(path, as_version=4), path.stem,
