@@ -32,7 +32,7 @@ from tools.make_site import (EXPLORER_NOTE, SiteError, default_source, make_site
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9]*.ipynb"))
 PAGES = default_source().name  # the notebooks' pages: learner/ (or notebooks/ without it)
 SOLUTION_BLOCK = re.compile(r"# BEGIN SOLUTION.*?# END SOLUTION", re.S)
-URL = first_cell.repository()  # the one address, stated in pyproject.toml only
+URL = "https://github.com/example/published-course"  # an address as a publisher sets it
 GITHUB_PATH = URL.removeprefix("https://github.com/")
 PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwAD"
        "hgGAWjR9awAAAABJRU5ErkJggg==")
@@ -185,7 +185,18 @@ def test_every_page_says_its_pytorch_and_links_its_launches(site):
         assert re.search(r"Stored outputs made with PyTorch \d+\.\d+\S* \(recorded in the "
                          r"notebook\)", text), page.name
         for platform in ("colab.research.google.com", "kaggle.com/kernels", "mybinder.org"):
-            assert platform in page.read_text(encoding="utf-8"), (page.name, platform)
+            if first_cell.published(first_cell.repository()):
+                assert platform in page.read_text(encoding="utf-8"), (page.name, platform)
+            else:   # no link leads to the placeholder address
+                assert first_cell.PLACEHOLDER not in page.read_text(encoding="utf-8"), page.name
+
+
+def test_an_unpublished_course_links_no_placeholder():
+    page = page_notebook(exercise_notebook("x\n"), "00_demo", "learner/00_demo.ipynb",
+                         "https://github.com/OWNER/a-course", "2.14.1")
+    text = json.dumps(page)
+    assert first_cell.PLACEHOLDER not in text and "colab" not in text
+    assert "`solutions/00_demo/exercise_1.py`" in text
 
 
 @pytest.mark.site

