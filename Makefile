@@ -50,7 +50,7 @@ test: $(STAMP) $(LAB_SETTINGS)
 ## notebook lint; no kernel, no browser, no site build (the tests marked kernel, browser or site
 ## run in make test)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not kernel and not browser and not site" course_utils tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 -m "not kernel and not browser and not site" course_utils tests $(PYTEST_ARGS)
 
 ## make claims: every notebook over 10 seeds and the simulated machines (tools/claims.py);
 ## prints, per claim, the range seen and the band checked; writes docs/claims.md (~25 min)

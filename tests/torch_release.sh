@@ -119,7 +119,7 @@ STATUS=0
 if [ "$WHAT" = all ] || [ "$WHAT" = unit ]; then
   echo "torch_release $RELEASE: unit tests on torch $TORCH"
   # shellcheck disable=SC2086
-  "$BIN/python" -m pytest -q -m "not kernel and not browser and not site" course_utils tests ${PYTEST_ARGS:-} \
+  "$BIN/python" -m pytest -q -n 2 -m "not kernel and not browser and not site" course_utils tests ${PYTEST_ARGS:-} \
     || STATUS=1
 fi
 if [ "$WHAT" = all ] || [ "$WHAT" = notebooks ]; then
