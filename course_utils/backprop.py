@@ -194,35 +194,31 @@ def trace_backward(loss: torch.Tensor, *, model=None) -> BackwardTrace:
         raise ValueError(f"{already[0]} already has a .grad (from an earlier backward), and "
                          "backward adds to it, so the trace could not show the gradients being "
                          "filled. Fix: net.zero_grad() before computing the loss.")
-    return BackwardTrace(graph, params, _functions=_named_functions(graph, loss))
+    return BackwardTrace(graph, params, _functions=_named_functions(graph))
 
 
-def _named_functions(graph: Graph, loss: torch.Tensor) -> list[tuple[object, str, int]]:
-    """(autograd node, name, graph box) for every node reachable from loss.grad_fn."""
-    ops = [i for i, n in enumerate(graph.nodes) if n.kind == "op"]
-    counts, seen, names = Counter(graph.nodes[i].label for i in ops), Counter(), {}
-    for i in ops:
-        label = graph.nodes[i].label
-        seen[label] += 1
-        names[id(graph.nodes[i].source)] = (
-            f"{label} #{seen[label]}" if counts[label] > 1 else label, i)
-    boxes = {id(n.source): (n.label, i) for i, n in enumerate(graph.nodes)
-             if n.kind in ("param", "leaf")}
-    found, stack, visited = [], [loss.grad_fn], set()
-    while stack:
-        fn = stack.pop()
-        if fn is None or id(fn) in visited:
+def _named_functions(graph: Graph) -> list[tuple[object, str, int]]:
+    """(autograd node, name, graph box) for every node of the backward pass: the operations,
+    and beside them the transposes and .grad writers (AccumulateGrad) of the parameters."""
+    counts, seen, found = Counter(graph.ops), Counter(), {}
+    boxes = {id(n.source): i for i, n in enumerate(graph.nodes) if n.kind in ("param", "leaf")}
+    for i, node in enumerate(graph.nodes):
+        if node.kind != "op":
             continue
-        visited.add(id(fn))
-        variable = _leaf(fn)     # AccumulateGrad, or nn.Linear's transpose of a weight
-        if variable is None:
-            name, box = names[id(fn)]
-        else:
-            label, box = boxes[id(variable)]
-            name = f"{label}.grad" if type(fn).__name__ == "AccumulateGrad" else f"t ({label})"
-        found.append((fn, name, box))
-        stack.extend(c for c, _ in fn.next_functions)
-    return found
+        seen[node.label] += 1
+        found[id(node.source)] = (node.source, f"{node.label} #{seen[node.label]}"
+                                  if counts[node.label] > 1 else node.label, i)
+        for fn in (child for child, _ in node.source.next_functions if child is not None):
+            variable = _leaf(fn)          # AccumulateGrad, or nn.Linear's transpose of a weight
+            if variable is None:
+                continue
+            box = boxes[id(variable)]
+            label = graph.nodes[box].label
+            if type(fn).__name__ != "AccumulateGrad":
+                found[id(fn)] = (fn, f"t ({label})", box)
+                fn = fn.next_functions[0][0]
+            found[id(fn)] = (fn, f"{label}.grad", box)
+    return list(found.values())
 
 
 # -- drawing: the graph as a column, coloured by how far the backward pass has got -----------

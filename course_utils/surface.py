@@ -118,27 +118,21 @@ class Surface:
                 "on the plane)")
 
 
-class _Loss:
-    """The mean loss of model's architecture with any flat weight vector, on fixed digits."""
+def _loss_of(model: nn.Module, split, digits: int):
+    """A function: flat weights -> the mean cross-entropy of model's architecture with them,
+    on ``digits`` evenly spread digits of split (always the same ones)."""
+    from torch.func import functional_call
 
-    def __init__(self, model: nn.Module, split, digits: int, loss_fn):
-        from torch.func import functional_call
+    subset, device = split.subset(digits), next(model.parameters()).device
+    x, y = subset.images.to(device), subset.labels.to(device)
+    shapes = [(name, p.shape) for name, p in model.named_parameters()]
 
-        subset = split.subset(digits)
-        device = next(model.parameters()).device
-        self.x, self.y = subset.images.to(device), subset.labels.to(device)
-        self.model, self.loss_fn, self.call = model, loss_fn, functional_call
-        self.shapes = [(name, p.shape) for name, p in model.named_parameters()]
-        self.device = device
-
-    def __call__(self, flat: torch.Tensor) -> float:
-        params, start = {}, 0
-        flat = flat.to(self.device)
-        for name, shape in self.shapes:
-            params[name] = flat[start:start + shape.numel()].view(shape)
-            start += shape.numel()
-        with torch.no_grad(), eval_mode(self.model):
-            return self.loss_fn(self.call(self.model, params, (self.x,)), self.y).item()
+    def loss(flat: torch.Tensor) -> float:
+        parts = flat.to(device).split([shape.numel() for _, shape in shapes])
+        params = {name: part.view(shape) for (name, shape), part in zip(shapes, parts)}
+        with torch.no_grad(), eval_mode(model):
+            return nn.functional.cross_entropy(functional_call(model, params, (x,)), y).item()
+    return loss, len(y)
 
 
 def random_directions(model: nn.Module, seed: int = 0) -> torch.Tensor:
@@ -175,8 +169,7 @@ def _pca_directions(offsets: torch.Tensor) -> tuple[torch.Tensor, tuple[float, f
     centred = (offsets - offsets.mean(0)).double()
     values, vectors = torch.linalg.eigh(centred @ centred.T)   # snapshots x snapshots: quick
     top = vectors[:, -2:].flip(1)                               # the two largest, largest first
-    basis = (top.T @ centred) / values[-2:].flip(0).clamp_min(1e-30).sqrt().unsqueeze(1)
-    basis = basis.float()
+    basis = ((top.T @ centred) / values[-2:].flip(0).clamp_min(1e-30).sqrt().unsqueeze(1)).float()
     return basis, _shares(offsets, basis)
 
 
@@ -198,19 +191,16 @@ def _axis(low: float, high: float, points: int) -> torch.Tensor:
 
 
 def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None, *,
-                 directions: str = "pca", grid: int = 11, digits: int = 100,
-                 span: float = 1.0, slice_steps: int = 8, loss_fn=None,
-                 seed: int = 0) -> Surface:
+                 directions: str = "pca", grid: int = 11, digits: int = 100) -> Surface:
     """The loss around model's trained weights on a plane, with the training path on it.
 
     split: the digits to measure the loss on (``data.train``: the surface training
     walked on); ``digits`` of them, evenly spread (``split.subset(digits)``). grid:
     points per side (odd numbers put the trained weights in the middle of a random
     plane). directions: "pca" (needs ``weight_path``) or "random" (filter-normalised,
-    a and b from -span to span). With a weight_path the path is projected onto the
-    plane and the 1-D slice from its first snapshot to the trained weights is measured.
-    slice_steps: points of the 1-D slice between alpha 0 and 1 (a quarter more on each
-    side; 0: no slice). Cost: about ``grid**2 + 1.5 * slice_steps`` forward passes of
+    a and b from -1 to 1). With a weight_path the path is projected onto the plane and
+    the 1-D slice from its first snapshot to the trained weights is measured at alpha
+    -0.25 to 1.25 in steps of 1/8. Cost: about ``grid**2 + 13`` forward passes of
     ``digits`` digits.
 
     Example (notebook 05):
@@ -239,12 +229,9 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
                          "training, or directions='random'.")
     _checks.whole_number(grid, "grid", "grid=11", low=3, high=101)
     _checks.whole_number(digits, "digits", "digits=100")
-    _checks.whole_number(slice_steps, "slice_steps", "slice_steps=8", low=0, high=100)
-    if not (isinstance(span, (int, float)) and math.isfinite(span) and span > 0):
-        raise ValueError(f"span must be a positive number, got {span!r}. Fix: span=1.0.")
 
     trained = flat_weights(model)
-    loss = _Loss(model, split, digits, loss_fn or nn.functional.cross_entropy)
+    loss, digits = _loss_of(model, split, digits)
     snapshots = list(weight_path.weights) if weight_path is not None else []
     steps = list(weight_path.steps) if weight_path is not None else []
     if snapshots and not torch.equal(snapshots[-1], trained):
@@ -265,31 +252,21 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
         low, high = ((top + bottom) / 2 - half).tolist(), ((top + bottom) / 2 + half).tolist()
         xs, ys = (_axis(lo, hi, grid) for lo, hi in zip(low, high))
     else:
-        basis = random_directions(model, seed)
+        basis = random_directions(model)
         path, explained = None, (0.0, 0.0)
         if offsets is not None:                      # least squares: the nearest point
             path = torch.linalg.lstsq(basis.T.double(), offsets.T.double()).solution.T.float()
             explained = _shares(offsets, torch.linalg.qr(basis.T.double()).Q.T.float())
-        xs = ys = _axis(-span, span, grid)
+        xs = ys = _axis(-1.0, 1.0, grid)
     losses = torch.tensor([[loss(trained + a * basis[0] + b * basis[1]) for a in xs.tolist()]
                            for b in ys.tolist()])
 
     alphas = slice_losses = None
-    if snapshots and slice_steps:                    # alpha -0.25 to 1.25, 0 and 1 included
-        margin = math.ceil(slice_steps / 4)
-        alphas = (torch.arange(-margin, slice_steps + margin + 1, dtype=torch.float64)
-                  / slice_steps).float()
-        start = snapshots[0]
+    if snapshots:                                    # alpha -0.25 to 1.25, 0 and 1 included
+        alphas, start = torch.arange(-2, 11) / 8, snapshots[0]
         slice_losses = torch.tensor([loss(start + a * (trained - start)) for a in alphas.tolist()])
     return Surface(directions, basis, xs, ys, losses, path, steps, explained, alphas, slice_losses,
-                   len(loss.y))
-
-
-def _plane_label(surface: Surface, k: int) -> str:
-    share = surface.explained[k]
-    if surface.directions == "pca":
-        return f"PCA direction {k + 1} ({share:.0%} of the path)"
-    return f"random direction {k + 1} (filter-normalised)"
+                   digits)
 
 
 @course_plot
@@ -340,7 +317,9 @@ def plot_loss_surface(surface: Surface):
                  "this plane).")
     ax.plot(0, 0, "*", color=PALETTE[4], mec="black", ms=10, zorder=4,
             label=f"trained (loss {number(surface.loss_at_origin)})")
-    ax.set(xlabel=_plane_label(surface, 0), ylabel=_plane_label(surface, 1),
+    label = ("PCA direction {} ({:.0%} of the path)" if surface.directions == "pca" else
+             "random direction {} (filter-normalised)")
+    ax.set(xlabel=label.format(1, surface.explained[0]), ylabel=label.format(2, surface.explained[1]),
            title=f"loss around the trained weights ({len(surface.xs)} x {len(surface.ys)} grid)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1,  # under, never over
               frameon=False)                                               # the path

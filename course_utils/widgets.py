@@ -1,17 +1,9 @@
-"""Interactive explorers (ipywidgets) built on the plots, landscapes and training modules.
+"""Interactive explorers (ipywidgets): controls above a figure redrawn in place.
 
-Each builder returns one widget: controls above a figure that is redrawn in place
-(new PNG bytes into an ``ipywidgets.Image``, no clear_output, so no flicker). The
-figure at the default values is drawn when the widget is built, and the widget's
-display data carries it as ``image/png`` too, so a notebook run headless (nbval,
-nbclient) stores a real static figure. Cells showing an explorer carry
-``# NBVAL_IGNORE_OUTPUT``.
-
-Redraws answer as a slider is dragged: each explorer keeps its figure and moves new
-data into it (the playground draws a landscape's contours once and redraws only the
-paths over an image of them; the inspector only the step's bars and filters). The
-machinery, a quick PNG and a drawing thread where stale requests merge, is in
-explorer.py.
+Each builder returns one widget (machinery/explorer.py: the figure as an image, its
+static PNG for headless runs, the drawing thread). Each explorer keeps its figure and
+moves new data into it as a slider is dragged (the playground keeps a landscape's
+contours, the inspector a layer's scales). Cells showing one carry ``# NBVAL_IGNORE_OUTPUT``.
 
 Stable hooks for tests and notebooks: every explorer has the CSS class
 ``course-explorer`` plus its own (``course-optimizer-playground``,
@@ -35,8 +27,7 @@ import torch
 from . import _checks
 from ._checks import OPTIMIZER_LABELS, OPTIMIZER_NAMES
 from .machinery.explorer import Explorer
-from .figures import (FULL_WIDTH, LINESTYLES, PALETTE, colour, message_figure, new_figure, number,
-                      with_alt)
+from .figures import FULL_WIDTH, LINESTYLES, PALETTE, new_figure, number, with_alt
 from .plots import show_tiled_filters, tile_filters
 from .training import TrainingDiverged, make_optimizer, train_step
 
@@ -64,10 +55,9 @@ def optimizer_playground(function: str = "ravine", *,
     """Optimizer paths on a 2-D test function, redrawn as you move the controls.
 
     Controls: the test function (choosing one resets the learning rate to its usual
-    value), which optimizers to compare, the learning rate (log slider, shared by all),
-    momentum, Adam's betas and the number of steps. ``.controls`` maps "function",
-    "learning rate", "momentum", "beta1", "beta2", "steps" to the controls and
-    ``.optimizers`` a course optimizer name ("sgd", ...) to its checkbox;
+    value), which optimizers to compare, the learning rate (log slider, shared by all) and
+    momentum. ``.controls`` maps "function", "learning rate" and "momentum" to the controls
+    and ``.optimizers`` a course optimizer name ("sgd", ...) to its checkbox;
     ``.trajectories`` holds the paths drawn last (label -> landscapes.Trajectory).
 
     Example (notebook 04):
@@ -91,21 +81,13 @@ def optimizer_playground(function: str = "ravine", *,
              for name in OPTIMIZER_NAMES}
     rate = _rate_slider(lr, -4, 0.5, step=0.05)
     momentum = _slider(W.FloatSlider, "momentum", value=0.9, min=0.0, max=0.99, step=0.01)
-    beta1 = _slider(W.FloatSlider, "Adam beta1", value=0.9, min=0.0, max=0.99, step=0.01)
-    beta2 = _slider(W.FloatSlider, "Adam beta2", value=0.999, min=0.9, max=0.9999,
-                    step=0.0001, readout_format=".4f")
-    n_steps = _slider(W.IntSlider, "steps", value=steps, min=5, max=300, step=5)
-
     figures = {}                          # function name -> its TrajectoryFigure, made once
 
     def draw(explorer):
         explorer.trajectories = {
-            OPTIMIZER_LABELS[name]: quick_trajectory(fn.value, name, steps=n_steps.value,
-                                                     lr=rate.value, momentum=momentum.value,
-                                                     betas=(beta1.value, beta2.value))
+            OPTIMIZER_LABELS[name]: quick_trajectory(fn.value, name, steps=steps, lr=rate.value,
+                                                     momentum=momentum.value)
             for name, box in boxes.items() if box.value}
-        if not explorer.trajectories:
-            return message_figure("tick at least one optimizer", 6.2, 4.6)
         if fn.value not in figures:
             figures[fn.value] = TrajectoryFigure(fn.value, lines=len(boxes), live=True)
         figures[fn.value].show(explorer.trajectories)
@@ -118,14 +100,12 @@ def optimizer_playground(function: str = "ravine", *,
         else:
             rate.value = usual            # redraws once, through the slider
 
-    controls = {"function": fn, "learning rate": rate, "momentum": momentum, "beta1": beta1,
-                "beta2": beta2, "steps": n_steps}
-    layout = [W.HBox([fn, *boxes.values()]), W.HBox([rate, n_steps]),
-              W.HBox([momentum, W.VBox([beta1, beta2])])]
-    playground = Explorer("optimizer-playground", layout, draw,
-                          watch=[*boxes.values(), rate, momentum, beta1, beta2, n_steps])
+    playground = Explorer("optimizer-playground", [W.HBox([fn, *boxes.values()]),
+                                                   W.HBox([rate, momentum])],
+                          draw, watch=[*boxes.values(), rate, momentum])
     fn.observe(new_function, names="value")
-    playground.controls, playground.optimizers = controls, boxes
+    playground.controls = {"function": fn, "learning rate": rate, "momentum": momentum}
+    playground.optimizers = boxes
     return playground
 
 
@@ -138,12 +118,11 @@ class LearningRateExplorer(Explorer):
     """
 
     def __init__(self, model_fn, data, optimizer_name: str, lr: float, steps: int,
-                 batch_size: int, background: bool):
+                 batch_size: int):
         self.model_fn, self.data, self.optimizer_name = model_fn, data, optimizer_name
-        self.steps, self.batch_size, self.background = steps, batch_size, background
+        self.steps, self.batch_size = steps, batch_size
         self.runs: dict[str, list[float]] = {}
         self.running, self.thread = False, None
-        self._drawn_runs, self._lines = None, []   # what the figure was made for; its lines
         self.learning_rate = _rate_slider(lr, -4, 1, step=0.1, live=False)
         self.button = W.Button(description="Train", icon="play", button_style="primary")
         self.button.add_class("course-train")
@@ -160,17 +139,15 @@ class LearningRateExplorer(Explorer):
         if self.running:
             return                       # a second run must not start while one is going
         self.running, self.button.disabled = True, True
-        if self.background:
-            self.thread = threading.Thread(target=self.train, kwargs={"live": True}, daemon=True)
-            self.thread.start()
-        else:
-            self.train(live=True)
+        self.thread = threading.Thread(target=self.train, kwargs={"live": True}, daemon=True)
+        self.thread.start()
 
     def train(self, lr: float | None = None, *, live: bool = False) -> list[float]:
         """Train a fresh model_fn() for the fixed budget; return the losses (one per step).
 
-        live=True (the Train button) redraws every 10 steps; a call from code draws once,
-        at the end (a notebook cell that starts a few runs waits for no figure).
+        live=True (the Train button) redraws from the second step on, then at most 5 times
+        a second; a call from code draws once, at the end (a notebook cell that starts a
+        few runs waits for no figure).
         """
         lr = self.learning_rate.value if lr is None else lr
         label = f"lr={lr:.3g}"
@@ -190,7 +167,6 @@ class LearningRateExplorer(Explorer):
                     batch = next(batches)
                 losses.append(train_step(model, *batch, opt))
                 self.progress.value = step + 1
-                # the curve from its second point on, then at most 5 times a second
                 if live and step >= 1 and time.perf_counter() - shown >= 0.2:
                     self.request()
                     shown = time.perf_counter()
@@ -205,57 +181,42 @@ class LearningRateExplorer(Explorer):
         return losses
 
     def _plot(self):
-        """The figure of all runs: made anew when a run starts or blows up, else moved."""
-        runs = [(label, [v for v in losses if math.isfinite(v)], len(losses))
-                for label, losses in list(self.runs.items())]      # a snapshot: training goes on
-        key = [(label, len(finite) < n) for label, finite, n in runs]
-        if key != self._drawn_runs:
-            self._drawn_runs, self._fig = key, self._new_figure(runs)
-        for line, (_, finite, _) in zip(self._lines, runs):
-            line.set_data(range(1, len(finite) + 1), finite)
-        ax = self._fig.axes[0]
-        ax.relim()
-        ax.autoscale_view()
-        if not runs:
-            return with_alt(self._fig, "Training loss per step: no run yet; press Train.")
-        ends = [f"{label} blew up after {len(finite)} steps" if len(finite) < n else
-                f"{label} ends at {number(finite[-1])}" if finite else f"{label}: no step yet"
-                for label, finite, n in runs]
-        return with_alt(self._fig, f"Training loss per step (log scale) for {len(runs)} "
-                                   f"learning rates: {'; '.join(ends)}.")
-
-    def _new_figure(self, runs):
+        """All runs, the newest wide and under the others; a run that blew up ends in an x."""
         from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
+        runs = [(label, [v for v in losses if math.isfinite(v)], len(losses))
+                for label, losses in list(self.runs.items())]      # a snapshot: training goes on
         fig, ax = new_figure(7.5, 3.6)
-        self._lines = []
         for k, (label, finite, n) in enumerate(runs):
-            last = k == len(runs) - 1
-            line, = ax.plot(range(1, len(finite) + 1), finite, label=label, color=colour(k),
-                            ls=LINESTYLES[k % len(LINESTYLES)], lw=2.6 if last else 1.6,
-                            zorder=1.9 if last else 2)   # the newest run wide, under the others
-            self._lines.append(line)
+            newest, colour = k == len(runs) - 1, PALETTE[k % len(PALETTE)]
+            ax.plot(range(1, len(finite) + 1), finite, label=label, color=colour,
+                    ls=LINESTYLES[k % len(LINESTYLES)], lw=2.6 if newest else 1.6,
+                    zorder=1.9 if newest else 2)
             if len(finite) < n:
-                ax.plot(len(finite), finite[-1] if finite else 1.0, "x", ms=12, mew=3,
-                        color=colour(k))
-        if not runs:
+                ax.plot(len(finite), finite[-1] if finite else 1.0, "x", ms=12, mew=3, color=colour)
+        if runs:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)  # beside the runs
+        else:
             ax.text(0.5, 0.5, "press Train to start a run", ha="center", va="center",
                     transform=ax.transAxes, fontsize=12, color="0.4")
-        else:
-            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)  # beside the runs
-        ax.set(xlabel="step", ylabel="training loss", yscale="log", xlim=(0, self.steps))
+        ax.set(xlabel="step", ylabel="training loss", yscale="log", xlim=(0, self.steps),
+               title=f"{self.steps} steps of {self.optimizer_name}, batch size {self.batch_size}")
         ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
         ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.grid(True, which="both", alpha=0.3)
-        ax.set_title(f"{self.steps} steps of {self.optimizer_name}, batch size {self.batch_size}")
         fig.tight_layout()
-        return fig
+        if not runs:
+            return with_alt(fig, "Training loss per step: no run yet; press Train.")
+        ends = [f"{label} blew up after {len(finite)} steps" if len(finite) < n else
+                f"{label} ends at {number(finite[-1])}" if finite else f"{label}: no step yet"
+                for label, finite, n in runs]
+        return with_alt(fig, f"Training loss per step (log scale) for {len(runs)} "
+                             f"learning rates: {'; '.join(ends)}.")
 
 
 def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: float = 0.05,
-                           steps: int = 100, batch_size: int = 64,
-                           background: bool = True) -> LearningRateExplorer:
+                           steps: int = 100, batch_size: int = 64) -> LearningRateExplorer:
     """Train LeNet for a short, fixed budget at the chosen learning rate; compare the runs.
 
     model_fn builds a fresh model (e.g. ``cu.LeNet``); data is what load_mnist() returns.
@@ -275,7 +236,7 @@ def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: f
     lr = _checks.learning_rate(lr, "learning_rate_explorer(cu.LeNet, data, lr=0.05)")
     _checks.whole_number(steps, "steps", "steps=100", high=2000)
     _checks.whole_number(batch_size, "batch_size", "batch_size=64")
-    return LearningRateExplorer(model_fn, data, optimizer_name, lr, steps, batch_size, background)
+    return LearningRateExplorer(model_fn, data, optimizer_name, lr, steps, batch_size)
 
 
 def gradient_inspector(monitor, filter_grads=None) -> Explorer:

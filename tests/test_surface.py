@@ -25,8 +25,8 @@ def trained(sample):
 @pytest.fixture(scope="module")
 def surfaces(trained):
     model, data, weight_path = trained
-    return {d: cu.loss_surface(model, data.train, weight_path, directions=d, grid=5, digits=40,
-                               slice_steps=4) for d in ("pca", "random")}
+    return {d: cu.loss_surface(model, data.train, weight_path, directions=d, grid=5, digits=40)
+            for d in ("pca", "random")}
 
 
 def loss_with(model, weights, split):
@@ -174,7 +174,7 @@ def test_a_straight_path_still_gets_a_plane(sample):
     trained, step = flat_weights(model), torch.randn(61706, generator=torch.Generator()) * 0.01
     weight_path.weights = [trained + 2 * step, trained + step, trained]
     weight_path.steps = [0, 1, 2]
-    surface = cu.loss_surface(model, sample.train, weight_path, grid=3, digits=8, slice_steps=0)
+    surface = cu.loss_surface(model, sample.train, weight_path, grid=3, digits=8)
     assert surface.explained[0] == pytest.approx(1.0, abs=1e-5) and surface.explained[1] < 1e-5
     assert torch.isfinite(surface.plane).all() and torch.isfinite(surface.losses).all()
     assert surface.ys[-1] - surface.ys[0] > 0.1 * (surface.xs[-1] - surface.xs[0])
