@@ -1,16 +1,9 @@
 """What ``loss.backward()`` does, one autograd node at a time, recorded during the real pass.
 
-``trace_backward`` puts a hook (``Node.register_hook``) on every node of the graph
-behind the loss. During one real ``loss.backward()`` each hook sees, as the node
-runs, the gradient the node received (of the loss with respect to its output) and
-the gradients it sends on (with respect to each of its inputs); it keeps a copy of
-both and notes which parameters' ``.grad`` are filled so far. Nothing is computed
-again: the numbers are the ones autograd computed, in the order it ran the nodes.
-
-    net.zero_grad()
-    loss = criterion(net(input), target)
-    with cu.trace_backward(loss, model=net) as trace:
-        loss.backward()
+``trace_backward`` hooks (``Node.register_hook``) every node of the graph behind the loss;
+during one real ``loss.backward()`` each hook keeps a copy of the gradient its node
+received and of those it sends on, and which parameters' ``.grad`` are filled so far.
+Nothing is computed again: the numbers and their order are autograd's own.
 
 Used in: notebook 03 (what happens when we call loss.backward()).
 """
@@ -49,16 +42,13 @@ def _first_values(g: torch.Tensor | None, k: int = 3) -> str:
 
 @dataclass
 class BackwardStep:
-    """One node of the backward pass, as autograd ran it.
+    """One node of the backward pass, as autograd ran it (``number`` 1: the loss's grad_fn).
 
-    ``number``: 1 for the first node run (the loss's grad_fn). ``name``: the operation
-    as the forward pass wrote it (``linear #3``), ``t (fc3.weight)`` for the transpose
-    inside nn.Linear, ``fc3.weight.grad`` for the node that writes a parameter's .grad
-    (``AccumulateGrad``). ``received``: the gradient of the loss with respect to the
-    node's output; ``sent``: (destination, gradient) for each of its inputs, None for
-    an input that needs no gradient; ``filled``: the parameters whose .grad is set
-    once this node has run. ``node``: its box in ``trace.graph`` (a parameter's box
-    for ``t`` and ``.grad`` nodes).
+    ``name``: the operation as the forward pass wrote it (``linear #3``), ``t (fc3.weight)``
+    for nn.Linear's transpose, ``fc3.weight.grad`` for the AccumulateGrad node that writes
+    a .grad. ``received``: the gradient of the loss with respect to its output; ``sent``:
+    (destination, gradient or None) per input; ``filled``: the parameters whose .grad is set
+    once it has run; ``node``: its box in ``trace.graph``.
     """
 
     number: int
@@ -187,14 +177,13 @@ def trace_backward(loss: torch.Tensor, *, model=None) -> BackwardTrace:
         .grad filled so far (0 of 10): none
     """
     graph = autograd_graph(loss, model=model)
-    params = [n.label for n in graph.nodes if n.kind in ("param", "leaf")]
     already = [n.label for n in graph.nodes
                if n.kind in ("param", "leaf") and n.source.grad is not None]
     if already:
         raise ValueError(f"{already[0]} already has a .grad (from an earlier backward), and "
                          "backward adds to it, so the trace could not show the gradients being "
                          "filled. Fix: net.zero_grad() before computing the loss.")
-    return BackwardTrace(graph, params, _functions=_named_functions(graph))
+    return BackwardTrace(graph, graph.param_names, _functions=_named_functions(graph))
 
 
 def _named_functions(graph: Graph) -> list[tuple[object, str, int]]:
@@ -258,8 +247,8 @@ def _draw_column(ax, trace: BackwardTrace, n: int, caption: bool) -> None:
         for j, (_, g) in zip(graph.nodes[step.node].inputs, step.sent):
             if g is None or j not in pos:
                 continue
-            up = pos[j][0] == pos[step.node][0]     # up the chain: an arc on the left
-            style = "bar,armA=-40,armB=-40,fraction=0" if up else "arc3" if pos[j][0] < 1.5 else "arc3,rad=-0.35"
+            style = ("bar,armA=-40,armB=-40,fraction=0" if pos[j][0] == 0 else   # up the chain
+                     "arc3" if pos[j][0] < 1.5 else "arc3,rad=-0.35")
             ax.annotate("", xy=pos[j], xytext=pos[step.node], zorder=4, arrowprops=dict(
                 arrowstyle="-|>", color=RUNNING, lw=2.5, mutation_scale=14, shrinkA=1,
                 shrinkB=1, connectionstyle=style, patchA=texts[step.node].get_bbox_patch(),
@@ -267,7 +256,6 @@ def _draw_column(ax, trace: BackwardTrace, n: int, caption: bool) -> None:
     rows = len(graph.chain)
     ax.set_xlim(-1.05, 2.05)
     ax.set_ylim(-rows - (2.6 if caption else 0.0) + 0.4, 0.6)
-    ax.set(xticks=[], yticks=[])
     ax.axis("off")
     ax.set_title(f"step {n} of {len(trace)}\n{step.name}", fontsize=11)
     if caption:

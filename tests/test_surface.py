@@ -44,18 +44,6 @@ def test_weight_path_keeps_the_start_and_every_fifth_step(trained):
     assert "4 snapshots of 61706 weights" in repr(weight_path)
 
 
-def test_weight_path_stops_when_removed():
-    model = cu.LeNet()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    weight_path = cu.WeightPath(model, optimizer, every=1)
-    for _ in range(2):
-        model(torch.randn(2, 1, 32, 32)).sum().backward()
-        optimizer.step()
-        weight_path.remove()                  # after the first step
-    assert weight_path.steps == [0, 1] and weight_path.taken == 1
-    assert not torch.equal(weight_path.weights[1], flat_weights(model))   # moved since
-
-
 @pytest.mark.parametrize("directions", ["pca", "random"])
 def test_the_origin_is_the_trained_models_loss_on_the_same_digits(trained, surfaces, directions):
     model, data, _ = trained
