@@ -27,17 +27,14 @@ def _shape(g: torch.Tensor) -> str:
 
 def _describe(g: torch.Tensor | None) -> str:
     """'[1, 84], norm 0.1234' for a gradient, 'nothing' for None."""
-    if g is None:
-        return "nothing"
-    return f"{_shape(g)}, norm {g.norm().item():.4f}"
+    return "nothing" if g is None else f"{_shape(g)}, norm {g.norm().item():.4f}"
 
 
 def _first_values(g: torch.Tensor | None, k: int = 3) -> str:
     if g is None:
         return ""
-    values = g.reshape(-1)[:k].tolist()
-    more = ", ..." if g.numel() > k else ""
-    return "[" + ", ".join(f"{v:.3g}" if v else "0" for v in values) + more + "]"
+    values = ", ".join(f"{v:.3g}" if v else "0" for v in g.reshape(-1)[:k].tolist())
+    return f"[{values}{', ...' if g.numel() > k else ''}]"
 
 
 @dataclass
@@ -59,30 +56,11 @@ class BackwardStep:
     sent: list[tuple[str, torch.Tensor | None]]
     filled: list[str]
 
-    def text(self, total: int | None = None, params: int | None = None) -> str:
-        """The step in short lines: the node, what it receives, what it sends, .grad so far."""
-        of = f" of {total}" if total else ""
-        lines = [f"step {self.number}{of}: {self.name} ({self.function})",
-                 f"receives {_describe(self.received)}", f"   {_first_values(self.received)}"]
-        if not self.sent:
-            lines.append("sends nothing on: it stores it in .grad")
-        for where, g in self.sent:
-            lines.append(f"sends to {where}: {_describe(g)}")
-            if g is not None:
-                lines.append(f"   {_first_values(g)}")
-        count = f" ({len(self.filled)} of {params})" if params else ""
-        lines += textwrap.wrap(f".grad filled so far{count}: {', '.join(self.filled) or 'none'}",
-                               width=52, subsequent_indent="   ")
-        return "\n".join(lines)
-
 
 @dataclass
 class BackwardTrace:
-    """The backward pass of one loss: ``steps`` in the order autograd ran them.
-
-    Use it as a context manager around ``loss.backward()``; ``graph`` is the forward
-    graph (graph.autograd_graph) the steps point into, ``params`` the parameter names.
-    """
+    """The backward pass of one loss (a context manager around ``loss.backward()``):
+    ``steps`` in the order autograd ran them, on ``graph``, the forward graph."""
 
     graph: Graph
     params: list[str]
@@ -92,28 +70,23 @@ class BackwardTrace:
 
     def __enter__(self) -> "BackwardTrace":
         names = {id(fn): name for fn, name, _ in self._functions}
-        leaves = [(n.label, n.source) for n in self.graph.nodes if n.kind in ("param", "leaf")]
         for fn, name, node in self._functions:
-            targets = [None if child is None else names[id(child)]
-                       for child, _ in fn.next_functions]
-            hook = self._recorder(fn, name, node, targets, leaves)
-            self._hooks.append(fn.register_hook(hook))
+            self._hooks.append(fn.register_hook(self._recorder(fn, name, node, names)))
         return self
 
-    def _recorder(self, fn, name, node, targets, leaves):
-        inputs = self.graph.nodes[node].inputs if node is not None and \
-            self.graph.nodes[node].kind == "op" else []
+    def _recorder(self, fn, name, node, names):
+        inputs = self.graph.nodes[node].inputs if self.graph.nodes[node].kind == "op" else []
+        targets = [names[id(child)] if child is not None else     # else a tensor that needs
+                   self.graph.nodes[inputs[slot]].label if slot < len(inputs) else "input"
+                   for slot, (child, _) in enumerate(fn.next_functions)]   # no gradient
 
         def record(grad_inputs, grad_outputs):
-            sent = []
-            for slot, (where, g) in enumerate(zip(targets, grad_inputs)):
-                if where is None:   # a tensor that needs no gradient: input, target
-                    where = self.graph.nodes[inputs[slot]].label if slot < len(inputs) else "input"
-                sent.append((where, None if g is None else g.detach().clone()))
+            sent = [(where, None if g is None else g.detach().clone())
+                    for where, g in zip(targets, grad_inputs)]
             received = grad_outputs[0] if grad_outputs else None
             filled = list(self.steps[-1].filled) if self.steps else []   # in the order filled
-            filled += [label for label, var in leaves
-                       if var.grad is not None and label not in filled]
+            filled += [n.label for n in self.graph.nodes if n.kind in ("param", "leaf")
+                       and n.source.grad is not None and n.label not in filled]
             self.steps.append(BackwardStep(
                 len(self.steps) + 1, name, type(fn).__name__, node,
                 None if received is None else received.detach().clone(), sent, filled))
@@ -129,8 +102,19 @@ class BackwardTrace:
                                "as trace: loss.backward()")
 
     def text(self, step: int) -> str:
-        """The step numbered ``step`` (1 is the first) in a few lines."""
-        return self[step].text(len(self.steps), len(self.params))
+        """Step number ``step`` (1 is the first): the node, what it receives and sends, .grad so far."""
+        s = self[step]
+        lines = [f"step {s.number} of {len(self)}: {s.name} ({s.function})",
+                 f"receives {_describe(s.received)}", f"   {_first_values(s.received)}"]
+        if not s.sent:
+            lines.append("sends nothing on: it stores it in .grad")
+        for where, g in s.sent:
+            lines.append(f"sends to {where}: {_describe(g)}")
+            if g is not None:
+                lines.append(f"   {_first_values(g)}")
+        filled = f".grad filled so far ({len(s.filled)} of {len(self.params)}): "
+        return "\n".join(lines + textwrap.wrap(filled + (", ".join(s.filled) or "none"),
+                                               width=52, subsequent_indent="   "))
 
     def __getitem__(self, step: int) -> BackwardStep:
         if not isinstance(step, int) or not 1 <= step <= len(self.steps):
@@ -219,43 +203,39 @@ def _short(label: str) -> str:
 
 
 def _draw_column(ax, trace: BackwardTrace, n: int, caption: bool) -> None:
-    """The forward graph top to bottom; the backward pass so far, up to step ``n``."""
-    graph, step = trace.graph, trace[n]
-    pos = {i: (0.0, -row) for row, i in enumerate(graph.chain)}
-    for row, extra in graph.side_inputs():
-        params = [j for j in extra if graph.nodes[j].kind in ("param", "leaf")]
-        for k, j in enumerate(params):
-            pos[j] = (1.05 + 0.62 * k, -row)
-    ran = {s.node for s in trace.steps[:n - 1]}
+    """The forward graph top to bottom, coloured by the backward pass up to step ``n``."""
     from matplotlib.collections import LineCollection
 
-    ax.add_collection(LineCollection([(pos[i], pos[j]) for i, j in graph.edges   # the graph
+    graph, step = trace.graph, trace[n]
+    pos = {i: (0.0, -row) for row, i in enumerate(graph.chain)}
+    for row, extra in graph.side_inputs():      # each operation's parameters beside it
+        params = [j for j in extra if graph.nodes[j].kind in ("param", "leaf")]
+        pos.update({j: (1.05 + 0.62 * k, -row) for k, j in enumerate(params)})
+    ran = {s.node for s in trace.steps[:n - 1]}
+    ax.add_collection(LineCollection([(pos[i], pos[j]) for i, j in graph.edges
                                       if i in pos and j in pos], colors="#aaaaaa", lw=1, zorder=1))
-    texts = {}
+    boxes = {}
     for i, (x, y) in pos.items():
-        node = graph.nodes[i]
+        node, now = graph.nodes[i], i == step.node
         is_param = node.kind in ("param", "leaf")
-        fill = ("white" if node.kind == "input" else RUNNING if i == step.node else
+        fill = ("white" if node.kind == "input" else RUNNING if now else
                 FILLED if is_param and node.label in step.filled else
                 DONE if (i in ran and not is_param) or node.kind == "output" else "white")
-        texts[i] = ax.text(x, y, _short(node.label) if is_param else node.label, ha="center", va="center",
-                fontsize=10, color="#666666" if node.kind == "input" else "black", zorder=3,
-                bbox=dict(boxstyle="round,pad=0.25", fc=fill,
-                          ec="black" if i == step.node else "#888888",
-                          lw=2 if i == step.node else 0.8))
+        boxes[i] = ax.text(x, y, _short(node.label) if is_param else node.label, ha="center",
+                           va="center", fontsize=10, zorder=3,
+                           color="#666666" if node.kind == "input" else "black",
+                           bbox=dict(boxstyle="round,pad=0.25", fc=fill, lw=2 if now else 0.8,
+                                     ec="black" if now else "#888888")).get_bbox_patch()
     if graph.nodes[step.node].kind == "op":        # where this step sends gradients: orange
         for j, (_, g) in zip(graph.nodes[step.node].inputs, step.sent):
-            if g is None or j not in pos:
-                continue
-            style = ("bar,armA=-40,armB=-40,fraction=0" if pos[j][0] == 0 else   # up the chain
-                     "arc3" if pos[j][0] < 1.5 else "arc3,rad=-0.35")
-            ax.annotate("", xy=pos[j], xytext=pos[step.node], zorder=4, arrowprops=dict(
-                arrowstyle="-|>", color=RUNNING, lw=2.5, mutation_scale=14, shrinkA=1,
-                shrinkB=1, connectionstyle=style, patchA=texts[step.node].get_bbox_patch(),
-                patchB=texts[j].get_bbox_patch()))
+            if g is not None and j in pos:
+                style = ("bar,armA=-40,armB=-40,fraction=0" if pos[j][0] == 0 else  # up the chain
+                         "arc3" if pos[j][0] < 1.5 else "arc3,rad=-0.35")
+                ax.annotate("", xy=pos[j], xytext=pos[step.node], zorder=4, arrowprops=dict(
+                    arrowstyle="-|>", color=RUNNING, lw=2.5, mutation_scale=14, shrinkA=1,
+                    shrinkB=1, connectionstyle=style, patchA=boxes[step.node], patchB=boxes[j]))
     rows = len(graph.chain)
-    ax.set_xlim(-1.05, 2.05)
-    ax.set_ylim(-rows - (2.6 if caption else 0.0) + 0.4, 0.6)
+    ax.set(xlim=(-1.05, 2.05), ylim=(-rows - (2.6 if caption else 0.0) + 0.4, 0.6))
     ax.axis("off")
     ax.set_title(f"step {n} of {len(trace)}\n{step.name}", fontsize=11)
     if caption:
@@ -281,7 +261,6 @@ def _sends(step: BackwardStep) -> str:
 
 
 def check_trace(trace) -> BackwardTrace:
-    """trace when it is a recorded BackwardTrace, else a ValueError naming the fix."""
     if not isinstance(trace, BackwardTrace) or not trace.steps:
         raise ValueError(f"Expected the trace of a backward pass, got {type(trace).__name__}. "
                          "Fix: with cu.trace_backward(loss, model=net) as trace: loss.backward()")
@@ -290,12 +269,11 @@ def check_trace(trace) -> BackwardTrace:
 
 @course_plot
 def plot_backward_steps(trace: BackwardTrace, steps=None):
-    """A strip of a few steps of the backward pass, side by side (the stored view of the stepper).
+    """A few steps of the backward pass side by side, on the forward graph (top to bottom).
 
-    steps: step numbers (1 is the first); by default the first, the first that fills a
-    .grad, one from the middle and the last. Each panel is the graph of the forward pass
-    (top to bottom): the node running is orange, with arrows to where it sends gradients;
-    nodes that ran are blue; a parameter's W or b turns green once its .grad is filled.
+    steps: step numbers (by default the first, the first that fills a .grad, one from the
+    middle and the last). The node running is orange, with arrows to where it sends
+    gradients; nodes that ran are blue; a parameter turns green once its .grad is filled.
 
     Example (notebook 03):
         >>> model.zero_grad(); loss = model(x[:1]).square().mean()
