@@ -1,11 +1,8 @@
 """Loss landscapes: 2-D test functions and the paths real optimizers take on them.
 
-The 2-D functions take a tensor whose last dimension is (x, y), so the same code
-draws the contour grid and runs a ``torch.optim`` optimizer on a 2-element tensor.
-``TrajectoryFigure`` draws a function's contours once and moves paths into reused
-lines: ``plot_trajectories`` draws with it, and so does the optimizer playground
-(widgets), which computes its paths with ``quick_trajectory`` (the same numbers on
-plain floats, without autograd) so that it redraws while a slider moves.
+The functions take a tensor whose last dimension is (x, y): the same code draws the
+contour grid and runs a ``torch.optim`` optimizer on a 2-element tensor. The optimizer
+playground (widgets) redraws with ``quick_trajectory`` and a kept ``TrajectoryFigure``.
 Used in: notebook 04 (optimizers).
 """
 from __future__ import annotations
@@ -77,16 +74,13 @@ def get_function(function) -> TestFunction:
     """
     if isinstance(function, TestFunction):
         return function
-    if isinstance(function, str):
-        if function not in FUNCTIONS:
-            raise ValueError(f"Unknown test function {function!r}; expected one of "
-                             f"{list(FUNCTIONS)}. Fix: trajectory('ravine', 'sgd').")
+    if isinstance(function, str) and function in FUNCTIONS:
         return FUNCTIONS[function]
     if callable(function):
         return TestFunction(getattr(function, "__name__", "f"), function, (1.0, 1.0),
                             (-2.0, 2.0), (-2.0, 2.0), None, lr=0.01)
-    raise ValueError(f"function must be a name {list(FUNCTIONS)} or a function of a 2-element "
-                     f"tensor, got {type(function).__name__}. Fix: trajectory('rosenbrock', 'adam').")
+    raise ValueError(f"function must be one of {list(FUNCTIONS)} or a function of a 2-element "
+                     f"tensor, got {function!r}. Fix: trajectory('ravine', 'sgd').")
 
 
 @dataclass
@@ -103,21 +97,13 @@ class Trajectory:
     def diverged(self) -> bool:
         return not bool(torch.isfinite(self.losses).all())
 
-    def __repr__(self) -> str:
-        end = ", ".join(f"{v:.4f}" for v in self.path[-1].tolist())
-        return (f"Trajectory({self.optimizer_name} on {self.function}, {len(self.path) - 1} steps, "
-                f"end=({end}), loss={self.losses[-1].item():.4g})")
 
-
-def trajectory(function="ravine", optimizer_name: str = "sgd", *, start=None, steps: int = 50,
-               lr: float | None = None, momentum: float = 0.9,
-               betas: tuple[float, float] = (0.9, 0.999)) -> Trajectory:
+def trajectory(function="ravine", optimizer_name: str = "sgd", *, steps: int = 50,
+               lr: float | None = None, momentum: float = 0.9) -> Trajectory:
     """Run a real torch.optim optimizer (by course name) on a 2-D test function.
 
-    lr defaults to the function's usual rate; momentum and betas go to
-    ``training.make_optimizer``. The point is a float64 2-element tensor; each step is
-    zero_grad, loss, backward, step, as in a training loop (notebook 04 writes it out).
-    A run whose loss becomes NaN or infinite stops there: the rest of its path is NaN.
+    lr defaults to the function's usual rate. Each step is zero_grad, loss, backward, step
+    on a float64 2-element tensor; a run whose loss is no longer finite stops, the rest NaN.
 
     Example (notebook 04):
         >>> t = trajectory("ravine", "momentum", lr=0.4, momentum=0.5, steps=20)
@@ -127,11 +113,8 @@ def trajectory(function="ravine", optimizer_name: str = "sgd", *, start=None, st
     f = get_function(function)
     optimizer_name = _checks.optimizer_name(optimizer_name, "trajectory('ravine', 'adam', lr=0.1)")
     _checks.whole_number(steps, "steps", "steps=50")
-    start = f.start if start is None else start
-    if torch.as_tensor(start).shape != (2,):
-        raise ValueError(f"start must be two numbers (x, y), got {start!r}. Fix: start=(-1.5, 2).")
-    hparams = dict(lr=f.lr if lr is None else lr, momentum=momentum, betas=betas)
-    point = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    hparams = dict(lr=f.lr if lr is None else lr, momentum=momentum)
+    point = torch.tensor(f.start, dtype=torch.float64, requires_grad=True)
     opt = make_optimizer(optimizer_name, [point], **hparams)
     path, losses = [point.detach().clone()], []
     for _ in range(steps):
@@ -153,11 +136,8 @@ def trajectory(function="ravine", optimizer_name: str = "sgd", *, start=None, st
 
 def quick_trajectory(function: str, optimizer_name: str, *, steps: int, lr: float,
                      momentum: float) -> Trajectory:
-    """The path trajectory() computes, about 50 times faster: torch.optim's update rules
-    (default settings, Adam's betas 0.9 and 0.999) on two Python floats, with the function's
-    gradient formula. The optimizer playground redraws with it as a slider moves (a
-    torch.optim step on a 2-element tensor costs more than a whole step here); its
-    controls give only valid settings, so nothing is checked.
+    """trajectory()'s path, about 50 times faster (the playground's redraws): torch.optim's
+    update rules on two floats, with the function's gradient formula. Nothing is checked.
 
     Example:
         >>> quick_trajectory("ravine", "adam", steps=20, lr=0.1, momentum=0.9).path.shape
@@ -187,8 +167,7 @@ def quick_trajectory(function: str, optimizer_name: str, *, steps: int, lr: floa
     path = torch.tensor(path, dtype=torch.float64)
     with torch.no_grad():
         losses = f.fn(path)
-    return Trajectory(f.name, name, dict(lr=lr, momentum=momentum, betas=(beta1, beta2)), path,
-                      losses)
+    return Trajectory(f.name, name, dict(lr=lr, momentum=momentum), path, losses)
 
 
 def _contours(ax, f: TestFunction, points: int = 200):
@@ -200,15 +179,12 @@ def _contours(ax, f: TestFunction, points: int = 200):
     grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), -1)
     with torch.no_grad():
         z = f.fn(grid).numpy()
-    if f.log_contours:
-        shifted = z - z.min() + 1e-3
-        levels = np.logspace(np.log10(shifted.min()), np.log10(shifted.max()), 25)
-        ax.contourf(xs, ys, shifted, levels=levels, norm=LogNorm(), cmap="Greys", alpha=0.5)
-        ax.contour(xs, ys, shifted, levels=levels, norm=LogNorm(), colors="#777777",
-                   linewidths=0.5)
-    else:
-        ax.contourf(xs, ys, z, levels=25, cmap="Greys", alpha=0.5)
-        ax.contour(xs, ys, z, levels=25, colors="#777777", linewidths=0.5)
+    levels, norm = 25, None
+    if f.log_contours:                       # steep walls: levels evenly spaced in log(loss)
+        z = z - z.min() + 1e-3
+        levels, norm = np.logspace(np.log10(z.min()), np.log10(z.max()), 25), LogNorm()
+    ax.contourf(xs, ys, z, levels=levels, norm=norm, cmap="Greys", alpha=0.5)
+    ax.contour(xs, ys, z, levels=levels, norm=norm, colors="#777777", linewidths=0.5)
 
 
 @course_plot
@@ -241,13 +217,10 @@ def plot_trajectories(function, runs: dict, *, show_losses: bool = False):
 class TrajectoryFigure:
     """A test function's contours, drawn once, with ``lines`` reusable optimizer paths.
 
-    ``show(runs)`` (label -> Trajectory) moves run k's path into line k, in the run's
-    colour and line style (an optimizer's are the same in every figure: figures.run_styles),
-    hides the lines it does not need and redoes the key (under the panels, never over a
-    path); nothing else changes. Earlier lines are wider and their end dots larger, below
-    the later ones: paths that run together or end at one point all stay in sight. With
-    ``live=True`` the parts that change are marked animated, so a live view
-    (widgets.Explorer) redraws only them over an image of the contours it keeps.
+    ``show(runs)`` (label -> Trajectory) moves run k's path into line k, in the run's style
+    (figures.run_styles), hides the other lines and redoes the key, under the panels. Earlier
+    lines are wider and below: paths that run together all stay in sight. ``live=True``
+    marks the moving parts animated, so that a live view redraws only them.
 
     Example:
         >>> figure = TrajectoryFigure("ravine", lines=2)
@@ -306,23 +279,19 @@ class TrajectoryFigure:
         shown = list(runs.items())
         styles = run_styles([label for label, _ in shown])
         for k, (path, end) in enumerate(zip(self.paths, self.ends)):
-            label, t = shown[k] if k < len(shown) else ("_hidden", None)
-            if t is not None:
-                for line in (path, end, *self.loss_lines[k:k + 1]):
-                    line.set_color(styles[k]["color"])
-                for line in (path, *self.loss_lines[k:k + 1]):
-                    line.set_linestyle(styles[k]["ls"])
-            x, y = t.path.numpy().T if t is not None else ([], [])
+            for line in (path, end, *self.loss_lines[k:k + 1]):
+                line.set_visible(k < len(shown))
+            if k >= len(shown):
+                continue
+            label, t = shown[k]
+            x, y = t.path.numpy().T
             path.set_data(x, y)
             end.set_data(x[-1:], y[-1:])
-            if t is not None:
-                label = f"{label} (lr {t.hparams['lr']:g})" + (" diverged" if t.diverged else "")
-            path.set_label(label)
-            path.set_visible(t is not None)
-            end.set_visible(t is not None)
+            path.set_label(f"{label} (lr {t.hparams['lr']:g})" + (" diverged" if t.diverged else ""))
+            for line in (path, end, *self.loss_lines[k:k + 1]):
+                line.set(color=styles[k]["color"], linestyle=styles[k]["ls"])
             if self.loss_lines:
-                losses = t.losses.numpy() if t is not None else []
-                self.loss_lines[k].set_data(range(len(losses)), losses)
+                self.loss_lines[k].set_data(range(len(t.losses)), t.losses.numpy())
         first = shown[0][1].path[0].numpy() if shown else [None, None]
         self.start.set_data(first[:1], first[1:])
         handles = [line for line in self.paths if line.get_visible()] + self.marks

@@ -5,12 +5,9 @@ static PNG for headless runs, the drawing thread). Each explorer keeps its figur
 moves new data into it as a slider is dragged (the playground keeps a landscape's
 contours, the inspector a layer's scales). Cells showing one carry ``# NBVAL_IGNORE_OUTPUT``.
 
-Stable hooks for tests and notebooks: every explorer has the CSS class
-``course-explorer`` plus its own (``course-optimizer-playground``,
-``course-learning-rate-explorer``, ``course-gradient-inspector``,
-``course-backward-stepper``); the figure is ``img.course-figure``, the learning-rate
-slider carries ``course-learning-rate``, the stepper's buttons ``course-step-back`` and
-``course-step-next``.
+CSS classes for the browser tests: ``course-explorer`` and ``course-<kind>`` on each
+explorer, ``course-figure`` on its image, ``course-learning-rate``, ``course-step``,
+``course-train``, ``course-step-back`` and ``course-step-next`` on those controls.
 
 Used in: notebooks 03 (gradient_inspector, backward_stepper), 04 (optimizer_playground) and
 05 (learning_rate_explorer). Only notebooks import this module.
@@ -54,11 +51,9 @@ def optimizer_playground(function: str = "ravine", *,
                          steps: int = 50) -> Explorer:
     """Optimizer paths on a 2-D test function, redrawn as you move the controls.
 
-    Controls: the test function (choosing one resets the learning rate to its usual
-    value), which optimizers to compare, the learning rate (log slider, shared by all) and
-    momentum. ``.controls`` maps "function", "learning rate" and "momentum" to the controls
-    and ``.optimizers`` a course optimizer name ("sgd", ...) to its checkbox;
-    ``.trajectories`` holds the paths drawn last (label -> landscapes.Trajectory).
+    ``.controls``: "function" (choosing one resets the learning rate to its usual value),
+    "learning rate" (a log slider) and "momentum"; ``.optimizers``: a course optimizer name
+    -> its checkbox; ``.trajectories``: the paths drawn last (label -> Trajectory).
 
     Example (notebook 04):
         >>> playground = optimizer_playground("rosenbrock", lr=0.003)
@@ -110,12 +105,8 @@ def optimizer_playground(function: str = "ravine", *,
 
 
 class LearningRateExplorer(Explorer):
-    """A learning-rate slider and a Train button; each run's loss is drawn next to the last ones.
-
-    ``train(lr)`` runs one short training synchronously (what the button does, in a
-    background thread so the notebook stays responsive); ``runs`` maps a label to the
-    losses of each step. While a run is going the button is disabled and clicks are ignored.
-    """
+    """A learning-rate slider and a Train button (disabled during a run, which goes on a
+    thread); ``train(lr)`` runs one from code. ``runs``: label -> the loss at each step."""
 
     def __init__(self, model_fn, data, optimizer_name: str, lr: float, steps: int,
                  batch_size: int):
@@ -126,13 +117,9 @@ class LearningRateExplorer(Explorer):
         self.learning_rate = _rate_slider(lr, -4, 1, step=0.1, live=False)
         self.button = W.Button(description="Train", icon="play", button_style="primary")
         self.button.add_class("course-train")
-        self.progress = W.IntProgress(value=0, max=steps, description="steps")
-        self.progress.add_class("course-progress")
-        self.status = W.Label(f"{steps} steps of {optimizer_name}, batch size {batch_size}: "
-                              "pick a learning rate and press Train")
         self.button.on_click(lambda button: self.click())
         super().__init__("learning-rate-explorer",
-                         [W.HBox([self.learning_rate, self.button, self.progress]), self.status],
+                         [W.HBox([self.learning_rate, self.button])],
                          LearningRateExplorer._plot, watch=[])
 
     def click(self) -> None:
@@ -145,16 +132,14 @@ class LearningRateExplorer(Explorer):
     def train(self, lr: float | None = None, *, live: bool = False) -> list[float]:
         """Train a fresh model_fn() for the fixed budget; return the losses (one per step).
 
-        live=True (the Train button) redraws from the second step on, then at most 5 times
-        a second; a call from code draws once, at the end (a notebook cell that starts a
-        few runs waits for no figure).
+        live (the button): drawn from the second step on, at most 5 times a second; else
+        drawn once, at the end.
         """
         lr = self.learning_rate.value if lr is None else lr
         label = f"lr={lr:.3g}"
         self.running, self.button.disabled = True, True
         self.runs.pop(label, None)             # a rerun at the same rate becomes the latest
         self.runs[label] = losses = []
-        self.progress.value, self.progress.bar_style = 0, ""
         try:
             torch.manual_seed(0)
             model = self.model_fn()
@@ -166,15 +151,11 @@ class LearningRateExplorer(Explorer):
                     batches = iter(self.data.train.batches(self.batch_size, shuffle=True, seed=step))
                     batch = next(batches)
                 losses.append(train_step(model, *batch, opt))
-                self.progress.value = step + 1
                 if live and step >= 1 and time.perf_counter() - shown >= 0.2:
                     self.request()
                     shown = time.perf_counter()
-            self.status.value = f"{label}: loss {losses[0]:.3f} -> {losses[-1]:.3f}"
         except TrainingDiverged:
-            losses.append(math.inf)
-            self.progress.bar_style = "danger"
-            self.status.value = f"{label}: the loss blew up after {len(losses) - 1} steps"
+            losses.append(math.inf)            # drawn as an x where it blew up
         finally:
             self.redraw()
             self.running, self.button.disabled = False, False
@@ -182,8 +163,6 @@ class LearningRateExplorer(Explorer):
 
     def _plot(self):
         """All runs, the newest wide and under the others; a run that blew up ends in an x."""
-        from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
-
         runs = [(label, [v for v in losses if math.isfinite(v)], len(losses))
                 for label, losses in list(self.runs.items())]      # a snapshot: training goes on
         fig, ax = new_figure(7.5, 3.6)
@@ -201,9 +180,6 @@ class LearningRateExplorer(Explorer):
                     transform=ax.transAxes, fontsize=12, color="0.4")
         ax.set(xlabel="step", ylabel="training loss", yscale="log", xlim=(0, self.steps),
                title=f"{self.steps} steps of {self.optimizer_name}, batch size {self.batch_size}")
-        ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
-        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-        ax.yaxis.set_minor_formatter(NullFormatter())
         ax.grid(True, which="both", alpha=0.3)
         fig.tight_layout()
         if not runs:
@@ -219,8 +195,8 @@ def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: f
                            steps: int = 100, batch_size: int = 64) -> LearningRateExplorer:
     """Train LeNet for a short, fixed budget at the chosen learning rate; compare the runs.
 
-    model_fn builds a fresh model (e.g. ``cu.LeNet``); data is what load_mnist() returns.
-    Too small a rate crawls, a good one drops fast, too large a one blows up (marked x).
+    model_fn builds a fresh model (``cu.LeNet``). Too small a rate crawls, a good one drops
+    fast, too large a one blows up (marked x).
 
     Example (notebook 05):
         >>> explorer = learning_rate_explorer(cu.LeNet, data)
@@ -239,15 +215,13 @@ def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: f
     return LearningRateExplorer(model_fn, data, optimizer_name, lr, steps, batch_size)
 
 
-def gradient_inspector(monitor, filter_grads=None) -> Explorer:
+def gradient_inspector(monitor, filter_grads) -> Explorer:
     """Browse what a GradientMonitor recorded: a layer dropdown and a step slider.
 
-    Left: the layer's histogram of log10 |grad| at that step. Right: the gradients of
-    the first conv layer's filters at that step when ``filter_grads`` (one
-    ``conv1.weight.grad.clone()`` per record) is given, else the layer's mean |grad|
-    over all steps with the chosen step marked. A layer keeps its scales at every step
-    (counts up to its fullest bin, colours on a symmetric log scale up to the largest filter
-    gradient, so small early gradients still show), so steps compare, and dragging the step slider redraws only the bars and the filters.
+    Left: the layer's histogram of log10 |grad| at that step; right: the first conv layer's
+    filter gradients at that step (``filter_grads``: one ``conv1.weight.grad.clone()`` per
+    record). A layer keeps its scales at every step (counts up to its fullest bin, colours
+    on a symmetric log scale up to the largest filter gradient), so steps compare.
 
     Example (notebook 03):
         >>> monitor, conv1_grads = GradientMonitor(), []
@@ -258,63 +232,52 @@ def gradient_inspector(monitor, filter_grads=None) -> Explorer:
         >>> inspector.figure.axes[0].get_xlabel()
         'log10 |grad|'
     """
+    from matplotlib.colors import SymLogNorm
+
     _checks.monitor_with_records(monitor, "monitor = cu.GradientMonitor(); record it during "
-                                 "training; gradient_inspector(monitor)")
-    if filter_grads is not None and len(filter_grads) != len(monitor):
-        raise ValueError(f"filter_grads has {len(filter_grads)} tensors but the monitor has "
-                         f"{len(monitor)} records: they must pair up. Fix: append "
-                         "net.conv1.weight.grad.clone() each time you call monitor.record(net).")
+                                 "training; gradient_inspector(monitor, filter_grads)")
+    if not isinstance(filter_grads, (list, tuple)) or len(filter_grads) != len(monitor):
+        got = (f"{len(filter_grads)} tensors" if isinstance(filter_grads, (list, tuple)) else
+               type(filter_grads).__name__)
+        raise ValueError(f"filter_grads must pair up with the monitor's {len(monitor)} records, "
+                         f"got {got}. Fix: append net.conv1.weight.grad.clone() each time you "
+                         "call monitor.record(net).")
     layer = W.Dropdown(options=monitor.names, value=monitor.names[0], description="layer")
     step = _slider(W.IntSlider, "record", "course-step", value=0, min=0, max=len(monitor) - 1)
     hists, edges, means = monitor.histograms, monitor.bin_edges, monitor.mean_abs
-    from matplotlib.colors import SymLogNorm
-
-    scale = max((float(g[:, :1].detach().abs().max()) for g in filter_grads or []),
-                default=0.0) or 1.0
-    figures = {}                          # layer -> (figure, bars, step marker), made once
+    scale = max(float(g[:, :1].detach().abs().max()) for g in filter_grads) or 1.0
+    figures = {}                          # layer -> (figure, bars, filter image), made once
 
     def layer_figure(k):
         """The layer's figure on scales fixed over all records; the step's parts animated."""
         fig, (left, right) = new_figure(FULL_WIDTH, 3.6, 1, 2, layout="constrained",
-                                        width_ratios=(1, 1) if filter_grads is None else (2, 3))
+                                        width_ratios=(2, 3))
         centres, width = (edges[:-1] + edges[1:]) / 2, float(edges[1] - edges[0])
         bars = left.bar(centres.tolist(), hists[0, k].tolist(), width=width, color=PALETTE[0])
         left.set(xlabel="log10 |grad|", ylabel="number of elements",
                  ylim=(0, 1.05 * float(hists[:, k].max())))
-        if filter_grads is None:
-            right.semilogy(monitor.steps, means[:, k].tolist(), color=PALETTE[1])
-            marker = right.axvline(monitor.steps[0], color="k", lw=1)
-            right.set(title="mean |grad| over training", xlabel="step", ylabel="mean |grad|")
-        else:
-            show_tiled_filters(fig, right, filter_grads[0][:, :1], "conv1 filter gradients",
-                               signed=True, label="gradient (log scale)")
-            marker = right.images[0]
-            # symmetric log colours: a step whose gradients are 1,000x smaller than the
-            # largest still shows, and every step shares the scale, so steps compare
-            marker.set_norm(SymLogNorm(linthresh=scale / 1000, vmin=-scale, vmax=scale))
-            marker.colorbar.set_ticks([-scale, -scale / 1000, 0, scale / 1000, scale],
-                                      labels=[number(-scale), "", "0", "", number(scale)])
-        for artist in (*bars, marker, left.title, *left.spines.values(), *right.spines.values()):
+        show_tiled_filters(fig, right, filter_grads[0][:, :1], "conv1 filter gradients",
+                           signed=True, label="gradient (log scale)")
+        image = right.images[0]           # symmetric log colours: 1,000x smaller still shows
+        image.set_norm(SymLogNorm(linthresh=scale / 1000, vmin=-scale, vmax=scale))
+        image.colorbar.set_ticks([-scale, -scale / 1000, 0, scale / 1000, scale],
+                                 labels=[number(-scale), "", "0", "", number(scale)])
+        for artist in (*bars, image, left.title, *left.spines.values(), *right.spines.values()):
             artist.set_animated(True)
-        return fig, bars, marker
+        return fig, bars, image
 
     def draw(explorer):
         i, k = step.value, monitor.names.index(layer.value)
         if k not in figures:
             figures[k] = layer_figure(k)
-        fig, bars, marker = figures[k]
+        fig, bars, image = figures[k]
         for bar, height in zip(bars, hists[i, k].tolist()):
             bar.set_height(height)
         fig.axes[0].set_title(f"{layer.value} at step {monitor.steps[i]}")
-        if filter_grads is None:
-            marker.set_xdata([monitor.steps[i]] * 2)
-        else:
-            marker.set_data(tile_filters(filter_grads[i][:, :1]))
+        image.set_data(tile_filters(filter_grads[i][:, :1]))
         return with_alt(fig, f"Histogram of log10 |gradient| of {layer.value} at step "
                              f"{monitor.steps[i]} (mean |grad| {number(means[i, k].item())}), "
-                             + ("beside the conv1 filter gradients of that step."
-                                if filter_grads is not None else
-                                "beside its mean |grad| over all steps."))
+                             "beside the conv1 filter gradients of that step.")
 
     return Explorer("gradient-inspector", [W.HBox([layer, step])], draw, watch=[layer, step])
 
@@ -322,10 +285,9 @@ def gradient_inspector(monitor, filter_grads=None) -> Explorer:
 def backward_stepper(trace) -> Explorer:
     """Step through a recorded backward pass node by node: back / next buttons and a slider.
 
-    trace: what ``cu.trace_backward`` recorded. Each step shows the graph with the node
-    that runs, where it sends gradients, the nodes that ran and the .grad filled so far,
-    beside the numbers autograd computed (shapes, norms, first values).
-    ``.controls`` maps "step", "back" and "next" to the controls.
+    trace: what ``cu.trace_backward`` recorded. Each step: the graph as the backward pass
+    colours it (backprop.step_figure) beside the step's numbers. ``.controls``: "step",
+    "back" and "next".
 
     Example (notebook 03):
         >>> model.zero_grad(); loss = model(x[:1]).square().mean()
@@ -341,10 +303,9 @@ def backward_stepper(trace) -> Explorer:
     step = _slider(W.IntSlider, "step", "course-step", value=1, min=1, max=len(trace))
     back = W.Button(description="back", icon="step-backward", layout=W.Layout(width="90px"))
     forward = W.Button(description="next", icon="step-forward", layout=W.Layout(width="90px"))
-    back.add_class("course-step-back")
-    forward.add_class("course-step-next")
-    back.on_click(lambda button: setattr(step, "value", max(step.min, step.value - 1)))
-    forward.on_click(lambda button: setattr(step, "value", min(step.max, step.value + 1)))
+    for button, css, move in ((back, "course-step-back", -1), (forward, "course-step-next", 1)):
+        button.add_class(css)
+        button.on_click(lambda b, move=move: setattr(step, "value", step.value + move))
     stepper = Explorer("backward-stepper", [W.HBox([back, step, forward])],
                        lambda explorer: step_figure(trace, step.value), watch=[step])
     stepper.controls = {"step": step, "back": back, "next": forward}

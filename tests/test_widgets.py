@@ -50,7 +50,8 @@ def playground():
 
 def paths_drawn(fig):
     """The (x, y) polylines with one point per step, as plot_trajectories draws them."""
-    return [ys for xs, ys in lines_data(fig) if len(xs) > 1]
+    return [tuple(line.get_ydata()) for ax in fig.axes for line in ax.lines
+            if line.get_visible() and len(line.get_xdata()) > 1]
 
 
 def test_playground_draws_each_ticked_optimizer_at_the_slider_rate(playground):
@@ -206,7 +207,7 @@ def test_train_button_adds_a_run_at_the_slider_rate(lr_explorer):
     assert lr_explorer.image.value != png
     (xs, ys), = lines_data(lr_explorer.figure)
     assert list(ys) == pytest.approx(losses)
-    assert lr_explorer.progress.value == 12 and not lr_explorer.button.disabled
+    assert not lr_explorer.button.disabled
 
 
 def test_a_run_is_drawn_from_its_second_step_then_five_times_a_second(lr_explorer, monkeypatch):
@@ -290,8 +291,7 @@ def test_a_diverged_run_is_marked(lr_explorer, monkeypatch):
     monkeypatch.setattr(widgets, "train_step", diverging_step)
     losses = lr_explorer.train(10.0)
     assert losses == [2.3, 5.0, 40.0, math.inf]
-    assert lr_explorer.progress.bar_style == "danger"
-    assert "blew up" in lr_explorer.status.value
+    assert "lr=10 blew up after 3 steps" in lr_explorer.figure.alt
     markers = [line for line in lr_explorer.figure.axes[0].lines if line.get_marker() == "x"]
     assert len(markers) == 1 and list(markers[0].get_ydata()) == [40.0]
 
@@ -334,8 +334,8 @@ def bar_heights(fig):
 
 
 def test_inspector_step_slider_shows_that_steps_histogram(recorded):
-    monitor, _ = recorded
-    inspector = widgets.gradient_inspector(monitor)
+    monitor, grads = recorded
+    inspector = widgets.gradient_inspector(monitor, grads)
     k = monitor.names.index(inspector.children[0].children[0].value)
     assert bar_heights(inspector.figure) == monitor.histograms[0, k].tolist()
     png, draws, figure = inspector.image.value, inspector.draws, inspector.figure
@@ -347,15 +347,13 @@ def test_inspector_step_slider_shows_that_steps_histogram(recorded):
 
 
 def test_inspector_layer_dropdown_switches_layer(recorded):
-    monitor, _ = recorded
-    inspector = widgets.gradient_inspector(monitor)
+    monitor, grads = recorded
+    inspector = widgets.gradient_inspector(monitor, grads)
     layer = inspector.children[0].children[0]
     layer.value = "fc3.weight"
     k = monitor.names.index("fc3.weight")
     assert bar_heights(inspector.figure) == monitor.histograms[0, k].tolist()
     assert sum(bar_heights(inspector.figure)) == monitor.numels[k]
-    (_, means), = lines_data(inspector.figure)[:1]
-    assert list(means) == pytest.approx(monitor.mean_abs[:, k].tolist())
 
 
 def test_inspector_shows_the_filter_gradients_of_the_chosen_step(recorded):
@@ -387,11 +385,13 @@ def test_inspector_filter_colours_show_gradients_far_smaller_than_the_largest(re
 def test_inspector_explains_bad_input(recorded):
     monitor, grads = recorded
     with pytest.raises(ValueError, match="expected a GradientMonitor, got LeNet"):
-        widgets.gradient_inspector(cu.LeNet())
+        widgets.gradient_inspector(cu.LeNet(), grads)
     with pytest.raises(ValueError, match="no records"):
-        widgets.gradient_inspector(cu.GradientMonitor())
-    with pytest.raises(ValueError, match="must pair up"):
+        widgets.gradient_inspector(cu.GradientMonitor(), grads)
+    with pytest.raises(ValueError, match="pair up with the monitor's 3 records, got 1 tensors"):
         widgets.gradient_inspector(monitor, filter_grads=grads[:1])
+    with pytest.raises(ValueError, match="got NoneType"):
+        widgets.gradient_inspector(monitor, None)
 
 
 def test_a_figure_saved_meanwhile_does_not_spoil_the_next_live_image():
