@@ -1,9 +1,8 @@
 """What ``loss.backward()`` does, one autograd node at a time, recorded during the real pass.
 
-``trace_backward`` hooks (``Node.register_hook``) every node of the graph behind the loss;
-during one real ``loss.backward()`` each hook keeps a copy of the gradient its node
-received and of those it sends on, and which parameters' ``.grad`` are filled so far.
-Nothing is computed again: the numbers and their order are autograd's own.
+``trace_backward`` hooks every node behind the loss: during one real ``loss.backward()``
+each keeps a copy of the gradients its node received and sent, and which ``.grad`` are
+filled so far. Nothing is computed again: the numbers and their order are autograd's own.
 
 Used in: notebook 03 (what happens when we call loss.backward()).
 """
@@ -25,8 +24,7 @@ def _shape(g: torch.Tensor) -> str:
     return f"{list(g.shape)}" + (" (a scalar)" if g.dim() == 0 else "")
 
 
-def _describe(g: torch.Tensor | None) -> str:
-    """'[1, 84], norm 0.1234' for a gradient, 'nothing' for None."""
+def _describe(g: torch.Tensor | None) -> str:            # '[1, 84], norm 0.1234'
     return "nothing" if g is None else f"{_shape(g)}, norm {g.norm().item():.4f}"
 
 
@@ -39,19 +37,14 @@ def _first_values(g: torch.Tensor | None, k: int = 3) -> str:
 
 @dataclass
 class BackwardStep:
-    """One node of the backward pass, as autograd ran it (``number`` 1: the loss's grad_fn).
-
-    ``name``: the operation as the forward pass wrote it (``linear #3``), ``t (fc3.weight)``
-    for nn.Linear's transpose, ``fc3.weight.grad`` for the AccumulateGrad node that writes
-    a .grad. ``received``: the gradient of the loss with respect to its output; ``sent``:
-    (destination, gradient or None) per input; ``filled``: the parameters whose .grad is set
-    once it has run; ``node``: its box in ``trace.graph``.
-    """
+    """One node of the backward pass as autograd ran it: ``name`` as the forward pass wrote
+    it (``linear #3``, ``t (fc3.weight)``, ``fc3.weight.grad``), the gradient ``received``,
+    (destination, gradient) ``sent`` per input, the parameters whose .grad is ``filled``."""
 
     number: int
     name: str
     function: str
-    node: int | None
+    node: int
     received: torch.Tensor | None
     sent: list[tuple[str, torch.Tensor | None]]
     filled: list[str]
@@ -66,11 +59,11 @@ class BackwardTrace:
     params: list[str]
     steps: list[BackwardStep] = field(default_factory=list)
     _hooks: list = field(default_factory=list, repr=False)
-    _functions: list = field(default_factory=list, repr=False)
 
     def __enter__(self) -> "BackwardTrace":
-        names = {id(fn): name for fn, name, _ in self._functions}
-        for fn, name, node in self._functions:
+        functions = _named_functions(self.graph)
+        names = {id(fn): name for fn, name, _ in functions}
+        for fn, name, node in functions:
             self._hooks.append(fn.register_hook(self._recorder(fn, name, node, names)))
         return self
 
@@ -95,7 +88,6 @@ class BackwardTrace:
     def __exit__(self, kind, error, traceback) -> None:
         for handle in self._hooks:
             handle.remove()
-        self._hooks.clear()
         if kind is None and not self.steps:
             raise RuntimeError("No backward pass ran inside the with block, so there is "
                                "nothing to show. Fix: with cu.trace_backward(loss, model=net) "
@@ -119,8 +111,7 @@ class BackwardTrace:
     def __getitem__(self, step: int) -> BackwardStep:
         if not isinstance(step, int) or not 1 <= step <= len(self.steps):
             raise ValueError(f"step must be a whole number from 1 to {len(self.steps)}, got "
-                             f"{step!r}. Fix: trace[1] is the first step, trace[{len(self.steps)}]"
-                             " the last.")
+                             f"{step!r}. Fix: trace[1] is the first step.")
         return self.steps[step - 1]
 
     def __len__(self) -> int:
@@ -144,9 +135,8 @@ class BackwardTrace:
 def trace_backward(loss: torch.Tensor, *, model=None) -> BackwardTrace:
     """Record the next ``loss.backward()`` node by node (use it in a ``with`` block).
 
-    model (an nn.Module, or a dict name -> parameter) names the parameters. Every
-    parameter's .grad must be None before (``net.zero_grad()``), so that the trace
-    shows them being filled.
+    model (an nn.Module, or a dict name -> tensor) names the parameters; their .grad must
+    be None before (``net.zero_grad()``), so that the trace shows them being filled.
 
     Example (notebook 03):
         >>> model.zero_grad(); loss = model(x[:1]).square().mean()
@@ -167,12 +157,11 @@ def trace_backward(loss: torch.Tensor, *, model=None) -> BackwardTrace:
         raise ValueError(f"{already[0]} already has a .grad (from an earlier backward), and "
                          "backward adds to it, so the trace could not show the gradients being "
                          "filled. Fix: net.zero_grad() before computing the loss.")
-    return BackwardTrace(graph, graph.param_names, _functions=_named_functions(graph))
+    return BackwardTrace(graph, graph.param_names)
 
 
 def _named_functions(graph: Graph) -> list[tuple[object, str, int]]:
-    """(autograd node, name, graph box) for every node of the backward pass: the operations,
-    and beside them the transposes and .grad writers (AccumulateGrad) of the parameters."""
+    """(autograd node, name, graph box) for the operations and the parameters' t and .grad nodes."""
     counts, seen, found = Counter(graph.ops), Counter(), {}
     boxes = {id(n.source): i for i, n in enumerate(graph.nodes) if n.kind in ("param", "leaf")}
     for i, node in enumerate(graph.nodes):
@@ -194,14 +183,6 @@ def _named_functions(graph: Graph) -> list[tuple[object, str, int]]:
     return list(found.values())
 
 
-# -- drawing: the graph as a column, coloured by how far the backward pass has got -----------
-
-def _short(label: str) -> str:
-    """'W' for a weight, 'b' for a bias: the parameter marks beside each operation."""
-    tail = label.rsplit(".", 1)[-1]
-    return {"weight": "W", "bias": "b"}.get(tail, tail[:1] or "?")
-
-
 def _draw_column(ax, trace: BackwardTrace, n: int, caption: bool) -> None:
     """The forward graph top to bottom, coloured by the backward pass up to step ``n``."""
     from matplotlib.collections import LineCollection
@@ -221,7 +202,9 @@ def _draw_column(ax, trace: BackwardTrace, n: int, caption: bool) -> None:
         fill = ("white" if node.kind == "input" else RUNNING if now else
                 FILLED if is_param and node.label in step.filled else
                 DONE if (i in ran and not is_param) or node.kind == "output" else "white")
-        boxes[i] = ax.text(x, y, _short(node.label) if is_param else node.label, ha="center",
+        short = node.label.rsplit(".", 1)[-1]              # a parameter: W or b
+        boxes[i] = ax.text(x, y, {"weight": "W", "bias": "b"}.get(short, short[:1]) if is_param
+                           else node.label, ha="center",
                            va="center", fontsize=10, zorder=3,
                            color="#666666" if node.kind == "input" else "black",
                            bbox=dict(boxstyle="round,pad=0.25", fc=fill, lw=2 if now else 0.8,
@@ -249,9 +232,8 @@ def _draw_column(ax, trace: BackwardTrace, n: int, caption: bool) -> None:
 def _legend(fig) -> None:
     from matplotlib.patches import Patch
 
-    fig.legend(handles=[Patch(fc=RUNNING, ec="black", label="running now"),
-                        Patch(fc=DONE, ec="#888888", label="ran already"),
-                        Patch(fc=FILLED, ec="#888888", label=".grad filled (W, b)")],
+    fig.legend(handles=[Patch(fc=fill, ec="#888888", label=label) for fill, label in (
+        (RUNNING, "running now"), (DONE, "ran already"), (FILLED, ".grad filled (W, b)"))],
                loc="outside lower center", ncol=3, frameon=False)
 
 
@@ -309,7 +291,6 @@ def plot_backward_steps(trace: BackwardTrace, steps=None):
 @course_plot
 def step_figure(trace: BackwardTrace, n: int):
     """One step, large: the graph column beside the step's numbers (the stepper's figure)."""
-    trace = check_trace(trace)
     step = trace[n]
     fig, (left, right) = new_figure(7.6, 0.3 * len(trace.graph.chain) + 1.4, 1, 2,
                                     layout="constrained", width_ratios=[1, 1.6])
