@@ -1,8 +1,6 @@
-"""What ``loss.backward()`` does, one autograd node at a time, recorded during the real pass.
-
-``trace_backward`` hooks every node behind the loss: during one real ``loss.backward()``
-each keeps a copy of the gradients its node received and sent, and which ``.grad`` are
-filled so far. Nothing is computed again: the numbers and their order are autograd's own.
+"""What ``loss.backward()`` does, one autograd node at a time, recorded during the real pass:
+hooks on every node keep the gradients it received and sent and the ``.grad`` filled so far.
+Nothing is computed again: the numbers and their order are autograd's own.
 
 Used in: notebook 03 (what happens when we call loss.backward()).
 """
@@ -58,13 +56,12 @@ class BackwardTrace:
     graph: Graph
     params: list[str]
     steps: list[BackwardStep] = field(default_factory=list)
-    _hooks: list = field(default_factory=list, repr=False)
 
     def __enter__(self) -> "BackwardTrace":
         functions = _named_functions(self.graph)
         names = {id(fn): name for fn, name, _ in functions}
-        for fn, name, node in functions:
-            self._hooks.append(fn.register_hook(self._recorder(fn, name, node, names)))
+        self._hooks = [fn.register_hook(self._recorder(fn, name, node, names))
+                       for fn, name, node in functions]
         return self
 
     def _recorder(self, fn, name, node, names):
@@ -76,13 +73,12 @@ class BackwardTrace:
         def record(grad_inputs, grad_outputs):
             sent = [(where, None if g is None else g.detach().clone())
                     for where, g in zip(targets, grad_inputs)]
-            received = grad_outputs[0] if grad_outputs else None
+            received = grad_outputs[0].detach().clone() if grad_outputs else None
             filled = list(self.steps[-1].filled) if self.steps else []   # in the order filled
             filled += [n.label for n in self.graph.nodes if n.kind in ("param", "leaf")
                        and n.source.grad is not None and n.label not in filled]
-            self.steps.append(BackwardStep(
-                len(self.steps) + 1, name, type(fn).__name__, node,
-                None if received is None else received.detach().clone(), sent, filled))
+            self.steps.append(BackwardStep(len(self.steps) + 1, name, type(fn).__name__, node,
+                                           received, sent, filled))
         return record
 
     def __exit__(self, kind, error, traceback) -> None:
@@ -151,12 +147,11 @@ def trace_backward(loss: torch.Tensor, *, model=None) -> BackwardTrace:
         .grad filled so far (0 of 10): none
     """
     graph = autograd_graph(loss, model=model)
-    already = [n.label for n in graph.nodes
-               if n.kind in ("param", "leaf") and n.source.grad is not None]
-    if already:
-        raise ValueError(f"{already[0]} already has a .grad (from an earlier backward), and "
-                         "backward adds to it, so the trace could not show the gradients being "
-                         "filled. Fix: net.zero_grad() before computing the loss.")
+    for n in graph.nodes:
+        if n.kind in ("param", "leaf") and n.source.grad is not None:
+            raise ValueError(f"{n.label} already has a .grad (from an earlier backward), and "
+                             "backward adds to it, so the trace could not show the gradients "
+                             "being filled. Fix: net.zero_grad() before computing the loss.")
     return BackwardTrace(graph, graph.param_names)
 
 

@@ -20,7 +20,7 @@ from .training import make_optimizer
 
 @dataclass(frozen=True)
 class TestFunction:
-    """A 2-D loss surface with a default start, plot range and learning rate."""
+    """A 2-D loss surface with a default start, plot range, learning rate and gradient formula."""
 
     name: str
     fn: Callable[[torch.Tensor], torch.Tensor]
@@ -29,9 +29,8 @@ class TestFunction:
     ylim: tuple[float, float]
     minimum: tuple[float, float] | None
     lr: float
+    grad: Callable[[float, float], tuple[float, float]]   # (x, y) -> (df/dx, df/dy)
     log_contours: bool = False
-    # the gradient as a formula on two floats: (x, y) -> (df/dx, df/dy); None: autograd only
-    grad: Callable[[float, float], tuple[float, float]] | None = None
 
 
 def ravine(xy):
@@ -66,7 +65,7 @@ FUNCTIONS = {
 
 
 def get_function(function) -> TestFunction:
-    """A TestFunction from its name, or a plain callable wrapped with generic defaults.
+    """The TestFunction of this name.
 
     Example:
         >>> get_function("ravine").minimum
@@ -74,13 +73,10 @@ def get_function(function) -> TestFunction:
     """
     if isinstance(function, TestFunction):
         return function
-    if isinstance(function, str) and function in FUNCTIONS:
-        return FUNCTIONS[function]
-    if callable(function):
-        return TestFunction(getattr(function, "__name__", "f"), function, (1.0, 1.0),
-                            (-2.0, 2.0), (-2.0, 2.0), None, lr=0.01)
-    raise ValueError(f"function must be one of {list(FUNCTIONS)} or a function of a 2-element "
-                     f"tensor, got {function!r}. Fix: trajectory('ravine', 'sgd').")
+    if not isinstance(function, str) or function not in FUNCTIONS:
+        raise ValueError(f"function must be one of {list(FUNCTIONS)}, got {function!r}. "
+                         "Fix: trajectory('ravine', 'sgd').")
+    return FUNCTIONS[function]
 
 
 @dataclass
@@ -204,13 +200,10 @@ def plot_trajectories(function, runs: dict, *, show_losses: bool = False):
             isinstance(t, Trajectory) for t in runs.values()):
         raise ValueError(f"runs must be a dict label -> Trajectory, got {runs!r}. Fix: "
                          "plot_trajectories('ravine', {'sgd': cu.trajectory('ravine', 'sgd')}).")
-    figure = TrajectoryFigure(f, lines=len(runs), show_losses=show_losses)
+    steps = len(next(iter(runs.values())).path) - 1
+    figure = TrajectoryFigure(f, lines=len(runs), show_losses=show_losses,
+                              title=f"{f.name}: {f.fn.__doc__.split(':')[0]}, {steps} steps")
     figure.show(runs)
-    formula = (f.fn.__doc__ or "").split(":")[0]
-    if formula:
-        steps = len(next(iter(runs.values())).path) - 1
-        figure.fig.suptitle(f"{f.name}: {formula}, {steps} steps")
-    figure.layout()
     return figure.fig  # its alt text: TrajectoryFigure.show
 
 
@@ -230,7 +223,7 @@ class TrajectoryFigure:
     """
 
     def __init__(self, function, *, lines: int = 5, show_losses: bool = False,
-                 live: bool = False):
+                 live: bool = False, title: str | None = None):
         self.function = f = get_function(function)
         # the key goes under the panels, never over a path: one row per `columns` entries
         self.columns = 4 if show_losses else 2
@@ -239,7 +232,7 @@ class TrajectoryFigure:
         self.fig, axes = new_figure(FULL_WIDTH if show_losses else 6.2, 4.6 + key_height, 1,
                                     2 if show_losses else 1)
         self.ax, self.loss_ax = (axes[0], axes[1]) if show_losses else (axes, None)
-        self.live, self.key_height, ax = live, key_height, self.ax
+        self.live, ax = live, self.ax
         _contours(ax, f)
         self.paths, self.ends, self.loss_lines = [], [], []
         for k in range(lines):
@@ -260,16 +253,9 @@ class TrajectoryFigure:
             self.loss_ax.grid(alpha=0.3)
         for artist in (*self.paths, *self.ends, self.start):
             artist.set_animated(live)
-        self.layout()
-
-    def layout(self) -> None:
-        """Fit the panels (and any title) above the room kept for the key."""
-        key = self.ax.get_legend()
-        if key is not None:
-            key.set_in_layout(False)             # it has its own room, under the panels
-        self.fig.tight_layout(rect=(0, self.key_height / self.fig.get_figheight(), 1, 1))
-        if key is not None:
-            key.set_in_layout(True)              # ...and a saved image keeps it
+        if title:
+            self.fig.suptitle(title)
+        self.fig.tight_layout(rect=(0, key_height / self.fig.get_figheight(), 1, 1))  # key: below
 
     def show(self, runs: dict) -> None:
         """Draw these trajectories (label -> Trajectory), one per line, in order."""

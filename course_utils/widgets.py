@@ -1,9 +1,7 @@
 """Interactive explorers (ipywidgets): controls above a figure redrawn in place.
 
-Each builder returns one widget (machinery/explorer.py: the figure as an image, its
-static PNG for headless runs, the drawing thread). Each explorer keeps its figure and
-moves new data into it as a slider is dragged (the playground keeps a landscape's
-contours, the inspector a layer's scales). Cells showing one carry ``# NBVAL_IGNORE_OUTPUT``.
+Each builder returns an ``Explorer`` (machinery/explorer.py) that keeps its figure and moves
+new data into it as a slider is dragged. Cells showing one carry ``# NBVAL_IGNORE_OUTPUT``.
 
 CSS classes for the browser tests: ``course-explorer`` and ``course-<kind>`` on each
 explorer, ``course-figure`` on its image, ``course-learning-rate``, ``course-step``,
@@ -30,7 +28,6 @@ from .training import TrainingDiverged, make_optimizer, train_step
 
 
 def _slider(cls, description: str, css: str | None = None, *, live: bool = True, **kwargs):
-    """A slider; live: its value changes (and the figure follows) while it is dragged."""
     slider = cls(description=description, continuous_update=live,
                  style={"description_width": "110px"}, layout=W.Layout(width="420px"), **kwargs)
     if css:
@@ -65,8 +62,8 @@ def optimizer_playground(function: str = "ravine", *,
                          "Fix: optimizer_playground('ravine').")
     if isinstance(optimizer_names, str):
         optimizer_names = [optimizer_names]
-    fix = "optimizer_playground(optimizer_names=['sgd', 'adam'])"
-    chosen = [_checks.optimizer_name(name, fix) for name in optimizer_names]
+    chosen = [_checks.optimizer_name(name, "optimizer_playground(optimizer_names=['sgd', 'adam'])")
+              for name in optimizer_names]
     lr = _checks.learning_rate(FUNCTIONS[function].lr if lr is None else lr,
                                "optimizer_playground(lr=0.01)")
     _checks.whole_number(steps, "steps", "steps=50", low=5, high=300)
@@ -88,12 +85,11 @@ def optimizer_playground(function: str = "ravine", *,
         figures[fn.value].show(explorer.trajectories)
         return figures[fn.value].fig
 
-    def new_function(change):
-        usual = FUNCTIONS[fn.value].lr
-        if math.isclose(rate.value, usual):
+    def new_function(change):             # the function's usual rate, and one redraw
+        if math.isclose(rate.value, FUNCTIONS[fn.value].lr):
             playground.request()
         else:
-            rate.value = usual            # redraws once, through the slider
+            rate.value = FUNCTIONS[fn.value].lr
 
     playground = Explorer("optimizer-playground", [W.HBox([fn, *boxes.values()]),
                                                    W.HBox([rate, momentum])],
@@ -108,18 +104,16 @@ class LearningRateExplorer(Explorer):
     """A learning-rate slider and a Train button (disabled during a run, which goes on a
     thread); ``train(lr)`` runs one from code. ``runs``: label -> the loss at each step."""
 
-    def __init__(self, model_fn, data, optimizer_name: str, lr: float, steps: int,
-                 batch_size: int):
+    batch_size = 64
+
+    def __init__(self, model_fn, data, optimizer_name: str, lr: float, steps: int):
         self.model_fn, self.data, self.optimizer_name = model_fn, data, optimizer_name
-        self.steps, self.batch_size = steps, batch_size
-        self.runs: dict[str, list[float]] = {}
-        self.running, self.thread = False, None
+        self.steps, self.runs, self.running, self.thread = steps, {}, False, None
         self.learning_rate = _rate_slider(lr, -4, 1, step=0.1, live=False)
         self.button = W.Button(description="Train", icon="play", button_style="primary")
         self.button.add_class("course-train")
         self.button.on_click(lambda button: self.click())
-        super().__init__("learning-rate-explorer",
-                         [W.HBox([self.learning_rate, self.button])],
+        super().__init__("learning-rate-explorer", [W.HBox([self.learning_rate, self.button])],
                          LearningRateExplorer._plot, watch=[])
 
     def click(self) -> None:
@@ -130,11 +124,8 @@ class LearningRateExplorer(Explorer):
         self.thread.start()
 
     def train(self, lr: float | None = None, *, live: bool = False) -> list[float]:
-        """Train a fresh model_fn() for the fixed budget; return the losses (one per step).
-
-        live (the button): drawn from the second step on, at most 5 times a second; else
-        drawn once, at the end.
-        """
+        """Train a fresh model_fn(); return the loss of each step. Drawn at the end and, if
+        live (the button), from the second step on, at most 5 times a second."""
         lr = self.learning_rate.value if lr is None else lr
         label = f"lr={lr:.3g}"
         self.running, self.button.disabled = True, True
@@ -175,9 +166,6 @@ class LearningRateExplorer(Explorer):
                 ax.plot(len(finite), finite[-1] if finite else 1.0, "x", ms=12, mew=3, color=colour)
         if runs:
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)  # beside the runs
-        else:
-            ax.text(0.5, 0.5, "press Train to start a run", ha="center", va="center",
-                    transform=ax.transAxes, fontsize=12, color="0.4")
         ax.set(xlabel="step", ylabel="training loss", yscale="log", xlim=(0, self.steps),
                title=f"{self.steps} steps of {self.optimizer_name}, batch size {self.batch_size}")
         ax.grid(True, which="both", alpha=0.3)
@@ -192,8 +180,8 @@ class LearningRateExplorer(Explorer):
 
 
 def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: float = 0.05,
-                           steps: int = 100, batch_size: int = 64) -> LearningRateExplorer:
-    """Train LeNet for a short, fixed budget at the chosen learning rate; compare the runs.
+                           steps: int = 100) -> LearningRateExplorer:
+    """Train LeNet for a short, fixed budget (batches of 64) at the chosen rate; compare the runs.
 
     model_fn builds a fresh model (``cu.LeNet``). Too small a rate crawls, a good one drops
     fast, too large a one blows up (marked x).
@@ -211,8 +199,7 @@ def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: f
         optimizer_name, "learning_rate_explorer(cu.LeNet, data, optimizer_name='sgd')")
     lr = _checks.learning_rate(lr, "learning_rate_explorer(cu.LeNet, data, lr=0.05)")
     _checks.whole_number(steps, "steps", "steps=100", high=2000)
-    _checks.whole_number(batch_size, "batch_size", "batch_size=64")
-    return LearningRateExplorer(model_fn, data, optimizer_name, lr, steps, batch_size)
+    return LearningRateExplorer(model_fn, data, optimizer_name, lr, steps)
 
 
 def gradient_inspector(monitor, filter_grads) -> Explorer:
