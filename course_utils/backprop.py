@@ -50,8 +50,7 @@ class BackwardStep:
 
 @dataclass
 class BackwardTrace:
-    """The backward pass of one loss (a context manager around ``loss.backward()``):
-    ``steps`` in the order autograd ran them, on ``graph``, the forward graph."""
+    """A context manager around ``loss.backward()``: its ``steps`` on the forward ``graph``."""
 
     graph: Graph
     params: list[str]
@@ -213,7 +212,8 @@ def _draw_column(ax, trace: BackwardTrace, n: int, caption: bool) -> None:
                     arrowstyle="-|>", color=RUNNING, lw=2.5, mutation_scale=14, shrinkA=1,
                     shrinkB=1, connectionstyle=style, patchA=boxes[step.node], patchB=boxes[j]))
     rows = len(graph.chain)
-    ax.set(xlim=(-1.05, 2.05), ylim=(-rows - (2.6 if caption else 0.0) + 0.4, 0.6))
+    ax.set(xlim=(-1.05, 2.05), ylim=(-rows - (2.6 if caption else 0.0) + 0.4, 0.6), xticks=[],
+           yticks=[])                              # no tick labels, even hidden ones
     ax.axis("off")
     ax.set_title(f"step {n} of {len(trace)}\n{step.name}", fontsize=11)
     if caption:
