@@ -12,6 +12,7 @@ No graphviz: the drawing is plain matplotlib. Used in: notebook 02 (the graph be
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 import torch
@@ -41,14 +42,8 @@ class Node:
 
 @dataclass
 class Graph:
-    """The autograd graph of a tensor, in forward order (every node after its inputs).
-
-    Attributes:
-        nodes: list of Node; ``nodes[-1]`` is the tensor itself ("loss" or "output").
-        edges: (from, to) index pairs in the direction of the forward pass.
-        chain: indices of the forward chain: the input, then every operation in order,
-            then the output. ``text()`` prints it the way the lesson does.
-    """
+    """The autograd graph of a tensor: ``nodes`` in forward order (each after its inputs; the
+    tensor itself last) and ``chain``, the input, every operation and the output, in order."""
 
     nodes: list[Node]
     chain: list[int]
@@ -79,26 +74,15 @@ class Graph:
 
     def text(self, width: int = 88) -> str:
         """The forward chain (wrapped like the lesson), then where each leaf enters."""
-        lines, line = [], ""
-        for i in self.chain:
-            label = self.nodes[i].label
-            if not line:
-                line = label
-            elif len(line) + 4 + len(label) > width:
-                lines.append(line)
-                line = "      -> " + label
-            else:
-                line += " -> " + label
-        lines.append(line)
+        arrows = " ->\N{NO-BREAK SPACE}".join(self.nodes[i].label for i in self.chain)
+        lines = [line.replace("\N{NO-BREAK SPACE}", " ")     # a line breaks before an arrow
+                 for line in textwrap.wrap(arrows, width, subsequent_indent="      ",
+                                           break_long_words=False, break_on_hyphens=False)]
         rows = self.side_inputs()
         if rows:
             lines.append("where the other inputs enter:")
-            count: dict[str, int] = {}
-            heads = []
-            for pos, _ in rows:
-                op = self.nodes[self.chain[pos]].label
-                count[op] = count.get(op, 0) + 1
-                heads.append(f"{op} #{count[op]}")
+            ops = [self.nodes[self.chain[pos]].label for pos, _ in rows]
+            heads = [f"{op} #{ops[:k + 1].count(op)}" for k, op in enumerate(ops)]
             pad = max(len(h) for h in heads)
             for head, (_, extra) in zip(heads, rows):
                 names = ", ".join(_describe(self.nodes[j]) for j in extra)

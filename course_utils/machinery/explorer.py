@@ -1,18 +1,9 @@
 """The machinery of the explorers (widgets.py): controls above a figure redrawn in place.
 
-``Explorer`` shows ``draw(explorer)``'s figure as PNG bytes in an ``ipywidgets.Image``
-(no clear_output, so no flicker). The figure at the start is stored small
-(``png_bytes(..., compact=True)``) and the widget's display data carries it as
-``image/png`` too, so a notebook run headless (nbval, nbclient) stores a real static
-figure. Live redraws must answer as a slider is dragged (benchmarks/explorers.py: at
-most 100 ms; a full draw and the stored PNG took over 200):
-
-- ``quick_png`` draws, for artists marked animated, only those, over a kept image of the
-  rest (matplotlib's blitting), and stores full colour, lightly compressed.
-- In a kernel, redraws run on a drawing thread, and requests that arrive while one is
-  drawn merge into one draw of the latest values: stale values never queue.
-
-Only widgets.py imports this module.
+Redraws must answer as a slider is dragged (benchmarks/explorers.py: 100 ms at most; a new
+figure and the stored 256-colour PNG took over 200): ``quick_png`` draws only the moving
+artists over a kept image of the rest, and in a kernel a drawing thread merges the requests
+that arrive during a draw into one draw of the latest values.
 """
 from __future__ import annotations
 
@@ -21,18 +12,14 @@ import io
 import threading
 
 import ipywidgets as W
+from IPython import get_ipython               # ipywidgets needs IPython
 
 from ..figures import course_plot, png_bytes
 
 
 def quick_png(fig) -> bytes:
-    """fig as a PNG for a live view: the pixels of the stored figure, several times faster.
-
-    Drawn on the figure's own canvas, cropped to what is drawn plus savefig's 0.1 inch
-    (as the stored, tight PNG is) and stored in full colour at compression 1. Artists
-    marked animated (``set_animated``) are drawn over a kept image of the rest of the
-    figure, which must then not change.
-    """
+    """fig as a PNG for a live view: the stored figure's pixels, cropped as it is, but in full
+    colour, lightly compressed, and only the artists marked animated drawn anew (blitting)."""
     import numpy as np
     from PIL import Image
 
@@ -62,14 +49,10 @@ def quick_png(fig) -> bytes:
 
 
 class Explorer(W.VBox):
-    """Controls above a figure; ``draw(self)`` returns the figure for the current values.
-
-    ``figure`` is the figure shown (tests read its data); ``draws`` counts the figures
-    drawn. Changing the value of any watched control calls ``request()``: drawn at once
-    outside a kernel; in a kernel (``threaded``) on a drawing thread, where requests that
-    arrive during a draw merge into one draw of the latest values. ``redraw()`` draws
-    and returns when the image is shown; ``wait()`` waits for the requests made so far.
-    """
+    """Controls above a figure, ``draw(self)``'s figure for the current values: drawn when a
+    watched control changes (``request()``), at once outside a kernel, else on the drawing
+    thread. ``figure``: the one shown; ``draws``: how many were drawn. The first is stored
+    small, and the display data carries it as ``image/png`` for headless runs (nbval)."""
 
     def __init__(self, kind: str, controls: list, draw, watch: list):
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
@@ -80,7 +63,7 @@ class Explorer(W.VBox):
         self.add_class(f"course-{kind}")
         # course_plot: the course's style, and a figure without alt text is refused
         self._draw, self.figure, self.draws = course_plot(draw), None, 0
-        self.threaded = hasattr(_ipython(), "kernel")
+        self.threaded = hasattr(get_ipython(), "kernel")
         self._state = threading.Condition()
         self._asked = self._drawn = 0          # requests made, requests drawn
         self._thread = None                    # the drawing thread, while it has work
@@ -144,11 +127,3 @@ class Explorer(W.VBox):
         data["text/plain"] = f"{self.figure.alt} (Interactive: run the cell to use the controls.)"
         data["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         return data
-
-
-def _ipython():
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    return get_ipython()
