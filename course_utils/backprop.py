@@ -1,16 +1,6 @@
-"""What ``loss.backward()`` does, one autograd node at a time, recorded during the real pass.
-
-``trace_backward`` puts a hook (``Node.register_hook``) on every node of the graph
-behind the loss. During one real ``loss.backward()`` each hook sees, as the node
-runs, the gradient the node received (of the loss with respect to its output) and
-the gradients it sends on (with respect to each of its inputs); it keeps a copy of
-both and notes which parameters' ``.grad`` are filled so far. Nothing is computed
-again: the numbers are the ones autograd computed, in the order it ran the nodes.
-
-    net.zero_grad()
-    loss = criterion(net(input), target)
-    with cu.trace_backward(loss, model=net) as trace:
-        loss.backward()
+"""What ``loss.backward()`` does, one autograd node at a time, recorded during the real pass:
+hooks on every node keep the gradients it received and sent and the ``.grad`` filled so far.
+Nothing is computed again: the numbers and their order are autograd's own.
 
 Used in: notebook 03 (what happens when we call loss.backward()).
 """
@@ -32,121 +22,91 @@ def _shape(g: torch.Tensor) -> str:
     return f"{list(g.shape)}" + (" (a scalar)" if g.dim() == 0 else "")
 
 
-def _describe(g: torch.Tensor | None) -> str:
-    """'[1, 84], norm 0.1234' for a gradient, 'nothing' for None."""
-    if g is None:
-        return "nothing"
-    return f"{_shape(g)}, norm {g.norm().item():.4f}"
+def _describe(g: torch.Tensor | None) -> str:            # '[1, 84], norm 0.1234'
+    return "nothing" if g is None else f"{_shape(g)}, norm {g.norm().item():.4f}"
 
 
 def _first_values(g: torch.Tensor | None, k: int = 3) -> str:
     if g is None:
         return ""
-    values = g.reshape(-1)[:k].tolist()
-    more = ", ..." if g.numel() > k else ""
-    return "[" + ", ".join(f"{v:.3g}" if v else "0" for v in values) + more + "]"
+    values = ", ".join(f"{v:.3g}" if v else "0" for v in g.reshape(-1)[:k].tolist())
+    return f"[{values}{', ...' if g.numel() > k else ''}]"
 
 
 @dataclass
 class BackwardStep:
-    """One node of the backward pass, as autograd ran it.
-
-    ``number``: 1 for the first node run (the loss's grad_fn). ``name``: the operation
-    as the forward pass wrote it (``linear #3``), ``t (fc3.weight)`` for the transpose
-    inside nn.Linear, ``fc3.weight.grad`` for the node that writes a parameter's .grad
-    (``AccumulateGrad``). ``received``: the gradient of the loss with respect to the
-    node's output; ``sent``: (destination, gradient) for each of its inputs, None for
-    an input that needs no gradient; ``filled``: the parameters whose .grad is set
-    once this node has run. ``node``: its box in ``trace.graph`` (a parameter's box
-    for ``t`` and ``.grad`` nodes).
-    """
+    """One node of the backward pass as autograd ran it: ``name`` as the forward pass wrote
+    it (``linear #3``, ``t (fc3.weight)``, ``fc3.weight.grad``), the gradient ``received``,
+    (destination, gradient) ``sent`` per input, the parameters whose .grad is ``filled``."""
 
     number: int
     name: str
     function: str
-    node: int | None
+    node: int
     received: torch.Tensor | None
     sent: list[tuple[str, torch.Tensor | None]]
     filled: list[str]
 
-    def text(self, total: int | None = None, params: int | None = None) -> str:
-        """The step in short lines: the node, what it receives, what it sends, .grad so far."""
-        of = f" of {total}" if total else ""
-        lines = [f"step {self.number}{of}: {self.name} ({self.function})",
-                 f"receives {_describe(self.received)}", f"   {_first_values(self.received)}"]
-        if not self.sent:
-            lines.append("sends nothing on: it stores it in .grad")
-        for where, g in self.sent:
-            lines.append(f"sends to {where}: {_describe(g)}")
-            if g is not None:
-                lines.append(f"   {_first_values(g)}")
-        count = f" ({len(self.filled)} of {params})" if params else ""
-        lines += textwrap.wrap(f".grad filled so far{count}: {', '.join(self.filled) or 'none'}",
-                               width=52, subsequent_indent="   ")
-        return "\n".join(lines)
-
 
 @dataclass
 class BackwardTrace:
-    """The backward pass of one loss: ``steps`` in the order autograd ran them.
-
-    Use it as a context manager around ``loss.backward()``; ``graph`` is the forward
-    graph (graph.autograd_graph) the steps point into, ``params`` the parameter names.
-    """
+    """A context manager around ``loss.backward()``: its ``steps`` on the forward ``graph``."""
 
     graph: Graph
     params: list[str]
     steps: list[BackwardStep] = field(default_factory=list)
-    _hooks: list = field(default_factory=list, repr=False)
-    _functions: list = field(default_factory=list, repr=False)
 
     def __enter__(self) -> "BackwardTrace":
-        names = {id(fn): name for fn, name, _ in self._functions}
-        leaves = [(n.label, n.source) for n in self.graph.nodes if n.kind in ("param", "leaf")]
-        for fn, name, node in self._functions:
-            targets = [None if child is None else names[id(child)]
-                       for child, _ in fn.next_functions]
-            hook = self._recorder(fn, name, node, targets, leaves)
-            self._hooks.append(fn.register_hook(hook))
+        functions = _named_functions(self.graph)
+        names = {id(fn): name for fn, name, _ in functions}
+        self._hooks = [fn.register_hook(self._recorder(fn, name, node, names))
+                       for fn, name, node in functions]
         return self
 
-    def _recorder(self, fn, name, node, targets, leaves):
-        inputs = self.graph.nodes[node].inputs if node is not None and \
-            self.graph.nodes[node].kind == "op" else []
+    def _recorder(self, fn, name, node, names):
+        inputs = self.graph.nodes[node].inputs if self.graph.nodes[node].kind == "op" else []
+        targets = [names[id(child)] if child is not None else     # else a tensor that needs
+                   self.graph.nodes[inputs[slot]].label if slot < len(inputs) else "input"
+                   for slot, (child, _) in enumerate(fn.next_functions)]   # no gradient
 
         def record(grad_inputs, grad_outputs):
-            sent = []
-            for slot, (where, g) in enumerate(zip(targets, grad_inputs)):
-                if where is None:   # a tensor that needs no gradient: input, target
-                    where = self.graph.nodes[inputs[slot]].label if slot < len(inputs) else "input"
-                sent.append((where, None if g is None else g.detach().clone()))
-            received = grad_outputs[0] if grad_outputs else None
+            sent = [(where, None if g is None else g.detach().clone())
+                    for where, g in zip(targets, grad_inputs)]
+            received = grad_outputs[0].detach().clone() if grad_outputs else None
             filled = list(self.steps[-1].filled) if self.steps else []   # in the order filled
-            filled += [label for label, var in leaves
-                       if var.grad is not None and label not in filled]
-            self.steps.append(BackwardStep(
-                len(self.steps) + 1, name, type(fn).__name__, node,
-                None if received is None else received.detach().clone(), sent, filled))
+            filled += [n.label for n in self.graph.nodes if n.kind in ("param", "leaf")
+                       and n.source.grad is not None and n.label not in filled]
+            self.steps.append(BackwardStep(len(self.steps) + 1, name, type(fn).__name__, node,
+                                           received, sent, filled))
         return record
 
     def __exit__(self, kind, error, traceback) -> None:
         for handle in self._hooks:
             handle.remove()
-        self._hooks.clear()
         if kind is None and not self.steps:
             raise RuntimeError("No backward pass ran inside the with block, so there is "
                                "nothing to show. Fix: with cu.trace_backward(loss, model=net) "
                                "as trace: loss.backward()")
 
     def text(self, step: int) -> str:
-        """The step numbered ``step`` (1 is the first) in a few lines."""
-        return self[step].text(len(self.steps), len(self.params))
+        """Step number ``step`` (1 is the first): the node, what it receives and sends, .grad so far."""
+        s = self[step]
+        lines = [f"step {s.number} of {len(self)}: {s.name} ({s.function})",
+                 f"receives {_describe(s.received)}", f"   {_first_values(s.received)}"]
+        if not s.sent:
+            lines.append("sends nothing on: it stores it in .grad")
+        for where, g in s.sent:
+            lines.append(f"sends to {where}: {_describe(g)}")
+            if g is not None:
+                lines.append(f"   {_first_values(g)}")
+        filled = f".grad filled so far ({len(s.filled)} of {len(self.params)}): "
+        return "\n".join(lines + textwrap.wrap(filled + (", ".join(s.filled) or "none"),
+                                               width=52, subsequent_indent="   "))
 
     def __getitem__(self, step: int) -> BackwardStep:
         if not isinstance(step, int) or not 1 <= step <= len(self.steps):
             raise ValueError(f"step must be a whole number from 1 to {len(self.steps)}, got "
-                             f"{step!r}. Fix: trace[1] is the first step, trace[{len(self.steps)}]"
-                             " the last.")
+                             f"{step!r}. Fix: trace[1] is the first step.")
         return self.steps[step - 1]
 
     def __len__(self) -> int:
@@ -170,9 +130,8 @@ class BackwardTrace:
 def trace_backward(loss: torch.Tensor, *, model=None) -> BackwardTrace:
     """Record the next ``loss.backward()`` node by node (use it in a ``with`` block).
 
-    model (an nn.Module, or a dict name -> parameter) names the parameters. Every
-    parameter's .grad must be None before (``net.zero_grad()``), so that the trace
-    shows them being filled.
+    model (an nn.Module, or a dict name -> tensor) names the parameters; their .grad must
+    be None before (``net.zero_grad()``), so that the trace shows them being filled.
 
     Example (notebook 03):
         >>> model.zero_grad(); loss = model(x[:1]).square().mean()
@@ -187,91 +146,74 @@ def trace_backward(loss: torch.Tensor, *, model=None) -> BackwardTrace:
         .grad filled so far (0 of 10): none
     """
     graph = autograd_graph(loss, model=model)
-    params = [n.label for n in graph.nodes if n.kind in ("param", "leaf")]
-    already = [n.label for n in graph.nodes
-               if n.kind in ("param", "leaf") and n.source.grad is not None]
-    if already:
-        raise ValueError(f"{already[0]} already has a .grad (from an earlier backward), and "
-                         "backward adds to it, so the trace could not show the gradients being "
-                         "filled. Fix: net.zero_grad() before computing the loss.")
-    return BackwardTrace(graph, params, _functions=_named_functions(graph, loss))
+    for n in graph.nodes:
+        if n.kind in ("param", "leaf") and n.source.grad is not None:
+            raise ValueError(f"{n.label} already has a .grad (from an earlier backward), and "
+                             "backward adds to it, so the trace could not show the gradients "
+                             "being filled. Fix: net.zero_grad() before computing the loss.")
+    return BackwardTrace(graph, graph.param_names)
 
 
-def _named_functions(graph: Graph, loss: torch.Tensor) -> list[tuple[object, str, int]]:
-    """(autograd node, name, graph box) for every node reachable from loss.grad_fn."""
-    ops = [i for i, n in enumerate(graph.nodes) if n.kind == "op"]
-    counts, seen, names = Counter(graph.nodes[i].label for i in ops), Counter(), {}
-    for i in ops:
-        label = graph.nodes[i].label
-        seen[label] += 1
-        names[id(graph.nodes[i].source)] = (
-            f"{label} #{seen[label]}" if counts[label] > 1 else label, i)
-    boxes = {id(n.source): (n.label, i) for i, n in enumerate(graph.nodes)
-             if n.kind in ("param", "leaf")}
-    found, stack, visited = [], [loss.grad_fn], set()
-    while stack:
-        fn = stack.pop()
-        if fn is None or id(fn) in visited:
+def _named_functions(graph: Graph) -> list[tuple[object, str, int]]:
+    """(autograd node, name, graph box) for the operations and the parameters' t and .grad nodes."""
+    counts, seen, found = Counter(graph.ops), Counter(), {}
+    boxes = {id(n.source): i for i, n in enumerate(graph.nodes) if n.kind in ("param", "leaf")}
+    for i, node in enumerate(graph.nodes):
+        if node.kind != "op":
             continue
-        visited.add(id(fn))
-        variable = _leaf(fn)     # AccumulateGrad, or nn.Linear's transpose of a weight
-        if variable is None:
-            name, box = names[id(fn)]
-        else:
-            label, box = boxes[id(variable)]
-            name = f"{label}.grad" if type(fn).__name__ == "AccumulateGrad" else f"t ({label})"
-        found.append((fn, name, box))
-        stack.extend(c for c, _ in fn.next_functions)
-    return found
-
-
-# -- drawing: the graph as a column, coloured by how far the backward pass has got -----------
-
-def _short(label: str) -> str:
-    """'W' for a weight, 'b' for a bias: the parameter marks beside each operation."""
-    tail = label.rsplit(".", 1)[-1]
-    return {"weight": "W", "bias": "b"}.get(tail, tail[:1] or "?")
+        seen[node.label] += 1
+        found[id(node.source)] = (node.source, f"{node.label} #{seen[node.label]}"
+                                  if counts[node.label] > 1 else node.label, i)
+        for fn in (child for child, _ in node.source.next_functions if child is not None):
+            variable = _leaf(fn)          # AccumulateGrad, or nn.Linear's transpose of a weight
+            if variable is None:
+                continue
+            box = boxes[id(variable)]
+            label = graph.nodes[box].label
+            if type(fn).__name__ != "AccumulateGrad":
+                found[id(fn)] = (fn, f"t ({label})", box)
+                fn = fn.next_functions[0][0]
+            found[id(fn)] = (fn, f"{label}.grad", box)
+    return list(found.values())
 
 
 def _draw_column(ax, trace: BackwardTrace, n: int, caption: bool) -> None:
-    """The forward graph top to bottom; the backward pass so far, up to step ``n``."""
-    graph, step = trace.graph, trace[n]
-    pos = {i: (0.0, -row) for row, i in enumerate(graph.chain)}
-    for row, extra in graph.side_inputs():
-        params = [j for j in extra if graph.nodes[j].kind in ("param", "leaf")]
-        for k, j in enumerate(params):
-            pos[j] = (1.05 + 0.62 * k, -row)
-    ran = {s.node for s in trace.steps[:n - 1]}
+    """The forward graph top to bottom, coloured by the backward pass up to step ``n``."""
     from matplotlib.collections import LineCollection
 
-    ax.add_collection(LineCollection([(pos[i], pos[j]) for i, j in graph.edges   # the graph
+    graph, step = trace.graph, trace[n]
+    pos = {i: (0.0, -row) for row, i in enumerate(graph.chain)}
+    for row, extra in graph.side_inputs():      # each operation's parameters beside it
+        params = [j for j in extra if graph.nodes[j].kind in ("param", "leaf")]
+        pos.update({j: (1.05 + 0.62 * k, -row) for k, j in enumerate(params)})
+    ran = {s.node for s in trace.steps[:n - 1]}
+    ax.add_collection(LineCollection([(pos[i], pos[j]) for i, j in graph.edges
                                       if i in pos and j in pos], colors="#aaaaaa", lw=1, zorder=1))
-    texts = {}
+    boxes = {}
     for i, (x, y) in pos.items():
-        node = graph.nodes[i]
+        node, now = graph.nodes[i], i == step.node
         is_param = node.kind in ("param", "leaf")
-        fill = ("white" if node.kind == "input" else RUNNING if i == step.node else
+        fill = ("white" if node.kind == "input" else RUNNING if now else
                 FILLED if is_param and node.label in step.filled else
                 DONE if (i in ran and not is_param) or node.kind == "output" else "white")
-        texts[i] = ax.text(x, y, _short(node.label) if is_param else node.label, ha="center", va="center",
-                fontsize=10, color="#666666" if node.kind == "input" else "black", zorder=3,
-                bbox=dict(boxstyle="round,pad=0.25", fc=fill,
-                          ec="black" if i == step.node else "#888888",
-                          lw=2 if i == step.node else 0.8))
+        short = node.label.rsplit(".", 1)[-1]              # a parameter: W or b
+        boxes[i] = ax.text(x, y, {"weight": "W", "bias": "b"}.get(short, short[:1]) if is_param
+                           else node.label, ha="center",
+                           va="center", fontsize=10, zorder=3,
+                           color="#666666" if node.kind == "input" else "black",
+                           bbox=dict(boxstyle="round,pad=0.25", fc=fill, lw=2 if now else 0.8,
+                                     ec="black" if now else "#888888")).get_bbox_patch()
     if graph.nodes[step.node].kind == "op":        # where this step sends gradients: orange
         for j, (_, g) in zip(graph.nodes[step.node].inputs, step.sent):
-            if g is None or j not in pos:
-                continue
-            up = pos[j][0] == pos[step.node][0]     # up the chain: an arc on the left
-            style = "bar,armA=-40,armB=-40,fraction=0" if up else "arc3" if pos[j][0] < 1.5 else "arc3,rad=-0.35"
-            ax.annotate("", xy=pos[j], xytext=pos[step.node], zorder=4, arrowprops=dict(
-                arrowstyle="-|>", color=RUNNING, lw=2.5, mutation_scale=14, shrinkA=1,
-                shrinkB=1, connectionstyle=style, patchA=texts[step.node].get_bbox_patch(),
-                patchB=texts[j].get_bbox_patch()))
+            if g is not None and j in pos:
+                style = ("bar,armA=-40,armB=-40,fraction=0" if pos[j][0] == 0 else  # up the chain
+                         "arc3" if pos[j][0] < 1.5 else "arc3,rad=-0.35")
+                ax.annotate("", xy=pos[j], xytext=pos[step.node], zorder=4, arrowprops=dict(
+                    arrowstyle="-|>", color=RUNNING, lw=2.5, mutation_scale=14, shrinkA=1,
+                    shrinkB=1, connectionstyle=style, patchA=boxes[step.node], patchB=boxes[j]))
     rows = len(graph.chain)
-    ax.set_xlim(-1.05, 2.05)
-    ax.set_ylim(-rows - (2.6 if caption else 0.0) + 0.4, 0.6)
-    ax.set(xticks=[], yticks=[])
+    ax.set(xlim=(-1.05, 2.05), ylim=(-rows - (2.6 if caption else 0.0) + 0.4, 0.6), xticks=[],
+           yticks=[])                              # no tick labels, even hidden ones
     ax.axis("off")
     ax.set_title(f"step {n} of {len(trace)}\n{step.name}", fontsize=11)
     if caption:
@@ -285,9 +227,8 @@ def _draw_column(ax, trace: BackwardTrace, n: int, caption: bool) -> None:
 def _legend(fig) -> None:
     from matplotlib.patches import Patch
 
-    fig.legend(handles=[Patch(fc=RUNNING, ec="black", label="running now"),
-                        Patch(fc=DONE, ec="#888888", label="ran already"),
-                        Patch(fc=FILLED, ec="#888888", label=".grad filled (W, b)")],
+    fig.legend(handles=[Patch(fc=fill, ec="#888888", label=label) for fill, label in (
+        (RUNNING, "running now"), (DONE, "ran already"), (FILLED, ".grad filled (W, b)"))],
                loc="outside lower center", ncol=3, frameon=False)
 
 
@@ -297,7 +238,6 @@ def _sends(step: BackwardStep) -> str:
 
 
 def check_trace(trace) -> BackwardTrace:
-    """trace when it is a recorded BackwardTrace, else a ValueError naming the fix."""
     if not isinstance(trace, BackwardTrace) or not trace.steps:
         raise ValueError(f"Expected the trace of a backward pass, got {type(trace).__name__}. "
                          "Fix: with cu.trace_backward(loss, model=net) as trace: loss.backward()")
@@ -306,12 +246,11 @@ def check_trace(trace) -> BackwardTrace:
 
 @course_plot
 def plot_backward_steps(trace: BackwardTrace, steps=None):
-    """A strip of a few steps of the backward pass, side by side (the stored view of the stepper).
+    """A few steps of the backward pass side by side, on the forward graph (top to bottom).
 
-    steps: step numbers (1 is the first); by default the first, the first that fills a
-    .grad, one from the middle and the last. Each panel is the graph of the forward pass
-    (top to bottom): the node running is orange, with arrows to where it sends gradients;
-    nodes that ran are blue; a parameter's W or b turns green once its .grad is filled.
+    steps: step numbers (by default the first, the first that fills a .grad, one from the
+    middle and the last). The node running is orange, with arrows to where it sends
+    gradients; nodes that ran are blue; a parameter turns green once its .grad is filled.
 
     Example (notebook 03):
         >>> model.zero_grad(); loss = model(x[:1]).square().mean()
@@ -347,7 +286,6 @@ def plot_backward_steps(trace: BackwardTrace, steps=None):
 @course_plot
 def step_figure(trace: BackwardTrace, n: int):
     """One step, large: the graph column beside the step's numbers (the stepper's figure)."""
-    trace = check_trace(trace)
     step = trace[n]
     fig, (left, right) = new_figure(7.6, 0.3 * len(trace.graph.chain) + 1.4, 1, 2,
                                     layout="constrained", width_ratios=[1, 1.6])

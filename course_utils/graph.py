@@ -12,6 +12,7 @@ No graphviz: the drawing is plain matplotlib. Used in: notebook 02 (the graph be
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 import torch
@@ -19,17 +20,12 @@ from torch import nn
 
 from .figures import course_plot, new_figure, with_alt
 
-# backward class name (without "Backward0") -> the forward operation the learner wrote
-_OP_NAMES = {
-    "Addmm": "linear", "Mm": "matmul", "Bmm": "bmm", "MaxPool2DWithIndices": "maxpool2d",
-    "MaxPool1DWithIndices": "maxpool1d", "AvgPool2D": "avgpool2d", "Relu": "relu",
-    "MseLoss": "MSELoss", "NllLoss": "NLLLoss", "LogSoftmax": "log_softmax",
-    "Softmax": "softmax", "Sigmoid": "sigmoid", "Tanh": "tanh", "View": "view",
-    "UnsafeView": "view", "Reshape": "reshape", "ReshapeAlias": "reshape",
-    "BinaryCrossEntropy": "BCELoss", "L1Loss": "L1Loss", "SmoothL1Loss": "SmoothL1Loss",
-    "T": "t", "Permute": "permute", "Expand": "expand",
-}
-_LOSSES = {"MSELoss", "NLLLoss", "BCELoss", "L1Loss", "SmoothL1Loss"}
+# backward class name (without "Backward0") -> the forward operation the learner wrote, where
+# it is not the class name in lower case ("Relu" -> "relu", "View" -> "view", "T" -> "t")
+_OP_NAMES = {"Addmm": "linear", "Mm": "matmul", "MaxPool2DWithIndices": "maxpool2d",
+             "MseLoss": "MSELoss", "NllLoss": "NLLLoss", "LogSoftmax": "log_softmax",
+             "UnsafeView": "view"}
+_LOSSES = {"MSELoss", "NLLLoss"}
 
 
 @dataclass
@@ -46,14 +42,8 @@ class Node:
 
 @dataclass
 class Graph:
-    """The autograd graph of a tensor, in forward order (every node after its inputs).
-
-    Attributes:
-        nodes: list of Node; ``nodes[-1]`` is the tensor itself ("loss" or "output").
-        edges: (from, to) index pairs in the direction of the forward pass.
-        chain: indices of the forward chain: the input, then every operation in order,
-            then the output. ``text()`` prints it the way the lesson does.
-    """
+    """The autograd graph of a tensor: ``nodes`` in forward order (each after its inputs; the
+    tensor itself last) and ``chain``, the input, every operation and the output, in order."""
 
     nodes: list[Node]
     chain: list[int]
@@ -84,38 +74,22 @@ class Graph:
 
     def text(self, width: int = 88) -> str:
         """The forward chain (wrapped like the lesson), then where each leaf enters."""
-        lines, line = [], ""
-        for i in self.chain:
-            label = self.nodes[i].label
-            if not line:
-                line = label
-            elif len(line) + 4 + len(label) > width:
-                lines.append(line)
-                line = "      -> " + label
-            else:
-                line += " -> " + label
-        lines.append(line)
+        arrows = " ->\N{NO-BREAK SPACE}".join(self.nodes[i].label for i in self.chain)
+        lines = [line.replace("\N{NO-BREAK SPACE}", " ")     # a line breaks before an arrow
+                 for line in textwrap.wrap(arrows, width, subsequent_indent="      ",
+                                           break_long_words=False, break_on_hyphens=False)]
         rows = self.side_inputs()
         if rows:
             lines.append("where the other inputs enter:")
-            count: dict[str, int] = {}
-            heads = []
-            for pos, _ in rows:
-                op = self.nodes[self.chain[pos]].label
-                count[op] = count.get(op, 0) + 1
-                heads.append(f"{op} #{count[op]}")
+            ops = [self.nodes[self.chain[pos]].label for pos, _ in rows]
+            heads = [f"{op} #{ops[:k + 1].count(op)}" for k, op in enumerate(ops)]
             pad = max(len(h) for h in heads)
             for head, (_, extra) in zip(heads, rows):
                 names = ", ".join(_describe(self.nodes[j]) for j in extra)
                 lines.append(f"  {head:<{pad}} <- {names}")
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.text()
-
-    def __repr__(self) -> str:
-        return (f"Graph({len(self.ops)} operations, {len(self.param_names)} parameters: "
-                f"{' -> '.join(self.nodes[i].label for i in self.chain[:4])} -> ...)")
+    __str__ = text
 
 
 def _describe(node: Node) -> str:
@@ -175,13 +149,12 @@ def _check_tensor(tensor) -> None:
                          "target), outside torch.no_grad().")
 
 
-def autograd_graph(tensor: torch.Tensor, *, model=None, name: str | None = None) -> Graph:
+def autograd_graph(tensor: torch.Tensor, *, model=None) -> Graph:
     """Walk ``tensor.grad_fn.next_functions`` (each node once) and return a Graph.
 
     model (an nn.Module, or a dict name -> parameter) names the leaves, e.g.
     ``conv1.weight``; inputs that need no gradient show as ``input`` (``target`` for
-    the second argument of a loss). ``name`` labels the tensor (default "loss" for a
-    single number, else "output").
+    the second argument of a loss). The tensor is "loss" if it is one number, else "output".
 
     Example:
         >>> net = LeNet(); loss = net(torch.randn(1, 1, 32, 32)).sum()
@@ -192,62 +165,40 @@ def autograd_graph(tensor: torch.Tensor, *, model=None, name: str | None = None)
     _check_tensor(tensor)
     names = _param_names(model)
     order = {key: k for k, key in enumerate(names)}  # parameters in registration order
-    ops: list[tuple[object, list]] = []  # (grad_fn, inputs) in post-order
-    seen: set[int] = set()
-    keep_alive = []  # the grad_fn objects whose id() we rely on while walking
-
-    # iterative post-order walk from the loss back to the leaves: each node once
-    stack = [(tensor.grad_fn, False)]
+    nodes: list[Node] = []
+    index: dict[int, int] = {}    # id(leaf tensor) or id(grad_fn) -> its node
+    keep_alive = []               # the grad_fn objects whose id() we rely on while walking
+    stack = [(tensor.grad_fn, False)]   # post-order from the loss back: inputs before their op
     while stack:
         fn, expanded = stack.pop()
         keep_alive.append(fn)
-        if id(fn) in seen:
+        if id(fn) in index:
             continue
         if not expanded:
             stack.append((fn, True))
             stack.extend((child, False) for child, _ in reversed(fn.next_functions)
                          if child is not None and _leaf(child) is None)
             continue
-        seen.add(id(fn))
-        label = _op_label(fn)
-        inputs = []
-        for slot, (child, _) in enumerate(fn.next_functions):
-            var = _leaf(child) if child is not None else None
-            if var is not None:
-                inputs.append(("leaf", var))
-            elif child is None:  # a tensor that needs no gradient
-                data_slot = 1 if label == "linear" else 0
-                kind = ("target" if label in _LOSSES and slot > 0 else
-                        "input" if slot == data_slot else "constant")
-                inputs.append((kind, None))
-            else:
-                inputs.append(("op", id(child)))
-        ops.append((fn, label, inputs))
-
-    # lay the nodes out in forward order: each operation right after its new leaves
-    nodes: list[Node] = []
-    index: dict[int, int] = {}  # id(leaf tensor) or id(grad_fn) -> node index
-    for fn, label, inputs in ops:
-        leaves = sorted((var for kind, var in inputs if kind == "leaf" and id(var) not in index),
-                        key=lambda v: order.get(id(v), len(order)))
-        for var in leaves:
-            label_ = names.get(id(var)) or ("leaf" if var.dim() else "leaf (scalar)")
-            nodes.append(Node(label_, "param" if id(var) in names else "leaf",
-                              shape=tuple(var.shape), source=var))
+        label, links = _op_label(fn), []
+        leaves = [_leaf(child) for child, _ in fn.next_functions if child is not None]
+        for var in sorted((v for v in leaves if v is not None and id(v) not in index),
+                          key=lambda v: order.get(id(v), len(order))):   # its new leaves first
+            nodes.append(Node(names.get(id(var)) or ("leaf" if var.dim() else "leaf (scalar)"),
+                              "param" if id(var) in names else "leaf", shape=tuple(var.shape),
+                              source=var))
             index[id(var)] = len(nodes) - 1
-        links = []
-        for kind, ref in inputs:
-            if kind == "leaf":
-                links.append(index[id(ref)])
-            elif kind == "op":
-                links.append(index[ref])
-            else:
+        for slot, (child, _) in enumerate(fn.next_functions):
+            if child is None:             # a tensor that needs no gradient
+                kind = ("target" if label in _LOSSES and slot > 0 else
+                        "input" if slot == (1 if label == "linear" else 0) else "constant")
                 nodes.append(Node(kind, kind))
                 links.append(len(nodes) - 1)
+            else:
+                links.append(index[id(_leaf(child) if _leaf(child) is not None else child)])
         nodes.append(Node(label, "op", links, source=fn))
         index[id(fn)] = len(nodes) - 1
 
-    out_label = name or ("loss" if tensor.numel() == 1 else "output")
+    out_label = "loss" if tensor.numel() == 1 else "output"
     nodes.append(Node(out_label, "output", [index[id(tensor.grad_fn)]], tuple(tensor.shape)))
     ops = [i for i, n in enumerate(nodes) if n.kind in ("op", "output")]
     first_inputs = [j for j in nodes[ops[0]].inputs if nodes[j].kind == "input"]
@@ -255,7 +206,7 @@ def autograd_graph(tensor: torch.Tensor, *, model=None, name: str | None = None)
     return Graph(nodes, chain)
 
 
-def print_graph(tensor: torch.Tensor, *, model=None, name: str | None = None) -> None:
+def print_graph(tensor: torch.Tensor, *, model=None) -> None:
     """Print the forward chain behind tensor, then where each parameter enters.
 
     Example (notebook 02):
@@ -272,11 +223,11 @@ def print_graph(tensor: torch.Tensor, *, model=None, name: str | None = None) ->
           linear #3  <- fc3.weight [10, 84], fc3.bias [10]
           MSELoss #1 <- target
     """
-    print(autograd_graph(tensor, model=model, name=name).text())
+    print(autograd_graph(tensor, model=model).text())
 
 
 @course_plot
-def plot_graph(tensor: torch.Tensor, *, model=None, name: str | None = None):
+def plot_graph(tensor: torch.Tensor, *, model=None):
     """Draw the graph top to bottom: operations in a column, parameters beside them.
 
     Returns a matplotlib Figure (end the cell with the call to show it).
@@ -286,31 +237,23 @@ def plot_graph(tensor: torch.Tensor, *, model=None, name: str | None = None):
         >>> plot_graph(loss, model=net).axes[0].get_title()
         'forward pass, top to bottom (backward runs bottom to top)'
     """
-    graph = autograd_graph(tensor, model=model, name=name)
-    labels = [_describe(n) if n.kind in ("param", "leaf") else n.label for n in graph.nodes]
+    graph = autograd_graph(tensor, model=model)
+    labels = [_describe(n) for n in graph.nodes]
 
     def width(i: int) -> float:  # a box's width in inches (1 unit = 1 inch), from its label
         return 0.085 * len(labels[i]) + 0.2
 
-    pos: dict[int, tuple[float, float]] = {}
-    for row, i in enumerate(graph.chain):
-        pos[i] = (0.0, -row)
-    chain_half = max((width(i) for i in graph.chain), default=1.0) / 2
-    for row_pos, extra in graph.side_inputs():
+    pos = {i: (0.0, -row) for row, i in enumerate(graph.chain)}
+    chain_half = max(width(i) for i in graph.chain) / 2
+    for row, extra in graph.side_inputs():
         x = chain_half + 0.35                # side inputs in a row, each clear of the last
         for j in (j for j in extra if j not in pos):
-            pos[j] = (x + width(j) / 2, -row_pos)
+            pos[j] = (x + width(j) / 2, -row)
             x += width(j) + 0.35
-    right = max(x + width(i) / 2 for i, (x, _) in pos.items())
-    for i in range(len(graph.nodes)):  # anything left (branches): far right, own row
-        if i not in pos:
-            pos[i] = (right + 0.35 + width(i) / 2, -len(pos) % max(len(graph.chain), 1))
-    rows = len(graph.chain)
-    left = -chain_half - 0.15
+    rows, left = len(graph.chain), -chain_half - 0.15
     right = max(x + width(i) / 2 for i, (x, _) in pos.items()) + 0.15
     fig, ax = new_figure(max(right - left, 4.0), 0.4 * rows + 0.4)
-    colours = {"op": "#cfe2f3", "input": "#d9d9d9", "target": "#d9d9d9", "param": "#fce5cd",
-               "leaf": "#fce5cd", "output": "#d9ead3"}
+    colours = {"op": "#cfe2f3", "param": "#fce5cd", "leaf": "#fce5cd", "output": "#d9ead3"}
     for j, i in graph.edges:
         (x0, y0), (x1, y1) = pos[j], pos[i]
         if x0 == x1 == 0 and y0 - y1 == 1:   # the chain: straight down
@@ -325,7 +268,7 @@ def plot_graph(tensor: torch.Tensor, *, model=None, name: str | None = None):
     for i, node in enumerate(graph.nodes):
         x, y = pos[i]
         ax.text(x, y, labels[i], ha="center", va="center", fontsize=10,
-                bbox=dict(boxstyle="round,pad=0.3", fc=colours[node.kind], ec="#666666"))
+                bbox=dict(boxstyle="round,pad=0.3", fc=colours.get(node.kind, "#d9d9d9"), ec="#666666"))
     ax.set_xlim(left, right)
     ax.set_ylim(-rows + 0.4, 0.6)
     ax.axis("off")

@@ -1,17 +1,14 @@
 """Loss landscapes: 2-D test functions and the paths real optimizers take on them.
 
-The 2-D functions take a tensor whose last dimension is (x, y), so the same code
-draws the contour grid and runs a ``torch.optim`` optimizer on a 2-element tensor.
-``TrajectoryFigure`` draws a function's contours once and moves paths into reused
-lines: ``plot_trajectories`` draws with it, and so does the optimizer playground
-(widgets), which computes its paths with ``quick_trajectory`` (the same numbers on
-plain floats, without autograd) so that it redraws while a slider moves.
+The functions take a tensor whose last dimension is (x, y): the same code draws the
+contour grid and runs a ``torch.optim`` optimizer on a 2-element tensor. The optimizer
+playground (widgets) redraws with ``quick_trajectory`` and a kept ``TrajectoryFigure``.
 Used in: notebook 04 (optimizers).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
@@ -23,7 +20,7 @@ from .training import make_optimizer
 
 @dataclass(frozen=True)
 class TestFunction:
-    """A 2-D loss surface with a default start, plot range and learning rate."""
+    """A 2-D loss surface with a default start, plot range, learning rate and gradient formula."""
 
     name: str
     fn: Callable[[torch.Tensor], torch.Tensor]
@@ -32,12 +29,8 @@ class TestFunction:
     ylim: tuple[float, float]
     minimum: tuple[float, float] | None
     lr: float
+    grad: Callable[[float, float], tuple[float, float]]   # (x, y) -> (df/dx, df/dy)
     log_contours: bool = False
-    # the gradient as a formula on two floats: (x, y) -> (df/dx, df/dy); None: autograd only
-    grad: Callable[[float, float], tuple[float, float]] | None = None
-
-    def __call__(self, xy: torch.Tensor) -> torch.Tensor:
-        return self.fn(xy)
 
 
 def ravine(xy):
@@ -51,23 +44,10 @@ def rosenbrock(xy):
     return (1 - x) ** 2 + 100 * (y - x ** 2) ** 2
 
 
-def beale(xy):
-    """Beale's function: flat plateaus and steep walls, minimum 0 at (3, 0.5)."""
-    x, y = xy[..., 0], xy[..., 1]
-    return ((1.5 - x + x * y) ** 2 + (2.25 - x + x * y ** 2) ** 2
-            + (2.625 - x + x * y ** 3) ** 2)
-
-
 def saddle(xy):
     """x^2 - y^2 + y^4 / 4: a saddle at (0, 0) between two valleys at y = +-sqrt(2)."""
     x, y = xy[..., 0], xy[..., 1]
     return x ** 2 - y ** 2 + y ** 4 / 4
-
-
-def beale_grad(x, y):
-    a, b, c = 1.5 - x + x * y, 2.25 - x + x * y * y, 2.625 - x + x * y * y * y
-    return (2 * a * (y - 1) + 2 * b * (y * y - 1) + 2 * c * (y * y * y - 1),
-            2 * a * x + 4 * b * x * y + 6 * c * x * y * y)
 
 
 # the gradients multiply instead of using **: a diverging path overflows to inf (as in
@@ -79,15 +59,13 @@ FUNCTIONS = {
                                (1.0, 1.0), lr=1e-3, log_contours=True,
                                grad=lambda x, y: (-2 * (1 - x) - 400 * x * (y - x * x),
                                                   200 * (y - x * x))),
-    "beale": TestFunction("beale", beale, (1.0, 1.4), (-1.0, 4.5), (-1.5, 2.0),
-                          (3.0, 0.5), lr=1e-3, log_contours=True, grad=beale_grad),
     "saddle": TestFunction("saddle", saddle, (-1.5, 1e-3), (-2.0, 2.0), (-2.5, 2.5),
                            None, lr=0.05, grad=lambda x, y: (2 * x, -2 * y + y * y * y)),
 }
 
 
 def get_function(function) -> TestFunction:
-    """A TestFunction from its name, or a plain callable wrapped with generic defaults.
+    """The TestFunction of this name.
 
     Example:
         >>> get_function("ravine").minimum
@@ -95,16 +73,10 @@ def get_function(function) -> TestFunction:
     """
     if isinstance(function, TestFunction):
         return function
-    if isinstance(function, str):
-        if function not in FUNCTIONS:
-            raise ValueError(f"Unknown test function {function!r}; expected one of "
-                             f"{list(FUNCTIONS)}. Fix: trajectory('ravine', 'sgd').")
-        return FUNCTIONS[function]
-    if callable(function):
-        return TestFunction(getattr(function, "__name__", "f"), function, (1.0, 1.0),
-                            (-2.0, 2.0), (-2.0, 2.0), None, lr=0.01)
-    raise ValueError(f"function must be a name {list(FUNCTIONS)} or a function of a 2-element "
-                     f"tensor, got {type(function).__name__}. Fix: trajectory('rosenbrock', 'adam').")
+    if not isinstance(function, str) or function not in FUNCTIONS:
+        raise ValueError(f"function must be one of {list(FUNCTIONS)}, got {function!r}. "
+                         "Fix: trajectory('ravine', 'sgd').")
+    return FUNCTIONS[function]
 
 
 @dataclass
@@ -116,53 +88,34 @@ class Trajectory:
     hparams: dict
     path: torch.Tensor
     losses: torch.Tensor
-    label: str = field(default="")
 
     @property
     def diverged(self) -> bool:
         return not bool(torch.isfinite(self.losses).all())
 
-    def __repr__(self) -> str:
-        end = ", ".join(f"{v:.4f}" for v in self.path[-1].tolist())
-        return (f"Trajectory({self.optimizer_name} on {self.function}, {len(self.path) - 1} steps, "
-                f"end=({end}), loss={self.losses[-1].item():.4g})")
 
-
-def _run_settings(function, optimizer_name, start, steps, lr, momentum, betas):
-    """The checked arguments of trajectory and quick_trajectory: (f, name, start, hparams)."""
-    f = get_function(function)
-    optimizer_name = _checks.optimizer_name(optimizer_name, "trajectory('ravine', 'adam', lr=0.1)")
-    _checks.whole_number(steps, "steps", "steps=50")
-    start = f.start if start is None else start
-    if torch.as_tensor(start).shape != (2,):
-        raise ValueError(f"start must be two numbers (x, y), got {start!r}. Fix: start=(-1.5, 2).")
-    hparams = dict(lr=f.lr if lr is None else lr, momentum=momentum, betas=betas)
-    return f, optimizer_name, start, hparams
-
-
-def trajectory(function="ravine", optimizer_name: str = "sgd", *, start=None, steps: int = 50,
-               lr: float | None = None, momentum: float = 0.9,
-               betas: tuple[float, float] = (0.9, 0.999)) -> Trajectory:
+def trajectory(function="ravine", optimizer_name: str = "sgd", *, steps: int = 50,
+               lr: float | None = None, momentum: float = 0.9) -> Trajectory:
     """Run a real torch.optim optimizer (by course name) on a 2-D test function.
 
-    lr defaults to the function's usual rate; momentum and betas go to
-    ``training.make_optimizer``. The point is a float64 2-element tensor; each step is
-    zero_grad, loss, backward, step, as in a training loop (notebook 04 writes it out).
-    A run whose loss becomes NaN or infinite stops there: the rest of its path is NaN.
+    lr defaults to the function's usual rate. Each step is zero_grad, loss, backward, step
+    on a float64 2-element tensor; a run whose loss is no longer finite stops, the rest NaN.
 
     Example (notebook 04):
         >>> t = trajectory("ravine", "momentum", lr=0.4, momentum=0.5, steps=20)
         >>> t.path.shape
         torch.Size([21, 2])
     """
-    f, optimizer_name, start, hparams = _run_settings(function, optimizer_name, start, steps,
-                                                      lr, momentum, betas)
-    point = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    f = get_function(function)
+    optimizer_name = _checks.optimizer_name(optimizer_name, "trajectory('ravine', 'adam', lr=0.1)")
+    _checks.whole_number(steps, "steps", "steps=50")
+    hparams = dict(lr=f.lr if lr is None else lr, momentum=momentum)
+    point = torch.tensor(f.start, dtype=torch.float64, requires_grad=True)
     opt = make_optimizer(optimizer_name, [point], **hparams)
     path, losses = [point.detach().clone()], []
     for _ in range(steps):
         opt.zero_grad()
-        loss = f(point)
+        loss = f.fn(point)
         losses.append(loss.detach().clone())
         if not torch.isfinite(loss):  # diverged: the rest of the path is NaN, not computed
             break
@@ -170,34 +123,24 @@ def trajectory(function="ravine", optimizer_name: str = "sgd", *, start=None, st
         opt.step()
         path.append(point.detach().clone())
     with torch.no_grad():
-        losses.append(f(point).clone())
+        losses.append(f.fn(point).clone())
     nan = torch.full((2,), float("nan"), dtype=torch.float64)
     path += [nan] * (steps + 1 - len(path))
     losses += [nan[0]] * (steps + 1 - len(losses))
     return Trajectory(f.name, optimizer_name, hparams, torch.stack(path), torch.stack(losses))
 
 
-def quick_trajectory(function="ravine", optimizer_name: str = "sgd", *, start=None,
-                     steps: int = 50, lr: float | None = None, momentum: float = 0.9,
-                     betas: tuple[float, float] = (0.9, 0.999)) -> Trajectory:
-    """The path trajectory() computes, about 50 times faster: torch.optim's update rules
-    (default settings) on two Python floats, with the function's gradient formula.
-
-    What the optimizer playground redraws with as a slider moves (a torch.optim step on
-    a 2-element tensor costs more than a whole step here). A function without a
-    gradient formula (a callable of yours) goes through trajectory().
+def quick_trajectory(function: str, optimizer_name: str, *, steps: int, lr: float,
+                     momentum: float) -> Trajectory:
+    """trajectory()'s path, about 50 times faster (the playground's redraws): torch.optim's
+    update rules on two floats, with the function's gradient formula. Nothing is checked.
 
     Example:
-        >>> quick_trajectory("ravine", "adam", steps=20).path.shape
+        >>> quick_trajectory("ravine", "adam", steps=20, lr=0.1, momentum=0.9).path.shape
         torch.Size([21, 2])
     """
-    f, name, start, hparams = _run_settings(function, optimizer_name, start, steps, lr,
-                                            momentum, betas)
-    if f.grad is None:
-        return trajectory(f, name, start=start, steps=steps, **hparams)
-    make_optimizer(name, [torch.zeros(2, requires_grad=True)], **hparams)  # checks the settings
-    lr, (beta1, beta2) = hparams["lr"], betas
-    point = [float(v) for v in start]
+    f, name, (beta1, beta2) = FUNCTIONS[function], optimizer_name, (0.9, 0.999)
+    point = [float(v) for v in f.start]
     first, second = [0.0, 0.0], [0.0, 0.0]       # momentum buffer or Adam's m; RMSProp/Adam's v
     path = [tuple(point)]
     for t in range(1, steps + 1):
@@ -219,92 +162,68 @@ def quick_trajectory(function="ravine", optimizer_name: str = "sgd", *, start=No
         path.append(tuple(point))
     path = torch.tensor(path, dtype=torch.float64)
     with torch.no_grad():
-        losses = f(path)
-    return Trajectory(f.name, name, hparams, path, losses)
+        losses = f.fn(path)
+    return Trajectory(f.name, name, dict(lr=lr, momentum=momentum), path, losses)
 
 
-def _contours(ax, f: TestFunction, xlim, ylim, points: int = 200):
+def _contours(ax, f: TestFunction, points: int = 200):
     import numpy as np
     from matplotlib.colors import LogNorm
 
-    xs = torch.linspace(*xlim, points, dtype=torch.float64)
-    ys = torch.linspace(*ylim, points, dtype=torch.float64)
+    xs = torch.linspace(*f.xlim, points, dtype=torch.float64)
+    ys = torch.linspace(*f.ylim, points, dtype=torch.float64)
     grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), -1)
     with torch.no_grad():
-        z = f(grid).numpy()
-    if f.log_contours:
-        shifted = z - z.min() + 1e-3
-        levels = np.logspace(np.log10(shifted.min()), np.log10(shifted.max()), 25)
-        ax.contourf(xs, ys, shifted, levels=levels, norm=LogNorm(), cmap="Greys", alpha=0.5)
-        ax.contour(xs, ys, shifted, levels=levels, norm=LogNorm(), colors="#777777",
-                   linewidths=0.5)
-    else:
-        ax.contourf(xs, ys, z, levels=25, cmap="Greys", alpha=0.5)
-        ax.contour(xs, ys, z, levels=25, colors="#777777", linewidths=0.5)
+        z = f.fn(grid).numpy()
+    levels, norm = 25, None
+    if f.log_contours:                       # steep walls: levels evenly spaced in log(loss)
+        z = z - z.min() + 1e-3
+        levels, norm = np.logspace(np.log10(z.min()), np.log10(z.max()), 25), LogNorm()
+    ax.contourf(xs, ys, z, levels=levels, norm=norm, cmap="Greys", alpha=0.5)
+    ax.contour(xs, ys, z, levels=levels, norm=norm, colors="#777777", linewidths=0.5)
 
 
 @course_plot
-def plot_trajectories(function, runs, *, steps: int = 50, show_losses: bool = False):
-    """Contours of a test function with one path per optimizer.
+def plot_trajectories(function, runs: dict, *, show_losses: bool = False):
+    """Contours of a test function with one path per run (label -> Trajectory).
 
-    runs: {label: Trajectory or dict of trajectory keyword arguments}; a dict without
-    "optimizer_name" uses the label as the optimizer name. A list of optimizer names
-    also works. show_losses adds a second panel: loss per step.
+    show_losses adds a second panel: the loss at each step of each path.
 
     Example (notebook 04):
-        >>> fig = plot_trajectories("rosenbrock", {"sgd": {"lr": 1e-3}, "adam": {"lr": 0.05}})
-        >>> fig.axes[0].get_title()
+        >>> runs = {name: trajectory("rosenbrock", name, lr=lr) for name, lr in
+        ...         (("sgd", 1e-3), ("adam", 0.05))}
+        >>> plot_trajectories("rosenbrock", runs).axes[0].get_title()
         'rosenbrock'
     """
     f = get_function(function)
-    if isinstance(runs, (list, tuple)):
-        runs = {name: {} for name in runs}
-    if not isinstance(runs, dict) or not runs:
-        raise ValueError(f"runs must be a dict label -> Trajectory or keyword arguments, got "
-                         f"{runs!r}. Fix: plot_trajectories('ravine', {{'sgd': {{'lr': 0.4}}}}).")
-    done = {}
-    for label, run in runs.items():
-        if isinstance(run, Trajectory):
-            done[label] = run
-        elif isinstance(run, dict):
-            kwargs = dict(run)
-            kwargs.setdefault("optimizer_name", label)
-            kwargs.setdefault("steps", steps)
-            done[label] = trajectory(f, **kwargs)
-        else:
-            raise ValueError(f"runs[{label!r}] must be a Trajectory or a dict, got "
-                             f"{type(run).__name__}. Fix: {{'{label}': {{'lr': 0.1}}}}.")
-    figure = TrajectoryFigure(f, lines=len(done), show_losses=show_losses)
-    figure.show(done)
-    fig = figure.fig
-    formula = (getattr(f.fn, "__doc__", None) or "").split(":")[0]
-    steps_drawn = len(next(iter(done.values())).path) - 1
-    if formula:
-        fig.suptitle(f"{f.name}: {formula}, {steps_drawn} steps")
-    figure.layout()
-    return fig  # its alt text: TrajectoryFigure.show
+    if not isinstance(runs, dict) or not runs or not all(
+            isinstance(t, Trajectory) for t in runs.values()):
+        raise ValueError(f"runs must be a dict label -> Trajectory, got {runs!r}. Fix: "
+                         "plot_trajectories('ravine', {'sgd': cu.trajectory('ravine', 'sgd')}).")
+    steps = len(next(iter(runs.values())).path) - 1
+    figure = TrajectoryFigure(f, lines=len(runs), show_losses=show_losses,
+                              title=f"{f.name}: {f.fn.__doc__.split(':')[0]}, {steps} steps")
+    figure.show(runs)
+    return figure.fig  # its alt text: TrajectoryFigure.show
 
 
 class TrajectoryFigure:
     """A test function's contours, drawn once, with ``lines`` reusable optimizer paths.
 
-    ``show(runs)`` (label -> Trajectory) moves run k's path into line k, in the run's
-    colour and line style (an optimizer's are the same in every figure: figures.run_styles),
-    hides the lines it does not need and redoes the key (under the panels, never over a
-    path); nothing else changes. Earlier lines are wider and their end dots larger, below
-    the later ones: paths that run together or end at one point all stay in sight. With
-    ``live=True`` the parts that change are marked animated, so a live view
-    (widgets.Explorer) redraws only them over an image of the contours it keeps.
+    ``show(runs)`` (label -> Trajectory) moves run k's path into line k, in the run's style
+    (figures.run_styles), hides the other lines and redoes the key, under the panels. Earlier
+    lines are wider and below: paths that run together all stay in sight. ``live=True``
+    marks the moving parts animated, so that a live view redraws only them.
 
     Example:
         >>> figure = TrajectoryFigure("ravine", lines=2)
-        >>> figure.show({"SGD": quick_trajectory("ravine", "sgd", steps=10)})
+        >>> figure.show({"SGD": trajectory("ravine", "sgd", steps=10)})
         >>> [line.get_visible() for line in figure.paths]
         [True, False]
     """
 
     def __init__(self, function, *, lines: int = 5, show_losses: bool = False,
-                 live: bool = False):
+                 live: bool = False, title: str | None = None):
         self.function = f = get_function(function)
         # the key goes under the panels, never over a path: one row per `columns` entries
         self.columns = 4 if show_losses else 2
@@ -313,9 +232,8 @@ class TrajectoryFigure:
         self.fig, axes = new_figure(FULL_WIDTH if show_losses else 6.2, 4.6 + key_height, 1,
                                     2 if show_losses else 1)
         self.ax, self.loss_ax = (axes[0], axes[1]) if show_losses else (axes, None)
-        self.live = live
-        ax = self.ax
-        _contours(ax, f, f.xlim, f.ylim)
+        self.live, ax = live, self.ax
+        _contours(ax, f)
         self.paths, self.ends, self.loss_lines = [], [], []
         for k in range(lines):
             width, z = max(3.4 - 0.6 * k, 1.2), 3 + k  # earlier runs wider, below: all visible
@@ -331,22 +249,13 @@ class TrajectoryFigure:
                                   zorder=30, label="minimum")   # an outline over the end dots
         ax.set(xlim=f.xlim, ylim=f.ylim, xlabel="x", ylabel="y", title=f.name)
         if show_losses:
-            self.loss_ax.set(xlabel="step", ylabel="loss", title="loss along each path",
-                             yscale="log" if f.log_contours else "linear")
+            self.loss_ax.set(xlabel="step", ylabel="loss", title="loss along each path")
             self.loss_ax.grid(alpha=0.3)
         for artist in (*self.paths, *self.ends, self.start):
             artist.set_animated(live)
-        self.key_height = key_height
-        self.layout()
-
-    def layout(self) -> None:
-        """Fit the panels (and any title) above the room kept for the key."""
-        key = self.ax.get_legend()
-        if key is not None:
-            key.set_in_layout(False)             # it has its own room, under the panels
-        self.fig.tight_layout(rect=(0, self.key_height / self.fig.get_figheight(), 1, 1))
-        if key is not None:
-            key.set_in_layout(True)              # ...and a saved image keeps it
+        if title:
+            self.fig.suptitle(title)
+        self.fig.tight_layout(rect=(0, key_height / self.fig.get_figheight(), 1, 1))  # key: below
 
     def show(self, runs: dict) -> None:
         """Draw these trajectories (label -> Trajectory), one per line, in order."""
@@ -356,23 +265,19 @@ class TrajectoryFigure:
         shown = list(runs.items())
         styles = run_styles([label for label, _ in shown])
         for k, (path, end) in enumerate(zip(self.paths, self.ends)):
-            label, t = shown[k] if k < len(shown) else ("_hidden", None)
-            if t is not None:
-                for line in (path, end, *self.loss_lines[k:k + 1]):
-                    line.set_color(styles[k]["color"])
-                for line in (path, *self.loss_lines[k:k + 1]):
-                    line.set_linestyle(styles[k]["ls"])
-            x, y = t.path.numpy().T if t is not None else ([], [])
+            for line in (path, end, *self.loss_lines[k:k + 1]):
+                line.set_visible(k < len(shown))
+            if k >= len(shown):
+                continue
+            label, t = shown[k]
+            x, y = t.path.numpy().T
             path.set_data(x, y)
             end.set_data(x[-1:], y[-1:])
-            if t is not None:
-                label = f"{label} (lr {t.hparams['lr']:g})" + (" diverged" if t.diverged else "")
-            path.set_label(label)
-            path.set_visible(t is not None)
-            end.set_visible(t is not None)
+            path.set_label(f"{label} (lr {t.hparams['lr']:g})" + (" diverged" if t.diverged else ""))
+            for line in (path, end, *self.loss_lines[k:k + 1]):
+                line.set(color=styles[k]["color"], linestyle=styles[k]["ls"])
             if self.loss_lines:
-                losses = t.losses.numpy() if t is not None else []
-                self.loss_lines[k].set_data(range(len(losses)), losses)
+                self.loss_lines[k].set_data(range(len(t.losses)), t.losses.numpy())
         first = shown[0][1].path[0].numpy() if shown else [None, None]
         self.start.set_data(first[:1], first[1:])
         handles = [line for line in self.paths if line.get_visible()] + self.marks
@@ -391,4 +296,4 @@ class TrajectoryFigure:
         start = (f" from ({number(float(first[0]))}, {number(float(first[1]))})"
                  if shown else "")
         with_alt(self.fig, f"Paths of {len(shown)} optimizers on the {self.function.name} "
-                           f"function{start}: {ends or 'none ticked'}.")
+                           f"function{start}: {ends or 'none; tick at least one optimizer'}.")

@@ -1,25 +1,9 @@
 """The loss surface of a trained network, and the path training took across it.
 
-A network has tens of thousands of weights, so its loss surface cannot be drawn
-whole. Li et al. ("Visualizing the Loss Landscape of Neural Nets", NeurIPS 2018)
-draw a plane through the trained weights instead: the loss at
-``trained + a * d1 + b * d2`` for a grid of (a, b), along two directions d1, d2.
-
-- ``directions="pca"`` (the default): the two main directions of the path the
-  weights took while training (PCA of the snapshots a ``WeightPath`` kept), so the
-  path itself lies as much as it can in the plane and can be drawn on it (Li et al.,
-  section 7). Each point of the path is projected onto the plane; the path's last
-  point, the trained weights, is the origin.
-- ``directions="random"``: two random directions, filter-normalised (Li et al.,
-  section 4): each filter of the direction (a row of a linear layer's weight, an
-  output channel of a conv layer's) is scaled to the norm of the same filter in the
-  trained weights, biases not moved. The path is projected onto that plane too, but a
-  random plane in 61,706 dimensions catches almost none of it.
-
-The loss is the mean cross-entropy on a small, evenly spread subset of digits (the
-same ones everywhere), so one grid costs about ``grid**2`` forward passes of those
-digits. ``Surface.slice_losses`` is the 1-D slice along the straight line from the
-initial to the trained weights (Goodfellow et al., 2015).
+As Li et al. ("Visualizing the Loss Landscape of Neural Nets", NeurIPS 2018): the loss on
+a plane through the trained weights, along the two main directions of the training path
+(PCA of a ``WeightPath``'s snapshots, their section 7) or two filter-normalised random
+ones (section 4); and along the line from the initial weights (Goodfellow et al., 2015).
 
 Used in: notebook 05 (the loss surface of the trained LeNet).
 """
@@ -40,10 +24,8 @@ from .training import _check_optimizer
 class WeightPath:
     """Where training takes the weights: a copy of them every ``every`` optimizer steps.
 
-    It hooks ``optimizer.step()`` (``register_step_post_hook``), so create it after the
-    model and its optimizer and before training; ``fit`` needs no change. ``steps[k]``
-    is the number of optimizer steps taken when ``weights[k]`` (a flat copy of every
-    parameter, on the CPU) was kept; ``weights[0]`` is the start. ``remove()`` stops it.
+    It hooks ``optimizer.step()``: create it before training (``fit`` needs no change).
+    ``weights[k]`` (every parameter, flat, on the CPU) was kept after ``steps[k]`` steps.
 
     Example (notebook 05):
         >>> weight_path = WeightPath(model, optimizer, every=2)
@@ -57,17 +39,13 @@ class WeightPath:
         self.every = _checks.whole_number(every, "every", "WeightPath(model, optimizer, every=10)")
         self.model, self.taken = model, 0
         self.steps, self.weights = [0], [flat_weights(model)]
-        self._handle = optimizer.register_step_post_hook(self._after_step)
+        optimizer.register_step_post_hook(self._after_step)
 
     def _after_step(self, optimizer, args, kwargs) -> None:
         self.taken += 1
         if self.taken % self.every == 0:
             self.steps.append(self.taken)
             self.weights.append(flat_weights(self.model))
-
-    def remove(self) -> None:
-        """Stop recording (the snapshots stay)."""
-        self._handle.remove()
 
     def __len__(self) -> int:
         return len(self.weights)
@@ -84,14 +62,10 @@ def flat_weights(model: nn.Module) -> torch.Tensor:
 
 @dataclass
 class Surface:
-    """The loss on a plane through the trained weights, the path on it, and a 1-D slice.
-
-    ``losses[i, j]`` is the loss at ``trained + xs[j] * d1 + ys[i] * d2`` where
-    ``plane`` holds d1 and d2 (2 x number of weights); (0, 0) is on the grid and is the
-    trained model. ``path`` (snapshots x 2) is the training path projected
-    onto the plane, ``path_steps`` the optimizer step of each point; ``explained`` the share
-    of the path's spread along each direction. ``slice_alphas`` / ``slice_losses``: the loss
-    at ``initial + alpha * (trained - initial)`` (alpha 0: the start, 1: the trained weights).
+    """``losses[i, j]``: the loss at ``trained + xs[j] * plane[0] + ys[i] * plane[1]``; (0, 0)
+    is on the grid. ``path``: the training path projected onto the plane (its steps in
+    ``path_steps``), ``explained``: the share of its spread along each direction;
+    ``slice_losses``: the loss at ``initial + slice_alphas * (trained - initial)``.
     """
 
     directions: str
@@ -107,8 +81,7 @@ class Surface:
     digits: int
 
     @property
-    def loss_at_origin(self) -> float:
-        """The loss of the trained weights themselves (the grid point (0, 0))."""
+    def loss_at_origin(self) -> float:                   # the trained weights' loss
         return float(self.losses[int((self.ys == 0).nonzero()), int((self.xs == 0).nonzero())])
 
     def __repr__(self) -> str:
@@ -118,49 +91,21 @@ class Surface:
                 "on the plane)")
 
 
-class _Loss:
-    """The mean loss of model's architecture with any flat weight vector, on fixed digits."""
-
-    def __init__(self, model: nn.Module, split, digits: int, loss_fn):
-        from torch.func import functional_call
-
-        subset = split.subset(digits)
-        device = next(model.parameters()).device
-        self.x, self.y = subset.images.to(device), subset.labels.to(device)
-        self.model, self.loss_fn, self.call = model, loss_fn, functional_call
-        self.shapes = [(name, p.shape) for name, p in model.named_parameters()]
-        self.device = device
-
-    def __call__(self, flat: torch.Tensor) -> float:
-        params, start = {}, 0
-        flat = flat.to(self.device)
-        for name, shape in self.shapes:
-            params[name] = flat[start:start + shape.numel()].view(shape)
-            start += shape.numel()
-        with torch.no_grad(), eval_mode(self.model):
-            return self.loss_fn(self.call(self.model, params, (self.x,)), self.y).item()
-
-
 def random_directions(model: nn.Module, seed: int = 0) -> torch.Tensor:
-    """Two filter-normalised random directions (2 x number of weights), as in Li et al.
-
-    Each filter (slice along the first dimension of a weight of 2 or more dimensions) of
-    a Gaussian direction is scaled to the norm of the same filter of the model; biases
-    (1-D parameters) get 0. Drawn from its own generator: the global random stream of a
-    notebook is left alone.
+    """Two filter-normalised random directions (2 x number of weights), as in Li et al.:
+    each filter (a slice along the first dimension) of a Gaussian direction gets the norm
+    of the model's same filter; biases get 0. Its own generator: the global stream is left alone.
 
     Example:
         >>> d = random_directions(model)
         >>> d.shape, bool(d[0, -10:].abs().sum() == 0)   # fc3.bias does not move
         (torch.Size([2, 61706]), True)
     """
-    generator = torch.Generator().manual_seed(seed)
-    rows = []
+    generator, rows = torch.Generator().manual_seed(seed), []
     for _ in range(2):
         parts = []
-        for p in model.parameters():
-            w = p.detach().float().cpu()
-            if w.dim() < 2:
+        for w in (p.detach().float().cpu() for p in model.parameters()):
+            if w.dim() < 2:                              # a bias: not moved
                 parts.append(torch.zeros(w.numel()))
                 continue
             d = torch.randn(w.shape, generator=generator)
@@ -175,8 +120,7 @@ def _pca_directions(offsets: torch.Tensor) -> tuple[torch.Tensor, tuple[float, f
     centred = (offsets - offsets.mean(0)).double()
     values, vectors = torch.linalg.eigh(centred @ centred.T)   # snapshots x snapshots: quick
     top = vectors[:, -2:].flip(1)                               # the two largest, largest first
-    basis = (top.T @ centred) / values[-2:].flip(0).clamp_min(1e-30).sqrt().unsqueeze(1)
-    basis = basis.float()
+    basis = ((top.T @ centred) / values[-2:].flip(0).clamp_min(1e-30).sqrt().unsqueeze(1)).float()
     return basis, _shares(offsets, basis)
 
 
@@ -198,20 +142,12 @@ def _axis(low: float, high: float, points: int) -> torch.Tensor:
 
 
 def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None, *,
-                 directions: str = "pca", grid: int = 11, digits: int = 100,
-                 span: float = 1.0, slice_steps: int = 8, loss_fn=None,
-                 seed: int = 0) -> Surface:
+                 directions: str = "pca", grid: int = 11, digits: int = 100) -> Surface:
     """The loss around model's trained weights on a plane, with the training path on it.
 
-    split: the digits to measure the loss on (``data.train``: the surface training
-    walked on); ``digits`` of them, evenly spread (``split.subset(digits)``). grid:
-    points per side (odd numbers put the trained weights in the middle of a random
-    plane). directions: "pca" (needs ``weight_path``) or "random" (filter-normalised,
-    a and b from -span to span). With a weight_path the path is projected onto the
-    plane and the 1-D slice from its first snapshot to the trained weights is measured.
-    slice_steps: points of the 1-D slice between alpha 0 and 1 (a quarter more on each
-    side; 0: no slice). Cost: about ``grid**2 + 1.5 * slice_steps`` forward passes of
-    ``digits`` digits.
+    The loss is measured on ``split.subset(digits)``, at ``grid`` x ``grid`` points of the
+    plane ("pca": around the path; "random": a and b from -1 to 1) and, with a
+    weight_path, at alpha -0.25 to 1.25 in steps of 1/8 on the 1-D slice.
 
     Example (notebook 05):
         >>> weight_path = WeightPath(model, optimizer, every=2)
@@ -229,24 +165,31 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
     if directions not in ("pca", "random"):
         raise ValueError(f"directions must be 'pca' or 'random', got {directions!r}. "
                          "Fix: loss_surface(model, data.train, weight_path, directions='pca').")
-    if weight_path is not None and not isinstance(weight_path, WeightPath):
-        raise ValueError(f"weight_path must be a WeightPath, got {type(weight_path).__name__}. "
-                         "Fix: weight_path = cu.WeightPath(model, optimizer) before fit.")
-    if directions == "pca" and (weight_path is None or len(weight_path) < 3):
-        have = "no weight_path" if weight_path is None else f"{len(weight_path)} snapshots"
-        raise ValueError(f"directions='pca' needs the training path (3 snapshots or more), got "
-                         f"{have}. Fix: weight_path = cu.WeightPath(model, optimizer) before "
-                         "training, or directions='random'.")
+    if weight_path is not None and not isinstance(weight_path, WeightPath) or (
+            directions == "pca" and (weight_path is None or len(weight_path) < 3)):
+        have = (f"{len(weight_path)} snapshots" if isinstance(weight_path, WeightPath) else
+                type(weight_path).__name__)
+        raise ValueError(f"weight_path must be a WeightPath (3 snapshots or more for "
+                         f"directions='pca'), got {have}. Fix: weight_path = cu.WeightPath(model, "
+                         "optimizer) before training, or directions='random'.")
     _checks.whole_number(grid, "grid", "grid=11", low=3, high=101)
     _checks.whole_number(digits, "digits", "digits=100")
-    _checks.whole_number(slice_steps, "slice_steps", "slice_steps=8", low=0, high=100)
-    if not (isinstance(span, (int, float)) and math.isfinite(span) and span > 0):
-        raise ValueError(f"span must be a positive number, got {span!r}. Fix: span=1.0.")
+
+    from torch.func import functional_call
+
+    subset, device = split.subset(digits), next(model.parameters()).device
+    x, y = subset.images.to(device), subset.labels.to(device)
+    shapes = [(name, p.shape) for name, p in model.named_parameters()]
+
+    def loss(flat: torch.Tensor) -> float:      # the mean loss on those digits with these weights
+        parts = flat.to(device).split([shape.numel() for _, shape in shapes])
+        params = {name: part.view(shape) for (name, shape), part in zip(shapes, parts)}
+        with torch.no_grad(), eval_mode(model):
+            return nn.functional.cross_entropy(functional_call(model, params, (x,)), y).item()
 
     trained = flat_weights(model)
-    loss = _Loss(model, split, digits, loss_fn or nn.functional.cross_entropy)
-    snapshots = list(weight_path.weights) if weight_path is not None else []
-    steps = list(weight_path.steps) if weight_path is not None else []
+    snapshots, steps = ([], []) if weight_path is None else (list(weight_path.weights),
+                                                             list(weight_path.steps))
     if snapshots and not torch.equal(snapshots[-1], trained):
         snapshots.append(trained)                    # the end of training is the origin
         steps.append(weight_path.taken)
@@ -265,40 +208,29 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
         low, high = ((top + bottom) / 2 - half).tolist(), ((top + bottom) / 2 + half).tolist()
         xs, ys = (_axis(lo, hi, grid) for lo, hi in zip(low, high))
     else:
-        basis = random_directions(model, seed)
+        basis = random_directions(model)
         path, explained = None, (0.0, 0.0)
         if offsets is not None:                      # least squares: the nearest point
             path = torch.linalg.lstsq(basis.T.double(), offsets.T.double()).solution.T.float()
             explained = _shares(offsets, torch.linalg.qr(basis.T.double()).Q.T.float())
-        xs = ys = _axis(-span, span, grid)
+        xs = ys = _axis(-1.0, 1.0, grid)
     losses = torch.tensor([[loss(trained + a * basis[0] + b * basis[1]) for a in xs.tolist()]
                            for b in ys.tolist()])
 
     alphas = slice_losses = None
-    if snapshots and slice_steps:                    # alpha -0.25 to 1.25, 0 and 1 included
-        margin = math.ceil(slice_steps / 4)
-        alphas = (torch.arange(-margin, slice_steps + margin + 1, dtype=torch.float64)
-                  / slice_steps).float()
-        start = snapshots[0]
+    if snapshots:                                    # alpha -0.25 to 1.25, 0 and 1 included
+        alphas, start = torch.arange(-2, 11) / 8, snapshots[0]
         slice_losses = torch.tensor([loss(start + a * (trained - start)) for a in alphas.tolist()])
     return Surface(directions, basis, xs, ys, losses, path, steps, explained, alphas, slice_losses,
-                   len(loss.y))
-
-
-def _plane_label(surface: Surface, k: int) -> str:
-    share = surface.explained[k]
-    if surface.directions == "pca":
-        return f"PCA direction {k + 1} ({share:.0%} of the path)"
-    return f"random direction {k + 1} (filter-normalised)"
+                   len(y))
 
 
 @course_plot
 def plot_loss_surface(surface: Surface):
     """Contours of the loss on the surface's plane with the training path; beside it the 1-D slice.
 
-    The origin (a star) is the trained model; the path (if the surface has one) starts at
-    the square. Colours are on a log scale: the valley around the trained weights is
-    orders of magnitude lower than where training started.
+    The origin (a star) is the trained model; the path starts at the square. Colours are
+    on a log scale when the loss spans orders of magnitude.
 
     Example (notebook 05):
         >>> surface = loss_surface(model, data.train, directions="random", grid=3, digits=16)
@@ -307,70 +239,59 @@ def plot_loss_surface(surface: Surface):
     """
     import numpy as np
     from matplotlib.colors import LogNorm
-    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
     if not isinstance(surface, Surface):
         raise ValueError(f"surface must be what loss_surface() returns, got "
                          f"{type(surface).__name__}. Fix: plot_loss_surface(cu.loss_surface("
                          "model, data.train, weight_path)).")
-    has_slice = surface.slice_losses is not None
-    fig, axes = new_figure(FULL_WIDTH - 0.7 if has_slice else 5.8, 4.3, 1, 2 if has_slice else 1,
-                           layout="constrained", width_ratios=[1.25, 1] if has_slice else None)
-    ax = axes[0] if has_slice else axes
-    z = surface.losses.clamp_min(1e-6).numpy()
-    log = z.max() > 3 * z.min()          # a log scale when the loss spans orders of magnitude
-    levels = (np.geomspace if log else np.linspace)(z.min(), z.max(), 16)
-    norm = LogNorm() if log else None
-    filled = ax.contourf(surface.xs.numpy(), surface.ys.numpy(), z, levels=levels, norm=norm,
-                         cmap="viridis")
-    ax.contour(surface.xs.numpy(), surface.ys.numpy(), z, levels=levels, norm=norm,
-               colors="white", linewidths=0.4, alpha=0.6)
-    bar = fig.colorbar(filled, ax=ax, format="%.3g")
-    bar.set_label("loss (log colour scale)" if log else "loss")
-    where = ""
-    if surface.path is not None:
+    has_path = surface.path is not None          # and then the slice too
+    fig, axes = new_figure(FULL_WIDTH - 0.7 if has_path else 5.8, 4.3, 1, 2 if has_path else 1,
+                           layout="constrained", width_ratios=[1.25, 1] if has_path else None)
+    ax = axes[0] if has_path else axes
+    z, xs, ys = surface.losses.clamp_min(1e-6).numpy(), surface.xs.numpy(), surface.ys.numpy()
+    log = z.max() > 3 * z.min()
+    levels, norm = (np.geomspace if log else np.linspace)(z.min(), z.max(), 16), LogNorm() if log else None
+    filled = ax.contourf(xs, ys, z, levels=levels, norm=norm, cmap="viridis")
+    ax.contour(xs, ys, z, levels=levels, norm=norm, colors="white", linewidths=0.4, alpha=0.6)
+    fig.colorbar(filled, ax=ax, format="%.3g").set_label("loss (log colour scale)" if log else "loss")
+    label = ("PCA direction {} ({:.0%} of the path)" if surface.directions == "pca" else
+             "random direction {} (filter-normalised)")
+    ax.set(xlabel=label.format(1, surface.explained[0]), ylabel=label.format(2, surface.explained[1]),
+           title=f"loss around the trained weights ({len(xs)} x {len(ys)} grid)")
+    plane = ("the two main directions of the training path" if surface.directions == "pca"
+             else "two filter-normalised random directions")
+    alt = (f"Contours of the loss on {surface.digits} digits on the plane through the trained "
+           f"weights along {plane}, on a {len(xs)} by {len(ys)} grid: "
+           f"{number(surface.loss_at_origin)} at the trained weights (the origin), from "
+           f"{number(z.min())} to {number(z.max())} on the plane.")
+    if has_path:
         xy = surface.path.numpy()
         ax.plot(xy[:, 0], xy[:, 1], "-o", color=PALETTE[1], ms=3, lw=2,
                 label=f"training path ({len(xy)} snapshots)")
         ax.plot(*xy[0], "s", color="white", mec="black", ms=15, zorder=3,  # under the star,
                 label=f"start (step {surface.path_steps[0]})")           # larger: both show
-        start = f"({number(xy[0, 0])}, {number(xy[0, 1])})"
-        where = (f" The training path of {len(xy)} snapshots runs from {start} to the origin"
-                 f" ({surface.explained[0] + surface.explained[1]:.0%} of its spread lies in "
-                 "this plane).")
+        alt += (f" The training path of {len(xy)} snapshots runs from ({number(xy[0, 0])}, "
+                f"{number(xy[0, 1])}) to the origin ({sum(surface.explained):.0%} of its spread "
+                "lies in this plane).")
     ax.plot(0, 0, "*", color=PALETTE[4], mec="black", ms=10, zorder=4,
             label=f"trained (loss {number(surface.loss_at_origin)})")
-    ax.set(xlabel=_plane_label(surface, 0), ylabel=_plane_label(surface, 1),
-           title=f"loss around the trained weights ({len(surface.xs)} x {len(surface.ys)} grid)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1,  # under, never over
-              frameon=False)                                               # the path
-    plane = ("the two main directions of the training path" if surface.directions == "pca"
-             else "two filter-normalised random directions")
-    alt = (f"Contours of the loss on {surface.digits} digits on the plane through the trained "
-           f"weights along {plane}, on a {len(surface.xs)} by {len(surface.ys)} grid: "
-           f"{number(surface.loss_at_origin)} at the trained weights (the origin), from "
-           f"{number(z.min())} to {number(z.max())} on the plane.{where}")
-    if has_slice:
-        right = axes[1]
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)  # under the path
+    if has_path:
         alphas, losses = surface.slice_alphas.numpy(), surface.slice_losses.numpy()
-        right.plot(alphas, losses, "-", color=PALETTE[0], lw=2)
-        for alpha, label, marker in ((0.0, "initial", "s"), (1.0, "trained", "*")):
-            k = int(np.argmin(np.abs(alphas - alpha)))
-            right.plot(alpha, losses[k], marker, color=PALETTE[4] if alpha else "white",
-                       mec="black", ms=12 if alpha else 9)
-            right.annotate(f"{label}\n{number(losses[k])}", (alpha, losses[k]),
-                           xytext=(8, 8 if alpha else -30), textcoords="offset points")
-        right.set(yscale="log" if log else "linear", xlabel="alpha (0: initial weights, 1: trained)",
-                  ylabel=f"mean loss on {surface.digits} digits",
-                  title="straight from the initial to the trained weights")
-        if log:
-            right.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
-        right.yaxis.set_major_formatter(FormatStrFormatter("%.3g"))
-        right.yaxis.set_minor_formatter(NullFormatter())
-        right.grid(alpha=0.3)
+        axes[1].plot(alphas, losses, "-", color=PALETTE[0], lw=2)
+        for alpha, name, marker in ((0.0, "initial", "s"), (1.0, "trained", "*")):
+            k = list(alphas).index(alpha)
+            axes[1].plot(alpha, losses[k], marker, color=PALETTE[4] if alpha else "white",
+                         mec="black", ms=12 if alpha else 9)
+            axes[1].annotate(f"{name}\n{number(losses[k])}", (alpha, losses[k]),
+                             xytext=(8, 8 if alpha else -30), textcoords="offset points")
+        axes[1].set(yscale="log" if log else "linear", ylabel=f"mean loss on {surface.digits} digits",
+                    xlabel="alpha (0: initial weights, 1: trained)",
+                    title="straight from the initial to the trained weights")
+        axes[1].grid(alpha=0.3)
         low = int(np.argmin(losses))
         alt += (f" Right: along the straight line from the initial (alpha 0) to the trained "
-                f"weights (alpha 1) the loss goes from {number(losses[np.argmin(np.abs(alphas))])}"
+                f"weights (alpha 1) the loss goes from {number(losses[list(alphas).index(0.0)])}"
                 f" to {number(surface.loss_at_origin)}; its lowest value on the line is "
                 f"{number(losses[low])} at alpha {alphas[low]:.2f}.")
     return with_alt(fig, alt)

@@ -85,11 +85,12 @@ def cases(sample, trained):
         "plot_graph": lambda: cu.plot_graph(loss, model=net),
         "plot_loss_vs_output": lambda: cu.plot_loss_vs_output(net(x[:1]).detach(), int(y[0])),
         "plot_trajectories": lambda: cu.plot_trajectories(
-            "rosenbrock", {n: {"lr": 1e-3} for n in ("sgd", "momentum", "nesterov")},
-            steps=100),
+            "rosenbrock", {n: cu.trajectory("rosenbrock", n, lr=1e-3, steps=100)
+                           for n in ("sgd", "momentum", "nesterov")}),
         "plot_trajectories (04's ravine: five paths, losses)": lambda: cu.plot_trajectories(
-            "ravine", {"sgd": {"lr": 0.3}, "momentum": {"lr": 0.3}, "nesterov": {"lr": 0.3},
-                       "rmsprop": {"lr": 0.3}, "adam": {"lr": 1.0}}, steps=30, show_losses=True),
+            "ravine", {n: cu.trajectory("ravine", n, lr=1.0 if n == "adam" else 0.3, steps=30)
+                       for n in ("sgd", "momentum", "nesterov", "rmsprop", "adam")},
+            show_losses=True),
         "LivePlot": live_plot_figure,
         "optimizer_playground": lambda: widgets.optimizer_playground("saddle").figure,
         "gradient_inspector": lambda: widgets.gradient_inspector(monitor, grads).figure,
@@ -115,12 +116,12 @@ def surface(sample, directions):
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     weight_path = cu.WeightPath(model, optimizer, every=2)
     cu.fit(model, data, optimizer, epochs=1, progress=False)
-    return cu.loss_surface(model, data.train, weight_path, directions=directions, grid=5,
-                           digits=32, slice_steps=4 if directions == "pca" else 0)
+    return cu.loss_surface(model, data.train, weight_path if directions == "pca" else None,
+                           directions=directions, grid=5, digits=32)
 
 
 def lr_explorer_figure(sample):
-    explorer = widgets.learning_rate_explorer(cu.LeNet, sample, steps=20, background=False)
+    explorer = widgets.learning_rate_explorer(cu.LeNet, sample, steps=20)
     for lr in (1e-4, 0.05, 3.0):
         explorer.train(lr)
     return explorer.figure
@@ -357,8 +358,8 @@ def test_the_checks_catch_what_hides_the_data():
 def test_an_optimizer_keeps_its_look_from_figure_to_figure():
     """04 draws the optimizers as paths and as loss curves, from dicts of other members and
     orders: each one's colour and line style follow its name, not its place in the dict."""
-    paths = cu.plot_trajectories("ravine", {n: {"lr": 0.1} for n in ("adam", "sgd", "nesterov")},
-                                 steps=5)
+    paths = cu.plot_trajectories("ravine", {n: cu.trajectory("ravine", n, lr=0.1, steps=5)
+                                            for n in ("adam", "sgd", "nesterov")})
     curves = cu.plot_loss_curves({"nesterov": history(0.9), "rmsprop": history(0.9),
                                   "adam": history(0.9), "mine": history(0.9)})
     path_look = {line.get_label().split(" (")[0]: (line.get_color(), line.get_linestyle())

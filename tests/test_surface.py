@@ -25,8 +25,8 @@ def trained(sample):
 @pytest.fixture(scope="module")
 def surfaces(trained):
     model, data, weight_path = trained
-    return {d: cu.loss_surface(model, data.train, weight_path, directions=d, grid=5, digits=40,
-                               slice_steps=4) for d in ("pca", "random")}
+    return {d: cu.loss_surface(model, data.train, weight_path, directions=d, grid=5, digits=40)
+            for d in ("pca", "random")}
 
 
 def loss_with(model, weights, split):
@@ -42,18 +42,6 @@ def test_weight_path_keeps_the_start_and_every_fifth_step(trained):
     assert len(weight_path) == 4 and weight_path.weights[0].shape == (61706,)
     assert not torch.equal(weight_path.weights[0], weight_path.weights[1])
     assert "4 snapshots of 61706 weights" in repr(weight_path)
-
-
-def test_weight_path_stops_when_removed():
-    model = cu.LeNet()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    weight_path = cu.WeightPath(model, optimizer, every=1)
-    for _ in range(2):
-        model(torch.randn(2, 1, 32, 32)).sum().backward()
-        optimizer.step()
-        weight_path.remove()                  # after the first step
-    assert weight_path.steps == [0, 1] and weight_path.taken == 1
-    assert not torch.equal(weight_path.weights[1], flat_weights(model))   # moved since
 
 
 @pytest.mark.parametrize("directions", ["pca", "random"])
@@ -174,7 +162,7 @@ def test_a_straight_path_still_gets_a_plane(sample):
     trained, step = flat_weights(model), torch.randn(61706, generator=torch.Generator()) * 0.01
     weight_path.weights = [trained + 2 * step, trained + step, trained]
     weight_path.steps = [0, 1, 2]
-    surface = cu.loss_surface(model, sample.train, weight_path, grid=3, digits=8, slice_steps=0)
+    surface = cu.loss_surface(model, sample.train, weight_path, grid=3, digits=8)
     assert surface.explained[0] == pytest.approx(1.0, abs=1e-5) and surface.explained[1] < 1e-5
     assert torch.isfinite(surface.plane).all() and torch.isfinite(surface.losses).all()
     assert surface.ys[-1] - surface.ys[0] > 0.1 * (surface.xs[-1] - surface.xs[0])

@@ -1,18 +1,9 @@
 """The machinery of the explorers (widgets.py): controls above a figure redrawn in place.
 
-``Explorer`` shows ``draw(explorer)``'s figure as PNG bytes in an ``ipywidgets.Image``
-(no clear_output, so no flicker). The figure at the start is stored small
-(``png_bytes(..., compact=True)``) and the widget's display data carries it as
-``image/png`` too, so a notebook run headless (nbval, nbclient) stores a real static
-figure. Live redraws answer as a slider is dragged:
-
-- ``quick_png`` draws on the figure's own canvas and, for artists marked animated,
-  only those, over a kept image of the rest (matplotlib's blitting); full colour, light
-  compression: 10 to 30 ms where the stored PNG takes 100 to 200.
-- In a kernel, redraws run on a drawing thread of their own, and requests that arrive
-  while one is drawn merge into one draw of the latest values: stale values never queue.
-
-Only widgets.py imports this module.
+Redraws must answer as a slider is dragged (benchmarks/explorers.py: 100 ms at most; a new
+figure and the stored 256-colour PNG took over 200): ``quick_png`` draws only the moving
+artists over a kept image of the rest, and in a kernel a drawing thread merges the requests
+that arrive during a draw into one draw of the latest values.
 """
 from __future__ import annotations
 
@@ -21,51 +12,17 @@ import io
 import threading
 
 import ipywidgets as W
+from IPython import get_ipython               # ipywidgets needs IPython
 
 from ..figures import course_plot, png_bytes
 
-IDLE_S = 10.0      # a drawing thread with nothing to draw for this long ends (the next request starts one)
-
-
-def _in_kernel() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    return hasattr(get_ipython(), "kernel")
-
-
-def _make_room(fig, margin: float = 0.5) -> None:
-    """Grow fig by margin inches on every side, everything staying where it is on the page:
-    the labels that stick out of a figure (savefig's tight box keeps them) then fit its canvas."""
-    w, h = fig.get_size_inches()
-    width, height = w + 2 * margin, h + 2 * margin
-    move = lambda x, y: ((x * w + margin) / width, (y * h + margin) / height)  # noqa: E731
-    for ax in fig.axes:
-        box = ax.get_position(original=True)
-        ax.set_position([*move(box.x0, box.y0), box.width * w / width, box.height * h / height])
-    for text in fig.texts:
-        text.set_position(move(*text.get_position()))
-    fig.set_size_inches(width, height)
-    fig._course_room = True
-
 
 def quick_png(fig) -> bytes:
-    """fig as a PNG for a live view: the pixels of the stored figure, several times faster.
-
-    The stored PNG (``png_bytes(fig, tight=True, compact=True)``) lays every text out
-    afresh to find the figure's tight box, and picks the best 256 colours (50 ms more; a
-    fast palette would whiten the palest colours). Here the figure gets a margin once
-    (labels may stick out of it) and is drawn on its own canvas, cropped to what is drawn
-    plus savefig's 0.1 inch, and stored in full colour, lightly compressed. Artists marked
-    animated (``set_animated``) are drawn over a kept image of the rest of the figure,
-    which must then not change.
-    """
+    """fig as a PNG for a live view: the stored figure's pixels, cropped as it is, but in full
+    colour, lightly compressed, and only the artists marked animated drawn anew (blitting)."""
     import numpy as np
     from PIL import Image
 
-    if not getattr(fig, "_course_room", False) and fig.get_layout_engine() is None:
-        _make_room(fig)
     canvas = fig.canvas
     moving = sorted((a for ax in fig.axes for a in ax.get_children() if a.get_animated()),
                     key=lambda a: a.get_zorder())
@@ -81,7 +38,7 @@ def quick_png(fig) -> bytes:
     else:
         canvas.draw()
     rgba = np.asarray(canvas.buffer_rgba())
-    ink = rgba.view(np.uint32)[..., 0] != np.frombuffer(b"\xff" * 4, np.uint32)[0]   # not white
+    ink = rgba.view(np.uint32)[..., 0] != 0xFFFFFFFF   # not white: 4 bytes compared as one
     rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
     pad = round(0.1 * fig.dpi)
     if len(rows):
@@ -92,14 +49,10 @@ def quick_png(fig) -> bytes:
 
 
 class Explorer(W.VBox):
-    """Controls above a figure; ``draw(self)`` returns the figure for the current values.
-
-    ``figure`` is the figure shown (tests read its data); ``draws`` counts the figures
-    drawn. Changing the value of any watched control calls ``request()``: drawn at once
-    outside a kernel; in a kernel (``threaded``) on a drawing thread, where requests that
-    arrive during a draw merge into one draw of the latest values. ``redraw()`` draws
-    and returns when the image is shown; ``wait()`` waits for the requests made so far.
-    """
+    """Controls above a figure, ``draw(self)``'s figure for the current values: drawn when a
+    watched control changes (``request()``), at once outside a kernel, else on the drawing
+    thread. ``figure``: the one shown; ``draws``: how many were drawn. The first is stored
+    small, and the display data carries it as ``image/png`` for headless runs (nbval)."""
 
     def __init__(self, kind: str, controls: list, draw, watch: list):
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
@@ -109,12 +62,12 @@ class Explorer(W.VBox):
         self.add_class("course-explorer")
         self.add_class(f"course-{kind}")
         # course_plot: the course's style, and a figure without alt text is refused
-        self.kind, self._draw, self.figure, self.draws = kind, course_plot(draw), None, 0
-        self.threaded = _in_kernel()
+        self._draw, self.figure, self.draws = course_plot(draw), None, 0
+        self.threaded = hasattr(get_ipython(), "kernel")
         self._state = threading.Condition()
         self._asked = self._drawn = 0          # requests made, requests drawn
-        self._thread = None
-        self._drawing = threading.Lock()       # one figure drawn at a time
+        self._thread = None                    # the drawing thread, while it has work
+        self._one_at_a_time = threading.Lock()
         for control in watch:
             control.observe(lambda change: self.request(), names="value")
         self._show(quick=False)                # the stored figure: the smallest PNG
@@ -129,7 +82,6 @@ class Explorer(W.VBox):
             if self._thread is None:
                 self._thread = threading.Thread(target=self._work, daemon=True)
                 self._thread.start()
-            self._state.notify_all()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until every request made so far is drawn; False if timeout ran out first."""
@@ -142,26 +94,27 @@ class Explorer(W.VBox):
         self.wait()
 
     def _work(self) -> None:
+        """Draw until every request is drawn, each time with the latest values; then end."""
+        target = None
         try:
             while True:
                 with self._state:
-                    if not self._state.wait_for(lambda: self._asked > self._drawn, IDLE_S):
+                    if target is not None:
+                        self._drawn = target
+                        self._state.notify_all()
+                    if self._drawn >= self._asked:
                         self._thread = None
                         return
                     target = self._asked       # everything asked until now: one draw
-                try:
-                    self._show()
-                finally:
-                    with self._state:
-                        self._drawn = target
-                        self._state.notify_all()
+                self._show()
         except BaseException:                  # a failed draw: the next request starts afresh
             with self._state:
-                self._thread = None
+                self._thread, self._drawn = None, self._asked
+                self._state.notify_all()
             raise
 
     def _show(self, quick: bool = True) -> None:
-        with self._drawing:
+        with self._one_at_a_time:
             figure = self._draw(self)
             png = quick_png(figure) if quick else png_bytes(figure, tight=True, compact=True)
             self.figure, self.draws = figure, self.draws + 1
