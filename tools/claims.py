@@ -33,9 +33,9 @@ from pathlib import Path
 
 import nbformat
 
-# the course as the stored outputs ran it: offline (the embedded digits), no progress bars, on the CPU
-os.environ.update(COURSE_OFFLINE="1", COURSE_PROGRESS="0")
-os.environ.setdefault("COURSE_DEVICE", "cpu")
+from tools.execute import use_test_settings
+
+use_test_settings()  # the course as the stored outputs ran it: offline, no progress bars, on the CPU
 
 REPO = Path(__file__).resolve().parent.parent
 MACHINES = {

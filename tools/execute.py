@@ -1,7 +1,7 @@
 """Run a notebook in a kernel of this environment: the one place the course calls nbclient.
 
-Used by `make notebooks` (tools/run_notebooks.py), the reproducibility check, the claims
-sweep and the notebook benchmark. use_test_settings() gives a command the environment nbval
+Used by `make notebooks` (tools/run_notebooks.py), the claims sweep and the notebook
+benchmark. use_test_settings() gives a command the environment nbval
 runs the notebooks in, without importing the tests' conftest.py.
 """
 from __future__ import annotations
