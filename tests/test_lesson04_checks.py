@@ -33,7 +33,7 @@ def test_sgd_prediction_right(step, rate):
 @pytest.mark.parametrize("step, rate, hint, more", [
     (-0.5, 0.2, "used 5 as the gradient", "its derivative"),
     (0.7, 0.2, "is not 0.7", "downhill"),
-    (-2, 0.4, "already diverges a little below 0.4", "When does its size pass 1"),
+    (-2, 0.4, "already diverges a little below 0.4", "when does its size pass 1"),
     (-2, 0.1, "still converges a little above 0.1", "the same number every time"),
     (-2, -1, "must be positive", ""),
     ("-2", 0.2, "one number", ""),
@@ -145,7 +145,7 @@ def test_train_right(capsys):
 @pytest.mark.parametrize("answer, hint, more", [
     (lambda *a: train(*a, once=False), "bug is still there", "where is it kept"),
     (lambda *a: train(*a, zero=False), "add up from step to step", "adds to .grad"),
-    (lambda *a: train(*a, once=False, zero=False), "two bugs", "keep what it did right"),
+    (lambda *a: train(*a, once=False, zero=False), "two bugs", "keep what the buggy loop did right"),
     (lambda *a: train(*a, step=False), "never changed", "after backward()"),
     (lambda *a: train(*a)[:3], "3 losses", "every one"),
     (lambda *a: None, "got None", "only the bug"),
