@@ -103,7 +103,23 @@ def step_before_velocity(params, velocities, lr, beta):
                 v.mul_(beta).add_(p.grad)
 
 
+def no_skip(params, velocities, lr, beta):  # fails on the frozen bias, whose .grad is None
+    with torch.no_grad():
+        for p, v in zip(params, velocities):
+            v.mul_(beta).add_(p.grad)
+            p -= lr * v
+
+
+def recorded(params, velocities, lr, beta):  # autograd records the update: refused in place
+    for p, v in zip(params, velocities):
+        if p.grad is not None:
+            v.mul_(beta).add_(p.grad)
+            p -= lr * v
+
+
 @pytest.mark.parametrize("answer, hint, more", [
+    (no_skip, "p.grad is None", "skips such a parameter"),
+    (recorded, "autograd recorded the update", "records nothing"),
     (velocity_rebound, "still zero", "in place"),
     (step_before_velocity, "velocities changed but the weights did not", "comes first"),
     (damped, "at step 1", "term by term"),
