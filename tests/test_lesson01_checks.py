@@ -35,11 +35,6 @@ def test_correct_answer_passes(check, args):
     assert verdict.correct is True and out.startswith("Correct!"), out
 
 
-def test_the_prediction_is_what_the_layers_give():
-    from course_utils.exercises.lesson01 import unpadded_shape
-    assert unpadded_shape() == (1, 16, 4, 4)
-
-
 def no_bias_check(layer):
     kh, kw = getattr(layer, "kernel_size", (1, 1))
     inputs = getattr(layer, "in_features", None) or layer.in_channels
@@ -56,26 +51,26 @@ def square_kernel(layer):
 
 WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
     (check_unpadded_shape, (1, 16, 5, 5), "32x32 image", "start from 28"),
-    (check_unpadded_shape, (1, 16, 8, 8), "H, W of your prediction", "four steps"),
-    (check_unpadded_shape, (1, 6, 4, 4), "C of your prediction", "number of channels"),
-    (check_unpadded_shape, (16, 4, 4), "3 dimensions", "batch and channel"),
+    (check_unpadded_shape, (1, 16, 8, 8), "H, W of your prediction", "the 4 steps"),
+    (check_unpadded_shape, (1, 6, 4, 4), "C of your prediction", "sets the channels"),
+    (check_unpadded_shape, (16, 4, 4), "3 dimensions", "N and C stay"),
     (check_unpadded_shape, "(1, 16, 4, 4)", "tuple of whole numbers", ""),
     (check_unpadded_shape, torch.zeros(1, 16, 4, 4), "tuple of whole numbers", ""),
     (check_layer_parameters, lambda layer: no_bias_check(layer) - (
-        getattr(layer, "out_features", None) or layer.out_channels), "but not the biases",
+        getattr(layer, "out_features", None) or layer.out_channels), "left out the biases",
      "one number per output"),
     (check_layer_parameters, lambda layer: sum(p.numel() for p in layer.parameters()),
-     "counts the layer's tensors", "print(layer)"),
+     "counted the layer's tensors", "print(layer)"),
     (check_layer_parameters, lambda layer: layer.weight.numel() + (
-        0 if layer.bias is None else len(layer.bias)), "counts the layer's tensors", "which numbers make"),
+        0 if layer.bias is None else len(layer.bias)), "counted the layer's tensors", "which make"),
     (check_layer_parameters, no_bias_check, "has no bias", "only when"),
     (check_layer_parameters, square_kernel, "not square", "(height, width)"),
     (check_layer_parameters, lambda layer: None, "returned None", "`return`"),
     (check_layer_parameters,
      lambda layer: layer.out_features * layer.in_features + layer.out_features, "AttributeError",
      "small example"),
-    (check_layer_parameters, lambda layer: "156", "but its tensors hold 8 numbers", "out x in"),
-    (check_layer_parameters, lambda layer: float("nan"), "but its tensors hold", "out x in"),
+    (check_layer_parameters, lambda layer: "156", "you got '156', its tensors hold 8", "out x in"),
+    (check_layer_parameters, lambda layer: float("nan"), "you got nan, its tensors hold", "out x in"),
     (check_conv_output_size,
      lambda size, kernel_size, stride=1, padding=0: (size + 2 * padding - kernel_size) / stride
      + 1, "whole pixels", "division"),
@@ -86,25 +81,25 @@ WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
     (check_conv_output_size, lambda size, kernel_size, stride=1, padding=0:
      (size + padding - kernel_size) // stride + 1, "on one side only", "two sides"),
     (check_conv_output_size, lambda size, kernel_size, stride=1, padding=0: None,
-     "nn.Conv2d gives", "positions"),
+     "gave None, nn.Conv2d gives 28", "stride by stride"),
     (check_conv_output_size, lambda size, kernel_size: size - kernel_size + 1, "TypeError",
      "small example"),
     (check_digits_to_batch, lambda digits: torch.stack(digits).unsqueeze(1), "not padded",
-     "each side"),
+     "what does a side lack"),
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits), (2, 2, 2, 2)),
      "channel dimension is missing", "one channel"),
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits), (2, 2, 2, 2)).unsqueeze(0),
-     "became 3 channels", "comes after it"),
+     "the digits became channels", "N comes before C"),
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (4, 0, 4, 0)),
      "4 rows of zeros above it and 0 below", "shared equally"),
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (0, 4, 2, 2)),
      "0 columns on its left and 4 on its right", "shared equally"),
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (1, 1, 1, 1)),
-     "shape (3, 1, 30, 30), expected (3, 1, 32, 32)", "one channel, 32x32"),
+     "shape (3, 1, 30, 30), expected (3, 1, 32, 32)", "one image per digit"),
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (2,) * 4,
                                                   value=1.0), "border is not zeros", "black"),
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits[::-1]).unsqueeze(1), (2,) * 4),
-     "order changed", "list's order"),
+     "order changed", "keep the order"),
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (2,) * 4) * 255,
      "digit 0 changed: its pixels", "no arithmetic"),
     (check_digits_to_batch,
@@ -124,7 +119,7 @@ WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
      "shape (96, 32)", "one image per digit"),
     (check_digits_to_batch, lambda digits: torch.stack(digits, dim=1), "shape (28, 3, 28), expected",
      "one image per digit"),
-    (check_input_gradient, lambda weight, v: v @ weight * 2, "x.grad: wrong", "a matrix product"),
+    (check_input_gradient, lambda weight, v: v @ weight * 2, "x.grad: wrong", "then all at once"),
     (check_input_gradient, lambda weight, v: weight.T @ v.T, "has shape (4, 1), expected (1, 4)",
      "the shape of x"),
     (check_input_gradient, lambda weight, v: weight.T, "expected (1, 4)", "the shape of x"),

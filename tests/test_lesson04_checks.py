@@ -33,7 +33,7 @@ def test_sgd_prediction_right(step, rate):
 @pytest.mark.parametrize("step, rate, hint, more", [
     (-0.5, 0.2, "used 5 as the gradient", "its derivative"),
     (0.7, 0.2, "is not 0.7", "downhill"),
-    (-2, 0.4, "already diverges a little below 0.4", "When does its size pass 1"),
+    (-2, 0.4, "already diverges a little below 0.4", "when does its size pass 1"),
     (-2, 0.1, "still converges a little above 0.1", "the same number every time"),
     (-2, -1, "must be positive", ""),
     ("-2", 0.2, "one number", ""),
@@ -103,7 +103,23 @@ def step_before_velocity(params, velocities, lr, beta):
                 v.mul_(beta).add_(p.grad)
 
 
+def no_skip(params, velocities, lr, beta):  # fails on the frozen bias, whose .grad is None
+    with torch.no_grad():
+        for p, v in zip(params, velocities):
+            v.mul_(beta).add_(p.grad)
+            p -= lr * v
+
+
+def recorded(params, velocities, lr, beta):  # autograd records the update: refused in place
+    for p, v in zip(params, velocities):
+        if p.grad is not None:
+            v.mul_(beta).add_(p.grad)
+            p -= lr * v
+
+
 @pytest.mark.parametrize("answer, hint, more", [
+    (no_skip, "p.grad is None", "skips such a parameter"),
+    (recorded, "autograd recorded the update", "records nothing"),
     (velocity_rebound, "still zero", "in place"),
     (step_before_velocity, "velocities changed but the weights did not", "comes first"),
     (damped, "at step 1", "term by term"),
@@ -145,7 +161,7 @@ def test_train_right(capsys):
 @pytest.mark.parametrize("answer, hint, more", [
     (lambda *a: train(*a, once=False), "bug is still there", "where is it kept"),
     (lambda *a: train(*a, zero=False), "add up from step to step", "adds to .grad"),
-    (lambda *a: train(*a, once=False, zero=False), "two bugs", "keep what it did right"),
+    (lambda *a: train(*a, once=False, zero=False), "two bugs", "keep what the buggy loop did right"),
     (lambda *a: train(*a, step=False), "never changed", "after backward()"),
     (lambda *a: train(*a)[:3], "3 losses", "every one"),
     (lambda *a: None, "got None", "only the bug"),

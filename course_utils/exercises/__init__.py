@@ -1,12 +1,9 @@
-"""Exercise checks: one short line of feedback on a learner's answer.
+"""Exercise checks: one line of feedback on a learner's answer.
 
-The ``check_*`` functions of ``lesson01`` ... ``lesson05``, re-exported here, print what is
-off (``check_x(answer)``), and a hint too when asked again (``check_x(answer, hint=2)``);
-no tier gives the solution away. They never raise on a wrong answer, except the student
-stub's NotImplementedError, and never evaluate a string. They judge the value, not its
-type: ``numbers`` takes Python numbers, NumPy scalars and arrays, tensors, lists, tuples.
-``@checks_function`` checks a function the learner completed (implement, find-the-bug);
-``@checks_value`` a value the learner wrote down (a prediction, a choice from evidence).
+``check_x(answer)`` prints what is off, ``check_x(answer, hint=2)`` a hint too; no tier gives the
+solution away. A check never raises on a wrong answer (but for the student stub's
+NotImplementedError), never evaluates a string, and judges the value, not its type (``numbers``):
+``@checks_function`` checks a function the learner completed, ``@checks_value`` a value.
 """
 from __future__ import annotations
 
@@ -19,18 +16,16 @@ import inspect
 import numpy as np
 import torch
 
-__all__ = ["checker", "checks_function", "checks_value", "say", "NotYet", "numbers",
-           "number", "answer_tensor", "first_mistake", "compare_grads", "Verdict", "GradComparison"]
+__all__ = ["checker", "checks_function", "checks_value", "say", "NotYet", "numbers", "number",
+           "answer_tensor", "first_mistake", "compare_grads", "Verdict"]  # and every check_*
 
 MAX_FEEDBACK = 400  # characters: feedback is one short line, never a tensor dump
-MORE = "For a hint, run the check again with hint=2."
 _LEVEL = contextvars.ContextVar("course_hint_level", default=1)
 
 
 @dataclasses.dataclass(frozen=True)
 class Verdict:
-    """What a check returns: true when the answer is correct. A notebook cell shows nothing
-    for it (the feedback line was printed)."""
+    """What a check returns: true when the answer is correct; a notebook cell shows nothing."""
 
     correct: bool
 
@@ -42,23 +37,17 @@ class Verdict:
 
 
 def say(ok: bool, message: str, more: str | None = None) -> Verdict:
-    """Print one line of feedback ("Correct! ..." or "Not yet: ...") and return the Verdict.
-
-    For a wrong answer, ``message`` says what is off and ``more`` is the hint shown when
-    the learner asks again with ``hint=2`` (until then the line says how to ask).
-    Neither ever holds the solution.
+    """Print one line, "Correct! ..." or "Not yet: ..."; ``more`` is the hint shown at hint=2.
 
     Example:
-        >>> say(True, "4 is right.")
-        Correct! 4 is right.
-        Verdict(correct=True)
         >>> say(False, "2 + 2 is not 5.", more="count on your fingers.")
         Not yet: 2 + 2 is not 5. For a hint, run the check again with hint=2.
         Verdict(correct=False)
     """
     line = " ".join(str(message).split())
     if not ok and more:
-        line += (" Hint: " + " ".join(str(more).split())) if _LEVEL.get() >= 2 else " " + MORE
+        line += (" Hint: " + " ".join(str(more).split()) if _LEVEL.get() >= 2
+                 else " For a hint, run the check again with hint=2.")
     if len(line) > MAX_FEEDBACK:
         line = line[:MAX_FEEDBACK - 3] + "..."
     print(("Correct! " if ok else "Not yet: ") + line)
@@ -74,8 +63,8 @@ class NotYet(Exception):
 
 
 def checker(check):
-    """Decorate a check_* function: it takes ``hint=1`` or ``hint=2`` and returns a Verdict;
-    NotYet and any error the answer raises become one line of feedback."""
+    """Decorate a check_*: it takes ``hint=1`` or ``hint=2``, returns a Verdict, and prints NotYet
+    or an error the answer raised as one line of feedback."""
 
     @functools.wraps(check)
     def safe_check(*args, hint=1, **kwargs) -> Verdict:
@@ -106,9 +95,7 @@ def checker(check):
 
 
 def checks_value(check):
-    """Decorate a check of a value the learner wrote down: a prediction or a choice.
-
-    A value still None or ``...`` is explained, not checked.
+    """Decorate a check of a value the learner wrote down; one still None or ``...`` is explained.
 
     Example (notebooks 01, 02, 04, 05):
         >>> @checks_value
@@ -130,17 +117,8 @@ def checks_value(check):
 
 
 def checks_function(check):
-    """Decorate a check of the learner's function: a non-function is explained, not run.
-
-    An error the function raises keeps the inputs it was given, for @checker's line.
-
-    Example (every lessonNN.py):
-        >>> @checks_function
-        ... def check_double(double): return say(double(2) == 4, "double(2) is 4.")
-        >>> check_double(lambda x: 2 * x)
-        Correct! double(2) is 4.
-        Verdict(correct=True)
-    """
+    """Decorate a check of the learner's function: a non-function is explained, not run, and an
+    error the function raises keeps the inputs it was given, for @checker's line."""
     @checker
     @functools.wraps(check)
     def check_if_function(fn, *args, **kwargs) -> Verdict:
@@ -163,8 +141,7 @@ def checks_function(check):
 
 @contextlib.contextmanager
 def spying(owner, name: str):
-    """While inside, owner.name still works and records each call: a check sees whether
-    an answer used the function it should do without. Yields the record (a list)."""
+    """Inside, owner.name still works and each call is recorded in the list yielded."""
     original, used = getattr(owner, name), []
 
     @functools.wraps(original)
@@ -192,8 +169,8 @@ def random_tensor(*shape: int, seed: int, dtype=torch.float32) -> torch.Tensor:
 
 
 def numbers(value) -> torch.Tensor | None:
-    """value as a tensor of numbers (detached, on the CPU): from a Python int or float, a NumPy
-    scalar or array, a tensor, or a list, tuple or set of these; None for anything else.
+    """value (a number, NumPy scalar or array, tensor, or list, tuple or set of these) as a
+    detached CPU tensor; None if it is not numbers.
 
     Example:
         >>> numbers(np.float32(0.5)), numbers([1, 2.5]), numbers("1"), numbers(True)
@@ -231,47 +208,35 @@ def answer_tensor(value, shape=None, name: str = "your answer", more: str | None
     return tensor
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
-class GradComparison:
-    """The verdict of compare_grads: "exact", "close" or "wrong", and the line that says why."""
-
-    name: str
-    verdict: str
-    detail: str = ""
-
-    def __repr__(self) -> str:
-        return f"{self.name}: {self.verdict}" + (f" ({self.detail})" if self.detail else "")
-
-
-def compare_grads(name: str, mine, reference, atol: float = 1e-6) -> GradComparison:
-    """Compare a hand-computed gradient with autograd's, karpathy-style.
-
-    Returns a GradComparison that shows as ``name: exact``, ``name: close (max
-    difference 3.1e-08)`` or ``name: wrong (max difference 0.52)``; print it in a loop.
+def compare_grads(name: str, mine, reference, atol: float = 1e-6) -> str:
+    """Compare a hand-computed gradient with autograd's, karpathy-style, in one line: exact,
+    close (max difference 3.1e-08) or wrong (and why).
 
     Example (notebook 03):
-        >>> compare_grads("dL/dw", torch.ones(3), torch.ones(3))
+        >>> print(compare_grads("dL/dw", torch.ones(3), torch.ones(3)))
         dL/dw: exact
     """
     if reference is None:
-        return GradComparison(name, "wrong", f"the reference for {name} is None")
+        return f"{name}: wrong (the reference for {name} is None)"
     try:
         mine = answer_tensor(mine, reference.shape, name=f"{name} (yours)").double()
     except NotYet as off:
-        return GradComparison(name, "wrong", str(off).rstrip("."))
-    reference = reference.detach().double()
-    if torch.equal(mine, reference):
-        return GradComparison(name, "exact")
-    diff = (mine - reference).abs().max().item()
-    return GradComparison(name, "close" if diff <= atol else "wrong", f"max difference {diff:.2g}")
+        return f"{name}: wrong ({str(off).rstrip('.')})"
+    diff = (mine - reference.detach().double()).abs().max().item()
+    if diff == 0:
+        return f"{name}: exact"
+    return f"{name}: {'close' if diff <= atol else 'wrong'} (max difference {diff:.2g})"
 
 
-from . import lesson01, lesson02, lesson03, lesson04, lesson05  # noqa: E402
-from .lesson01 import *  # noqa: E402,F401,F403
-from .lesson02 import *  # noqa: E402,F401,F403
-from .lesson03 import *  # noqa: E402,F401,F403
-from .lesson04 import *  # noqa: E402,F401,F403
-from .lesson05 import *  # noqa: E402,F401,F403
+from .lesson01 import (check_conv_output_size, check_digits_to_batch,  # noqa: E402
+                       check_input_gradient, check_layer_parameters, check_unpadded_shape)
+from .lesson02 import (check_count_nodes, check_fit_line_fixed,  # noqa: E402
+                       check_soft_cross_entropy, check_uniform_loss)
+from .lesson03 import (check_accumulate_gradients, check_finite_difference,  # noqa: E402
+                       check_grad_after_three_backward, check_neuron_grads)
+from .lesson04 import (check_momentum_update, check_optimizer_choice,  # noqa: E402
+                       check_sgd_prediction, check_train)
+from .lesson05 import (check_confusion_counts, check_dropout_values,  # noqa: E402
+                       check_epoch_choice, check_fit_fixed)
 
-for _lesson in (lesson01, lesson02, lesson03, lesson04, lesson05):
-    __all__ += _lesson.__all__
+__all__ += [name for name in list(globals()) if name.startswith("check_")]

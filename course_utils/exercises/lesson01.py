@@ -9,80 +9,69 @@ from torch.nn import functional as F
 from . import (NotYet, Verdict, answer_tensor, checks_function, checks_value, compare_grads,
                first_mistake, number, numbers, random_tensor, say, spying)
 
-__all__ = ["check_unpadded_shape", "check_layer_parameters", "check_conv_output_size",
-           "check_digits_to_batch", "check_input_gradient"]
-
-
-def unpadded_shape() -> tuple:
-    """The shape after LeNet's two convolution + pooling stages, for one 28x28 digit."""
-    from ..models import LeNet
-
-    with torch.random.fork_rng(devices=[]), torch.no_grad():
-        net = LeNet()
-        x = F.max_pool2d(F.relu(net.conv1(torch.zeros(1, 1, 28, 28))), 2)
-        return tuple(F.max_pool2d(F.relu(net.conv2(x)), 2).shape)
-
 
 @checks_value
 def check_unpadded_shape(predicted_shape) -> Verdict:
     """Check a prediction: the shape after conv1, pool, conv2, pool for a 1 x 1 x 28 x 28 digit.
 
-    Example (notebook 01, exercise 1), on a prediction not written down yet:
-        >>> check = check_unpadded_shape(None)
-        Not yet: your answer is still None: replace None by your answer, then run this ...
+    Example (notebook 01, exercise 1):
+        >>> check = check_unpadded_shape((1, 16, 5, 5))
+        Not yet: (1, 16, 5, 5) is what a 32x32 image gives. For a hint, ...
     """
-    true, values = unpadded_shape(), numbers(predicted_shape)
+    from ..models import LeNet
+
+    with torch.random.fork_rng(devices=[]), torch.no_grad():  # LeNet draws its weights
+        net = LeNet()
+        x = F.max_pool2d(net.conv1(torch.zeros(1, 1, 28, 28)), 2)
+        true = tuple(F.max_pool2d(net.conv2(x), 2).shape)
+    values = numbers(predicted_shape)
     if values is None or values.dim() != 1 or not torch.equal(values, values.round()):
-        raise NotYet(f"a shape is a tuple of whole numbers such as (1, 2, 3, 4), got "
-                     f"{predicted_shape!r:.40}.")
+        raise NotYet(f"a shape is a tuple of whole numbers, got {predicted_shape!r:.40}.")
     shape = tuple(int(v) for v in values)
     if shape == true:
         return say(True, f"{true}: {true[1] * true[2] * true[3]} numbers per image after "
                          "flatten, but fc1 expects 400: why the digits are padded to 32x32.")
     if len(shape) != 4:
-        raise NotYet(f"{shape} has {len(shape)} dimensions, N x C x H x W has 4.",
-                     "the batch and channel dimensions stay.")
+        raise NotYet(f"{shape} has {len(shape)} dimensions, N x C x H x W has 4.", "N and C stay.")
     if shape == (1, 16, 5, 5):
-        raise NotYet("(1, 16, 5, 5) is what a 32x32 image gives.", "start from 28.")
-    wrong = [name for name, a, b in zip("NCHW", shape, true) if a != b]
-    raise NotYet(f"{', '.join(wrong)} of your prediction {shape} differ from the layers'.",
-                 "which layer decides the number of channels?" if "C" in wrong
-                 else "the table above starts from 32: what do its four steps do to a side?")
+        raise NotYet(f"{shape} is what a 32x32 image gives.", "start from 28.")
+    wrong = ", ".join(name for name, a, b in zip("NCHW", shape, true) if a != b)
+    raise NotYet(f"{wrong} of your prediction {shape} differ from the layers'.",
+                 "which layer sets the channels?" if "C" in wrong else "what do the 4 steps do?")
 
 
 @checks_function
 def check_layer_parameters(layer_parameters) -> Verdict:
-    """Check ``layer_parameters(layer) -> int`` against the tensors of nn.Linear and nn.Conv2d.
+    """Check ``layer_parameters(layer) -> int``, counted from the settings of nn.Linear and
+    nn.Conv2d layers (a 3x5 kernel and a layer without bias included).
 
-    Example (notebook 01, exercise 2), on an answer that returns nothing yet:
-        >>> check = check_layer_parameters(lambda *args, **kwargs: None)
-        Not yet: your function returned None. For a hint, run the check again with hint=2.
+    Example (notebook 01, exercise 2):
+        >>> check = check_layer_parameters(lambda layer: layer.weight.numel())
+        Not yet: you counted the layer's tensors: count from its settings. For a hint, ...
     """
     with torch.random.fork_rng(devices=[]):  # building layers draws random weights
         layers = [nn.Linear(3, 2), nn.Conv2d(1, 6, 5), nn.Conv2d(6, 16, 5), nn.Linear(400, 120),
                   nn.Conv2d(3, 8, (3, 5)), nn.Linear(4, 5, bias=False)]
     for layer in layers:
         with spying(nn.Module, "named_parameters") as listed, spying(torch.Tensor, "numel") as used:
-            answer = layer_parameters(layer)  # from the settings, not the tensors
+            answer = layer_parameters(layer)
         if listed or used:
-            raise NotYet("your function counts the layer's tensors (parameters() or numel()): "
-                         "count from its settings.", "print(layer) shows them: which numbers "
-                         "make the weight, which the bias?")
+            raise NotYet("you counted the layer's tensors: count from its settings.",
+                         "print(layer) shows them: which make the weight, which the bias?")
         if answer is None:
-            raise NotYet("your function returned None.", "does it end with `return` and the count?")
+            raise NotYet("your function returned None.", "does it `return` the count?")
         weights, outputs, bias = layer.weight.numel(), layer.weight.shape[0], layer.bias is not None
         expected, kh, kw = weights + outputs * bias, *getattr(layer, "kernel_size", (1, 1))
         first_mistake(number(answer), [
-            (weights if bias else None, f"for {layer} you counted the weights ({answer}) but "
-             "not the biases.", "a bias holds one number per output."),
+            (weights if bias else None, f"for {layer} you left out the biases.",
+             "a bias holds one number per output."),
             (None if bias else expected + outputs, f"{layer} has no bias, but you counted one.",
              "count the biases only when layer.bias is not None."),
-            (expected + weights // kw * (kh - kw) if kh != kw else None, f"for {layer} you got "
-             f"{answer}: a {kh}x{kw} kernel is not square.", "kernel_size is (height, width).")])
+            (expected + weights // kw * (kh - kw) if kh != kw else None,
+             f"for {layer}: a {kh}x{kw} kernel is not square.", "kernel_size is (height, width).")])
         if number(answer) != expected:
-            raise NotYet(f"for {layer} you got {answer!r:.40}, but its tensors hold {expected} "
-                         "numbers.", "a Linear weight is out x in, a Conv2d's out x in x kernel "
-                         "height x width; each output adds its bias.")
+            raise NotYet(f"for {layer} you got {answer!r:.40}, its tensors hold {expected}.",
+                         "a Linear weight is out x in, a Conv2d's out x in x kh x kw; plus biases.")
     return say(True, "your counts match the layers' tensors, including a 3x5 kernel and no bias.")
 
 
@@ -90,32 +79,27 @@ def check_layer_parameters(layer_parameters) -> Verdict:
 def check_conv_output_size(conv_output_size) -> Verdict:
     """Check ``conv_output_size(size, kernel_size, stride=1, padding=0)`` against nn.Conv2d.
 
-    Example (notebook 01, exercise 3), on an answer that returns nothing yet:
-        >>> check = check_conv_output_size(lambda *args, **kwargs: None)
-        Not yet: conv_output_size(32, 5, stride=1, padding=0) gave None, but nn.Conv2d gives 28. ...
+    Example (notebook 01, exercise 3):
+        >>> check = check_conv_output_size(lambda size, kernel_size, stride=1, padding=0: 1)
+        Not yet: conv_output_size(32, 5, stride=1, padding=0) gave 1, nn.Conv2d gives 28. ...
     """
     for size, kernel, stride, padding in [(32, 5, 1, 0), (14, 5, 1, 0), (28, 2, 2, 0),
                                           (28, 3, 1, 1), (32, 5, 2, 0), (7, 3, 2, 1)]:
-        with torch.random.fork_rng(devices=[]), torch.no_grad():
-            conv = nn.Conv2d(1, 1, kernel, stride=stride, padding=padding)
-            expected = conv(torch.zeros(1, 1, size, size)).shape[-1]
+        expected = F.conv2d(torch.zeros(1, 1, size, size), torch.zeros(1, 1, kernel, kernel),
+                            stride=stride, padding=padding).shape[-1]
         answer = conv_output_size(size, kernel, stride=stride, padding=padding)
-        got = number(answer)
-        if got == expected:
-            continue
+        got, sides = number(answer), "`padding` pixels go on each of the two sides."
         gave = (f"conv_output_size({size}, {kernel}, stride={stride}, padding={padding}) gave "
-                f"{answer!r:.40}, but nn.Conv2d gives {expected}.")
-        sides = "padding adds `padding` pixels on each of the two sides."
+                f"{answer!r:.40}, nn.Conv2d gives {expected}.")
         first_mistake(got, [
             (expected, f"{gave} Sizes are whole pixels.", "which division drops the fraction?"),
-            (size + 2 * padding - kernel + 1, f"{gave} The stride is missing.", "the kernel jumps "
-             "`stride` pixels at a time."),
+            (size + 2 * padding - kernel + 1, f"{gave} The stride is missing.", "it jumps."),
             ((size - kernel) // stride + 1, f"{gave} The padding is missing.", sides),
-            ((size + padding - kernel) // stride + 1, f"{gave} The padding is on one side only.",
-             sides)], same=lambda got, wrong: got == wrong != expected
-                           or got != wrong == expected == int(got))
-        raise NotYet(gave, "count the positions where the kernel fits in the padded row: at the "
-                           "left edge, then once more for every stride that still fits.")
+            ((size + padding - kernel) // stride + 1, f"{gave} Padding on one side only.", sides)],
+            same=lambda got, wrong: got == wrong != expected
+            or got != wrong == expected == int(got))
+        if got != expected:
+            raise NotYet(gave, "count where the kernel fits in the padded row, stride by stride.")
     return say(True, "your formula agrees with nn.Conv2d on 6 cases, pooling included.")
 
 
@@ -135,9 +119,9 @@ def _where(image, digit) -> str:
 def check_digits_to_batch(digits_to_batch) -> Verdict:
     """Check ``digits_to_batch(digits)``: N 28x28 digits centred in 32x32 zeros, N x 1 x 32 x 32.
 
-    Example (notebook 01, exercise 4), on an answer that returns nothing yet:
-        >>> check = check_digits_to_batch(lambda *args, **kwargs: None)
-        Not yet: the batch of 3 digits is None: does your function `return` it?
+    Example (notebook 01, exercise 4):
+        >>> check = check_digits_to_batch(lambda digits: torch.stack(digits).unsqueeze(1))
+        Not yet: the batch of 3 digits has shape (3, 1, 28, 28): the digits are not padded. ...
     """
     for count, seed in [(3, 4), (1, 5)]:
         generator = torch.Generator().manual_seed(seed)  # pixels in (0, 1]: none is a zero
@@ -145,28 +129,23 @@ def check_digits_to_batch(digits_to_batch) -> Verdict:
         name = f"the batch of {count} digit" + ("s" if count > 1 else "")
         batch = answer_tensor(digits_to_batch([digit.clone() for digit in digits]), name=name)
         shape, good = tuple(batch.shape), (count, 1, 32, 32)
-        said, channel = f"{name} has shape {shape}", "a grayscale digit has one channel."
+        said = f"{name} has shape {shape}"
         first_mistake(shape, [
-            ((count, 32, 32), f"{said}: the channel dimension is missing.", channel),
-            ((32, 32), f"{said}: the channel dimension is missing.", channel),
-            ((count, 1, 28, 28), f"{said}: the digits are not padded.",
-             "what does each side of a 28x28 digit lack?"),
-            ((1, count, 32, 32), f"{said}: the {count} digits became {count} channels of one "
-             "image.", "the digits are the N of N x C x H x W; the channel comes after it."),
-            (shape, f"{said}, expected {good}.", "N x C x H x W: one image per digit, one "
-             "channel, 32x32.")], same=lambda shape, wrong: shape == wrong != good)
+            ((count, 32, 32), f"{said}: the channel dimension is missing.", "one channel."),
+            ((count, 1, 28, 28), f"{said}: the digits are not padded.", "what does a side lack?"),
+            ((1, count, 32, 32), f"{said}: the digits became channels.", "N comes before C."),
+            (shape, f"{said}, expected {good}.", "N x C x H x W: one image per digit.")],
+            same=lambda shape, wrong: shape == wrong != good)
         if batch.dtype != torch.float32:
             raise NotYet(f"{name} has dtype {batch.dtype}, LeNet's weights float32.",
                          "the digits are float32 already: which step changed the dtype?")
         for i, digit in enumerate(digits):
-            others = digits[:i] + digits[i + 1:]
-            if any(torch.equal(batch[i, 0], F.pad(other, (2, 2, 2, 2))) for other in others):
-                raise NotYet(f"image {i} is another digit: the order changed.",
-                             "keep the list's order.")
+            if any(torch.equal(batch[i, 0], F.pad(other, (2, 2, 2, 2)))
+                   for other in digits[:i] + digits[i + 1:]):
+                raise NotYet(f"image {i} is another digit: the order changed.", "keep the order.")
             if not torch.equal(batch[i, 0], F.pad(digit, (2, 2, 2, 2))):
-                raise NotYet(f"digit {i} {_where(batch[i, 0], digit)}", "4 extra pixels per side "
-                             "length, shared equally by its two ends; zeros (black) only: no "
-                             "arithmetic, no transpose.")
+                raise NotYet(f"digit {i} {_where(batch[i, 0], digit)}", "4 black pixels per side "
+                             "length, shared equally by its two ends; no arithmetic, no transpose.")
     return say(True, "every digit sits in the middle of its 32x32 image, pixels unchanged: "
                      "LeNet's mini-batch.")
 
@@ -175,9 +154,9 @@ def check_digits_to_batch(digits_to_batch) -> Verdict:
 def check_input_gradient(input_gradient) -> Verdict:
     """Check ``input_gradient(weight, v)``: the x.grad left by ``(x @ weight.T).backward(v)``.
 
-    Example (notebook 01, exercise 5), on an answer that returns nothing yet:
-        >>> check = check_input_gradient(lambda *args, **kwargs: None)
-        Not yet: your gradient is None: does your function `return` it? ...
+    Example (notebook 01, exercise 5):
+        >>> check = check_input_gradient(lambda weight, v: weight)
+        Not yet: your gradient has shape (3, 4), expected (1, 4). For a hint, ...
     """
     weight, v = random_tensor(3, 4, seed=1), random_tensor(1, 3, seed=2)
     x = random_tensor(1, 4, seed=3).requires_grad_(True)
@@ -185,8 +164,7 @@ def check_input_gradient(input_gradient) -> Verdict:
     mine = answer_tensor(input_gradient(weight.clone(), v.clone()), (1, 4), "your gradient",
                          "x.grad has the shape of x, (1, 4); v is (1, 3) and weight (3, 4).")
     comparison = compare_grads("x.grad", mine, x.grad, atol=1e-5)
-    if comparison.verdict == "wrong":
-        raise NotYet(f"{comparison}.", "write x.grad for one entry of x by the chain rule; then "
-                                       "find a matrix product that gives them all.")
+    if "wrong" in comparison:
+        raise NotYet(f"{comparison}.", "by the chain rule for one entry of x, then all at once.")
     return say(True, f"{comparison}: out.backward(v) computes v times the Jacobian (here the "
                      "weight), a vector-Jacobian product.")

@@ -10,45 +10,38 @@ import torch.nn.functional as F
 from . import (NotYet, Verdict, answer_tensor, checks_function, checks_value, first_mistake,
                number, numbers, random_tensor, say, spying)
 
-__all__ = ["check_uniform_loss", "check_fit_line_fixed", "check_soft_cross_entropy",
-           "check_count_nodes"]
-
 
 @checks_value
 def check_uniform_loss(predicted_loss) -> Verdict:
     """Check a prediction: F.cross_entropy of equal scores for 5 classes.
 
-    Example (notebook 02, exercise 1), on a prediction not written down yet:
-        >>> check = check_uniform_loss(None)
-        Not yet: your answer is still None: replace None by your answer, then run this ...
+    Example (notebook 02, exercise 1):
+        >>> check = check_uniform_loss(0.2)
+        Not yet: that is the probability of the right class, not the loss. For a hint, ...
     """
-    true = F.cross_entropy(torch.zeros(1, 5), torch.tensor([2])).item()
     loss = number(predicted_loss)
+    true = F.cross_entropy(torch.zeros(1, 5), torch.tensor([2])).item()
     if loss is None:
         raise NotYet(f"a loss is one number, such as 0.5; got {predicted_loss!r:.40}.")
     if abs(loss - true) <= 0.01:
         return say(True, f"{true:.4f} = log(5): a blind guess among 5 classes. The more "
                          "classes, the higher the loss of a blind guess.")
     first_mistake(loss, [
-        (math.log(10), "that is a blind guess among 10 classes, as above; here there are 5.",
-         "equal scores share the probability equally."),
-        (0.2, "that is the probability of the right class, not the loss.",
-         "cross-entropy turns the right class's probability p into -log p."),
-        (math.log10(5), "that is log10(5); PyTorch's log is the natural one.",
-         "math.log, not math.log10."),
+        (math.log(10), "that is a guess among 10 classes, as above.", "scores share equally."),
+        (0.2, "that is the probability of the right class, not the loss.", "it is -log p."),
+        (math.log10(5), "that is log10(5); PyTorch's log is the natural one.", "math.log."),
     ], same=lambda loss, wrong: abs(loss - wrong) <= 0.005)
     if loss < 0:
         raise NotYet("cross-entropy is never negative.", "-log p is positive for any p below 1.")
-    raise NotYet(f"{loss:g} is not what F.cross_entropy gives for equal scores.", "equal scores "
-                 "give every class the same probability; the loss is -log of the right one's.")
+    raise NotYet(f"{loss:g} is not what F.cross_entropy gives.", "all 5 have the same probability.")
 
 
 @checks_function
 def check_fit_line_fixed(fit_line) -> Verdict:
     """Check a fixed ``fit_line(x, y, steps=200) -> (w, b)`` on 30 new points of y = -2x + 0.5.
 
-    Example (notebook 02, exercise 2), on an answer that returns nothing yet:
-        >>> check = check_fit_line_fixed(lambda *args, **kwargs: None)
+    Example (notebook 02, exercise 2):
+        >>> check = check_fit_line_fixed(lambda x, y, steps=200: None)
         Not yet: expected (w, b), two numbers, got None. For a hint, run the check again ...
     """
     x = torch.linspace(-1, 1, 30).view(-1, 1)  # (30, 1), and y (30,), as in the buggy cell
@@ -57,28 +50,15 @@ def check_fit_line_fixed(fit_line) -> Verdict:
         answer = fit_line(x.clone(), -2 * x.view(-1) + 0.5)
     pair = [number(v) for v in answer] if isinstance(answer, (tuple, list)) else []
     if len(pair) != 2 or None in pair:
-        raise NotYet(f"expected (w, b), two numbers, got {answer!r:.40}.",
-                     "keep the function's last line as it was: only the bug changes.")
+        raise NotYet(f"expected (w, b), two numbers, got {answer!r:.40}.", "keep the last line.")
     w, b = pair
     learned = f"on points of y = -2x + 0.5 your function finds w = {w:.2f}, b = {b:.2f}"
     if abs(w + 2) <= 0.05 and abs(b - 0.5) <= 0.05:
         return say(True, f"{learned}. The model's output is (N, 1) and y (N,): their difference "
                          "broadcast to N x N, with no warning from a hand-written loss.")
     if abs(w) <= 0.1 and abs(b - 0.5) <= 0.05:  # the mean of the targets: one level
-        raise NotYet(f"{learned}: it learns a flat line, still the bug.",
-                     "print the shape of the difference inside the loss.")
-    raise NotYet(f"{learned}, not the line of the points.", "change only the loss line: same "
-                 "model, optimizer, learning rate and steps.")
-
-
-def _soft_cases():
-    """(description, scores, target probabilities) for the soft cross-entropy exercise."""
-    scores, huge = random_tensor(4, 10, seed=20) * 3, torch.zeros(2, 10)
-    huge[0, 3], huge[1, 5] = 1000.0, 200.0
-    return [("a teacher's probabilities", scores, F.softmax(random_tensor(4, 10, seed=21) * 2, 1)),
-            ("one-hot probabilities", scores, F.one_hot(torch.tensor([3, 0, 9, 3]), 10).float()),
-            ("label smoothing and scores of 1000", huge,
-             0.9 * F.one_hot(torch.tensor([1, 5]), 10).float() + 0.01)]
+        raise NotYet(f"{learned}: a flat line, still the bug.", "print the difference's shape.")
+    raise NotYet(f"{learned}, not the line of the points.", "change only the loss line.")
 
 
 @checks_function
@@ -86,51 +66,50 @@ def check_soft_cross_entropy(soft_cross_entropy) -> Verdict:
     """Check ``soft_cross_entropy(scores, target_probs)`` against F.cross_entropy with
     probability targets: one-hot rows give the class-index loss; scores of 1000 no overflow.
 
-    Example (notebook 02, exercise 3), on an answer that returns nothing yet:
-        >>> check = check_soft_cross_entropy(lambda *args, **kwargs: None)
-        Not yet: your loss for a teacher's probabilities is None: does your function `return` it?
+    Example (notebook 02, exercise 3):
+        >>> check = check_soft_cross_entropy(lambda scores, probs: F.cross_entropy(scores, probs))
+        Not yet: your loss calls F.cross_entropy, the function to match. For a hint, ...
     """
-    classes = "which dimension of scores holds the classes?"
-    for text, scores, probs in _soft_cases():
-        scores = scores.requires_grad_(True)
+    scores, huge = random_tensor(4, 10, seed=20) * 3, torch.zeros(2, 10)
+    huge[0, 3], huge[1, 5] = 1000.0, 200.0
+    for text, scores, probs in [
+            ("a teacher's probabilities", scores, F.softmax(random_tensor(4, 10, seed=21) * 2, 1)),
+            ("one-hot probabilities", scores, F.one_hot(torch.tensor([3, 0, 9, 3]), 10).float()),
+            ("label smoothing and scores of 1000", huge,
+             0.9 * F.one_hot(torch.tensor([1, 5]), 10).float() + 0.01)]:
+        scores, name = scores.requires_grad_(True), f"your loss for {text}"
         with spying(F, "cross_entropy") as used:  # the number to match, not the way
             answer = soft_cross_entropy(scores, probs.clone())
-        name = f"your loss for {text}"
         if used:
-            raise NotYet("your loss calls F.cross_entropy (or nn.CrossEntropyLoss), the function "
-                         "to match.", "which function of the lesson gives the log of the softmax?")
+            raise NotYet("your loss calls F.cross_entropy, the function to match.",
+                         "which function of the lesson gives the log of the softmax?")
         values = numbers(answer)
         if values is not None and not torch.isfinite(values).all():
-            raise NotYet(f"{name} is NaN or infinite: log(0) is -inf, and the softmax of a score "
-                         "of 1000 is 0 elsewhere.", "the lesson names a function that computes "
-                         "the log of the softmax in one stable step.")
+            raise NotYet(f"{name} is NaN or infinite: log(0) is -inf.",
+                         "the lesson computes the log of the softmax in one stable step.")
         if answer_tensor(answer, name=name).dim() != 0:
-            raise NotYet(f"{name} has shape {tuple(values.shape)}: a loss is one number, a 0-d "
-                         "tensor.", "one number per row of scores, then one for the batch.")
+            raise NotYet(f"{name} has shape {tuple(values.shape)}, a loss is a 0-d tensor.",
+                         "one number per row of scores, then one for the batch.")
         if not getattr(answer, "requires_grad", False):
-            raise NotYet(f"{name} is cut off from autograd, so loss.backward() cannot work: no "
-                         ".item(), .detach() or numpy.")
+            raise NotYet(f"{name} is cut off from autograd: no .item(), .detach() or numpy.")
         mine, true = values.item(), F.cross_entropy(scores, probs).item()
         if math.isclose(mine, true, rel_tol=1e-4, abs_tol=1e-5):
             continue
         n, c = scores.shape
-        got = f"for {text} you got {mine:.4f}, F.cross_entropy gives {true:.4f}"
+        got, classes = f"for {text} you got {mine:.4f}", "which dimension holds the classes?"
         first_mistake(mine, [
-            (true * n / c, f"{got}: you added up over the batch (dim 0) and averaged over the "
-             "classes.", classes),
-            (true / c, f"{got}: {c} times too small, an average over the classes.", "within a row "
-             "the classes add up, each by its probability; only the rows are averaged."),
-            (-(probs * F.log_softmax(scores, 0)).sum(1).mean().item(), f"{got}: your softmax "
-             "runs over the batch (dim 0), not over the classes.", classes),
-            (F.cross_entropy(scores, probs.argmax(1)).item(), f"{got}: the loss of the most "
-             "likely class alone.", "every class counts, each by its probability."),
-            (-true, f"{got}: the sign is flipped: a loss is never negative.",
-             "the target probabilities weigh the log-probabilities of the classes."),
-            (true * n, f"{got}: you got {n} times the loss, a sum where the loss is a mean.",
-             "one loss for the whole batch, whatever its size.")],
+            (true * n / c, f"{got}: added up over the batch (dim 0), averaged over the classes.",
+             classes),
+            (true / c, f"{got}: an average over the classes.", "only the rows are averaged."),
+            (-(probs * F.log_softmax(scores, 0)).sum(1).mean().item(),
+             f"{got}: a softmax over the batch (dim 0), not the classes.", classes),
+            (F.cross_entropy(scores, probs.argmax(1)).item(),
+             f"{got}: the loss of the most likely class alone.", "each class by its probability."),
+            (-true, f"{got}: the sign is flipped.", "a loss is never negative."),
+            (true * n, f"{got}: {n} times the loss, a sum.", "one loss for the whole batch.")],
             same=lambda mine, wrong: math.isclose(mine, wrong, rel_tol=1e-4))
-        raise NotYet(f"{got}.", "for one-hot rows your loss must be the lesson's: the target "
-                                "probabilities weigh the log-probabilities of the classes.")
+        raise NotYet(f"{got}, F.cross_entropy gives {true:.4f}.",
+                     "the target probabilities weigh the log-probabilities of the classes.")
     return say(True, "your loss equals F.cross_entropy with probability targets: the class-index "
                      "loss for one-hot rows, and no overflow at scores of 1000.")
 
@@ -150,8 +129,8 @@ def _count_nodes(tensor) -> int:
 def check_count_nodes(count_nodes) -> Verdict:
     """Check ``count_nodes(tensor) -> int``: distinct nodes behind tensor.grad_fn, leaves included.
 
-    Example (notebook 02, exercise 4), on an answer that returns nothing yet:
-        >>> check = check_count_nodes(lambda *args, **kwargs: None)
+    Example (notebook 02, exercise 4):
+        >>> check = check_count_nodes(lambda tensor: None)
         Not yet: your function returned None. For a hint, run the check again with hint=2.
     """
     from ..models import LeNet
@@ -168,18 +147,16 @@ def check_count_nodes(count_nodes) -> Verdict:
         except AttributeError as err:
             if "NoneType" not in str(err):
                 raise
-            raise NotYet(f"for {text}: {err}.", "next_functions holds (None, 0) for inputs that "
-                         "need no gradient (the 2, the target): skip None.") from err
+            raise NotYet(f"for {text}: {err}.", "(None, 0) is an input without gradient: "
+                         "skip None.") from err
         expected, got = _count_nodes(tensor), number(answer)
         counts.append(f"{expected} behind {text}")
         if answer is None:
-            raise NotYet("your function returned None.", "does it end with `return` and the count?")
+            raise NotYet("your function returned None.", "does it `return` the count?")
         if got is not None and got > expected:
-            raise NotYet(f"for {text} you counted {answer}, more than the {expected} distinct "
-                         "nodes: some node counts twice.", "a node reached by two paths counts "
-                         "once: remember the nodes already seen.")
+            raise NotYet(f"for {text} you counted {answer}, more than {expected}: some node "
+                         "counts twice.", "remember the nodes already seen.")
         if got != expected:
             raise NotYet(f"for {text} you counted {answer!r:.40}, but there are {expected} nodes.",
-                         "follow every entry of next_functions down to the AccumulateGrad "
-                         "leaves (they count).")
+                         "follow every entry of next_functions, down to the leaves.")
     return say(True, "nodes: " + ", ".join(counts) + ".")

@@ -9,17 +9,18 @@ from torch import nn
 from . import (NotYet, Verdict, answer_tensor, checks_function, checks_value, compare_grads,
                first_mistake, number, random_tensor, say)
 
-__all__ = ["check_finite_difference", "check_neuron_grads", "check_accumulate_gradients",
-           "check_grad_after_three_backward"]
+
+def _near(got: float, wrong: float) -> bool:
+    return abs(got - wrong) < 0.01
 
 
 @checks_function
 def check_finite_difference(finite_difference) -> Verdict:
     """Check ``finite_difference(f, x, h)``: central differences of a scalar f at x.
 
-    Example (notebook 03, exercise 1), on an answer that returns nothing yet:
-        >>> check = check_finite_difference(lambda *args, **kwargs: None)
-        Not yet: your gradient of (x ** 2).sum() is None: does your function `return` it? ...
+    Example (notebook 03, exercise 1):
+        >>> check = check_finite_difference(lambda f, x, h: x)
+        Not yet: for (x ** 2).sum() you got [...], not autograd's gradient. For a hint, ...
     """
     cases = [(lambda x: (x ** 2).sum(), "(x ** 2).sum()"),
              (lambda x: torch.sin(x).prod() + x[0] * x[-1], "sin(x).prod() + x[0] * x[-1]")]
@@ -30,54 +31,48 @@ def check_finite_difference(finite_difference) -> Verdict:
         if not torch.equal(x, before):
             gap = float((x - before).abs().max())
             rounding = f" by {gap:.1e}, by rounding: x + h - h is not x" if gap < 1e-9 else ""
-            raise NotYet(f"your function changed x and left it changed{rounding}.",
-                         "nudge a copy of x (x.clone()), never x itself.")
+            raise NotYet(f"your function changed x{rounding}.", "nudge a copy of x (x.clone()).")
         mine = answer_tensor(answer, x.shape, f"your gradient of {text}",
                              "one central difference per entry of x, in a tensor shaped like x.")
         x.requires_grad_(True)
         f(x).backward()
         if torch.allclose(mine.double(), x.grad, atol=1e-5):
             continue
-        ratio = (mine.double() / x.grad).median().item()
-        first_mistake(ratio, [(2, f"for {text} you got twice autograd's gradient.", "the two "
-                               "nudged points are 2 * h apart."),
-                              (-1, f"for {text} the sign is flipped.", "subtract f at x - h from "
-                               "f at x + h.")], same=lambda ratio, wrong: abs(ratio - wrong) < 0.01)
+        first_mistake((mine.double() / x.grad).median().item(), [
+            (2, f"for {text} you got twice autograd's gradient.", "the points are 2 * h apart."),
+            (-1, f"for {text} the sign is flipped.", "subtract f at x - h from f at x + h.")],
+            same=_near)
         raise NotYet(f"for {text} you got {[round(v, 4) for v in mine.tolist()]}, not autograd's "
-                     "gradient.", "nudge one entry at a time, both ways, leaving the others alone.")
+                     "gradient.", "nudge one entry at a time, both ways.")
     return say(True, "your finite differences match autograd on two functions.")
 
 
 @checks_function
 def check_neuron_grads(neuron_grads) -> Verdict:
     """Check ``neuron_grads(x, w, b, t) -> (dL_dw, dL_db)`` against autograd (compare_grads),
-    for the loss ``L = (sigmoid(w @ x + b) - t) ** 2``.
+    for ``L = (sigmoid(w @ x + b) - t) ** 2``.
 
-    Example (notebook 03, exercise 2), on an answer that returns nothing yet:
-        >>> check = check_neuron_grads(lambda *args, **kwargs: None)
+    Example (notebook 03, exercise 2):
+        >>> check = check_neuron_grads(lambda x, w, b, t: None)
         Not yet: expected a pair (dL_dw, dL_db), got None. For a hint, ...
     """
     x, w = (random_tensor(3, seed=seed, dtype=torch.float64) for seed in (10, 11))
     b, t = torch.tensor([0.3, 1.0], dtype=torch.float64)
     answer = neuron_grads(x.clone(), w.clone(), b.clone(), t.clone())
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        raise NotYet(f"expected a pair (dL_dw, dL_db), got {answer!r:.40}.",
-                     "return both gradients, separated by a comma.")
-    dw, db = (answer_tensor(g, shape, name) for g, shape, name in
-              zip(answer, [(3,), ()], ["dL/dw", "dL/db"]))
+        raise NotYet(f"expected a pair (dL_dw, dL_db), got {answer!r:.40}.", "return both.")
+    dw, db = answer_tensor(answer[0], (3,), "dL/dw"), answer_tensor(answer[1], (), "dL/db")
     w.requires_grad_(True)
     b.requires_grad_(True)
     ((torch.sigmoid(w @ x + b) - t) ** 2).backward()
-    comparisons = [compare_grads("dL/dw", dw, w.grad), compare_grads("dL/db", db, b.grad)]
-    verdicts = ", ".join(str(c) for c in comparisons)
-    if all(c.verdict != "wrong" for c in comparisons):
+    verdicts = f"{compare_grads('dL/dw', dw, w.grad)}, {compare_grads('dL/db', db, b.grad)}"
+    if "wrong" not in verdicts:
         return say(True, f"{verdicts}: your chain rule gives autograd's gradients.")
     first_mistake((db.double() / b.grad).item(), [
         (0.5, f"{verdicts}: half the right gradient.", "d/da (a - t)**2 has a factor 2."),
         (-1, f"{verdicts}: the sign is flipped.", "d/da (a - t)**2 > 0 above the target.")],
-        same=lambda ratio, wrong: abs(ratio - wrong) < 0.01)
-    raise NotYet(f"{verdicts}.", "multiply the local derivatives along the path: dL/da, da/dz "
-                                 "(the sigmoid's derivative, in a), then dz/dw or dz/db.")
+        same=_near)
+    raise NotYet(f"{verdicts}.", "multiply dL/da, da/dz (the sigmoid's derivative), dz/dw.")
 
 
 @checks_function
@@ -85,9 +80,9 @@ def check_accumulate_gradients(accumulate_gradients) -> Verdict:
     """Check ``accumulate_gradients(model, x, y, chunks)`` against one full-batch backward,
     on a model that holds stale gradients.
 
-    Example (notebook 03, exercise 3), on an answer that returns nothing yet:
-        >>> check = check_accumulate_gradients(lambda *args, **kwargs: None)
-        Not yet: your gradients differ from one backward over the whole ...
+    Example (notebook 03, exercise 3):
+        >>> check = check_accumulate_gradients(lambda model, x, y, chunks: None)
+        Not yet: your gradients differ from one backward over the whole batch. For a hint, ...
     """
     for seed, (n, chunks) in enumerate([(12, 3), (10, 3)]):
         with torch.random.fork_rng(devices=[]):
@@ -101,60 +96,47 @@ def check_accumulate_gradients(accumulate_gradients) -> Verdict:
         accumulate_gradients(model, x, y, chunks)
         grads = [p.grad for p in model.parameters()]
         if any(g is None for g in grads):
-            raise NotYet("the model has no gradients after your function.",
-                         "which call fills .grad, and what should it be called on?")
-
+            raise NotYet("the model has no gradients after your function.", "what fills .grad?")
         if all(torch.allclose(g, f, atol=1e-6) for g, f in zip(grads, full)):
             continue
         stale = "the gradients from before your function are still in there"
         first_mistake(grads, [
-            ((1, 1), f"{stale}.", "the model arrives with old gradients: when may they go?"),
-            ((1, chunks), f"two things: {stale}, and the rest is {chunks} times the full-batch "
-             "gradient.", "one at a time: first the old gradients, then each chunk's loss."),
-            ((0, chunks), f"{chunks} times the full-batch gradient: each chunk's loss is a mean "
-             "over its chunk.", "how many chunks' worth is one batch?")],
+            ((1, 1), f"{stale}.", "when may the old gradients go?"),
+            ((1, chunks), f"{stale}, and the rest is {chunks} times the full-batch gradient: two "
+             "things.", "one at a time."),
+            ((0, chunks), f"{chunks} times the full-batch gradient.", "how many chunks in one?")],
             same=lambda grads, wrong: all(torch.allclose(g - wrong[0], wrong[1] * f, atol=1e-6)
                                           for g, f in zip(grads, full)))
         if n % chunks == 0:
             raise NotYet("your gradients differ from one backward over the whole batch.",
-                         "after your loop, does .grad hold every chunk's part, or only the last one's?")
-        raise NotYet(f"right for equal chunks, wrong for {n} items in {chunks} chunks of unequal "
-                     "size.", "should a chunk of 2 items count as much as a chunk of 4?")
+                         "does .grad hold every chunk's part, or only the last one's?")
+        raise NotYet(f"wrong for {n} items in {chunks} chunks of unequal size.",
+                     "should a chunk of 2 items count as much as one of 4?")
     return say(True, "your accumulated gradients equal the full-batch gradients.")
-
-
-def grad_after_three_backward() -> float:
-    """What notebook 03's exercise 4 code leaves in w.grad, computed by running it."""
-    w = torch.tensor(2.0, requires_grad=True)
-    (w * w).backward()
-    (w * w).backward()
-    (3 * w).backward()
-    return float(w.grad)
 
 
 @checks_value
 def check_grad_after_three_backward(predicted_grad) -> Verdict:
     """Check a prediction: ``w.grad`` after the three backward() calls of exercise 4.
 
-    The true value comes from running the same code.
-
-    Example (notebook 03, exercise 4), on a prediction not written down yet:
-        >>> check = check_grad_after_three_backward(None)
-        Not yet: your answer is still None: replace None by your answer, then run this ...
+    Example (notebook 03, exercise 4):
+        >>> check = check_grad_after_three_backward(3)
+        Not yet: 3 is the last call's gradient alone. For a hint, run the check again with hint=2.
     """
-    grad, true = number(predicted_grad), grad_after_three_backward()
+    w = torch.tensor(2.0, requires_grad=True)  # the exercise's code, run
+    (w * w).backward()
+    (w * w).backward()
+    (3 * w).backward()
+    grad, true = number(predicted_grad), float(w.grad)
     if grad is None:
         raise NotYet(f"expected one number, got {predicted_grad!r:.40}.")
     if abs(grad - true) < 1e-6:
         return say(True, f"{true:g}: each backward() adds its gradient to what .grad holds "
                          "(4, 4, then 3); only zero_grad() or .grad = None starts again.")
     nudge = "does backward() replace .grad, or add to it?"
-    for value, mistake, more in [(3, "3 is the last call's gradient alone.", nudge),
-                                 (4, "4 is one call of (w * w).backward() alone.", nudge),
-                                 (8, "8 counts the first two calls; the third runs too.",
-                                  "the third call's gradient lands in the same .grad.")]:
-        if abs(grad - value) < 1e-6:
-            raise NotYet(mistake, more)
-    raise NotYet(f"{grad:g} is not what the three calls leave in w.grad.", "work out each call's "
-                 "gradient on its own at w = 2, then ask what backward() does with a .grad that "
-                 "already holds a number.")
+    first_mistake(grad, [(3, "3 is the last call's gradient alone.", nudge),
+                         (4, "4 is one call of (w * w).backward() alone.", nudge),
+                         (8, "8 counts the first two calls.", "the third adds to .grad too.")],
+                  same=lambda grad, wrong: abs(grad - wrong) < 1e-6)
+    raise NotYet(f"{grad:g} is not what the three calls leave in w.grad.",
+                 "each call's gradient at w = 2, then: what does backward() do with .grad?")

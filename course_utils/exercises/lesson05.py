@@ -9,28 +9,19 @@ from torch import nn
 from . import (NotYet, Verdict, answer_tensor, checks_function, checks_value, first_mistake,
                number, numbers, say)
 
-__all__ = ["check_dropout_values", "check_fit_fixed", "check_epoch_choice",
-           "check_confusion_counts"]
-
-
-def _dropout_outputs(p: float = 0.5) -> tuple[set[float], set[float]]:
-    """The values nn.Dropout(p) gives a tensor of ones in training and in evaluation mode."""
-    drop = nn.Dropout(p)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        train = set(drop.train()(torch.ones(1000)).tolist())
-    return train, set(drop.eval()(torch.ones(1000)).tolist())
-
 
 @checks_value
 def check_dropout_values(train_values, eval_values) -> Verdict:
     """Check a prediction: the values nn.Dropout(p=0.5) gives torch.ones(1000), in each mode.
 
-    Example (notebook 05, exercise 1), on a prediction not written down yet:
-        >>> check = check_dropout_values(None, None)
-        Not yet: your answer is still None: replace None by your answer, then run this ...
+    Example (notebook 05, exercise 1):
+        >>> check = check_dropout_values({0, 1}, {1})
+        Not yet: some values are zeroed in training mode, but the others do not stay 1. ...
     """
-    train_true, eval_true = _dropout_outputs()
+    drop = nn.Dropout(0.5)
+    with torch.random.fork_rng(devices=[]):
+        train_true = set(drop.train()(torch.ones(1000)).tolist())
+    eval_true = set(drop.eval()(torch.ones(1000)).tolist())
     train, evaluation = numbers(train_values), numbers(eval_values)
     if train is None or evaluation is None:
         raise NotYet(f"write each answer as a set of numbers, such as {{3.0, 4.0}}; got "
@@ -39,8 +30,8 @@ def check_dropout_values(train_values, eval_values) -> Verdict:
                          for values in (train, evaluation))
     average = "dropout keeps the average of each value the same in both modes."
     if evaluation != eval_true:
-        raise NotYet("in evaluation mode dropout gives other values than yours.", "the network "
-                     "is measured and used in that mode: what should dropout do then?")
+        raise NotYet("in evaluation mode dropout gives other values than yours.",
+                     "the network is measured and used in that mode: what should dropout do?")
     if train == {0.0, 1.0}:
         raise NotYet("some values are zeroed in training mode, but the others do not stay 1.",
                      average)
@@ -69,28 +60,23 @@ def _reference_fit(model, loader, val_loader, optimizer, epochs):
 
 def _run_fit(fit, epochs: int = 3):
     """Run fit on a small classifier with dropout (4 training batches of 50, 2 validation
-    batches of 40), watching every forward pass: (result, [(batch, training, grad enabled)]).
-    The same initial weights and random stream at every call."""
+    batches of 40), the same at every call: (result, [(batch, training, grad enabled)])."""
     from torch.utils.data import DataLoader, TensorDataset
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(50)
         model = nn.Sequential(nn.Flatten(), nn.Linear(16, 64), nn.ReLU(), nn.Dropout(0.5),
                               nn.Linear(64, 10))
-    generator = torch.Generator().manual_seed(50)
-    x, y = torch.randn(280, 1, 4, 4, generator=generator), torch.randint(0, 10, (280,),
-                                                                           generator=generator)
-    seen = []
-    hook = model.register_forward_hook(lambda module, args, out: seen.append(
-        (len(args[0]), module.training, torch.is_grad_enabled())))
-    try:
-        with torch.random.fork_rng(devices=[]):  # dropout draws random numbers
-            torch.manual_seed(51)
+        x, y = torch.randn(280, 1, 4, 4), torch.randint(0, 10, (280,))
+        seen = []
+        hook = model.register_forward_hook(lambda module, args, out: seen.append(
+            (len(args[0]), module.training, torch.is_grad_enabled())))
+        try:
             result = fit(model, DataLoader(TensorDataset(x[:200], y[:200]), batch_size=50),
                          DataLoader(TensorDataset(x[200:], y[200:]), batch_size=40),
                          torch.optim.SGD(model.parameters(), lr=0.1), epochs)
-    finally:
-        hook.remove()
+        finally:
+            hook.remove()
     return result, seen
 
 
@@ -99,12 +85,12 @@ def check_fit_fixed(fit) -> Verdict:
     """Check a fixed ``fit(model, loader, val_loader, optimizer, epochs)`` (the bug: model.train()
     once, before the first epoch): dropout on in every training batch, off in validation.
 
-    Example (notebook 05, exercise 2), on an answer that returns nothing yet:
-        >>> check = check_fit_fixed(lambda *args, **kwargs: None)
+    Example (notebook 05, exercise 2):
+        >>> check = check_fit_fixed(lambda model, loader, val_loader, optimizer, epochs: None)
         Not yet: fit returned None, expected the list of validation accuracies, one per ...
     """
     answer, seen = _run_fit(fit)
-    expected, result = _run_fit(_reference_fit)[0], numbers(answer)
+    expected, result = numbers(_run_fit(_reference_fit)[0]), numbers(answer)
     if result is None or result.dim() != 1:
         raise NotYet(f"fit returned {answer!r:.30}, expected the list of validation accuracies, "
                      "one per epoch.", "keep the buggy version's return: only the bug changes.")
@@ -115,16 +101,14 @@ def check_fit_fixed(fit) -> Verdict:
                      "3 epochs, expected 12 and 6.", "keep the buggy version's two loops.")
     off = sum(not training for training, _ in train)
     if off:
-        raise NotYet(f"{off} of {len(train)} training batches still ran with dropout off (in "
-                     "evaluation mode).", "a model stays in the mode it was last put in: which "
-                     "mode is it in when the next epoch starts?")
+        raise NotYet(f"{off} of {len(train)} training batches still ran with dropout off.",
+                     "a model stays in the mode it was last put in: which at the next epoch?")
     right = "change only what is wrong: the accuracy part was right."
     if any(training for training, _ in val):
         raise NotYet("dropout was on while measuring the validation accuracy.", right)
     if any(grad for _, grad in val):
         raise NotYet("autograd recorded a graph while measuring the validation accuracy.", right)
-    if len(result) != len(expected) or not torch.allclose(result.double(), numbers(expected),
-                                                          rtol=0, atol=1e-6):
+    if result.shape != expected.shape or not torch.allclose(result.double(), expected, atol=1e-6):
         raise NotYet("each batch ran in the right mode, but the accuracies are not what this "
                      "training gives.", "the training steps and the accuracy were right.")
     return say(True, "dropout on for every training batch, off for every validation batch: "
@@ -135,32 +119,28 @@ def check_fit_fixed(fit) -> Verdict:
 def check_epoch_choice(best_epoch, its_val_loss, *, history) -> Verdict:
     """Check a choice from ``history``: the epoch (from 1) with the lowest validation loss.
 
-    Example (notebook 05, exercise 3), on a choice not written down yet:
-        >>> check = check_epoch_choice(None, None, history=History())
-        Not yet: your answer is still None: replace None by your answer, then run this ...
+    Example (notebook 05, exercise 3):
+        >>> check = check_epoch_choice(1, 0.5, history=History(val_loss=[0.5], val_acc=[0.8]))
+        Correct! epoch 1, validation loss 0.5000: the model to keep (early stopping). ...
     """
     losses = list(getattr(history, "val_loss", []) or [])
     if not losses:
         raise NotYet("pass the history of the training run: history=history.")
     epoch, quoted = number(best_epoch), number(its_val_loss)
     if epoch not in range(1, len(losses) + 1):
-        raise NotYet(f"best_epoch should be an epoch number from 1 to {len(losses)}, got "
-                     f"{best_epoch!r:.30}.")
+        raise NotYet(f"best_epoch should be from 1 to {len(losses)}, got {best_epoch!r:.30}.")
     if quoted is None:
         raise NotYet(f"its_val_loss should be a number, got {its_val_loss!r:.30}.")
     epoch, best = int(epoch), min(range(len(losses)), key=losses.__getitem__) + 1
     if losses[epoch - 1] > losses[best - 1]:
         first_mistake(epoch, [
             (max(range(len(losses)), key=history.val_acc.__getitem__) + 1, f"epoch {epoch} has "
-             "the best validation accuracy, but this notebook's rule goes by the loss.",
-             "read the loss column, not the accuracy."),
-            (best - 1, f"epoch {epoch} is one before the lowest validation loss.",
-             "the table counts epochs from 1, not from 0.")])
-        raise NotYet(f"another epoch has a lower validation loss than epoch {epoch}.", "which "
-                     "column measures unseen digits, and which way is better?")
+             "the best validation accuracy; the rule goes by the loss.", "read the loss column."),
+            (best - 1, f"epoch {epoch} is one before the lowest validation loss.", "from 1.")])
+        raise NotYet(f"another epoch has a lower validation loss than epoch {epoch}.",
+                     "which column measures unseen digits, and which way is better?")
     if abs(quoted - losses[epoch - 1]) > 6e-5:
-        raise NotYet(f"{quoted:g} is not epoch {epoch}'s validation loss.",
-                     "copy the number printed for that epoch.")
+        raise NotYet(f"{quoted:g} is not epoch {epoch}'s validation loss.", "copy the number.")
     return say(True, f"epoch {epoch}, validation loss {losses[epoch - 1]:.4f}: the model to "
                      "keep (early stopping). The test digits played no part in the choice.")
 
@@ -169,9 +149,9 @@ def check_epoch_choice(best_epoch, its_val_loss, *, history) -> Verdict:
 def check_confusion_counts(confusion_counts) -> Verdict:
     """Check ``confusion_counts(predictions, labels)``: a 10 x 10 tensor of counts[true, predicted].
 
-    Example (notebook 05, exercise 4), on an answer that returns nothing yet:
-        >>> check = check_confusion_counts(lambda *args, **kwargs: None)
-        Not yet: confusion_counts(...) is None: does your function `return` it? ...
+    Example (notebook 05, exercise 4):
+        >>> check = check_confusion_counts(lambda predictions, labels: torch.zeros(10))
+        Not yet: confusion_counts(...) has shape (10,), expected (10, 10). For a hint, ...
     """
     generator = torch.Generator().manual_seed(2)
     labels = torch.randint(0, 10, (200,), generator=generator)
@@ -180,14 +160,12 @@ def check_confusion_counts(confusion_counts) -> Verdict:
     expected = torch.zeros(10, 10, dtype=torch.float64)
     expected.index_put_((labels, predictions), torch.ones(200).double(), accumulate=True)
     counts = answer_tensor(confusion_counts(predictions, labels), (10, 10), "confusion_counts(...)",
-                           "one row per true digit, one column per prediction; counts are made "
-                           "by adding ones.").double()
+                           "one row per true digit, one column per prediction: add ones.").double()
     if torch.equal(counts, expected):
         return say(True, "row = true digit, column = prediction; the diagonal holds the hits.")
     if torch.equal(counts, expected.T):
-        raise NotYet("rows and columns are swapped.",
-                     "the row is the true digit, the column the prediction.")
+        raise NotYet("rows and columns are swapped.", "the row is the true digit.")
     if counts.sum().item() != len(labels):
-        raise NotYet(f"the counts add up to {counts.sum().item():g}, expected one per digit "
-                     f"({len(labels)}).", "add exactly 1 for every (label, prediction) pair.")
+        raise NotYet(f"the counts add up to {counts.sum().item():g}, expected {len(labels)}.",
+                     "add exactly 1 for every (label, prediction) pair.")
     raise NotYet("some counts are off.", "count a few (label, prediction) pairs by hand.")
