@@ -7,7 +7,7 @@ import torch
 import course_utils as cu
 from course_utils import data as data_mod
 from course_utils.machinery import cache
-from course_utils.machinery.cache import idx_bytes
+from benchmarks.common import idx_bytes, write_raw_cache
 
 
 def test_sample_shapes_dtypes_and_split(sample):
@@ -117,10 +117,7 @@ def test_offline_flag_forces_the_sample_even_with_a_cache(tmp_path, monkeypatch)
 
 def write_cache(root, n=50):
     """A small but valid torchvision MNIST cache (extracted IDX files) in root."""
-    pixels, labels = data_mod.load_sample_pixels()
-    train, test = slice(0, n), slice(n, 2 * n)
-    cache.write_cache(root, (pixels[train], labels[train]), (pixels[test], labels[test]))
-    return root / "MNIST" / "raw"
+    return write_raw_cache(root, slice(0, n), slice(n, 2 * n)) / "MNIST" / "raw"
 
 
 def test_valid_cache_is_used(tmp_path, monkeypatch, capsys):
