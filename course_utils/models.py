@@ -18,50 +18,32 @@ def check_image_batch(x, name: str = "input") -> None:
         >>> check_image_batch(torch.zeros(8, 1, 32, 32))   # fine: returns None
     """
     if not isinstance(x, torch.Tensor):
-        raise ValueError(
-            f"{name} must be a torch.Tensor of shape (N, 1, 32, 32), got {type(x).__name__}. "
-            "Fix: convert it with torch.as_tensor(x, dtype=torch.float32)."
-        )
+        raise ValueError(f"{name} must be a torch.Tensor of shape (N, 1, 32, 32), got "
+                         f"{type(x).__name__}. Fix: torch.as_tensor(x, dtype=torch.float32).")
     shape = tuple(x.shape)
     if not x.is_floating_point():
-        raise ValueError(
-            f"{name} has dtype {x.dtype}, but LeNet's weights are float32. "
-            "Fix: x = x.float() / 255 for raw uint8 pixels (load_mnist already gives "
-            "normalised float32 images)."
-        )
+        raise ValueError(f"{name} has dtype {x.dtype}, but LeNet's weights are float32. Fix: "
+                         "x = x.float() / 255 for raw uint8 pixels (load_mnist normalises them).")
     if x.dim() == 3 and shape[0] == 1:
-        raise ValueError(
-            f"{name} has shape {shape}: one image, not a mini-batch. nn.Conv2d expects "
-            "N x C x H x W. Fix: x = x.unsqueeze(0) gives a batch of one, shape "
-            f"{(1, *shape)}."
-        )
+        raise ValueError(f"{name} has shape {shape}: one image, not a mini-batch (N x C x H x W). "
+                         f"Fix: x = x.unsqueeze(0) gives a batch of one, shape {(1, *shape)}.")
     if x.dim() != 4:
-        raise ValueError(
-            f"{name} has shape {shape} ({x.dim()}-D), but LeNet expects a 4-D mini-batch "
-            "N x 1 x 32 x 32. Fix: reshape to (N, 1, 32, 32), e.g. x.view(-1, 1, 32, 32)."
-        )
+        raise ValueError(f"{name} has shape {shape}, but LeNet expects a 4-D mini-batch "
+                         "N x 1 x 32 x 32. Fix: x.view(-1, 1, 32, 32).")
     n, c, h, w = shape
     if c not in (1, 3) and w in (1, 3):
-        raise ValueError(
-            f"{name} has shape {shape}: channels last (N x H x W x C), but PyTorch wants N x C x H x W. "
-            "Fix: x = x.permute(0, 3, 1, 2)."
-        )
+        raise ValueError(f"{name} has shape {shape}: channels last (N x H x W x C), but PyTorch "
+                         "wants N x C x H x W. Fix: x = x.permute(0, 3, 1, 2).")
     if c != 1:
-        raise ValueError(
-            f"{name} has shape {shape}: {c} channels, but LeNet expects 1 (grayscale). "
-            "Fix: x = x.mean(dim=1, keepdim=True) averages them into one."
-        )
+        raise ValueError(f"{name} has shape {shape}: {c} channels, but LeNet expects 1 "
+                         "(grayscale). Fix: x = x.mean(dim=1, keepdim=True).")
     if (h, w) == (28, 28):
-        raise ValueError(
-            f"{name} has shape {shape}: 28x28 MNIST images, but LeNet expects 32x32. "
-            "Fix: x = torch.nn.functional.pad(x, (2, 2, 2, 2)) pads by 2 on each side, "
-            "or use course_utils.load_mnist(), which pads for you."
-        )
+        raise ValueError(f"{name} has shape {shape}: 28x28 MNIST images, but LeNet expects "
+                         "32x32. Fix: x = torch.nn.functional.pad(x, (2, 2, 2, 2)), or "
+                         "course_utils.load_mnist(), which pads for you.")
     if (h, w) != (32, 32):
-        raise ValueError(
-            f"{name} has shape {shape}: {h}x{w} images, but LeNet expects 32x32. "
-            "Fix: resize or pad the images to 32x32."
-        )
+        raise ValueError(f"{name} has shape {shape}: {h}x{w} images, but LeNet expects 32x32. "
+                         "Fix: resize or pad the images to 32x32.")
 
 
 class LeNet(nn.Module):

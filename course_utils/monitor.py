@@ -1,10 +1,7 @@
 """GradientMonitor: per-layer gradient statistics recorded after each backward.
 
-It reads ``p.grad`` after ``loss.backward()``; it installs no hooks (full backward hooks
-break on in-place operations such as ``relu(inplace=True)``). Parameters are listed in
-the order the model defines them (LeNet defines its layers in the order it runs them).
-
-Used in: notebook 03 (recorded by hand in a short loop; ``fit(..., monitor=m)`` records too).
+It reads ``p.grad`` after ``loss.backward()`` and installs no hooks (full backward hooks
+break on in-place operations such as ``relu(inplace=True)``). Used in: notebook 03.
 """
 from __future__ import annotations
 
@@ -27,7 +24,7 @@ class GradientMonitor:
     last, so each histogram sums to the parameter's number of elements.
 
     Attributes (R records, L parameter tensors, B bins; rows follow ``names``):
-        names: parameter names (``conv1.weight``, ``conv1.bias``, ...)
+        names: parameter names in the model's order (``conv1.weight``, ``conv1.bias``, ...)
         numels: number of elements of each parameter
         steps: R ints, the call count (1, 2, ...) of each record
         mean_abs, max_abs, norm, zero_fraction: R x L float tensors
@@ -38,8 +35,8 @@ class GradientMonitor:
         >>> monitor = GradientMonitor()
         >>> net = LeNet(); net(torch.randn(2, 1, 32, 32)).sum().backward()
         >>> monitor.record(net)
-        >>> monitor.mean_abs.shape        # (records, parameter tensors)
-        torch.Size([1, 10])
+        >>> monitor.mean_abs.shape, monitor.names[:2]  # (records, parameter tensors)
+        (torch.Size([1, 10]), ['conv1.weight', 'conv1.bias'])
     """
 
     def __init__(self, bins: int = 30, every: int = 1, log10_range: tuple[float, float] = (-10.0, 1.0)):
@@ -59,14 +56,7 @@ class GradientMonitor:
         self._hists: list[torch.Tensor] = []   # per record: L x B
 
     def record(self, model: nn.Module) -> None:
-        """Read the gradients now in ``model``'s parameters (call after loss.backward()).
-
-        Example (notebook 03):
-            >>> net = LeNet(); monitor = GradientMonitor()
-            >>> net(torch.randn(2, 1, 32, 32)).sum().backward(); monitor.record(net)
-            >>> monitor.names[:2]
-            ['conv1.weight', 'conv1.bias']
-        """
+        """Read the gradients now in ``model``'s parameters (call after loss.backward())."""
         if not isinstance(model, nn.Module):
             raise ValueError(f"record expects the model (an nn.Module), got "
                              f"{type(model).__name__}. Fix: monitor.record(model) after "
@@ -115,8 +105,7 @@ class GradientMonitor:
         return self._column(2)
 
     @property
-    def zero_fraction(self) -> torch.Tensor:
-        """R x L: the share of each tensor's gradient elements that are exactly 0."""
+    def zero_fraction(self) -> torch.Tensor:  # the share of gradient elements exactly 0
         return self._column(3)
 
     @property

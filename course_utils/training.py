@@ -18,21 +18,12 @@ from .models import eval_mode
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the message names the learning rate to lower.
-
-    Example:
-        >>> fit(model, data, torch.optim.SGD(model.parameters(), lr=1e6), progress=False)
-        Traceback (most recent call last):
-        ...
-        course_utils.training.TrainingDiverged: The loss became nan with learning rate 1e+06: ...
-    """
+    """The loss became NaN or infinite; the message names the learning rate to lower."""
 
 
 def make_optimizer(optimizer_name: str, params, *, lr: float = 0.01, momentum: float = 0.9,
                    betas: tuple[float, float] = (0.9, 0.999)) -> torch.optim.Optimizer:
     """A torch.optim optimizer by its course name: sgd, momentum, nesterov, rmsprop, adam.
-
-    params: the tensors to update, as for torch.optim (e.g. ``model.parameters()``).
 
     Example (notebook 04):
         >>> make_optimizer("momentum", LeNet().parameters(), lr=0.01).defaults["momentum"]
@@ -54,7 +45,6 @@ def make_optimizer(optimizer_name: str, params, *, lr: float = 0.01, momentum: f
 
 
 def check_targets(scores: torch.Tensor, targets) -> None:
-    """Raise a ValueError naming the fix unless targets are class indices matching scores."""
     if not isinstance(targets, torch.Tensor):
         raise ValueError(f"targets must be a tensor of class indices, got "
                          f"{type(targets).__name__}. Fix: torch.as_tensor(labels).")
@@ -90,7 +80,7 @@ def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                optimizer: torch.optim.Optimizer, monitor=None) -> float:
     """One step of the lesson's loop: zero_grad, forward, cross-entropy, backward, (record), step.
 
-    Returns the loss as a float. Raises TrainingDiverged if it is NaN or infinite.
+    Returns the loss as a float; raises TrainingDiverged when it is NaN or infinite.
 
     Example (notebook 03):
         >>> loss = train_step(model, x, y, optimizer)
@@ -117,8 +107,6 @@ def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
 @torch.no_grad()
 def evaluate(model: nn.Module, split, batch_size: int = 1000) -> tuple[float, float]:
     """Mean loss and accuracy (0..1) of model on a Split, in eval mode without gradients.
-
-    fit calls it on data.val every epoch; call it on data.test once, for the final report.
 
     Example (notebook 05):
         >>> loss, accuracy = evaluate(model, data.test)
@@ -167,16 +155,13 @@ class History:
 def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 1, *,
         batch_size: int = 64, live=None, monitor=None, progress: bool = True,
         seed: int = 0, checkpoints: bool = False) -> History:
-    """Train model on data.train for some epochs; evaluate on data.val after each.
+    """Train model on data.train for some epochs; evaluate on data.val after each (never .test).
 
-    ``data.test`` is never touched here: evaluate it once, at the end.
-    live: True (or a LivePlot) shows the loss and accuracy updating in place;
-    monitor: a GradientMonitor records gradient statistics after every backward;
-    progress: a tqdm progress bar (COURSE_PROGRESS=0 silences it everywhere);
-    checkpoints: the weights after each epoch in ``history.checkpoints`` (a list of state_dicts).
-    The batches come in the order of ``DataLoader(..., batch_size, shuffle=True,
-    generator=torch.Generator().manual_seed(seed))``, one generator for all epochs, so
-    a loop written with that DataLoader sees the same batches (notebook 05).
+    live: True (or a LivePlot) shows the loss and accuracy updating in place; monitor: a
+    GradientMonitor records after every backward; progress: a tqdm bar (COURSE_PROGRESS=0
+    silences it); checkpoints: the weights after each epoch in ``history.checkpoints``.
+    The batches come in the order of ``DataLoader(range(n), batch_size, shuffle=True,
+    generator=torch.Generator().manual_seed(seed))``, one generator for all epochs.
 
     Example (notebook 05; there with live=True):
         >>> history = fit(model, data, optimizer, epochs=2, progress=False)

@@ -82,7 +82,7 @@ def write_mnist_gz(folder: Path, n_train: int = 300, n_test: int = 100) -> list[
 
     Returns torchvision-style resources: (file name, md5) pairs.
     """
-    from course_utils.machinery.cache import idx_bytes
+    from benchmarks.common import idx_bytes
     from course_utils.data import load_sample_pixels
 
     pixels, labels = load_sample_pixels()

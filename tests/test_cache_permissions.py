@@ -51,7 +51,7 @@ def test_write_problem_looks_at_the_deepest_existing_folder(tmp_path):
 
 def test_auto_without_a_cache_in_an_unwritable_folder_uses_the_sample(tmp_path, no_network):
     (tmp_path / "a-file").write_text("")
-    with pytest.warns(data_mod.CourseWarning, match="embedded sample.*COURSE_DATA"):
+    with pytest.warns(UserWarning, match="embedded sample.*COURSE_DATA"):
         data = cu.load_mnist(tmp_path / "a-file", verbose=False)
     assert data.source == "sample"
 

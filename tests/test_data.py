@@ -7,7 +7,7 @@ import torch
 import course_utils as cu
 from course_utils import data as data_mod
 from course_utils.machinery import cache
-from course_utils.machinery.cache import idx_bytes
+from benchmarks.common import idx_bytes, write_raw_cache
 
 
 def test_sample_shapes_dtypes_and_split(sample):
@@ -117,10 +117,7 @@ def test_offline_flag_forces_the_sample_even_with_a_cache(tmp_path, monkeypatch)
 
 def write_cache(root, n=50):
     """A small but valid torchvision MNIST cache (extracted IDX files) in root."""
-    pixels, labels = data_mod.load_sample_pixels()
-    train, test = slice(0, n), slice(n, 2 * n)
-    cache.write_cache(root, (pixels[train], labels[train]), (pixels[test], labels[test]))
-    return root / "MNIST" / "raw"
+    return write_raw_cache(root, slice(0, n), slice(n, 2 * n)) / "MNIST" / "raw"
 
 
 def test_valid_cache_is_used(tmp_path, monkeypatch, capsys):
@@ -172,7 +169,7 @@ def test_corrupt_cache_without_network_falls_back_with_a_warning(tmp_path, monke
     monkeypatch.setattr(MNIST, "mirrors", [closed_port_url()])
     raw = write_cache(tmp_path)
     (raw / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00")
-    with pytest.warns(data_mod.CourseWarning) as caught:
+    with pytest.warns(UserWarning) as caught:
         data = cu.load_mnist(tmp_path, verbose=False)
     assert data.source == "sample"
     messages = " ".join(str(w.message) for w in caught)
@@ -183,7 +180,7 @@ def test_no_network_falls_back_quickly(tmp_path, monkeypatch):
     from torchvision.datasets import MNIST
     monkeypatch.delenv("COURSE_OFFLINE")
     monkeypatch.setattr(MNIST, "mirrors", [closed_port_url()])
-    with pytest.warns(data_mod.CourseWarning, match="embedded sample"):
+    with pytest.warns(UserWarning, match="embedded sample"):
         assert cu.load_mnist(tmp_path, verbose=False).source == "sample"
     with pytest.raises(ConnectionError, match="source='sample'"):
         cu.load_mnist(tmp_path, source="torchvision")
@@ -199,7 +196,7 @@ def test_a_silent_network_is_bounded_by_the_timeout(tmp_path, monkeypatch):
     try:
         monkeypatch.setattr(MNIST, "mirrors", [f"http://127.0.0.1:{silent.getsockname()[1]}/"])
         start = time.monotonic()
-        with pytest.warns(data_mod.CourseWarning):
+        with pytest.warns(UserWarning):
             data = cu.load_mnist(tmp_path, timeout=1.0, verbose=False)
         assert data.source == "sample"
         assert time.monotonic() - start < 10

@@ -36,7 +36,7 @@ def test_truncated_cache_is_fetched_again(tmp_path, mnist_server):
     cu.load_mnist(tmp_path, source="torchvision", verbose=False)
     images = tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte"
     images.write_bytes(images.read_bytes()[:1000])
-    with pytest.warns(data_mod.CourseWarning, match="damaged"):
+    with pytest.warns(UserWarning, match="damaged"):
         data = cu.load_mnist(tmp_path, verbose=False)
     assert data.source == "torchvision" and len(data.train) + len(data.val) == 300
     assert data_mod.cache_problem(tmp_path) is None

@@ -75,7 +75,7 @@ def test_bad_thread_count_names_the_fix_and_changes_nothing(monkeypatch, threads
         monkeypatch.setenv("COURSE_THREADS", env)
     cu.setup(seed=0, threads=2)
     state = torch.get_rng_state()
-    with pytest.raises(ValueError, match=r"positive whole number.*Fix: setup\(seed=0, threads=1\)"):
+    with pytest.raises(ValueError, match=r"positive int.*Fix: setup\(seed=0, threads=1\)"):
         cu.setup(seed=5, threads=threads)
     assert torch.get_num_threads() == 2 and torch.equal(torch.get_rng_state(), state)
 

@@ -1,10 +1,7 @@
 """Colab, Kaggle, Binder: what a notebook needs where `make setup` never ran.
 
-Every notebook's first code cell (written by tools/first_cell.py) installs this
-package with ``pip install --no-deps`` when it is missing, then calls
-install_missing(): the few light packages the course needs and the platform
-lacks, installed without changing the platform's own torch, torchvision or numpy
-(their builds match its GPU). Used in: the first cell of every notebook.
+Every notebook's first cell (tools/first_cell.py) installs this package with ``pip install
+--no-deps`` when it is missing, then calls install_missing(). Used in: every first cell.
 """
 from __future__ import annotations
 
@@ -31,16 +28,14 @@ def _installed(name: str) -> str | None:
 
 
 def missing_requirements() -> list[str]:
-    """The course's runtime requirements (from its metadata) that are not installed here."""
     requirements = metadata.requires(DISTRIBUTION) or []
     return [r for r in requirements if ";" not in r  # extras such as [test] are not needed
             and _name(r) not in KEEP and _installed(_name(r)) is None]
 
 
 def install_missing() -> list[str]:
-    """pip install what missing_requirements() lists, torch, torchvision and numpy pinned.
-
-    Returns what it installed (nothing where the platform has it all, as Colab does).
+    """pip install the course's light requirements the platform lacks, keeping its own torch,
+    torchvision and numpy (their builds match its GPU); return what it installed.
 
     Example (first cell of every notebook, only where course_utils was missing):
         >>> install_missing()
@@ -64,10 +59,7 @@ def install_missing() -> list[str]:
 
 
 def enable_colab_widgets() -> bool:
-    """On Colab, turn on its custom widget manager (ipywidgets render only with it).
-
-    Called by course_utils.setup(); elsewhere it does nothing and returns False.
-    """
+    """On Colab (only), turn on its custom widget manager: ipywidgets render only with it."""
     if "google.colab" not in sys.modules:
         return False
     from google.colab import output  # type: ignore[import-not-found]
