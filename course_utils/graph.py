@@ -1,13 +1,8 @@
-"""The autograd graph behind a tensor: a structure, a text chain, and a drawing.
+"""The autograd graph behind a tensor, as a structure, a text chain and a drawing.
 
-``loss.grad_fn`` is the last operation of the forward pass; its ``next_functions``
-point back to the operations that made its inputs, down to ``AccumulateGrad``
-nodes, one per leaf tensor (a parameter). Walking them backwards and reversing
-gives the forward pass, as the lesson writes it::
-
-    input -> conv2d -> relu -> maxpool2d -> ... -> linear -> MSELoss -> loss
-
-No graphviz: the drawing is plain matplotlib. Used in: notebook 02 (the graph behind a loss).
+``loss.grad_fn.next_functions`` point back to the operations that made its inputs, down to
+one ``AccumulateGrad`` per leaf tensor: walked back and reversed, they give the forward pass.
+Used in: notebook 02 (the graph behind a loss).
 """
 from __future__ import annotations
 
@@ -89,8 +84,6 @@ class Graph:
                 lines.append(f"  {head:<{pad}} <- {names}")
         return "\n".join(lines)
 
-    __str__ = text
-
 
 def _describe(node: Node) -> str:
     if not node.shape or node.kind not in ("param", "leaf"):
@@ -128,25 +121,8 @@ def _leaf(fn):
 def _op_label(fn) -> str:
     name = re.sub(r"Backward\d*$", "", type(fn).__name__)
     if name == "Convolution":
-        try:
-            return f"conv{len(fn._saved_stride)}d"
-        except (AttributeError, RuntimeError):
-            return "conv"
+        return f"conv{len(fn._saved_stride)}d"
     return _OP_NAMES.get(name, name.lower())
-
-
-def _check_tensor(tensor) -> None:
-    if not isinstance(tensor, torch.Tensor):
-        raise ValueError(f"Expected a tensor computed from the model (e.g. the loss), got "
-                         f"{type(tensor).__name__}. Fix: pass the tensor itself, "
-                         "print_graph(loss, model=net).")
-    if tensor.grad_fn is None:
-        what = ("a leaf tensor (made by you, not computed)" if tensor.requires_grad
-                else "a tensor that does not require grad")
-        raise ValueError(f"This tensor of shape {tuple(tensor.shape)} has no grad_fn: it is {what}, "
-                         "so there is no graph behind it. Fix: set requires_grad=True on the "
-                         "inputs or compute it from the model, e.g. loss = criterion(net(x), "
-                         "target), outside torch.no_grad().")
 
 
 def autograd_graph(tensor: torch.Tensor, *, model=None) -> Graph:
@@ -162,7 +138,17 @@ def autograd_graph(tensor: torch.Tensor, *, model=None) -> Graph:
         >>> g.param_names[:2]
         ['conv1.weight', 'conv1.bias']
     """
-    _check_tensor(tensor)
+    if not isinstance(tensor, torch.Tensor):
+        raise ValueError(f"Expected a tensor computed from the model (e.g. the loss), got "
+                         f"{type(tensor).__name__}. Fix: pass the tensor itself, "
+                         "print_graph(loss, model=net).")
+    if tensor.grad_fn is None:
+        what = ("a leaf tensor (made by you, not computed)" if tensor.requires_grad
+                else "a tensor that does not require grad")
+        raise ValueError(f"This tensor of shape {tuple(tensor.shape)} has no grad_fn: it is {what}, "
+                         "so there is no graph behind it. Fix: set requires_grad=True on the "
+                         "inputs or compute it from the model, e.g. loss = criterion(net(x), "
+                         "target), outside torch.no_grad().")
     names = _param_names(model)
     order = {key: k for k, key in enumerate(names)}  # parameters in registration order
     nodes: list[Node] = []
@@ -229,8 +215,6 @@ def print_graph(tensor: torch.Tensor, *, model=None) -> None:
 @course_plot
 def plot_graph(tensor: torch.Tensor, *, model=None):
     """Draw the graph top to bottom: operations in a column, parameters beside them.
-
-    Returns a matplotlib Figure (end the cell with the call to show it).
 
     Example (notebook 02):
         >>> net = LeNet(); loss = net(torch.randn(1, 1, 32, 32)).sum()

@@ -93,14 +93,8 @@ class Surface:
 
 def random_directions(model: nn.Module, seed: int = 0) -> torch.Tensor:
     """Two filter-normalised random directions (2 x number of weights), as in Li et al.:
-    each filter (a slice along the first dimension) of a Gaussian direction gets the norm
-    of the model's same filter; biases get 0. Its own generator: the global stream is left alone.
-
-    Example:
-        >>> d = random_directions(model)
-        >>> d.shape, bool(d[0, -10:].abs().sum() == 0)   # fc3.bias does not move
-        (torch.Size([2, 61706]), True)
-    """
+    each filter of a Gaussian direction gets the norm of the model's same filter; biases 0.
+    Its own generator: the global random stream is left alone."""
     generator, rows = torch.Generator().manual_seed(seed), []
     for _ in range(2):
         parts = []
@@ -113,15 +107,6 @@ def random_directions(model: nn.Module, seed: int = 0) -> torch.Tensor:
             parts.append((d * scale.view(-1, *[1] * (w.dim() - 1))).reshape(-1))
         rows.append(torch.cat(parts))
     return torch.stack(rows)
-
-
-def _pca_directions(offsets: torch.Tensor) -> tuple[torch.Tensor, tuple[float, float]]:
-    """The two main directions (unit, orthogonal) of the path's offsets, and their shares."""
-    centred = (offsets - offsets.mean(0)).double()
-    values, vectors = torch.linalg.eigh(centred @ centred.T)   # snapshots x snapshots: quick
-    top = vectors[:, -2:].flip(1)                               # the two largest, largest first
-    basis = ((top.T @ centred) / values[-2:].flip(0).clamp_min(1e-30).sqrt().unsqueeze(1)).float()
-    return basis, _shares(offsets, basis)
 
 
 def _shares(offsets: torch.Tensor, orthonormal: torch.Tensor) -> tuple[float, float]:
@@ -142,12 +127,13 @@ def _axis(low: float, high: float, points: int) -> torch.Tensor:
 
 
 def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None, *,
-                 directions: str = "pca", grid: int = 11, digits: int = 100) -> Surface:
+                 directions: str = "pca", grid: int = 11, digits: int = 100,
+                 slice_steps: int = 8) -> Surface:
     """The loss around model's trained weights on a plane, with the training path on it.
 
     The loss is measured on ``split.subset(digits)``, at ``grid`` x ``grid`` points of the
     plane ("pca": around the path; "random": a and b from -1 to 1) and, with a
-    weight_path, at alpha -0.25 to 1.25 in steps of 1/8 on the 1-D slice.
+    weight_path, at alpha -0.25 to 1.25 in steps of 1/slice_steps on the 1-D slice (0: none).
 
     Example (notebook 05):
         >>> weight_path = WeightPath(model, optimizer, every=2)
@@ -174,6 +160,7 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
                          "optimizer) before training, or directions='random'.")
     _checks.whole_number(grid, "grid", "grid=11", low=3, high=101)
     _checks.whole_number(digits, "digits", "digits=100")
+    _checks.whole_number(slice_steps, "slice_steps", "slice_steps=8", low=0, high=100)
 
     from torch.func import functional_call
 
@@ -199,8 +186,12 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
                          "draw. Fix: create the WeightPath, then train (fit), then call "
                          "loss_surface.")
 
-    if directions == "pca":
-        basis, explained = _pca_directions(offsets)
+    if directions == "pca":                          # the path's two main directions (PCA)
+        centred = (offsets - offsets.mean(0)).double()
+        values, vectors = torch.linalg.eigh(centred @ centred.T)   # snapshots x snapshots
+        top = vectors[:, -2:].flip(1)                               # the two largest first
+        basis = ((top.T @ centred) / values[-2:].flip(0).clamp_min(1e-30).sqrt()[:, None]).float()
+        explained = _shares(offsets, basis)
         basis = basis * torch.where(offsets[0] @ basis.T > 0, -1.0, 1.0).unsqueeze(1)
         path = offsets @ basis.T                     # orthonormal: coordinates; the start < 0
         top, bottom = path.max(0).values, path.min(0).values      # the path, 15% margins,
@@ -218,8 +209,9 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
                            for b in ys.tolist()])
 
     alphas = slice_losses = None
-    if snapshots:                                    # alpha -0.25 to 1.25, 0 and 1 included
-        alphas, start = torch.arange(-2, 11) / 8, snapshots[0]
+    if snapshots and slice_steps:                    # alpha -0.25 to 1.25, 0 and 1 included
+        margin, start = math.ceil(slice_steps / 4), snapshots[0]
+        alphas = torch.arange(-margin, slice_steps + margin + 1) / slice_steps
         slice_losses = torch.tensor([loss(start + a * (trained - start)) for a in alphas.tolist()])
     return Surface(directions, basis, xs, ys, losses, path, steps, explained, alphas, slice_losses,
                    len(y))
@@ -244,10 +236,10 @@ def plot_loss_surface(surface: Surface):
         raise ValueError(f"surface must be what loss_surface() returns, got "
                          f"{type(surface).__name__}. Fix: plot_loss_surface(cu.loss_surface("
                          "model, data.train, weight_path)).")
-    has_path = surface.path is not None          # and then the slice too
-    fig, axes = new_figure(FULL_WIDTH - 0.7 if has_path else 5.8, 4.3, 1, 2 if has_path else 1,
-                           layout="constrained", width_ratios=[1.25, 1] if has_path else None)
-    ax = axes[0] if has_path else axes
+    has_slice = surface.slice_losses is not None
+    fig, axes = new_figure(FULL_WIDTH - 0.7 if has_slice else 5.8, 4.3, 1, 2 if has_slice else 1,
+                           layout="constrained", width_ratios=[1.25, 1] if has_slice else None)
+    ax = axes[0] if has_slice else axes
     z, xs, ys = surface.losses.clamp_min(1e-6).numpy(), surface.xs.numpy(), surface.ys.numpy()
     log = z.max() > 3 * z.min()
     levels, norm = (np.geomspace if log else np.linspace)(z.min(), z.max(), 16), LogNorm() if log else None
@@ -264,7 +256,7 @@ def plot_loss_surface(surface: Surface):
            f"weights along {plane}, on a {len(xs)} by {len(ys)} grid: "
            f"{number(surface.loss_at_origin)} at the trained weights (the origin), from "
            f"{number(z.min())} to {number(z.max())} on the plane.")
-    if has_path:
+    if surface.path is not None:
         xy = surface.path.numpy()
         ax.plot(xy[:, 0], xy[:, 1], "-o", color=PALETTE[1], ms=3, lw=2,
                 label=f"training path ({len(xy)} snapshots)")
@@ -276,7 +268,7 @@ def plot_loss_surface(surface: Surface):
     ax.plot(0, 0, "*", color=PALETTE[4], mec="black", ms=10, zorder=4,
             label=f"trained (loss {number(surface.loss_at_origin)})")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)  # under the path
-    if has_path:
+    if has_slice:
         alphas, losses = surface.slice_alphas.numpy(), surface.slice_losses.numpy()
         axes[1].plot(alphas, losses, "-", color=PALETTE[0], lw=2)
         for alpha, name, marker in ((0.0, "initial", "s"), (1.0, "trained", "*")):

@@ -1,14 +1,6 @@
-"""Interactive explorers (ipywidgets): controls above a figure redrawn in place.
-
-Each builder returns an ``Explorer`` (machinery/explorer.py) that keeps its figure and moves
-new data into it as a slider is dragged. Cells showing one carry ``# NBVAL_IGNORE_OUTPUT``.
-
-CSS classes for the browser tests: ``course-explorer`` and ``course-<kind>`` on each
-explorer, ``course-figure`` on its image, ``course-learning-rate``, ``course-step``,
-``course-train``, ``course-step-back`` and ``course-step-next`` on those controls.
-
-Used in: notebooks 03 (gradient_inspector, backward_stepper), 04 (optimizer_playground) and
-05 (learning_rate_explorer). Only notebooks import this module.
+"""Interactive explorers: each builder returns an ``Explorer`` (machinery/explorer.py) that
+keeps its figure and moves new data into it as a control moves. CSS classes ``course-*``
+name the parts for the browser tests. Used in: notebooks 03, 04 and 05.
 """
 from __future__ import annotations
 
@@ -148,7 +140,8 @@ class LearningRateExplorer(Explorer):
         except TrainingDiverged:
             losses.append(math.inf)            # drawn as an x where it blew up
         finally:
-            self.redraw()
+            self.request()
+            self.wait()
             self.running, self.button.disabled = False, False
         return losses
 
