@@ -36,10 +36,8 @@ def _run(history, where: str) -> dict:
 def plot_loss_curves(history):
     """Training loss per step (raw and smoothed), validation loss and accuracy per epoch.
 
-    history: a History from fit, or a dict label -> History to compare runs. Each
-    validation point sits at the step where it was measured; hollow markers, one shape per
-    run, keep points that coincide visible. A loss spike far above the start turns the loss
-    axis to a log scale.
+    history: a History from fit, or a dict label -> History to compare runs. Validation
+    points sit at the step where they were measured.
 
     Example (notebook 04):
         >>> history = History(train_loss=[2.3, 1.2, 0.8, 0.5], val_loss=[0.9], val_acc=[0.7],

@@ -91,22 +91,6 @@ def _describe(node: Node) -> str:
     return f"{node.label} {list(node.shape)}"
 
 
-def _param_names(model) -> dict[int, str]:
-    if model is None:
-        return {}
-    if isinstance(model, nn.Module):
-        return {id(p): name for name, p in model.named_parameters()}
-    if isinstance(model, dict):
-        bad = [k for k, v in model.items() if not isinstance(v, torch.Tensor)]
-        if bad:
-            raise ValueError(f"model maps names to tensors, but {bad[0]!r} maps to "
-                             f"{type(model[bad[0]]).__name__}. Fix: pass the model itself, "
-                             "model=net, or dict(net.named_parameters()).")
-        return {id(p): name for name, p in model.items()}
-    raise ValueError(f"model must be an nn.Module (or a dict name -> tensor), got "
-                     f"{type(model).__name__}. Fix: autograd_graph(loss, model=net).")
-
-
 def _leaf(fn):
     """The leaf tensor behind fn if it is an AccumulateGrad (or a transpose of one)."""
     if type(fn).__name__ == "AccumulateGrad":
@@ -128,9 +112,8 @@ def _op_label(fn) -> str:
 def autograd_graph(tensor: torch.Tensor, *, model=None) -> Graph:
     """Walk ``tensor.grad_fn.next_functions`` (each node once) and return a Graph.
 
-    model (an nn.Module, or a dict name -> parameter) names the leaves, e.g.
-    ``conv1.weight``; inputs that need no gradient show as ``input`` (``target`` for
-    the second argument of a loss). The tensor is "loss" if it is one number, else "output".
+    model (an nn.Module, or a dict name -> tensor) names the leaves; inputs that need no
+    gradient show as ``input`` (``target`` for a loss's second argument).
 
     Example:
         >>> net = LeNet(); loss = net(torch.randn(1, 1, 32, 32)).sum()
@@ -149,7 +132,11 @@ def autograd_graph(tensor: torch.Tensor, *, model=None) -> Graph:
                          "so there is no graph behind it. Fix: set requires_grad=True on the "
                          "inputs or compute it from the model, e.g. loss = criterion(net(x), "
                          "target), outside torch.no_grad().")
-    names = _param_names(model)
+    if model is not None and not isinstance(model, (nn.Module, dict)):
+        raise ValueError(f"model must be an nn.Module (or a dict name -> tensor), got "
+                         f"{type(model).__name__}. Fix: autograd_graph(loss, model=net).")
+    named = model.named_parameters() if isinstance(model, nn.Module) else (model or {}).items()
+    names = {id(p): name for name, p in named}
     order = {key: k for k, key in enumerate(names)}  # parameters in registration order
     nodes: list[Node] = []
     index: dict[int, int] = {}    # id(leaf tensor) or id(grad_fn) -> its node
@@ -196,17 +183,11 @@ def print_graph(tensor: torch.Tensor, *, model=None) -> None:
     """Print the forward chain behind tensor, then where each parameter enters.
 
     Example (notebook 02):
-        >>> net = LeNet()
-        >>> loss = nn.MSELoss()(net(torch.randn(1, 1, 32, 32)), torch.zeros(1, 10))
-        >>> print_graph(loss, model=net)
-        input -> conv2d -> relu -> maxpool2d -> conv2d -> relu -> maxpool2d -> view -> linear
-              -> relu -> linear -> relu -> linear -> MSELoss -> loss
+        >>> layer = nn.Linear(3, 2)
+        >>> print_graph(nn.MSELoss()(layer(torch.ones(1, 3)), torch.zeros(1, 2)), model=layer)
+        input -> linear -> MSELoss -> loss
         where the other inputs enter:
-          conv2d #1  <- conv1.weight [6, 1, 5, 5], conv1.bias [6]
-          conv2d #2  <- conv2.weight [16, 6, 5, 5], conv2.bias [16]
-          linear #1  <- fc1.weight [120, 400], fc1.bias [120]
-          linear #2  <- fc2.weight [84, 120], fc2.bias [84]
-          linear #3  <- fc3.weight [10, 84], fc3.bias [10]
+          linear #1  <- weight [2, 3], bias [2]
           MSELoss #1 <- target
     """
     print(autograd_graph(tensor, model=model).text())

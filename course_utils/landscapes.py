@@ -89,8 +89,8 @@ def trajectory(function="ravine", optimizer_name: str = "sgd", *, steps: int = 5
                lr: float | None = None, momentum: float = 0.9) -> Trajectory:
     """Run a real torch.optim optimizer (by course name) on a 2-D test function.
 
-    lr defaults to the function's usual rate. Each step is zero_grad, loss, backward, step
-    on a float64 2-element tensor; a run whose loss is no longer finite stops, the rest NaN.
+    lr defaults to the function's usual rate; a run whose loss is no longer finite stops,
+    the rest of its path NaN.
 
     Example (notebook 04):
         >>> t = trajectory("ravine", "momentum", lr=0.4, momentum=0.5, steps=20)
@@ -154,9 +154,8 @@ def quick_trajectory(function: str, optimizer_name: str, *, steps: int, lr: floa
 
 @course_plot
 def plot_trajectories(function, runs: dict, *, show_losses: bool = False):
-    """Contours of a test function with one path per run (label -> Trajectory).
-
-    show_losses adds a second panel: the loss at each step of each path.
+    """Contours of a test function with one path per run (label -> Trajectory); show_losses
+    adds the loss at each step of each path.
 
     Example (notebook 04):
         >>> runs = {name: trajectory("rosenbrock", name, lr=lr) for name, lr in

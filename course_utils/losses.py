@@ -1,7 +1,4 @@
-"""A loss seen as a function of one output: how it pulls on each score.
-
-Used in: notebook 02 (loss functions).
-"""
+"""A loss as a function of one output score. Used in: notebook 02 (loss functions)."""
 from __future__ import annotations
 
 import torch

@@ -8,28 +8,22 @@ import torch
 from . import _checks
 from .figures import FULL_WIDTH, PALETTE, course_plot, new_figure, number, with_alt
 from .models import check_image_batch, eval_mode
-from .monitor import GradientMonitor
 
 
 @course_plot
-def plot_gradient_flow(model_or_monitor):
-    """Mean and max |grad| per parameter tensor as dots on a log axis, the first layer on top.
-
-    Pass a model right after loss.backward(), or a GradientMonitor (its last record).
+def plot_gradient_flow(monitor):
+    """Mean and max |grad| per parameter tensor at a GradientMonitor's last record, as dots on a
+    log axis, the first layer on top.
 
     Example (notebook 03):
         >>> net = LeNet(); net(torch.randn(2, 1, 32, 32)).sum().backward()
-        >>> plot_gradient_flow(net).axes[0].get_xscale()
+        >>> monitor = GradientMonitor(); monitor.record(net)
+        >>> plot_gradient_flow(monitor).axes[0].get_xscale()
         'log'
     """
-    monitor, title = model_or_monitor, "gradient size per layer"
-    if isinstance(model_or_monitor, torch.nn.Module):   # the gradients in it now
-        monitor = GradientMonitor()
-        monitor.record(model_or_monitor)
-    else:
-        _checks.monitor_with_records(monitor, "plot_gradient_flow(net) after loss.backward(), "
-                                     "or plot_gradient_flow(monitor)")
-        title += f" at step {monitor.steps[-1]}"
+    _checks.monitor_with_records(monitor, "monitor = cu.GradientMonitor(); monitor.record(net) "
+                                 "after loss.backward(); cu.plot_gradient_flow(monitor)")
+    title = f"gradient size per layer at step {monitor.steps[-1]}"
     names, means, maxes = monitor.names, monitor.mean_abs[-1].tolist(), monitor.max_abs[-1].tolist()
     fig, ax = new_figure(6.6, 0.38 * len(names) + 1.4)
     rows = list(range(len(names)))[::-1]
@@ -160,9 +154,8 @@ def plot_filters(weight, grad=None):
 
 @course_plot
 def plot_digits(images, labels=None, predictions=None):
-    """Up to 32 digits, 8 a row, titled with their label, or "pred (true label)" in bold when wrong.
-
-    images: N x 1 x H x W (or one 1 x H x W); labels, predictions: class indices.
+    """Up to 32 digits (N x 1 x H x W), 8 a row, titled with their label, or "pred (true label)"
+    in bold when wrong.
 
     Example (notebook 05):
         >>> len(plot_digits(torch.zeros(3, 1, 32, 32), labels=[1, 2, 3]).axes)
@@ -253,9 +246,8 @@ def plot_confusion_matrix(model, split):
 
 @course_plot
 def plot_saliency(model, images):
-    """Which pixels move the predicted score most: |d score / d pixel| under each image.
-
-    images: a few, N x 1 x 32 x 32 (N <= 8). The model's .grad is untouched.
+    """Which pixels move the predicted score most: |d score / d pixel| under each of N <= 8
+    images; the model's .grad is untouched.
 
     Example (notebook 05):
         >>> len(plot_saliency(LeNet(), torch.randn(2, 1, 32, 32)).axes)  # 2 x 2 and a colour bar

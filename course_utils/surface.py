@@ -24,8 +24,8 @@ from .training import _check_optimizer
 class WeightPath:
     """Where training takes the weights: a copy of them every ``every`` optimizer steps.
 
-    It hooks ``optimizer.step()``: create it before training (``fit`` needs no change).
-    ``weights[k]`` (every parameter, flat, on the CPU) was kept after ``steps[k]`` steps.
+    Create it before training (it hooks ``optimizer.step()``); ``weights[k]`` (flat, on the
+    CPU) was kept after ``steps[k]`` steps.
 
     Example (notebook 05):
         >>> weight_path = WeightPath(model, optimizer, every=2)
@@ -220,9 +220,6 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
 @course_plot
 def plot_loss_surface(surface: Surface):
     """Contours of the loss on the surface's plane with the training path; beside it the 1-D slice.
-
-    The origin (a star) is the trained model; the path starts at the square. Colours are
-    on a log scale when the loss spans orders of magnitude.
 
     Example (notebook 05):
         >>> surface = loss_surface(model, data.train, directions="random", grid=3, digits=16)

@@ -18,11 +18,8 @@ BUDGET = 0.03   # and at most this share of the training time
 
 
 class LivePlot:
-    """Training and validation loss in one panel, validation accuracy in the other.
-
-    Call ``update(train_loss=...)`` once per step, ``update(val_loss=..., val_acc=...)``
-    once per epoch and ``close()`` at the end (``fit(..., live=True)`` does all three).
-    display: a stand-in for IPython's ``display`` (benchmarks, tests).
+    """``update(train_loss=...)`` each step, ``update(val_loss=..., val_acc=...)`` each epoch,
+    ``close()`` at the end, as ``fit(..., live=True)`` does. display: for tests, benchmarks.
 
     Example (what ``fit(..., live=True)`` does in notebook 05; text outside a notebook):
         >>> live = LivePlot()
