@@ -1,11 +1,6 @@
-"""The loss surface of a trained network, and the path training took across it.
-
-As Li et al. ("Visualizing the Loss Landscape of Neural Nets", NeurIPS 2018): the loss on
-a plane through the trained weights, along the two main directions of the training path
-(PCA of a ``WeightPath``'s snapshots, their section 7) or two filter-normalised random
-ones (section 4); and along the line from the initial weights (Goodfellow et al., 2015).
-
-Used in: notebook 05 (the loss surface of the trained LeNet).
+"""The loss on a plane through the trained weights, along the training path's two main
+directions or two filter-normalised random ones (Li et al., NeurIPS 2018), with the path on
+it; and along the line from the initial weights (Goodfellow et al., 2015). Used in: notebook 05.
 """
 from __future__ import annotations
 
@@ -62,18 +57,16 @@ def flat_weights(model: nn.Module) -> torch.Tensor:
 
 @dataclass
 class Surface:
-    """``losses[i, j]``: the loss at ``trained + xs[j] * plane[0] + ys[i] * plane[1]``; (0, 0)
-    is on the grid. ``path``: the training path projected onto the plane (its steps in
-    ``path_steps``), ``explained``: the share of its spread along each direction;
-    ``slice_losses``: the loss at ``initial + slice_alphas * (trained - initial)``.
-    """
+    """``losses[i, j]``: the loss at ``trained + xs[j] * plane[0] + ys[i] * plane[1]``;
+    ``explained``: the share of the path's spread along each direction; ``slice_losses``: the
+    loss at ``initial + slice_alphas * (trained - initial)``."""
 
     directions: str
     plane: torch.Tensor
     xs: torch.Tensor
     ys: torch.Tensor
     losses: torch.Tensor
-    path: torch.Tensor | None
+    path: torch.Tensor
     path_steps: list[int]
     explained: tuple[float, float]
     slice_alphas: torch.Tensor | None
@@ -132,8 +125,8 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
     """The loss around model's trained weights on a plane, with the training path on it.
 
     The loss is measured on ``split.subset(digits)``, at ``grid`` x ``grid`` points of the
-    plane ("pca": around the path; "random": a and b from -1 to 1) and, with a
-    weight_path, at alpha -0.25 to 1.25 in steps of 1/slice_steps on the 1-D slice (0: none).
+    plane ("pca": around the path; "random": a and b from -1 to 1) and at alpha -0.25 to
+    1.25 in steps of 1/slice_steps on the 1-D slice (0: no slice).
 
     Example (notebook 05):
         >>> weight_path = WeightPath(model, optimizer, every=2)
@@ -151,8 +144,7 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
     if directions not in ("pca", "random"):
         raise ValueError(f"directions must be 'pca' or 'random', got {directions!r}. "
                          "Fix: loss_surface(model, data.train, weight_path, directions='pca').")
-    if weight_path is not None and not isinstance(weight_path, WeightPath) or (
-            directions == "pca" and (weight_path is None or len(weight_path) < 3)):
+    if not isinstance(weight_path, WeightPath) or directions == "pca" and len(weight_path) < 3:
         have = (f"{len(weight_path)} snapshots" if isinstance(weight_path, WeightPath) else
                 type(weight_path).__name__)
         raise ValueError(f"weight_path must be a WeightPath (3 snapshots or more for "
@@ -175,13 +167,12 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
             return nn.functional.cross_entropy(functional_call(model, params, (x,)), y).item()
 
     trained = flat_weights(model)
-    snapshots, steps = ([], []) if weight_path is None else (list(weight_path.weights),
-                                                             list(weight_path.steps))
-    if snapshots and not torch.equal(snapshots[-1], trained):
+    snapshots, steps = list(weight_path.weights), list(weight_path.steps)
+    if not torch.equal(snapshots[-1], trained):
         snapshots.append(trained)                    # the end of training is the origin
         steps.append(weight_path.taken)
-    offsets = torch.stack(snapshots) - trained if snapshots else None
-    if offsets is not None and not offsets.any():
+    offsets = torch.stack(snapshots) - trained
+    if not offsets.any():
         raise ValueError("The weights never moved along weight_path, so there is no path to "
                          "draw. Fix: create the WeightPath, then train (fit), then call "
                          "loss_surface.")
@@ -199,17 +190,15 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
         low, high = ((top + bottom) / 2 - half).tolist(), ((top + bottom) / 2 + half).tolist()
         xs, ys = (_axis(lo, hi, grid) for lo, hi in zip(low, high))
     else:
-        basis = random_directions(model)
-        path, explained = None, (0.0, 0.0)
-        if offsets is not None:                      # least squares: the nearest point
-            path = torch.linalg.lstsq(basis.T.double(), offsets.T.double()).solution.T.float()
-            explained = _shares(offsets, torch.linalg.qr(basis.T.double()).Q.T.float())
+        basis = random_directions(model)             # least squares: the nearest point
+        path = torch.linalg.lstsq(basis.T.double(), offsets.T.double()).solution.T.float()
+        explained = _shares(offsets, torch.linalg.qr(basis.T.double()).Q.T.float())
         xs = ys = _axis(-1.0, 1.0, grid)
     losses = torch.tensor([[loss(trained + a * basis[0] + b * basis[1]) for a in xs.tolist()]
                            for b in ys.tolist()])
 
     alphas = slice_losses = None
-    if snapshots and slice_steps:                    # alpha -0.25 to 1.25, 0 and 1 included
+    if slice_steps:                                  # alpha -0.25 to 1.25, 0 and 1 included
         margin, start = math.ceil(slice_steps / 4), snapshots[0]
         alphas = torch.arange(-margin, slice_steps + margin + 1) / slice_steps
         slice_losses = torch.tensor([loss(start + a * (trained - start)) for a in alphas.tolist()])
@@ -222,7 +211,10 @@ def plot_loss_surface(surface: Surface):
     """Contours of the loss on the surface's plane with the training path; beside it the 1-D slice.
 
     Example (notebook 05):
-        >>> surface = loss_surface(model, data.train, directions="random", grid=3, digits=16)
+        >>> weight_path = WeightPath(model, optimizer, every=2)
+        >>> history = fit(model, data, optimizer, epochs=1, progress=False)
+        >>> surface = loss_surface(model, data.train, weight_path, directions="random", grid=3,
+        ...                        digits=16, slice_steps=0)
         >>> plot_loss_surface(surface).axes[0].get_xlabel()
         'random direction 1 (filter-normalised)'
     """
@@ -253,15 +245,14 @@ def plot_loss_surface(surface: Surface):
            f"weights along {plane}, on a {len(xs)} by {len(ys)} grid: "
            f"{number(surface.loss_at_origin)} at the trained weights (the origin), from "
            f"{number(z.min())} to {number(z.max())} on the plane.")
-    if surface.path is not None:
-        xy = surface.path.numpy()
-        ax.plot(xy[:, 0], xy[:, 1], "-o", color=PALETTE[1], ms=3, lw=2,
-                label=f"training path ({len(xy)} snapshots)")
-        ax.plot(*xy[0], "s", color="white", mec="black", ms=15, zorder=3,  # under the star,
-                label=f"start (step {surface.path_steps[0]})")           # larger: both show
-        alt += (f" The training path of {len(xy)} snapshots runs from ({number(xy[0, 0])}, "
-                f"{number(xy[0, 1])}) to the origin ({sum(surface.explained):.0%} of its spread "
-                "lies in this plane).")
+    xy = surface.path.numpy()
+    ax.plot(xy[:, 0], xy[:, 1], "-o", color=PALETTE[1], ms=3, lw=2,
+            label=f"training path ({len(xy)} snapshots)")
+    ax.plot(*xy[0], "s", color="white", mec="black", ms=15, zorder=3,  # under the star,
+            label=f"start (step {surface.path_steps[0]})")           # larger: both show
+    alt += (f" The training path of {len(xy)} snapshots runs from ({number(xy[0, 0])}, "
+            f"{number(xy[0, 1])}) to the origin ({sum(surface.explained):.0%} of its spread "
+            "lies in this plane).")
     ax.plot(0, 0, "*", color=PALETTE[4], mec="black", ms=10, zorder=4,
             label=f"trained (loss {number(surface.loss_at_origin)})")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)  # under the path
