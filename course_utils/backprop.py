@@ -128,20 +128,14 @@ class BackwardTrace:
 def trace_backward(loss: torch.Tensor, *, model=None) -> BackwardTrace:
     """Record the next ``loss.backward()`` node by node (use it in a ``with`` block).
 
-    model (an nn.Module, or a dict name -> tensor) names the parameters; their .grad must
-    be None before (``net.zero_grad()``), so that the trace shows them being filled.
+    model names the parameters; their .grad must be None before (``net.zero_grad()``).
 
     Example (notebook 03):
         >>> model.zero_grad(); loss = model(x[:1]).square().mean()
         >>> with trace_backward(loss, model=model) as trace:
         ...     loss.backward()
-        >>> print(trace.text(1))
-        step 1 of 27: mean (MeanBackward0)
-        receives [] (a scalar), norm 1.0000
-           [1]
-        sends to pow: [1, 10], norm 0.3162
-           [0.1, 0.1, 0.1, ...]
-        .grad filled so far (0 of 10): none
+        >>> trace
+        BackwardTrace(27 steps, .grad filled for 10 of 10 parameters)
     """
     graph = autograd_graph(loss, model=model)
     for n in graph.nodes:
@@ -195,9 +189,8 @@ def _draw_column(ax, trace: BackwardTrace, n: int, caption: bool) -> None:
                 FILLED if is_param and node.label in step.filled else
                 DONE if (i in ran and not is_param) or node.kind == "output" else "white")
         short = node.label.rsplit(".", 1)[-1]              # a parameter: W or b
-        boxes[i] = ax.text(x, y, {"weight": "W", "bias": "b"}.get(short, short[:1]) if is_param
-                           else node.label, ha="center",
-                           va="center", fontsize=10, zorder=3,
+        label = {"weight": "W", "bias": "b"}.get(short, short[:1]) if is_param else node.label
+        boxes[i] = ax.text(x, y, label, ha="center", va="center", fontsize=10, zorder=3,
                            color="#666666" if node.kind == "input" else "black",
                            bbox=dict(boxstyle="round,pad=0.25", fc=fill, lw=2 if now else 0.8,
                                      ec="black" if now else "#888888")).get_bbox_patch()

@@ -48,13 +48,11 @@ class Graph:
         return [(i, j) for j, node in enumerate(self.nodes) for i in node.inputs]
 
     @property
-    def param_names(self) -> list[str]:
-        """Labels of the parameter (leaf) nodes, in the order the forward pass uses them."""
+    def param_names(self) -> list[str]:          # in the order the forward pass uses them
         return [n.label for n in self.nodes if n.kind in ("param", "leaf")]
 
     @property
     def ops(self) -> list[str]:
-        """Labels of the operations, in forward order."""
         return [n.label for n in self.nodes if n.kind == "op"]
 
     def side_inputs(self) -> list[tuple[int, list[int]]]:
