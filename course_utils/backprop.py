@@ -1,8 +1,6 @@
-"""What ``loss.backward()`` does, one autograd node at a time, recorded during the real pass:
-hooks on every node keep the gradients it received and sent and the ``.grad`` filled so far.
-Nothing is computed again: the numbers and their order are autograd's own.
-
-Used in: notebook 03 (what happens when we call loss.backward()).
+"""What ``loss.backward()`` does, one autograd node at a time: hooks on every node record,
+during the real pass, the gradients it received and sent and the ``.grad`` filled so far.
+Used in: notebook 03.
 """
 from __future__ import annotations
 
@@ -22,7 +20,7 @@ def _shape(g: torch.Tensor) -> str:
     return f"{list(g.shape)}" + (" (a scalar)" if g.dim() == 0 else "")
 
 
-def _describe(g: torch.Tensor | None) -> str:            # '[1, 84], norm 0.1234'
+def _describe(g: torch.Tensor | None) -> str:
     return "nothing" if g is None else f"{_shape(g)}, norm {g.norm().item():.4f}"
 
 
@@ -35,9 +33,9 @@ def _first_values(g: torch.Tensor | None, k: int = 3) -> str:
 
 @dataclass
 class BackwardStep:
-    """One node of the backward pass as autograd ran it: ``name`` as the forward pass wrote
-    it (``linear #3``, ``t (fc3.weight)``, ``fc3.weight.grad``), the gradient ``received``,
-    (destination, gradient) ``sent`` per input, the parameters whose .grad is ``filled``."""
+    """One node of the backward pass: ``name`` (``linear #3``, ``t (fc3.weight)``,
+    ``fc3.weight.grad``), the gradient ``received``, (destination, gradient) ``sent`` per
+    input, the parameters whose .grad is ``filled``."""
 
     number: int
     name: str
@@ -130,20 +128,14 @@ class BackwardTrace:
 def trace_backward(loss: torch.Tensor, *, model=None) -> BackwardTrace:
     """Record the next ``loss.backward()`` node by node (use it in a ``with`` block).
 
-    model (an nn.Module, or a dict name -> tensor) names the parameters; their .grad must
-    be None before (``net.zero_grad()``), so that the trace shows them being filled.
+    model names the parameters; their .grad must be None before (``net.zero_grad()``).
 
     Example (notebook 03):
         >>> model.zero_grad(); loss = model(x[:1]).square().mean()
         >>> with trace_backward(loss, model=model) as trace:
         ...     loss.backward()
-        >>> print(trace.text(1))
-        step 1 of 27: mean (MeanBackward0)
-        receives [] (a scalar), norm 1.0000
-           [1]
-        sends to pow: [1, 10], norm 0.3162
-           [0.1, 0.1, 0.1, ...]
-        .grad filled so far (0 of 10): none
+        >>> trace
+        BackwardTrace(27 steps, .grad filled for 10 of 10 parameters)
     """
     graph = autograd_graph(loss, model=model)
     for n in graph.nodes:
@@ -197,9 +189,8 @@ def _draw_column(ax, trace: BackwardTrace, n: int, caption: bool) -> None:
                 FILLED if is_param and node.label in step.filled else
                 DONE if (i in ran and not is_param) or node.kind == "output" else "white")
         short = node.label.rsplit(".", 1)[-1]              # a parameter: W or b
-        boxes[i] = ax.text(x, y, {"weight": "W", "bias": "b"}.get(short, short[:1]) if is_param
-                           else node.label, ha="center",
-                           va="center", fontsize=10, zorder=3,
+        label = {"weight": "W", "bias": "b"}.get(short, short[:1]) if is_param else node.label
+        boxes[i] = ax.text(x, y, label, ha="center", va="center", fontsize=10, zorder=3,
                            color="#666666" if node.kind == "input" else "black",
                            bbox=dict(boxstyle="round,pad=0.25", fc=fill, lw=2 if now else 0.8,
                                      ec="black" if now else "#888888")).get_bbox_patch()
@@ -249,8 +240,7 @@ def plot_backward_steps(trace: BackwardTrace, steps=None):
     """A few steps of the backward pass side by side, on the forward graph (top to bottom).
 
     steps: step numbers (by default the first, the first that fills a .grad, one from the
-    middle and the last). The node running is orange, with arrows to where it sends
-    gradients; nodes that ran are blue; a parameter turns green once its .grad is filled.
+    middle and the last).
 
     Example (notebook 03):
         >>> model.zero_grad(); loss = model(x[:1]).square().mean()
@@ -283,7 +273,6 @@ def plot_backward_steps(trace: BackwardTrace, steps=None):
                          f"{len(trace.params)} parameters have their .grad.")
 
 
-@course_plot
 def step_figure(trace: BackwardTrace, n: int):
     """One step, large: the graph column beside the step's numbers (the stepper's figure)."""
     step = trace[n]

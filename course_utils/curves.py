@@ -1,8 +1,6 @@
-"""Training curves: the loss of every step and the validation numbers of every epoch.
-
-``plot_loss_curves`` draws them after training; ``LivePlot`` (machinery/live.py) calls it
-again and again while training runs. Loss and accuracy sit in two panels side by side,
-never on twin y-axes. Used in: notebooks 04 and 05 (and 05 through LivePlot).
+"""Training curves: the loss of every step and the validation numbers of every epoch, in two
+panels side by side; ``LivePlot`` (machinery/live.py) redraws them while training runs.
+Used in: notebooks 04 and 05.
 """
 from __future__ import annotations
 
@@ -12,12 +10,7 @@ from .figures import FULL_WIDTH, course_plot, new_figure, number, run_styles, wi
 
 
 def smoothed(values, weight: float = 0.9) -> list[float]:
-    """Exponential moving average, debiased as TensorBoard does (the first points not pulled to 0).
-
-    Example:
-        >>> smoothed([1.0, 0.0], weight=0.5)
-        [1.0, 0.3333333333333333]
-    """
+    """Exponential moving average, debiased as TensorBoard does (the first points not pulled to 0)."""
     out, avg = [], 0.0
     for k, v in enumerate(values, start=1):
         avg = weight * avg + (1 - weight) * v
@@ -43,10 +36,8 @@ def _run(history, where: str) -> dict:
 def plot_loss_curves(history):
     """Training loss per step (raw and smoothed), validation loss and accuracy per epoch.
 
-    history: a History from fit, or a dict label -> History to compare runs. Each
-    validation point sits at the step where it was measured; hollow markers, one shape per
-    run, keep points that coincide visible. A loss spike far above the start turns the loss
-    axis to a log scale.
+    history: a History from fit, or a dict label -> History to compare runs. Validation
+    points sit at the step where they were measured.
 
     Example (notebook 04):
         >>> history = History(train_loss=[2.3, 1.2, 0.8, 0.5], val_loss=[0.9], val_acc=[0.7],
@@ -76,9 +67,9 @@ def plot_loss_curves(history):
         acc_ax.plot(run["val_step"][:len(run["val_acc"])], run["val_acc"], color=c, ls=ls,
                     lw=1.5, marker=m, label=label, **hollow)
     loss_ax.set(xlabel="training step", ylabel="loss")
-    loss_ax.grid(alpha=0.3)
     acc_ax.set(xlabel="training step", ylabel="validation accuracy (%)", ylim=(0, 100))
-    acc_ax.grid(alpha=0.3)
+    for ax in (loss_ax, acc_ax):
+        ax.grid(alpha=0.3)
 
     # one diverging run must not squash every other curve flat: a log scale shows them all
     first = max((run["train_loss"][0] for run in runs.values() if run["train_loss"]), default=0)
@@ -96,12 +87,7 @@ def plot_loss_curves(history):
         names = [Line2D([], [], color=s["color"], ls=s["ls"], lw=2.2, marker=s["marker"], **hollow)
                  for s in styles]
         fig.legend(names, list(runs), loc="outside upper center", ncol=len(runs), frameon=False)
-    return with_alt(fig, _describe(runs))
-
-
-def _describe(runs: dict) -> str:
-    """The alt text: the final numbers of every run."""
-    parts = []
+    parts = []                      # the alt text: the final numbers of every run
     for label, run in runs.items():
         if not run["train_loss"]:
             continue
@@ -114,4 +100,5 @@ def _describe(runs: dict) -> str:
             bits.append(f"val accuracy {run['val_acc'][-1]:.1f}% after {epochs} "
                         + ("epoch" if epochs == 1 else "epochs"))
         parts.append((f"{label}: " if label else "") + ", ".join(bits))
-    return "Loss per training step and validation accuracy per epoch. " + "; ".join(parts) + "."
+    return with_alt(fig, "Loss per training step and validation accuracy per epoch. "
+                    + "; ".join(parts) + ".")

@@ -1,9 +1,6 @@
-"""What every figure of the course goes through: one constructor, one style.
-
-``new_figure`` makes a Figure that pyplot does not hold and that Jupyter shows as a PNG,
-with its alt text as the plain-text version (stored, so nbval compares it). ``@course_plot``
-draws in the course's style: text of at least 10 pt, a white background, the Okabe-Ito
-palette (safe for colour-blind readers) with line styles; and it insists on alt text.
+"""What every figure goes through: ``new_figure`` (a PNG in Jupyter, its alt text as the
+plain text nbval compares) and ``@course_plot`` (10 pt text, a white background, the
+colour-blind-safe Okabe-Ito palette with line styles; alt text required).
 """
 from __future__ import annotations
 
@@ -48,13 +45,7 @@ class CourseFigure(Figure):
 
 
 def png_bytes(fig: Figure, tight: bool = False, compact: bool = False) -> bytes:
-    """The figure as PNG bytes; compact=True saves a 256-colour PNG (smaller notebooks).
-
-    Example:
-        >>> fig, ax = new_figure(2, 1)
-        >>> png_bytes(fig)[:4]
-        b'\\x89PNG'
-    """
+    """The figure as PNG bytes; compact=True saves a 256-colour PNG (smaller notebooks)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight" if tight else None)
     if not compact:
@@ -114,49 +105,23 @@ def with_alt(fig, alt: str):
     return fig
 
 
-def colour(k: int) -> str:
-    """The k-th colour of the palette (it repeats after eight)."""
-    return PALETTE[k % len(PALETTE)]
-
-
 def run_styles(labels) -> list[dict]:
     """The colour, line style and marker of each run, as keyword arguments of ax.plot.
 
     A label that starts with an optimizer's name ("adam lr=0.01") gets that optimizer's style
     in every figure; other labels, and a second run of one optimizer, take the ones left over.
-
-    Example:
-        >>> [style["color"] for style in run_styles(["adam lr=0.1", "adam lr=1", "sgd"])] == [
-        ...     colour(4), colour(1), colour(0)]
-        True
     """
     names = {**{n: k for k, n in enumerate(OPTIMIZER_NAMES)},
              **{OPTIMIZER_LABELS[n].lower(): k for k, n in enumerate(OPTIMIZER_NAMES)}}
     fixed = [names.get(str(label).lower().replace("(", " ").split(" ")[0]) for label in labels]
     fixed = [k if k not in fixed[:i] else None for i, k in enumerate(fixed)]  # a second run
     free = (k for k in itertools.count() if k not in fixed)                   # takes a free one
-    return [{"color": colour(k), "ls": LINESTYLES[k % len(LINESTYLES)],
+    return [{"color": PALETTE[k % len(PALETTE)], "ls": LINESTYLES[k % len(LINESTYLES)],
              "marker": MARKERS[k % len(MARKERS)]}
             for k in (k if k is not None else next(free) for k in fixed)]
 
 
 def number(value: float) -> str:
-    """A number as alt text and titles print it: 4 significant digits, stable across runs.
-
-    Example:
-        >>> number(0.012345678), number(21.3), number(float("nan"))
-        ('0.01235', '21.3', 'nan')
-    """
+    """A number as alt text and titles print it: 4 significant digits, stable across runs."""
     return f"{value:.4g}"
 
-
-def message_figure(text: str, width: float = 6.2, height: float = 1.0):
-    """A figure holding one line of text, e.g. "no digits to show".
-
-    Example:
-        >>> message_figure("nothing yet").texts[0].get_text()
-        'nothing yet'
-    """
-    fig, _ = new_figure(width, height, 0)
-    fig.text(0.5, 0.5, text, ha="center", va="center", fontsize=12, color="0.3")
-    return with_alt(fig, text)

@@ -1,13 +1,8 @@
-"""The autograd graph behind a tensor: a structure, a text chain, and a drawing.
+"""The autograd graph behind a tensor, as a structure, a text chain and a drawing.
 
-``loss.grad_fn`` is the last operation of the forward pass; its ``next_functions``
-point back to the operations that made its inputs, down to ``AccumulateGrad``
-nodes, one per leaf tensor (a parameter). Walking them backwards and reversing
-gives the forward pass, as the lesson writes it::
-
-    input -> conv2d -> relu -> maxpool2d -> ... -> linear -> MSELoss -> loss
-
-No graphviz: the drawing is plain matplotlib. Used in: notebook 02 (the graph behind a loss).
+``loss.grad_fn.next_functions`` point back to the operations that made its inputs, down to
+one ``AccumulateGrad`` per leaf tensor: walked back and reversed, they give the forward pass.
+Used in: notebook 02 (the graph behind a loss).
 """
 from __future__ import annotations
 
@@ -53,13 +48,11 @@ class Graph:
         return [(i, j) for j, node in enumerate(self.nodes) for i in node.inputs]
 
     @property
-    def param_names(self) -> list[str]:
-        """Labels of the parameter (leaf) nodes, in the order the forward pass uses them."""
+    def param_names(self) -> list[str]:          # in the order the forward pass uses them
         return [n.label for n in self.nodes if n.kind in ("param", "leaf")]
 
     @property
     def ops(self) -> list[str]:
-        """Labels of the operations, in forward order."""
         return [n.label for n in self.nodes if n.kind == "op"]
 
     def side_inputs(self) -> list[tuple[int, list[int]]]:
@@ -89,29 +82,11 @@ class Graph:
                 lines.append(f"  {head:<{pad}} <- {names}")
         return "\n".join(lines)
 
-    __str__ = text
-
 
 def _describe(node: Node) -> str:
     if not node.shape or node.kind not in ("param", "leaf"):
         return node.label
     return f"{node.label} {list(node.shape)}"
-
-
-def _param_names(model) -> dict[int, str]:
-    if model is None:
-        return {}
-    if isinstance(model, nn.Module):
-        return {id(p): name for name, p in model.named_parameters()}
-    if isinstance(model, dict):
-        bad = [k for k, v in model.items() if not isinstance(v, torch.Tensor)]
-        if bad:
-            raise ValueError(f"model maps names to tensors, but {bad[0]!r} maps to "
-                             f"{type(model[bad[0]]).__name__}. Fix: pass the model itself, "
-                             "model=net, or dict(net.named_parameters()).")
-        return {id(p): name for name, p in model.items()}
-    raise ValueError(f"model must be an nn.Module (or a dict name -> tensor), got "
-                     f"{type(model).__name__}. Fix: autograd_graph(loss, model=net).")
 
 
 def _leaf(fn):
@@ -128,14 +103,22 @@ def _leaf(fn):
 def _op_label(fn) -> str:
     name = re.sub(r"Backward\d*$", "", type(fn).__name__)
     if name == "Convolution":
-        try:
-            return f"conv{len(fn._saved_stride)}d"
-        except (AttributeError, RuntimeError):
-            return "conv"
+        return f"conv{len(fn._saved_stride)}d"
     return _OP_NAMES.get(name, name.lower())
 
 
-def _check_tensor(tensor) -> None:
+def autograd_graph(tensor: torch.Tensor, *, model=None) -> Graph:
+    """Walk ``tensor.grad_fn.next_functions`` (each node once) and return a Graph.
+
+    model (an nn.Module, or a dict name -> tensor) names the leaves; inputs that need no
+    gradient show as ``input`` (``target`` for a loss's second argument).
+
+    Example:
+        >>> net = LeNet(); loss = net(torch.randn(1, 1, 32, 32)).sum()
+        >>> g = autograd_graph(loss, model=net)
+        >>> g.param_names[:2]
+        ['conv1.weight', 'conv1.bias']
+    """
     if not isinstance(tensor, torch.Tensor):
         raise ValueError(f"Expected a tensor computed from the model (e.g. the loss), got "
                          f"{type(tensor).__name__}. Fix: pass the tensor itself, "
@@ -147,23 +130,11 @@ def _check_tensor(tensor) -> None:
                          "so there is no graph behind it. Fix: set requires_grad=True on the "
                          "inputs or compute it from the model, e.g. loss = criterion(net(x), "
                          "target), outside torch.no_grad().")
-
-
-def autograd_graph(tensor: torch.Tensor, *, model=None) -> Graph:
-    """Walk ``tensor.grad_fn.next_functions`` (each node once) and return a Graph.
-
-    model (an nn.Module, or a dict name -> parameter) names the leaves, e.g.
-    ``conv1.weight``; inputs that need no gradient show as ``input`` (``target`` for
-    the second argument of a loss). The tensor is "loss" if it is one number, else "output".
-
-    Example:
-        >>> net = LeNet(); loss = net(torch.randn(1, 1, 32, 32)).sum()
-        >>> g = autograd_graph(loss, model=net)
-        >>> g.param_names[:2]
-        ['conv1.weight', 'conv1.bias']
-    """
-    _check_tensor(tensor)
-    names = _param_names(model)
+    if model is not None and not isinstance(model, (nn.Module, dict)):
+        raise ValueError(f"model must be an nn.Module (or a dict name -> tensor), got "
+                         f"{type(model).__name__}. Fix: autograd_graph(loss, model=net).")
+    named = model.named_parameters() if isinstance(model, nn.Module) else (model or {}).items()
+    names = {id(p): name for name, p in named}
     order = {key: k for k, key in enumerate(names)}  # parameters in registration order
     nodes: list[Node] = []
     index: dict[int, int] = {}    # id(leaf tensor) or id(grad_fn) -> its node
@@ -210,17 +181,11 @@ def print_graph(tensor: torch.Tensor, *, model=None) -> None:
     """Print the forward chain behind tensor, then where each parameter enters.
 
     Example (notebook 02):
-        >>> net = LeNet()
-        >>> loss = nn.MSELoss()(net(torch.randn(1, 1, 32, 32)), torch.zeros(1, 10))
-        >>> print_graph(loss, model=net)
-        input -> conv2d -> relu -> maxpool2d -> conv2d -> relu -> maxpool2d -> view -> linear
-              -> relu -> linear -> relu -> linear -> MSELoss -> loss
+        >>> layer = nn.Linear(3, 2)
+        >>> print_graph(nn.MSELoss()(layer(torch.ones(1, 3)), torch.zeros(1, 2)), model=layer)
+        input -> linear -> MSELoss -> loss
         where the other inputs enter:
-          conv2d #1  <- conv1.weight [6, 1, 5, 5], conv1.bias [6]
-          conv2d #2  <- conv2.weight [16, 6, 5, 5], conv2.bias [16]
-          linear #1  <- fc1.weight [120, 400], fc1.bias [120]
-          linear #2  <- fc2.weight [84, 120], fc2.bias [84]
-          linear #3  <- fc3.weight [10, 84], fc3.bias [10]
+          linear #1  <- weight [2, 3], bias [2]
           MSELoss #1 <- target
     """
     print(autograd_graph(tensor, model=model).text())
@@ -229,8 +194,6 @@ def print_graph(tensor: torch.Tensor, *, model=None) -> None:
 @course_plot
 def plot_graph(tensor: torch.Tensor, *, model=None):
     """Draw the graph top to bottom: operations in a column, parameters beside them.
-
-    Returns a matplotlib Figure (end the cell with the call to show it).
 
     Example (notebook 02):
         >>> net = LeNet(); loss = net(torch.randn(1, 1, 32, 32)).sum()

@@ -1,9 +1,5 @@
-"""Loss landscapes: 2-D test functions and the paths real optimizers take on them.
-
-The functions take a tensor whose last dimension is (x, y): the same code draws the
-contour grid and runs a ``torch.optim`` optimizer on a 2-element tensor. The optimizer
-playground (widgets) redraws with ``quick_trajectory`` and a kept ``TrajectoryFigure``.
-Used in: notebook 04 (optimizers).
+"""Loss landscapes: 2-D test functions (of a tensor whose last dimension is (x, y)) and the
+paths real optimizers take on them. Used in: notebook 04 (optimizers).
 """
 from __future__ import annotations
 
@@ -65,12 +61,7 @@ FUNCTIONS = {
 
 
 def get_function(function) -> TestFunction:
-    """The TestFunction of this name.
-
-    Example:
-        >>> get_function("ravine").minimum
-        (0.0, 0.0)
-    """
+    """The TestFunction of this name."""
     if isinstance(function, TestFunction):
         return function
     if not isinstance(function, str) or function not in FUNCTIONS:
@@ -98,8 +89,8 @@ def trajectory(function="ravine", optimizer_name: str = "sgd", *, steps: int = 5
                lr: float | None = None, momentum: float = 0.9) -> Trajectory:
     """Run a real torch.optim optimizer (by course name) on a 2-D test function.
 
-    lr defaults to the function's usual rate. Each step is zero_grad, loss, backward, step
-    on a float64 2-element tensor; a run whose loss is no longer finite stops, the rest NaN.
+    lr defaults to the function's usual rate; a run whose loss is no longer finite stops,
+    the rest of its path NaN.
 
     Example (notebook 04):
         >>> t = trajectory("ravine", "momentum", lr=0.4, momentum=0.5, steps=20)
@@ -133,12 +124,7 @@ def trajectory(function="ravine", optimizer_name: str = "sgd", *, steps: int = 5
 def quick_trajectory(function: str, optimizer_name: str, *, steps: int, lr: float,
                      momentum: float) -> Trajectory:
     """trajectory()'s path, about 50 times faster (the playground's redraws): torch.optim's
-    update rules on two floats, with the function's gradient formula. Nothing is checked.
-
-    Example:
-        >>> quick_trajectory("ravine", "adam", steps=20, lr=0.1, momentum=0.9).path.shape
-        torch.Size([21, 2])
-    """
+    update rules on two floats, with the function's gradient formula. Nothing is checked."""
     f, name, (beta1, beta2) = FUNCTIONS[function], optimizer_name, (0.9, 0.999)
     point = [float(v) for v in f.start]
     first, second = [0.0, 0.0], [0.0, 0.0]       # momentum buffer or Adam's m; RMSProp/Adam's v
@@ -166,28 +152,10 @@ def quick_trajectory(function: str, optimizer_name: str, *, steps: int, lr: floa
     return Trajectory(f.name, name, dict(lr=lr, momentum=momentum), path, losses)
 
 
-def _contours(ax, f: TestFunction, points: int = 200):
-    import numpy as np
-    from matplotlib.colors import LogNorm
-
-    xs = torch.linspace(*f.xlim, points, dtype=torch.float64)
-    ys = torch.linspace(*f.ylim, points, dtype=torch.float64)
-    grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), -1)
-    with torch.no_grad():
-        z = f.fn(grid).numpy()
-    levels, norm = 25, None
-    if f.log_contours:                       # steep walls: levels evenly spaced in log(loss)
-        z = z - z.min() + 1e-3
-        levels, norm = np.logspace(np.log10(z.min()), np.log10(z.max()), 25), LogNorm()
-    ax.contourf(xs, ys, z, levels=levels, norm=norm, cmap="Greys", alpha=0.5)
-    ax.contour(xs, ys, z, levels=levels, norm=norm, colors="#777777", linewidths=0.5)
-
-
 @course_plot
 def plot_trajectories(function, runs: dict, *, show_losses: bool = False):
-    """Contours of a test function with one path per run (label -> Trajectory).
-
-    show_losses adds a second panel: the loss at each step of each path.
+    """Contours of a test function with one path per run (label -> Trajectory); show_losses
+    adds the loss at each step of each path.
 
     Example (notebook 04):
         >>> runs = {name: trajectory("rosenbrock", name, lr=lr) for name, lr in
@@ -210,20 +178,16 @@ def plot_trajectories(function, runs: dict, *, show_losses: bool = False):
 class TrajectoryFigure:
     """A test function's contours, drawn once, with ``lines`` reusable optimizer paths.
 
-    ``show(runs)`` (label -> Trajectory) moves run k's path into line k, in the run's style
-    (figures.run_styles), hides the other lines and redoes the key, under the panels. Earlier
-    lines are wider and below: paths that run together all stay in sight. ``live=True``
-    marks the moving parts animated, so that a live view redraws only them.
-
-    Example:
-        >>> figure = TrajectoryFigure("ravine", lines=2)
-        >>> figure.show({"SGD": trajectory("ravine", "sgd", steps=10)})
-        >>> [line.get_visible() for line in figure.paths]
-        [True, False]
+    ``show(runs)`` moves run k's path into line k and hides the rest; earlier lines are
+    wider and below, so paths that run together stay in sight. ``live=True`` marks the
+    moving parts animated: a live view redraws only them.
     """
 
     def __init__(self, function, *, lines: int = 5, show_losses: bool = False,
                  live: bool = False, title: str | None = None):
+        import numpy as np
+        from matplotlib.colors import LogNorm
+
         self.function = f = get_function(function)
         # the key goes under the panels, never over a path: one row per `columns` entries
         self.columns = 4 if show_losses else 2
@@ -233,7 +197,16 @@ class TrajectoryFigure:
                                     2 if show_losses else 1)
         self.ax, self.loss_ax = (axes[0], axes[1]) if show_losses else (axes, None)
         self.live, ax = live, self.ax
-        _contours(ax, f)
+        xs = torch.linspace(*f.xlim, 200, dtype=torch.float64)
+        ys = torch.linspace(*f.ylim, 200, dtype=torch.float64)
+        with torch.no_grad():
+            z = f.fn(torch.stack(torch.meshgrid(xs, ys, indexing="xy"), -1)).numpy()
+        levels, norm = 25, None
+        if f.log_contours:                   # steep walls: levels evenly spaced in log(loss)
+            z = z - z.min() + 1e-3
+            levels, norm = np.logspace(np.log10(z.min()), np.log10(z.max()), 25), LogNorm()
+        ax.contourf(xs, ys, z, levels=levels, norm=norm, cmap="Greys", alpha=0.5)
+        ax.contour(xs, ys, z, levels=levels, norm=norm, colors="#777777", linewidths=0.5)
         self.paths, self.ends, self.loss_lines = [], [], []
         for k in range(lines):
             width, z = max(3.4 - 0.6 * k, 1.2), 3 + k  # earlier runs wider, below: all visible
@@ -259,9 +232,6 @@ class TrajectoryFigure:
 
     def show(self, runs: dict) -> None:
         """Draw these trajectories (label -> Trajectory), one per line, in order."""
-        if len(runs) > len(self.paths):
-            raise ValueError(f"{len(runs)} runs but this figure has {len(self.paths)} lines. "
-                             f"Fix: TrajectoryFigure({self.function.name!r}, lines={len(runs)}).")
         shown = list(runs.items())
         styles = run_styles([label for label, _ in shown])
         for k, (path, end) in enumerate(zip(self.paths, self.ends)):

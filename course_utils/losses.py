@@ -1,7 +1,4 @@
-"""A loss seen as a function of one output: how it pulls on each score.
-
-Used in: notebook 02 (loss functions).
-"""
+"""A loss as a function of one output score. Used in: notebook 02 (loss functions)."""
 from __future__ import annotations
 
 import torch
@@ -29,17 +26,6 @@ def _as_scores(output) -> torch.Tensor:
     return output.detach().float()
 
 
-def _as_label(label, classes: int) -> int:
-    """label as an int class index in range(classes), or a ValueError naming the fix."""
-    if isinstance(label, torch.Tensor) and label.numel() == 1 and not label.is_floating_point():
-        label = label.item()
-    if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < classes:
-        raise ValueError(f"label must be a class index, an int in 0..{classes - 1}, got "
-                         f"{label!r:.40}. Fix: pass the digit itself, e.g. label=3 "
-                         "(not a one-hot vector, not a float).")
-    return label
-
-
 def loss_vs_output(loss_fn, output, target, index: int, values) -> torch.Tensor:
     """The loss when output[0, index] takes each of values, every other output fixed.
 
@@ -63,11 +49,8 @@ def loss_vs_output(loss_fn, output, target, index: int, values) -> torch.Tensor:
 
 @course_plot
 def plot_loss_vs_output(output, label):
-    """Cross-entropy and MSE as one output score moves from -8 to 8, the other scores fixed.
-
-    Left: ``nn.CrossEntropyLoss`` with the class index ``label``. Right: ``nn.MSELoss``
-    with the one-hot float target of ``label``. Each panel varies the target class's
-    score (solid) and the highest other score (dashed); dots mark the current scores.
+    """Cross-entropy (class index target) and MSE (one-hot target) as one output score moves
+    from -8 to 8: the target class's (solid), the highest other one (dashed).
 
     Example (notebook 02):
         >>> fig = plot_loss_vs_output(model(x)[0:1], label=3)
@@ -75,7 +58,12 @@ def plot_loss_vs_output(output, label):
         ['nn.CrossEntropyLoss (target: class index)', 'nn.MSELoss (target: one-hot floats)']
     """
     scores = _as_scores(output)
-    label = _as_label(label, scores.shape[1])
+    if isinstance(label, torch.Tensor) and label.numel() == 1 and not label.is_floating_point():
+        label = label.item()
+    if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < scores.shape[1]:
+        raise ValueError(f"label must be a class index, an int in 0..{scores.shape[1] - 1}, got "
+                         f"{label!r:.40}. Fix: pass the digit itself, e.g. label=3 "
+                         "(not a one-hot vector, not a float).")
     wrong = int(torch.cat([scores[0, :label], torch.tensor([-float("inf")]),
                            scores[0, label + 1:]]).argmax())   # the highest other score
     values = torch.linspace(-8, 8, 161)

@@ -1,36 +1,29 @@
 """The course's static figures: gradients, filters, digits, confusion, saliency.
-
-Each returns a Figure; a notebook cell ending with the call shows it. Used in: notebooks 02, 03 and 05.
+Used in: notebooks 02, 03 and 05.
 """
 from __future__ import annotations
 
 import torch
 
 from . import _checks
-from .figures import FULL_WIDTH, PALETTE, course_plot, message_figure, new_figure, number, with_alt
+from .figures import FULL_WIDTH, PALETTE, course_plot, new_figure, number, with_alt
 from .models import check_image_batch, eval_mode
-from .monitor import GradientMonitor
 
 
 @course_plot
-def plot_gradient_flow(model_or_monitor):
-    """Mean and max |grad| per parameter tensor as dots on a log axis, the first layer on top.
-
-    Pass a model right after loss.backward(), or a GradientMonitor (its last record).
+def plot_gradient_flow(monitor):
+    """Mean and max |grad| per parameter tensor at a GradientMonitor's last record, as dots on a
+    log axis, the first layer on top.
 
     Example (notebook 03):
         >>> net = LeNet(); net(torch.randn(2, 1, 32, 32)).sum().backward()
-        >>> plot_gradient_flow(net).axes[0].get_xscale()
+        >>> monitor = GradientMonitor(); monitor.record(net)
+        >>> plot_gradient_flow(monitor).axes[0].get_xscale()
         'log'
     """
-    monitor, title = model_or_monitor, "gradient size per layer"
-    if isinstance(model_or_monitor, torch.nn.Module):   # the gradients in it now
-        monitor = GradientMonitor()
-        monitor.record(model_or_monitor)
-    else:
-        _checks.monitor_with_records(monitor, "plot_gradient_flow(net) after loss.backward(), "
-                                     "or plot_gradient_flow(monitor)")
-        title += f" at step {monitor.steps[-1]}"
+    _checks.monitor_with_records(monitor, "monitor = cu.GradientMonitor(); monitor.record(net) "
+                                 "after loss.backward(); cu.plot_gradient_flow(monitor)")
+    title = f"gradient size per layer at step {monitor.steps[-1]}"
     names, means, maxes = monitor.names, monitor.mean_abs[-1].tolist(), monitor.max_abs[-1].tolist()
     fig, ax = new_figure(6.6, 0.38 * len(names) + 1.4)
     rows = list(range(len(names)))[::-1]
@@ -57,11 +50,8 @@ def plot_gradient_flow(model_or_monitor):
 
 @course_plot
 def plot_gradient_histograms(monitor):
-    """For each weight tensor, how its |grad| values spread over sizes, record by record.
-
-    Each column is one record; colour is the share of the tensor's elements in each size
-    bin (log10 |grad|, log colour scale). The bottom row counts the elements whose gradient
-    is exactly 0 (a ReLU that was off passes none), so they are not taken for tiny ones.
+    """For each weight tensor, the share of its elements in each log10 |grad| bin, one column
+    per record; the bottom row: gradients exactly 0 (a ReLU that was off passes none).
 
     Example (notebook 03):
         >>> monitor = GradientMonitor(); net = LeNet()
@@ -106,12 +96,7 @@ def plot_gradient_histograms(monitor):
 
 
 def tile_filters(kernels: torch.Tensor):
-    """out x in x k x k kernels -> one 2-D array: filters across, input channels down, NaN gaps.
-
-    Example:
-        >>> tile_filters(torch.ones(6, 1, 5, 5)).shape
-        (5, 35)
-    """
+    """out x in x k x k kernels -> one 2-D array: filters across, input channels down, NaN gaps."""
     out_ch, in_ch, kh, kw = kernels.shape
     gaps = torch.nn.functional.pad(kernels.detach().float().cpu(), (0, 1, 0, 1), value=float("nan"))
     rows = gaps.permute(1, 2, 0, 3).reshape(in_ch * (kh + 1), out_ch * (kw + 1))  # in x kh, out x kw
@@ -137,8 +122,7 @@ def show_tiled_filters(fig, ax, kernels: torch.Tensor, title: str, signed: bool,
 def plot_filters(weight, grad=None):
     """Convolution kernels (grey) and, below them, their gradients (red +, blue -, 0 white).
 
-    weight: a conv weight (out x in x k x k), e.g. ``net.conv1.weight``; grad: a tensor of
-    the same shape. Columns are the filters (output channels), rows the input channels.
+    weight: a conv weight (out x in x k x k), e.g. ``net.conv1.weight``; grad: its shape.
 
     Example (notebook 03):
         >>> len(plot_filters(LeNet().conv1.weight).axes)   # the filters and a colour bar
@@ -170,9 +154,8 @@ def plot_filters(weight, grad=None):
 
 @course_plot
 def plot_digits(images, labels=None, predictions=None):
-    """Up to 32 digits, 8 a row, titled with their label, or "pred (true label)" in bold when wrong.
-
-    images: N x 1 x H x W (or one 1 x H x W); labels, predictions: class indices.
+    """Up to 32 digits (N x 1 x H x W), 8 a row, titled with their label, or "pred (true label)"
+    in bold when wrong.
 
     Example (notebook 05):
         >>> len(plot_digits(torch.zeros(3, 1, 32, 32), labels=[1, 2, 3]).axes)
@@ -191,7 +174,9 @@ def plot_digits(images, labels=None, predictions=None):
                              f"{str(values):.40}. Fix: pass as many {name} as images, e.g. "
                              f"images[:16] with {name}[:16] (from scores: scores.argmax(1)).")
     if len(x) == 0:  # e.g. the misclassified digits of a model that got every one right
-        return message_figure("no digits to show", 3, 0.6)
+        fig, _ = new_figure(3, 0.6, 0)
+        fig.text(0.5, 0.5, "no digits to show", ha="center", va="center", fontsize=12)
+        return with_alt(fig, "no digits to show")
     ncols = min(8, len(x))
     nrows = -(-len(x) // ncols)
     fig, axes = new_figure(1.0 * ncols, 1.45 * nrows, nrows, ncols, squeeze=False)
@@ -261,9 +246,8 @@ def plot_confusion_matrix(model, split):
 
 @course_plot
 def plot_saliency(model, images):
-    """Which pixels move the predicted score most: |d score / d pixel| under each image.
-
-    images: a few, N x 1 x 32 x 32 (N <= 8). The model's .grad is untouched.
+    """Which pixels move the predicted score most: |d score / d pixel| under each of N <= 8
+    images; the model's .grad is untouched.
 
     Example (notebook 05):
         >>> len(plot_saliency(LeNet(), torch.randn(2, 1, 32, 32)).axes)  # 2 x 2 and a colour bar

@@ -1,11 +1,6 @@
-"""The loss surface of a trained network, and the path training took across it.
-
-As Li et al. ("Visualizing the Loss Landscape of Neural Nets", NeurIPS 2018): the loss on
-a plane through the trained weights, along the two main directions of the training path
-(PCA of a ``WeightPath``'s snapshots, their section 7) or two filter-normalised random
-ones (section 4); and along the line from the initial weights (Goodfellow et al., 2015).
-
-Used in: notebook 05 (the loss surface of the trained LeNet).
+"""The loss on a plane through the trained weights, along the training path's two main
+directions or two filter-normalised random ones (Li et al., NeurIPS 2018), with the path on
+it; and along the line from the initial weights (Goodfellow et al., 2015). Used in: notebook 05.
 """
 from __future__ import annotations
 
@@ -24,8 +19,8 @@ from .training import _check_optimizer
 class WeightPath:
     """Where training takes the weights: a copy of them every ``every`` optimizer steps.
 
-    It hooks ``optimizer.step()``: create it before training (``fit`` needs no change).
-    ``weights[k]`` (every parameter, flat, on the CPU) was kept after ``steps[k]`` steps.
+    Create it before training (it hooks ``optimizer.step()``); ``weights[k]`` (flat, on the
+    CPU) was kept after ``steps[k]`` steps.
 
     Example (notebook 05):
         >>> weight_path = WeightPath(model, optimizer, every=2)
@@ -62,18 +57,16 @@ def flat_weights(model: nn.Module) -> torch.Tensor:
 
 @dataclass
 class Surface:
-    """``losses[i, j]``: the loss at ``trained + xs[j] * plane[0] + ys[i] * plane[1]``; (0, 0)
-    is on the grid. ``path``: the training path projected onto the plane (its steps in
-    ``path_steps``), ``explained``: the share of its spread along each direction;
-    ``slice_losses``: the loss at ``initial + slice_alphas * (trained - initial)``.
-    """
+    """``losses[i, j]``: the loss at ``trained + xs[j] * plane[0] + ys[i] * plane[1]``;
+    ``explained``: the share of the path's spread along each direction; ``slice_losses``: the
+    loss at ``initial + slice_alphas * (trained - initial)``."""
 
     directions: str
     plane: torch.Tensor
     xs: torch.Tensor
     ys: torch.Tensor
     losses: torch.Tensor
-    path: torch.Tensor | None
+    path: torch.Tensor
     path_steps: list[int]
     explained: tuple[float, float]
     slice_alphas: torch.Tensor | None
@@ -93,14 +86,8 @@ class Surface:
 
 def random_directions(model: nn.Module, seed: int = 0) -> torch.Tensor:
     """Two filter-normalised random directions (2 x number of weights), as in Li et al.:
-    each filter (a slice along the first dimension) of a Gaussian direction gets the norm
-    of the model's same filter; biases get 0. Its own generator: the global stream is left alone.
-
-    Example:
-        >>> d = random_directions(model)
-        >>> d.shape, bool(d[0, -10:].abs().sum() == 0)   # fc3.bias does not move
-        (torch.Size([2, 61706]), True)
-    """
+    each filter of a Gaussian direction gets the norm of the model's same filter; biases 0.
+    Its own generator: the global random stream is left alone."""
     generator, rows = torch.Generator().manual_seed(seed), []
     for _ in range(2):
         parts = []
@@ -113,15 +100,6 @@ def random_directions(model: nn.Module, seed: int = 0) -> torch.Tensor:
             parts.append((d * scale.view(-1, *[1] * (w.dim() - 1))).reshape(-1))
         rows.append(torch.cat(parts))
     return torch.stack(rows)
-
-
-def _pca_directions(offsets: torch.Tensor) -> tuple[torch.Tensor, tuple[float, float]]:
-    """The two main directions (unit, orthogonal) of the path's offsets, and their shares."""
-    centred = (offsets - offsets.mean(0)).double()
-    values, vectors = torch.linalg.eigh(centred @ centred.T)   # snapshots x snapshots: quick
-    top = vectors[:, -2:].flip(1)                               # the two largest, largest first
-    basis = ((top.T @ centred) / values[-2:].flip(0).clamp_min(1e-30).sqrt().unsqueeze(1)).float()
-    return basis, _shares(offsets, basis)
 
 
 def _shares(offsets: torch.Tensor, orthonormal: torch.Tensor) -> tuple[float, float]:
@@ -142,12 +120,13 @@ def _axis(low: float, high: float, points: int) -> torch.Tensor:
 
 
 def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None, *,
-                 directions: str = "pca", grid: int = 11, digits: int = 100) -> Surface:
+                 directions: str = "pca", grid: int = 11, digits: int = 100,
+                 slice_steps: int = 8) -> Surface:
     """The loss around model's trained weights on a plane, with the training path on it.
 
     The loss is measured on ``split.subset(digits)``, at ``grid`` x ``grid`` points of the
-    plane ("pca": around the path; "random": a and b from -1 to 1) and, with a
-    weight_path, at alpha -0.25 to 1.25 in steps of 1/8 on the 1-D slice.
+    plane ("pca": around the path; "random": a and b from -1 to 1) and at alpha -0.25 to
+    1.25 in steps of 1/slice_steps on the 1-D slice (0: no slice).
 
     Example (notebook 05):
         >>> weight_path = WeightPath(model, optimizer, every=2)
@@ -165,8 +144,7 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
     if directions not in ("pca", "random"):
         raise ValueError(f"directions must be 'pca' or 'random', got {directions!r}. "
                          "Fix: loss_surface(model, data.train, weight_path, directions='pca').")
-    if weight_path is not None and not isinstance(weight_path, WeightPath) or (
-            directions == "pca" and (weight_path is None or len(weight_path) < 3)):
+    if not isinstance(weight_path, WeightPath) or directions == "pca" and len(weight_path) < 3:
         have = (f"{len(weight_path)} snapshots" if isinstance(weight_path, WeightPath) else
                 type(weight_path).__name__)
         raise ValueError(f"weight_path must be a WeightPath (3 snapshots or more for "
@@ -174,6 +152,7 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
                          "optimizer) before training, or directions='random'.")
     _checks.whole_number(grid, "grid", "grid=11", low=3, high=101)
     _checks.whole_number(digits, "digits", "digits=100")
+    _checks.whole_number(slice_steps, "slice_steps", "slice_steps=8", low=0, high=100)
 
     from torch.func import functional_call
 
@@ -188,19 +167,22 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
             return nn.functional.cross_entropy(functional_call(model, params, (x,)), y).item()
 
     trained = flat_weights(model)
-    snapshots, steps = ([], []) if weight_path is None else (list(weight_path.weights),
-                                                             list(weight_path.steps))
-    if snapshots and not torch.equal(snapshots[-1], trained):
+    snapshots, steps = list(weight_path.weights), list(weight_path.steps)
+    if not torch.equal(snapshots[-1], trained):
         snapshots.append(trained)                    # the end of training is the origin
         steps.append(weight_path.taken)
-    offsets = torch.stack(snapshots) - trained if snapshots else None
-    if offsets is not None and not offsets.any():
+    offsets = torch.stack(snapshots) - trained
+    if not offsets.any():
         raise ValueError("The weights never moved along weight_path, so there is no path to "
                          "draw. Fix: create the WeightPath, then train (fit), then call "
                          "loss_surface.")
 
-    if directions == "pca":
-        basis, explained = _pca_directions(offsets)
+    if directions == "pca":                          # the path's two main directions (PCA)
+        centred = (offsets - offsets.mean(0)).double()
+        values, vectors = torch.linalg.eigh(centred @ centred.T)   # snapshots x snapshots
+        top = vectors[:, -2:].flip(1)                               # the two largest first
+        basis = ((top.T @ centred) / values[-2:].flip(0).clamp_min(1e-30).sqrt()[:, None]).float()
+        explained = _shares(offsets, basis)
         basis = basis * torch.where(offsets[0] @ basis.T > 0, -1.0, 1.0).unsqueeze(1)
         path = offsets @ basis.T                     # orthonormal: coordinates; the start < 0
         top, bottom = path.max(0).values, path.min(0).values      # the path, 15% margins,
@@ -208,18 +190,17 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
         low, high = ((top + bottom) / 2 - half).tolist(), ((top + bottom) / 2 + half).tolist()
         xs, ys = (_axis(lo, hi, grid) for lo, hi in zip(low, high))
     else:
-        basis = random_directions(model)
-        path, explained = None, (0.0, 0.0)
-        if offsets is not None:                      # least squares: the nearest point
-            path = torch.linalg.lstsq(basis.T.double(), offsets.T.double()).solution.T.float()
-            explained = _shares(offsets, torch.linalg.qr(basis.T.double()).Q.T.float())
+        basis = random_directions(model)             # least squares: the nearest point
+        path = torch.linalg.lstsq(basis.T.double(), offsets.T.double()).solution.T.float()
+        explained = _shares(offsets, torch.linalg.qr(basis.T.double()).Q.T.float())
         xs = ys = _axis(-1.0, 1.0, grid)
     losses = torch.tensor([[loss(trained + a * basis[0] + b * basis[1]) for a in xs.tolist()]
                            for b in ys.tolist()])
 
     alphas = slice_losses = None
-    if snapshots:                                    # alpha -0.25 to 1.25, 0 and 1 included
-        alphas, start = torch.arange(-2, 11) / 8, snapshots[0]
+    if slice_steps:                                  # alpha -0.25 to 1.25, 0 and 1 included
+        margin, start = math.ceil(slice_steps / 4), snapshots[0]
+        alphas = torch.arange(-margin, slice_steps + margin + 1) / slice_steps
         slice_losses = torch.tensor([loss(start + a * (trained - start)) for a in alphas.tolist()])
     return Surface(directions, basis, xs, ys, losses, path, steps, explained, alphas, slice_losses,
                    len(y))
@@ -229,11 +210,11 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
 def plot_loss_surface(surface: Surface):
     """Contours of the loss on the surface's plane with the training path; beside it the 1-D slice.
 
-    The origin (a star) is the trained model; the path starts at the square. Colours are
-    on a log scale when the loss spans orders of magnitude.
-
     Example (notebook 05):
-        >>> surface = loss_surface(model, data.train, directions="random", grid=3, digits=16)
+        >>> weight_path = WeightPath(model, optimizer, every=2)
+        >>> history = fit(model, data, optimizer, epochs=1, progress=False)
+        >>> surface = loss_surface(model, data.train, weight_path, directions="random", grid=3,
+        ...                        digits=16, slice_steps=0)
         >>> plot_loss_surface(surface).axes[0].get_xlabel()
         'random direction 1 (filter-normalised)'
     """
@@ -244,10 +225,10 @@ def plot_loss_surface(surface: Surface):
         raise ValueError(f"surface must be what loss_surface() returns, got "
                          f"{type(surface).__name__}. Fix: plot_loss_surface(cu.loss_surface("
                          "model, data.train, weight_path)).")
-    has_path = surface.path is not None          # and then the slice too
-    fig, axes = new_figure(FULL_WIDTH - 0.7 if has_path else 5.8, 4.3, 1, 2 if has_path else 1,
-                           layout="constrained", width_ratios=[1.25, 1] if has_path else None)
-    ax = axes[0] if has_path else axes
+    has_slice = surface.slice_losses is not None
+    fig, axes = new_figure(FULL_WIDTH - 0.7 if has_slice else 5.8, 4.3, 1, 2 if has_slice else 1,
+                           layout="constrained", width_ratios=[1.25, 1] if has_slice else None)
+    ax = axes[0] if has_slice else axes
     z, xs, ys = surface.losses.clamp_min(1e-6).numpy(), surface.xs.numpy(), surface.ys.numpy()
     log = z.max() > 3 * z.min()
     levels, norm = (np.geomspace if log else np.linspace)(z.min(), z.max(), 16), LogNorm() if log else None
@@ -264,19 +245,18 @@ def plot_loss_surface(surface: Surface):
            f"weights along {plane}, on a {len(xs)} by {len(ys)} grid: "
            f"{number(surface.loss_at_origin)} at the trained weights (the origin), from "
            f"{number(z.min())} to {number(z.max())} on the plane.")
-    if has_path:
-        xy = surface.path.numpy()
-        ax.plot(xy[:, 0], xy[:, 1], "-o", color=PALETTE[1], ms=3, lw=2,
-                label=f"training path ({len(xy)} snapshots)")
-        ax.plot(*xy[0], "s", color="white", mec="black", ms=15, zorder=3,  # under the star,
-                label=f"start (step {surface.path_steps[0]})")           # larger: both show
-        alt += (f" The training path of {len(xy)} snapshots runs from ({number(xy[0, 0])}, "
-                f"{number(xy[0, 1])}) to the origin ({sum(surface.explained):.0%} of its spread "
-                "lies in this plane).")
+    xy = surface.path.numpy()
+    ax.plot(xy[:, 0], xy[:, 1], "-o", color=PALETTE[1], ms=3, lw=2,
+            label=f"training path ({len(xy)} snapshots)")
+    ax.plot(*xy[0], "s", color="white", mec="black", ms=15, zorder=3,  # under the star,
+            label=f"start (step {surface.path_steps[0]})")           # larger: both show
+    alt += (f" The training path of {len(xy)} snapshots runs from ({number(xy[0, 0])}, "
+            f"{number(xy[0, 1])}) to the origin ({sum(surface.explained):.0%} of its spread "
+            "lies in this plane).")
     ax.plot(0, 0, "*", color=PALETTE[4], mec="black", ms=10, zorder=4,
             label=f"trained (loss {number(surface.loss_at_origin)})")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)  # under the path
-    if has_path:
+    if has_slice:
         alphas, losses = surface.slice_alphas.numpy(), surface.slice_losses.numpy()
         axes[1].plot(alphas, losses, "-", color=PALETTE[0], lw=2)
         for alpha, name, marker in ((0.0, "initial", "s"), (1.0, "trained", "*")):

@@ -1,14 +1,6 @@
-"""Interactive explorers (ipywidgets): controls above a figure redrawn in place.
-
-Each builder returns an ``Explorer`` (machinery/explorer.py) that keeps its figure and moves
-new data into it as a slider is dragged. Cells showing one carry ``# NBVAL_IGNORE_OUTPUT``.
-
-CSS classes for the browser tests: ``course-explorer`` and ``course-<kind>`` on each
-explorer, ``course-figure`` on its image, ``course-learning-rate``, ``course-step``,
-``course-train``, ``course-step-back`` and ``course-step-next`` on those controls.
-
-Used in: notebooks 03 (gradient_inspector, backward_stepper), 04 (optimizer_playground) and
-05 (learning_rate_explorer). Only notebooks import this module.
+"""Interactive explorers: each builder returns an ``Explorer`` (machinery/explorer.py) that
+keeps its figure and moves new data into it as a control moves. CSS classes ``course-*``
+name the parts for the browser tests. Used in: notebooks 03, 04 and 05.
 """
 from __future__ import annotations
 
@@ -48,9 +40,8 @@ def optimizer_playground(function: str = "ravine", *,
                          steps: int = 50) -> Explorer:
     """Optimizer paths on a 2-D test function, redrawn as you move the controls.
 
-    ``.controls``: "function" (choosing one resets the learning rate to its usual value),
-    "learning rate" (a log slider) and "momentum"; ``.optimizers``: a course optimizer name
-    -> its checkbox; ``.trajectories``: the paths drawn last (label -> Trajectory).
+    ``.controls``: "function", "learning rate" and "momentum"; ``.optimizers``: name ->
+    checkbox; ``.trajectories``: the paths drawn last (label -> Trajectory).
 
     Example (notebook 04):
         >>> playground = optimizer_playground("rosenbrock", lr=0.003)
@@ -125,7 +116,7 @@ class LearningRateExplorer(Explorer):
 
     def train(self, lr: float | None = None, *, live: bool = False) -> list[float]:
         """Train a fresh model_fn(); return the loss of each step. Drawn at the end and, if
-        live (the button), from the second step on, at most 5 times a second."""
+        live, from the second step on, at most 5 times a second."""
         lr = self.learning_rate.value if lr is None else lr
         label = f"lr={lr:.3g}"
         self.running, self.button.disabled = True, True
@@ -148,7 +139,8 @@ class LearningRateExplorer(Explorer):
         except TrainingDiverged:
             losses.append(math.inf)            # drawn as an x where it blew up
         finally:
-            self.redraw()
+            self.request()
+            self.wait()
             self.running, self.button.disabled = False, False
         return losses
 
@@ -181,10 +173,7 @@ class LearningRateExplorer(Explorer):
 
 def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: float = 0.05,
                            steps: int = 100) -> LearningRateExplorer:
-    """Train LeNet for a short, fixed budget (batches of 64) at the chosen rate; compare the runs.
-
-    model_fn builds a fresh model (``cu.LeNet``). Too small a rate crawls, a good one drops
-    fast, too large a one blows up (marked x).
+    """Train a fresh ``model_fn()`` for ``steps`` batches of 64 at the chosen rate; compare the runs.
 
     Example (notebook 05):
         >>> explorer = learning_rate_explorer(cu.LeNet, data)
@@ -203,12 +192,9 @@ def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: f
 
 
 def gradient_inspector(monitor, filter_grads) -> Explorer:
-    """Browse what a GradientMonitor recorded: a layer dropdown and a step slider.
-
-    Left: the layer's histogram of log10 |grad| at that step; right: the first conv layer's
-    filter gradients at that step (``filter_grads``: one ``conv1.weight.grad.clone()`` per
-    record). A layer keeps its scales at every step (counts up to its fullest bin, colours
-    on a symmetric log scale up to the largest filter gradient), so steps compare.
+    """Browse what a GradientMonitor recorded: a layer's histogram of log10 |grad| and conv1's
+    filter gradients (``filter_grads``: one ``conv1.weight.grad.clone()`` per record) at a
+    step; a layer keeps its scales at every step, so steps compare.
 
     Example (notebook 03):
         >>> monitor, conv1_grads = GradientMonitor(), []
@@ -270,10 +256,7 @@ def gradient_inspector(monitor, filter_grads) -> Explorer:
 
 
 def backward_stepper(trace) -> Explorer:
-    """Step through a recorded backward pass node by node: back / next buttons and a slider.
-
-    trace: what ``cu.trace_backward`` recorded. Each step: the graph as the backward pass
-    colours it (backprop.step_figure) beside the step's numbers. ``.controls``: "step",
+    """Step through what ``cu.trace_backward`` recorded, node by node; ``.controls``: "step",
     "back" and "next".
 
     Example (notebook 03):

@@ -116,8 +116,8 @@ def surface(sample, directions):
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     weight_path = cu.WeightPath(model, optimizer, every=2)
     cu.fit(model, data, optimizer, epochs=1, progress=False)
-    return cu.loss_surface(model, data.train, weight_path if directions == "pca" else None,
-                           directions=directions, grid=5, digits=32)
+    return cu.loss_surface(model, data.train, weight_path, directions=directions, grid=5,
+                           digits=32, slice_steps=8 if directions == "pca" else 0)
 
 
 def lr_explorer_figure(sample):

@@ -139,5 +139,3 @@ def test_a_trajectory_figure_moves_its_paths_and_hides_the_rest():
     assert list(figure.paths[0].get_ydata()) == runs["adam"].path[:, 1].tolist()
     assert [t.get_text() for t in figure.ax.get_legend().get_texts()] == ["Adam (lr 0.05)", "start",
                                                                          "end of a path"]
-    with pytest.raises(ValueError, match="lines=4"):
-        figure.show({str(k): runs["sgd"] for k in range(4)})

@@ -171,3 +171,13 @@ def test_a_straight_path_still_gets_a_plane(sample):
     unmoved = cu.WeightPath(model, torch.optim.SGD(model.parameters(), lr=0.01))
     with pytest.raises(ValueError, match="never moved"):
         cu.loss_surface(model, sample.train, unmoved, directions="random", grid=3, digits=8)
+
+
+def test_slice_steps_0_keeps_the_path_without_the_slice(trained):
+    """Notebook 05's random plane: the path projected on it, no 1-D slice beside it."""
+    model, data, weight_path = trained
+    surface = cu.loss_surface(model, data.train, weight_path, directions="random", grid=3,
+                              digits=8, slice_steps=0)
+    assert surface.slice_losses is None and len(surface.path) == len(weight_path) + 1
+    fig = cu.plot_loss_surface(surface)
+    assert len(fig.axes) == 2 and "training path" in fig.alt and "Right:" not in fig.alt

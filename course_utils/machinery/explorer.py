@@ -1,9 +1,6 @@
-"""The machinery of the explorers (widgets.py): controls above a figure redrawn in place.
-
-Redraws must answer as a slider is dragged (benchmarks/explorers.py: 100 ms at most; a new
-figure and the stored 256-colour PNG took over 200): ``quick_png`` draws only the moving
-artists over a kept image of the rest, and in a kernel a drawing thread merges the requests
-that arrive during a draw into one draw of the latest values.
+"""The explorers' machinery. A redraw must take 100 ms at most (benchmarks/explorers.py; a
+new figure as a 256-colour PNG took over 200): ``quick_png`` draws only the moving artists
+over a kept image, and a drawing thread merges the requests made during a draw into one.
 """
 from __future__ import annotations
 
@@ -18,8 +15,8 @@ from ..figures import course_plot, png_bytes
 
 
 def quick_png(fig) -> bytes:
-    """fig as a PNG for a live view: the stored figure's pixels, cropped as it is, but in full
-    colour, lightly compressed, and only the artists marked animated drawn anew (blitting)."""
+    """fig as a quick PNG: cropped as stored, in full colour, lightly compressed, and only the
+    artists marked animated drawn anew (blitting)."""
     import numpy as np
     from PIL import Image
 
@@ -49,10 +46,9 @@ def quick_png(fig) -> bytes:
 
 
 class Explorer(W.VBox):
-    """Controls above a figure, ``draw(self)``'s figure for the current values: drawn when a
-    watched control changes (``request()``), at once outside a kernel, else on the drawing
-    thread. ``figure``: the one shown; ``draws``: how many were drawn. The first is stored
-    small, and the display data carries it as ``image/png`` for headless runs (nbval)."""
+    """Controls above ``draw(self)``'s figure, redrawn when a watched control changes: at once
+    outside a kernel, else on the drawing thread. ``figure``: the one shown; ``draws``: how
+    many were drawn; the first, small, is also the display data's ``image/png`` (nbval)."""
 
     def __init__(self, kind: str, controls: list, draw, watch: list):
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
@@ -61,7 +57,6 @@ class Explorer(W.VBox):
         super().__init__(children=[*controls, self.image], layout=W.Layout(align_items="flex-start"))
         self.add_class("course-explorer")
         self.add_class(f"course-{kind}")
-        # course_plot: the course's style, and a figure without alt text is refused
         self._draw, self.figure, self.draws = course_plot(draw), None, 0
         self.threaded = hasattr(get_ipython(), "kernel")
         self._state = threading.Condition()
@@ -87,11 +82,6 @@ class Explorer(W.VBox):
         """Wait until every request made so far is drawn; False if timeout ran out first."""
         with self._state:
             return self._state.wait_for(lambda: self._drawn >= self._asked, timeout)
-
-    def redraw(self) -> None:
-        """Draw the current values now and return once the new image is shown."""
-        self.request()
-        self.wait()
 
     def _work(self) -> None:
         """Draw until every request is drawn, each time with the latest values; then end."""
@@ -120,9 +110,7 @@ class Explorer(W.VBox):
             self.figure, self.draws = figure, self.draws + 1
             self.image.value = png
 
-    def _repr_mimebundle_(self, **kwargs):
-        # The widget view for JupyterLab, plus the current figure as a PNG for places
-        # without a live kernel (the stored notebook, nbviewer, GitHub).
+    def _repr_mimebundle_(self, **kwargs):    # the widget, and its figure for the stored notebook
         data = super()._repr_mimebundle_(**kwargs) or {}
         data["text/plain"] = f"{self.figure.alt} (Interactive: run the cell to use the controls.)"
         data["image/png"] = base64.b64encode(self.image.value).decode("ascii")

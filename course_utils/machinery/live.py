@@ -1,14 +1,12 @@
 """LivePlot: the training curves, redrawn while training runs.
 
-As fastai's fastprogress does, the figure is displayed once and each redraw (a fresh
-``plot_loss_curves``, throttled) replaces it through its display handle: no clear_output.
-``close()`` shrinks the live output to one line and shows the final figure below it, with
-its alt text. Outside a notebook it prints one line per epoch instead.
-
-Used in: notebook 05 (``fit(..., live=True)``) and notebook 04 (optimizers compared).
+As fastprogress does, the figure is displayed once and each throttled redraw replaces it
+through its display handle (no clear_output); outside a notebook, one line per epoch.
+Used in: notebook 05 (``fit(..., live=True)``).
 """
 from __future__ import annotations
 
+import sys
 from time import perf_counter as _clock
 
 from ..curves import plot_loss_curves
@@ -19,22 +17,9 @@ MAX_FPS = 5.0   # redraws a second at most
 BUDGET = 0.03   # and at most this share of the training time
 
 
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    return hasattr(get_ipython(), "kernel")
-
-
 class LivePlot:
-    """Training and validation loss in one panel, validation accuracy in the other.
-
-    Call ``update(train_loss=...)`` once per step, ``update(val_loss=..., val_acc=...)``
-    once per epoch and ``close()`` at the end (``fit(..., live=True)`` does all three).
-    display: for benchmarks, a stand-in for IPython's ``display``, called as
-    ``display(data, raw=True, display_id=True)`` and returning a handle whose
-    ``update(data, raw=True)`` takes each redraw.
+    """``update(train_loss=...)`` each step, ``update(val_loss=..., val_acc=...)`` each epoch,
+    ``close()`` at the end, as ``fit(..., live=True)`` does. display: for tests, benchmarks.
 
     Example (what ``fit(..., live=True)`` does in notebook 05; text outside a notebook):
         >>> live = LivePlot()
@@ -46,8 +31,10 @@ class LivePlot:
     """
 
     def __init__(self, *, display=None):
-        if display is None and _in_notebook():
-            from IPython.display import display
+        if display is None and "IPython" in sys.modules:
+            from IPython import get_ipython
+            from IPython.display import display as notebook
+            display = notebook if hasattr(get_ipython(), "kernel") else None
         self._display = display   # None: print text
         self.train_loss: list[float] = []
         self.val_loss: list[float] = []
@@ -83,11 +70,8 @@ class LivePlot:
             self._next_redraw = _clock() + max(1 / MAX_FPS, (_clock() - start) / BUDGET)
 
     def close(self) -> None:
-        """Show the final figure (in a notebook).
-
-        The live output becomes one line that never changes and the final figure is its own
-        output: a rerun stores the same outputs however often the live one was redrawn.
-        """
+        """Show the final figure as an output of its own, the live one shrunk to one line
+        (a rerun stores the same outputs however often the live one was redrawn)."""
         if self._display is not None and self.train_loss:
             self._put({"text/plain": LIVE_TEXT})
             self.figure = plot_loss_curves(self)
