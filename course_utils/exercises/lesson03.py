@@ -17,11 +17,7 @@ def _near(got: float, wrong: float) -> bool:
 @checks_function
 def check_finite_difference(finite_difference) -> Verdict:
     """Check ``finite_difference(f, x, h)``: central differences of a scalar f at x.
-
-    Example (notebook 03, exercise 1):
-        >>> check = check_finite_difference(lambda f, x, h: x)
-        Not yet: for (x ** 2).sum() you got [...], not autograd's gradient. For a hint, ...
-    """
+    Example (notebook 03, exercise 1): check_finite_difference(finite_difference)"""
     cases = [(lambda x: (x ** 2).sum(), "(x ** 2).sum()"),
              (lambda x: torch.sin(x).prod() + x[0] * x[-1], "sin(x).prod() + x[0] * x[-1]")]
     for seed, (f, text) in enumerate(cases):
@@ -51,11 +47,7 @@ def check_finite_difference(finite_difference) -> Verdict:
 def check_neuron_grads(neuron_grads) -> Verdict:
     """Check ``neuron_grads(x, w, b, t) -> (dL_dw, dL_db)`` against autograd (compare_grads),
     for ``L = (sigmoid(w @ x + b) - t) ** 2``.
-
-    Example (notebook 03, exercise 2):
-        >>> check = check_neuron_grads(lambda x, w, b, t: None)
-        Not yet: expected a pair (dL_dw, dL_db), got None. For a hint, ...
-    """
+    Example (notebook 03, exercise 2): check_neuron_grads(neuron_grads)"""
     x, w = (random_tensor(3, seed=seed, dtype=torch.float64) for seed in (10, 11))
     b, t = torch.tensor([0.3, 1.0], dtype=torch.float64)
     answer = neuron_grads(x.clone(), w.clone(), b.clone(), t.clone())
@@ -79,11 +71,7 @@ def check_neuron_grads(neuron_grads) -> Verdict:
 def check_accumulate_gradients(accumulate_gradients) -> Verdict:
     """Check ``accumulate_gradients(model, x, y, chunks)`` against one full-batch backward,
     on a model that holds stale gradients.
-
-    Example (notebook 03, exercise 3):
-        >>> check = check_accumulate_gradients(lambda model, x, y, chunks: None)
-        Not yet: your gradients differ from one backward over the whole batch. For a hint, ...
-    """
+    Example (notebook 03, exercise 3): check_accumulate_gradients(accumulate_gradients)"""
     for seed, (n, chunks) in enumerate([(12, 3), (10, 3)]):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -118,11 +106,7 @@ def check_accumulate_gradients(accumulate_gradients) -> Verdict:
 @checks_value
 def check_grad_after_three_backward(predicted_grad) -> Verdict:
     """Check a prediction: ``w.grad`` after the three backward() calls of exercise 4.
-
-    Example (notebook 03, exercise 4):
-        >>> check = check_grad_after_three_backward(3)
-        Not yet: 3 is the last call's gradient alone. For a hint, run the check again with hint=2.
-    """
+    Example (notebook 03, exercise 4): check_grad_after_three_backward(predicted_grad)"""
     w = torch.tensor(2.0, requires_grad=True)  # the exercise's code, run
     (w * w).backward()
     (w * w).backward()

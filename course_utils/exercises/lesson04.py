@@ -26,11 +26,7 @@ def sgd_on_bowl(lr: float, steps: int) -> float:
 def check_sgd_prediction(w_after_step, largest_rate) -> Verdict:
     """Check two predictions for torch.optim.SGD on the loss 5 w**2, from w = 1: w after one
     step at lr=0.3, and the rate above which SGD diverges.
-
-    Example (notebook 04, exercise 1):
-        >>> check = check_sgd_prediction(0.7, 0.2)
-        Not yet: w after one step at lr=0.3 is not 0.7. For a hint, run the check again ...
-    """
+    Example (notebook 04, exercise 1): check_sgd_prediction(w_after_step, largest_rate)"""
     step, rate = number(w_after_step), number(largest_rate)
     if step is None or rate is None:
         raise NotYet("write each prediction as one number, such as 0.5.")
@@ -66,11 +62,7 @@ def _twins(seed: int = 0):
 def check_momentum_update(momentum_update) -> Verdict:
     """Check three steps of ``momentum_update(params, velocities, lr, momentum)`` against
     torch.optim.SGD(momentum=0.9), whose velocity starts at zero.
-
-    Example (notebook 04, exercise 2):
-        >>> check = check_momentum_update(lambda params, velocities, lr, momentum: None)
-        Not yet: the weights did not change: `p = p - ...` makes a new tensor. For a hint, ...
-    """
+    Example (notebook 04, exercise 2): check_momentum_update(momentum_update)"""
     mine, reference, x, y = _twins(seed=1)
     optimizer = torch.optim.SGD([p for p in reference.parameters() if p.requires_grad],
                                 lr=0.1, momentum=0.9)
@@ -134,11 +126,7 @@ def _adam_losses(model, x, y, *, once: bool = True, zero_grad: bool = True) -> t
 def check_train(train) -> Verdict:
     """Check a fixed ``train(model, x, y, lr, steps) -> losses`` (the bug: a new Adam at every
     step, whose running averages restart) against Adam in the lesson's loop.
-
-    Example (notebook 04, exercise 3):
-        >>> check = check_train(lambda model, x, y, lr, steps: None)
-        Not yet: expected a list of 5 losses, got None. For a hint, ...
-    """
+    Example (notebook 04, exercise 3): check_train(train)"""
     mine, reference, x, y = _twins(seed=2)
     answer = train(mine, x, y, 0.05, 5)
     losses = numbers(answer)
@@ -171,11 +159,7 @@ def check_train(train) -> Verdict:
 def check_optimizer_choice(chosen_optimizer, its_val_acc, *, histories) -> Verdict:
     """Check a choice from ``histories`` ({optimizer name: History}): the optimizer with the best
     final validation accuracy, and that accuracy (0.91 or 91).
-
-    Example (notebook 04, exercise 4):
-        >>> check = check_optimizer_choice("adam", 0.9, histories={"adam": History(val_acc=[0.9])})
-        Correct! adam: 90.0% of the validation digits after one epoch, the best of the 1 runs. ...
-    """
+    Example (notebook 04, exercise 4): check_optimizer_choice(chosen, its_val_acc, histories=...)"""
     if not isinstance(histories, dict) or not histories:
         raise NotYet("pass the runs to compare: histories=histories.")
     accuracy = {name: h.val_acc[-1] for name, h in histories.items()}
