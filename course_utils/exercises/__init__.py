@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 __all__ = ["checker", "checks_function", "checks_value", "say", "NotYet", "numbers", "number",
-           "answer_tensor", "first_mistake", "compare_grads", "Verdict"]  # and every check_*
+           "answer_number", "answer_tensor", "first_mistake", "compare_grads", "Verdict"]
 
 MAX_FEEDBACK = 400  # characters: feedback is one short line, never a tensor dump
 _LEVEL = contextvars.ContextVar("course_hint_level", default=1)
@@ -169,6 +169,13 @@ def number(value) -> float | None:
     value = numbers(value)
     ok = value is not None and value.numel() == 1 and bool(torch.isfinite(value).all())
     return float(value.item()) if ok else None
+
+
+def answer_number(value, name: str = "your answer") -> float:
+    """value as one finite float (through number); else raises NotYet."""
+    if number(value) is None:
+        raise NotYet(f"{name} should be one number, such as 0.5; got {value!r:.40}.")
+    return number(value)
 
 
 def answer_tensor(value, shape=None, name: str = "your answer", more: str | None = None):

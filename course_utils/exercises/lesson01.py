@@ -1,5 +1,4 @@
-"""Checks for the exercises of notebooks/01_define_the_network.ipynb: each compares the
-learner's answer with what PyTorch computes (LeNet's layers, nn.Conv2d, autograd)."""
+"""Checks of notebook 01's exercises, against what PyTorch computes (LeNet, nn.Conv2d, autograd)."""
 from __future__ import annotations
 
 import torch
@@ -16,10 +15,9 @@ def check_unpadded_shape(predicted_shape) -> Verdict:
     Example (notebook 01, exercise 1): check_unpadded_shape(predicted_shape)"""
     from ..models import LeNet
 
-    with torch.random.fork_rng(devices=[]), torch.no_grad():  # LeNet draws its weights
-        net = LeNet()
-        x = F.max_pool2d(net.conv1(torch.zeros(1, 1, 28, 28)), 2)
-        true = tuple(F.max_pool2d(net.conv2(x), 2).shape)
+    with torch.random.fork_rng(devices=[]):  # LeNet draws its weights
+        net, x = LeNet(), torch.zeros(1, 1, 28, 28)
+    true = tuple(F.max_pool2d(net.conv2(F.max_pool2d(net.conv1(x), 2)), 2).shape)
     values = numbers(predicted_shape)
     if values is None or values.dim() != 1 or not torch.equal(values, values.round()):
         raise NotYet(f"a shape is a tuple of whole numbers, got {predicted_shape!r:.40}.")
@@ -138,9 +136,8 @@ def check_digits_to_batch(digits_to_batch) -> Verdict:
 def check_input_gradient(input_gradient) -> Verdict:
     """Check ``input_gradient(weight, v)``: the x.grad left by ``(x @ weight.T).backward(v)``.
     Example (notebook 01, exercise 5): check_input_gradient(input_gradient)"""
-    weight, v = random_tensor(3, 4, seed=1), random_tensor(1, 3, seed=2)
-    x = random_tensor(1, 4, seed=3).requires_grad_(True)
-    (x @ weight.T).backward(v)
+    weight, v, x = random_tensor(3, 4, seed=1), random_tensor(1, 3, seed=2), torch.zeros(1, 4)
+    (x.requires_grad_(True) @ weight.T).backward(v)  # x.grad does not depend on x
     mine = answer_tensor(input_gradient(weight.clone(), v.clone()), (1, 4), "your gradient",
                          "x.grad has the shape of x, (1, 4); v is (1, 3) and weight (3, 4).")
     comparison = compare_grads("x.grad", mine, x.grad, atol=1e-5)

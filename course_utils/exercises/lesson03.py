@@ -1,13 +1,12 @@
-"""Checks for the exercises of notebooks/03_backpropagation.ipynb: each runs the learner's
-function on inputs from a private random generator and compares the result with autograd."""
+"""Checks of notebook 03's exercises: the learner's code on private random inputs, vs autograd."""
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import (NotYet, Verdict, answer_tensor, checks_function, checks_value, compare_grads,
-               first_mistake, number, random_tensor, say)
+from . import (NotYet, Verdict, answer_number, answer_tensor, checks_function, checks_value,
+               compare_grads, first_mistake, random_tensor, say)
 
 
 def _near(got: float, wrong: float) -> bool:
@@ -111,9 +110,7 @@ def check_grad_after_three_backward(predicted_grad) -> Verdict:
     (w * w).backward()
     (w * w).backward()
     (3 * w).backward()
-    grad, true = number(predicted_grad), float(w.grad)
-    if grad is None:
-        raise NotYet(f"expected one number, got {predicted_grad!r:.40}.")
+    grad, true = answer_number(predicted_grad), float(w.grad)
     if abs(grad - true) < 1e-6:
         return say(True, f"{true:g}: each backward() adds its gradient to what .grad holds "
                          "(4, 4, then 3); only zero_grad() or .grad = None starts again.")

@@ -1,5 +1,4 @@
-"""Checks for the exercises of notebooks/04_optimizers.ipynb: each runs the learner's code and
-torch.optim on two identical small models and compares the weights or losses."""
+"""Checks of notebook 04's exercises: the learner's code and torch.optim on twin small models."""
 from __future__ import annotations
 
 import copy
@@ -8,7 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import NotYet, Verdict, checks_function, checks_value, first_mistake, number, numbers, say
+from . import (NotYet, Verdict, answer_number, checks_function, checks_value, first_mistake,
+               numbers, say)
 
 
 def sgd_on_bowl(lr: float, steps: int) -> float:
@@ -27,9 +27,8 @@ def check_sgd_prediction(w_after_step, largest_rate) -> Verdict:
     """Check two predictions for torch.optim.SGD on the loss 5 w**2, from w = 1: w after one
     step at lr=0.3, and the rate above which SGD diverges.
     Example (notebook 04, exercise 1): check_sgd_prediction(w_after_step, largest_rate)"""
-    step, rate = number(w_after_step), number(largest_rate)
-    if step is None or rate is None:
-        raise NotYet("write each prediction as one number, such as 0.5.")
+    step = answer_number(w_after_step, "w_after_step")
+    rate = answer_number(largest_rate, "largest_rate")
     if abs(step - sgd_on_bowl(0.3, 1)) > 1e-6:
         if abs(step + 0.5) < 1e-6:  # 1 - 0.3 * 5
             raise NotYet(f"w is not {step:g}: that step used 5 as the gradient.",
@@ -165,9 +164,7 @@ def check_optimizer_choice(chosen_optimizer, its_val_acc, *, histories) -> Verdi
     accuracy = {name: h.val_acc[-1] for name, h in histories.items()}
     if not isinstance(chosen_optimizer, str) or chosen_optimizer not in accuracy:
         raise NotYet(f"{chosen_optimizer!r:.30} is not one of the runs {', '.join(accuracy)}.")
-    quoted = number(its_val_acc)
-    if quoted is None:
-        raise NotYet(f"its_val_acc should be a number, such as 0.5 or 50, got {its_val_acc!r:.30}.")
+    quoted = answer_number(its_val_acc, "its_val_acc")
     quoted = quoted / 100 if quoted > 1 else quoted  # 91 (percent) or 0.91
     if accuracy[chosen_optimizer] < max(accuracy.values()):
         raise NotYet(f"another run ends with a higher validation accuracy than {chosen_optimizer}.",

@@ -1,13 +1,12 @@
-"""Checks for the exercises of notebooks/05_training_on_mnist.ipynb: each compares the learner's
-answer with nn.Dropout, a reference loop, the notebook's history or a reference count."""
+"""Checks of notebook 05's exercises, against nn.Dropout, a reference loop or count, a history."""
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import (NotYet, Verdict, answer_tensor, checks_function, checks_value, first_mistake,
-               number, numbers, say)
+from . import (NotYet, Verdict, answer_number, answer_tensor, checks_function, checks_value,
+               first_mistake, number, numbers, say)
 
 
 @checks_value
@@ -114,12 +113,11 @@ def check_epoch_choice(best_epoch, its_val_loss, *, history) -> Verdict:
     losses = list(getattr(history, "val_loss", []) or [])
     if not losses:
         raise NotYet("pass the history of the training run: history=history.")
-    epoch, quoted = number(best_epoch), number(its_val_loss)
+    epoch = number(best_epoch)
     if epoch not in range(1, len(losses) + 1):
         raise NotYet(f"best_epoch should be from 1 to {len(losses)}, got {best_epoch!r:.30}.")
-    if quoted is None:
-        raise NotYet(f"its_val_loss should be a number, got {its_val_loss!r:.30}.")
-    epoch, best = int(epoch), min(range(len(losses)), key=losses.__getitem__) + 1
+    quoted = answer_number(its_val_loss, "its_val_loss")
+    epoch, best = int(epoch), losses.index(min(losses)) + 1
     if losses[epoch - 1] > losses[best - 1]:
         first_mistake(epoch, [
             (max(range(len(losses)), key=history.val_acc.__getitem__) + 1, f"epoch {epoch} has "
