@@ -9,10 +9,6 @@ from . import (NotYet, Verdict, answer_number, answer_tensor, checks_function, c
                compare_grads, first_mistake, random_tensor, say)
 
 
-def _near(got: float, wrong: float) -> bool:
-    return abs(got - wrong) < 0.01
-
-
 @checks_function
 def check_finite_difference(finite_difference) -> Verdict:
     """Check ``finite_difference(f, x, h)``: central differences of a scalar f at x.
@@ -36,7 +32,7 @@ def check_finite_difference(finite_difference) -> Verdict:
         first_mistake((mine.double() / x.grad).median().item(), [
             (2, f"for {text} you got twice autograd's gradient.", "the points are 2 * h apart."),
             (-1, f"for {text} the sign is flipped.", "subtract f at x - h from f at x + h.")],
-            same=_near)
+            same=lambda ratio, wrong: abs(ratio - wrong) < 0.01)
         raise NotYet(f"for {text} you got {[round(v, 4) for v in mine.tolist()]}, not autograd's "
                      "gradient.", "nudge one entry at a time, both ways.")
     return say(True, "your finite differences match autograd on two functions.")
@@ -62,7 +58,7 @@ def check_neuron_grads(neuron_grads) -> Verdict:
     first_mistake((db.double() / b.grad).item(), [
         (0.5, f"{verdicts}: half the right gradient.", "d/da (a - t)**2 has a factor 2."),
         (-1, f"{verdicts}: the sign is flipped.", "d/da (a - t)**2 > 0 above the target.")],
-        same=_near)
+        same=lambda ratio, wrong: abs(ratio - wrong) < 0.01)
     raise NotYet(f"{verdicts}.", "multiply dL/da, da/dz (the sigmoid's derivative), dz/dw.")
 
 
