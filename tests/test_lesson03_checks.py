@@ -148,7 +148,7 @@ def test_grad_after_three_backward_right(answer):
     (4, "one call of (w * w)", "replace .grad, or add to it"),
     (8, "first two calls", "adds to .grad too"),
     (12, "not what the three calls leave", "each call's gradient"),
-    ("11", "expected one number, got '11'", ""),
+    ("11", "one number, such as 0.5; got '11'", ""),
 ])
 def test_grad_after_three_backward_tiers(answer, first, second):
     assert_tiers(check_grad_after_three_backward, (answer,), {}, first, second)

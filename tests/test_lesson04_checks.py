@@ -196,7 +196,7 @@ def test_optimizer_choice_right(answers):
     (("rmsprop", 0.864), "is not rmsprop's validation accuracy", "copy the number"),
     (("RMSProp", 0.91), "not one of the runs", ""),
     ((3, 0.91), "not one of the runs", ""),
-    (("rmsprop", "91%"), "should be a number", ""),
+    (("rmsprop", "91%"), "its_val_acc should be one number", ""),
     (("rmsprop", None), "still None", ""),
 ])
 def test_optimizer_choice_mistakes(answers, hint, more):

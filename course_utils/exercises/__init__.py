@@ -1,10 +1,6 @@
-"""Exercise checks: one line of feedback on a learner's answer.
-
-``check_x(answer)`` prints what is off, ``check_x(answer, hint=2)`` a hint too; no tier gives the
-solution away. A check never raises on a wrong answer (but for the student stub's
-NotImplementedError), never evaluates a string, and judges the value, not its type (``numbers``):
-``@checks_function`` checks a function the learner completed, ``@checks_value`` a value.
-"""
+"""Exercise checks: ``check_x(answer)`` prints one line on what is off, ``hint=2`` a hint too,
+never the solution. A check judges the value, not its type (``numbers``); it never evaluates a
+string, and never raises on a wrong answer but for the student stub's NotImplementedError."""
 from __future__ import annotations
 
 import contextlib
@@ -17,7 +13,7 @@ import numpy as np
 import torch
 
 __all__ = ["checker", "checks_function", "checks_value", "say", "NotYet", "numbers", "number",
-           "answer_tensor", "first_mistake", "compare_grads", "Verdict"]  # and every check_*
+           "answer_number", "answer_tensor", "first_mistake", "compare_grads", "Verdict"]
 
 MAX_FEEDBACK = 400  # characters: feedback is one short line, never a tensor dump
 _LEVEL = contextvars.ContextVar("course_hint_level", default=1)
@@ -37,13 +33,7 @@ class Verdict:
 
 
 def say(ok: bool, message: str, more: str | None = None) -> Verdict:
-    """Print one line, "Correct! ..." or "Not yet: ..."; ``more`` is the hint shown at hint=2.
-
-    Example:
-        >>> say(False, "2 + 2 is not 5.", more="count on your fingers.")
-        Not yet: 2 + 2 is not 5. For a hint, run the check again with hint=2.
-        Verdict(correct=False)
-    """
+    """Print one line, "Correct! ..." or "Not yet: ..."; ``more`` is the hint shown at hint=2."""
     line = " ".join(str(message).split())
     if not ok and more:
         line += (" Hint: " + " ".join(str(more).split()) if _LEVEL.get() >= 2
@@ -95,15 +85,7 @@ def checker(check):
 
 
 def checks_value(check):
-    """Decorate a check of a value the learner wrote down; one still None or ``...`` is explained.
-
-    Example (notebooks 01, 02, 04, 05):
-        >>> @checks_value
-        ... def check_sum(total): return say(total == 4, "2 + 2 is 4.")
-        >>> check_sum(None)
-        Not yet: your answer is still None: replace None by your answer, then run this check again.
-        Verdict(correct=False)
-    """
+    """Decorate a check of a value the learner wrote: one still None or ``...`` is explained."""
     @checker
     @functools.wraps(check)
     def check_if_answered(*answers, **kwargs) -> Verdict:
@@ -170,12 +152,7 @@ def random_tensor(*shape: int, seed: int, dtype=torch.float32) -> torch.Tensor:
 
 def numbers(value) -> torch.Tensor | None:
     """value (a number, NumPy scalar or array, tensor, or list, tuple or set of these) as a
-    detached CPU tensor; None if it is not numbers.
-
-    Example:
-        >>> numbers(np.float32(0.5)), numbers([1, 2.5]), numbers("1"), numbers(True)
-        (tensor(0.5000), tensor([1.0000, 2.5000], dtype=torch.float64), None, None)
-    """
+    detached CPU tensor; None if it is not numbers (a string, a bool)."""
     if isinstance(value, (set, frozenset, list, tuple)):
         value = [v.detach().cpu() if isinstance(v, torch.Tensor) else v for v in value]
     elif isinstance(value, torch.Tensor):
@@ -194,6 +171,13 @@ def number(value) -> float | None:
     return float(value.item()) if ok else None
 
 
+def answer_number(value, name: str = "your answer") -> float:
+    """value as one finite float (through number); else raises NotYet."""
+    if number(value) is None:
+        raise NotYet(f"{name} should be one number, such as 0.5; got {value!r:.40}.")
+    return number(value)
+
+
 def answer_tensor(value, shape=None, name: str = "your answer", more: str | None = None):
     """value as a finite tensor of this shape (through numbers); else raises NotYet."""
     if value is None:
@@ -209,13 +193,8 @@ def answer_tensor(value, shape=None, name: str = "your answer", more: str | None
 
 
 def compare_grads(name: str, mine, reference, atol: float = 1e-6) -> str:
-    """Compare a hand-computed gradient with autograd's, karpathy-style, in one line: exact,
-    close (max difference 3.1e-08) or wrong (and why).
-
-    Example (notebook 03):
-        >>> print(compare_grads("dL/dw", torch.ones(3), torch.ones(3)))
-        dL/dw: exact
-    """
+    """A hand-computed gradient against autograd's, karpathy-style, in one line: "dL/dw: exact",
+    "close (max difference 3.1e-08)" or "wrong" (and why)."""
     if reference is None:
         return f"{name}: wrong (the reference for {name} is None)"
     try:

@@ -1,5 +1,4 @@
-"""Checks for the exercises of notebooks/01_define_the_network.ipynb: each compares the
-learner's answer with what PyTorch computes (LeNet's layers, nn.Conv2d, autograd)."""
+"""Checks of notebook 01's exercises, against what PyTorch computes (LeNet, nn.Conv2d, autograd)."""
 from __future__ import annotations
 
 import torch
@@ -13,17 +12,12 @@ from . import (NotYet, Verdict, answer_tensor, checks_function, checks_value, co
 @checks_value
 def check_unpadded_shape(predicted_shape) -> Verdict:
     """Check a prediction: the shape after conv1, pool, conv2, pool for a 1 x 1 x 28 x 28 digit.
-
-    Example (notebook 01, exercise 1):
-        >>> check = check_unpadded_shape((1, 16, 5, 5))
-        Not yet: (1, 16, 5, 5) is what a 32x32 image gives. For a hint, ...
-    """
+    Example (notebook 01, exercise 1): check_unpadded_shape(predicted_shape)"""
     from ..models import LeNet
 
-    with torch.random.fork_rng(devices=[]), torch.no_grad():  # LeNet draws its weights
-        net = LeNet()
-        x = F.max_pool2d(net.conv1(torch.zeros(1, 1, 28, 28)), 2)
-        true = tuple(F.max_pool2d(net.conv2(x), 2).shape)
+    with torch.random.fork_rng(devices=[]):  # LeNet draws its weights
+        net, x = LeNet(), torch.zeros(1, 1, 28, 28)
+    true = tuple(F.max_pool2d(net.conv2(F.max_pool2d(net.conv1(x), 2)), 2).shape)
     values = numbers(predicted_shape)
     if values is None or values.dim() != 1 or not torch.equal(values, values.round()):
         raise NotYet(f"a shape is a tuple of whole numbers, got {predicted_shape!r:.40}.")
@@ -44,11 +38,7 @@ def check_unpadded_shape(predicted_shape) -> Verdict:
 def check_layer_parameters(layer_parameters) -> Verdict:
     """Check ``layer_parameters(layer) -> int``, counted from the settings of nn.Linear and
     nn.Conv2d layers (a 3x5 kernel and a layer without bias included).
-
-    Example (notebook 01, exercise 2):
-        >>> check = check_layer_parameters(lambda layer: layer.weight.numel())
-        Not yet: you counted the layer's tensors: count from its settings. For a hint, ...
-    """
+    Example (notebook 01, exercise 2): check_layer_parameters(layer_parameters)"""
     with torch.random.fork_rng(devices=[]):  # building layers draws random weights
         layers = [nn.Linear(3, 2), nn.Conv2d(1, 6, 5), nn.Conv2d(6, 16, 5), nn.Linear(400, 120),
                   nn.Conv2d(3, 8, (3, 5)), nn.Linear(4, 5, bias=False)]
@@ -78,11 +68,7 @@ def check_layer_parameters(layer_parameters) -> Verdict:
 @checks_function
 def check_conv_output_size(conv_output_size) -> Verdict:
     """Check ``conv_output_size(size, kernel_size, stride=1, padding=0)`` against nn.Conv2d.
-
-    Example (notebook 01, exercise 3):
-        >>> check = check_conv_output_size(lambda size, kernel_size, stride=1, padding=0: 1)
-        Not yet: conv_output_size(32, 5, stride=1, padding=0) gave 1, nn.Conv2d gives 28. ...
-    """
+    Example (notebook 01, exercise 3): check_conv_output_size(conv_output_size)"""
     for size, kernel, stride, padding in [(32, 5, 1, 0), (14, 5, 1, 0), (28, 2, 2, 0),
                                           (28, 3, 1, 1), (32, 5, 2, 0), (7, 3, 2, 1)]:
         expected = F.conv2d(torch.zeros(1, 1, size, size), torch.zeros(1, 1, kernel, kernel),
@@ -118,11 +104,7 @@ def _where(image, digit) -> str:
 @checks_function
 def check_digits_to_batch(digits_to_batch) -> Verdict:
     """Check ``digits_to_batch(digits)``: N 28x28 digits centred in 32x32 zeros, N x 1 x 32 x 32.
-
-    Example (notebook 01, exercise 4):
-        >>> check = check_digits_to_batch(lambda digits: torch.stack(digits).unsqueeze(1))
-        Not yet: the batch of 3 digits has shape (3, 1, 28, 28): the digits are not padded. ...
-    """
+    Example (notebook 01, exercise 4): check_digits_to_batch(digits_to_batch)"""
     for count, seed in [(3, 4), (1, 5)]:
         generator = torch.Generator().manual_seed(seed)  # pixels in (0, 1]: none is a zero
         digits = [1 - torch.rand(28, 28, generator=generator) for _ in range(count)]
@@ -153,14 +135,9 @@ def check_digits_to_batch(digits_to_batch) -> Verdict:
 @checks_function
 def check_input_gradient(input_gradient) -> Verdict:
     """Check ``input_gradient(weight, v)``: the x.grad left by ``(x @ weight.T).backward(v)``.
-
-    Example (notebook 01, exercise 5):
-        >>> check = check_input_gradient(lambda weight, v: weight)
-        Not yet: your gradient has shape (3, 4), expected (1, 4). For a hint, ...
-    """
-    weight, v = random_tensor(3, 4, seed=1), random_tensor(1, 3, seed=2)
-    x = random_tensor(1, 4, seed=3).requires_grad_(True)
-    (x @ weight.T).backward(v)
+    Example (notebook 01, exercise 5): check_input_gradient(input_gradient)"""
+    weight, v, x = random_tensor(3, 4, seed=1), random_tensor(1, 3, seed=2), torch.zeros(1, 4)
+    (x.requires_grad_(True) @ weight.T).backward(v)  # x.grad does not depend on x
     mine = answer_tensor(input_gradient(weight.clone(), v.clone()), (1, 4), "your gradient",
                          "x.grad has the shape of x, (1, 4); v is (1, 3) and weight (3, 4).")
     comparison = compare_grads("x.grad", mine, x.grad, atol=1e-5)

@@ -1,27 +1,18 @@
-"""Checks for the exercises of notebooks/03_backpropagation.ipynb: each runs the learner's
-function on inputs from a private random generator and compares the result with autograd."""
+"""Checks of notebook 03's exercises: the learner's code on private random inputs, vs autograd."""
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import (NotYet, Verdict, answer_tensor, checks_function, checks_value, compare_grads,
-               first_mistake, number, random_tensor, say)
-
-
-def _near(got: float, wrong: float) -> bool:
-    return abs(got - wrong) < 0.01
+from . import (NotYet, Verdict, answer_number, answer_tensor, checks_function, checks_value,
+               compare_grads, first_mistake, random_tensor, say)
 
 
 @checks_function
 def check_finite_difference(finite_difference) -> Verdict:
     """Check ``finite_difference(f, x, h)``: central differences of a scalar f at x.
-
-    Example (notebook 03, exercise 1):
-        >>> check = check_finite_difference(lambda f, x, h: x)
-        Not yet: for (x ** 2).sum() you got [...], not autograd's gradient. For a hint, ...
-    """
+    Example (notebook 03, exercise 1): check_finite_difference(finite_difference)"""
     cases = [(lambda x: (x ** 2).sum(), "(x ** 2).sum()"),
              (lambda x: torch.sin(x).prod() + x[0] * x[-1], "sin(x).prod() + x[0] * x[-1]")]
     for seed, (f, text) in enumerate(cases):
@@ -41,7 +32,7 @@ def check_finite_difference(finite_difference) -> Verdict:
         first_mistake((mine.double() / x.grad).median().item(), [
             (2, f"for {text} you got twice autograd's gradient.", "the points are 2 * h apart."),
             (-1, f"for {text} the sign is flipped.", "subtract f at x - h from f at x + h.")],
-            same=_near)
+            same=lambda ratio, wrong: abs(ratio - wrong) < 0.01)
         raise NotYet(f"for {text} you got {[round(v, 4) for v in mine.tolist()]}, not autograd's "
                      "gradient.", "nudge one entry at a time, both ways.")
     return say(True, "your finite differences match autograd on two functions.")
@@ -51,11 +42,7 @@ def check_finite_difference(finite_difference) -> Verdict:
 def check_neuron_grads(neuron_grads) -> Verdict:
     """Check ``neuron_grads(x, w, b, t) -> (dL_dw, dL_db)`` against autograd (compare_grads),
     for ``L = (sigmoid(w @ x + b) - t) ** 2``.
-
-    Example (notebook 03, exercise 2):
-        >>> check = check_neuron_grads(lambda x, w, b, t: None)
-        Not yet: expected a pair (dL_dw, dL_db), got None. For a hint, ...
-    """
+    Example (notebook 03, exercise 2): check_neuron_grads(neuron_grads)"""
     x, w = (random_tensor(3, seed=seed, dtype=torch.float64) for seed in (10, 11))
     b, t = torch.tensor([0.3, 1.0], dtype=torch.float64)
     answer = neuron_grads(x.clone(), w.clone(), b.clone(), t.clone())
@@ -71,7 +58,7 @@ def check_neuron_grads(neuron_grads) -> Verdict:
     first_mistake((db.double() / b.grad).item(), [
         (0.5, f"{verdicts}: half the right gradient.", "d/da (a - t)**2 has a factor 2."),
         (-1, f"{verdicts}: the sign is flipped.", "d/da (a - t)**2 > 0 above the target.")],
-        same=_near)
+        same=lambda ratio, wrong: abs(ratio - wrong) < 0.01)
     raise NotYet(f"{verdicts}.", "multiply dL/da, da/dz (the sigmoid's derivative), dz/dw.")
 
 
@@ -79,11 +66,7 @@ def check_neuron_grads(neuron_grads) -> Verdict:
 def check_accumulate_gradients(accumulate_gradients) -> Verdict:
     """Check ``accumulate_gradients(model, x, y, chunks)`` against one full-batch backward,
     on a model that holds stale gradients.
-
-    Example (notebook 03, exercise 3):
-        >>> check = check_accumulate_gradients(lambda model, x, y, chunks: None)
-        Not yet: your gradients differ from one backward over the whole batch. For a hint, ...
-    """
+    Example (notebook 03, exercise 3): check_accumulate_gradients(accumulate_gradients)"""
     for seed, (n, chunks) in enumerate([(12, 3), (10, 3)]):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -118,18 +101,12 @@ def check_accumulate_gradients(accumulate_gradients) -> Verdict:
 @checks_value
 def check_grad_after_three_backward(predicted_grad) -> Verdict:
     """Check a prediction: ``w.grad`` after the three backward() calls of exercise 4.
-
-    Example (notebook 03, exercise 4):
-        >>> check = check_grad_after_three_backward(3)
-        Not yet: 3 is the last call's gradient alone. For a hint, run the check again with hint=2.
-    """
+    Example (notebook 03, exercise 4): check_grad_after_three_backward(predicted_grad)"""
     w = torch.tensor(2.0, requires_grad=True)  # the exercise's code, run
     (w * w).backward()
     (w * w).backward()
     (3 * w).backward()
-    grad, true = number(predicted_grad), float(w.grad)
-    if grad is None:
-        raise NotYet(f"expected one number, got {predicted_grad!r:.40}.")
+    grad, true = answer_number(predicted_grad), float(w.grad)
     if abs(grad - true) < 1e-6:
         return say(True, f"{true:g}: each backward() adds its gradient to what .grad holds "
                          "(4, 4, then 3); only zero_grad() or .grad = None starts again.")

@@ -1,5 +1,4 @@
-"""Checks for the exercises of notebooks/04_optimizers.ipynb: each runs the learner's code and
-torch.optim on two identical small models and compares the weights or losses."""
+"""Checks of notebook 04's exercises: the learner's code and torch.optim on twin small models."""
 from __future__ import annotations
 
 import copy
@@ -8,7 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import NotYet, Verdict, checks_function, checks_value, first_mistake, number, numbers, say
+from . import (NotYet, Verdict, answer_number, checks_function, checks_value, first_mistake,
+               numbers, say)
 
 
 def sgd_on_bowl(lr: float, steps: int) -> float:
@@ -26,14 +26,9 @@ def sgd_on_bowl(lr: float, steps: int) -> float:
 def check_sgd_prediction(w_after_step, largest_rate) -> Verdict:
     """Check two predictions for torch.optim.SGD on the loss 5 w**2, from w = 1: w after one
     step at lr=0.3, and the rate above which SGD diverges.
-
-    Example (notebook 04, exercise 1):
-        >>> check = check_sgd_prediction(0.7, 0.2)
-        Not yet: w after one step at lr=0.3 is not 0.7. For a hint, run the check again ...
-    """
-    step, rate = number(w_after_step), number(largest_rate)
-    if step is None or rate is None:
-        raise NotYet("write each prediction as one number, such as 0.5.")
+    Example (notebook 04, exercise 1): check_sgd_prediction(w_after_step, largest_rate)"""
+    step = answer_number(w_after_step, "w_after_step")
+    rate = answer_number(largest_rate, "largest_rate")
     if abs(step - sgd_on_bowl(0.3, 1)) > 1e-6:
         if abs(step + 0.5) < 1e-6:  # 1 - 0.3 * 5
             raise NotYet(f"w is not {step:g}: that step used 5 as the gradient.",
@@ -66,11 +61,7 @@ def _twins(seed: int = 0):
 def check_momentum_update(momentum_update) -> Verdict:
     """Check three steps of ``momentum_update(params, velocities, lr, momentum)`` against
     torch.optim.SGD(momentum=0.9), whose velocity starts at zero.
-
-    Example (notebook 04, exercise 2):
-        >>> check = check_momentum_update(lambda params, velocities, lr, momentum: None)
-        Not yet: the weights did not change: `p = p - ...` makes a new tensor. For a hint, ...
-    """
+    Example (notebook 04, exercise 2): check_momentum_update(momentum_update)"""
     mine, reference, x, y = _twins(seed=1)
     optimizer = torch.optim.SGD([p for p in reference.parameters() if p.requires_grad],
                                 lr=0.1, momentum=0.9)
@@ -134,11 +125,7 @@ def _adam_losses(model, x, y, *, once: bool = True, zero_grad: bool = True) -> t
 def check_train(train) -> Verdict:
     """Check a fixed ``train(model, x, y, lr, steps) -> losses`` (the bug: a new Adam at every
     step, whose running averages restart) against Adam in the lesson's loop.
-
-    Example (notebook 04, exercise 3):
-        >>> check = check_train(lambda model, x, y, lr, steps: None)
-        Not yet: expected a list of 5 losses, got None. For a hint, ...
-    """
+    Example (notebook 04, exercise 3): check_train(train)"""
     mine, reference, x, y = _twins(seed=2)
     answer = train(mine, x, y, 0.05, 5)
     losses = numbers(answer)
@@ -171,19 +158,13 @@ def check_train(train) -> Verdict:
 def check_optimizer_choice(chosen_optimizer, its_val_acc, *, histories) -> Verdict:
     """Check a choice from ``histories`` ({optimizer name: History}): the optimizer with the best
     final validation accuracy, and that accuracy (0.91 or 91).
-
-    Example (notebook 04, exercise 4):
-        >>> check = check_optimizer_choice("adam", 0.9, histories={"adam": History(val_acc=[0.9])})
-        Correct! adam: 90.0% of the validation digits after one epoch, the best of the 1 runs. ...
-    """
+    Example (notebook 04, exercise 4): check_optimizer_choice(chosen, its_val_acc, histories=...)"""
     if not isinstance(histories, dict) or not histories:
         raise NotYet("pass the runs to compare: histories=histories.")
     accuracy = {name: h.val_acc[-1] for name, h in histories.items()}
     if not isinstance(chosen_optimizer, str) or chosen_optimizer not in accuracy:
         raise NotYet(f"{chosen_optimizer!r:.30} is not one of the runs {', '.join(accuracy)}.")
-    quoted = number(its_val_acc)
-    if quoted is None:
-        raise NotYet(f"its_val_acc should be a number, such as 0.5 or 50, got {its_val_acc!r:.30}.")
+    quoted = answer_number(its_val_acc, "its_val_acc")
     quoted = quoted / 100 if quoted > 1 else quoted  # 91 (percent) or 0.91
     if accuracy[chosen_optimizer] < max(accuracy.values()):
         raise NotYet(f"another run ends with a higher validation accuracy than {chosen_optimizer}.",

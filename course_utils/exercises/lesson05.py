@@ -1,23 +1,18 @@
-"""Checks for the exercises of notebooks/05_training_on_mnist.ipynb: each compares the learner's
-answer with nn.Dropout, a reference loop, the notebook's history or a reference count."""
+"""Checks of notebook 05's exercises, against nn.Dropout, a reference loop or count, a history."""
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import (NotYet, Verdict, answer_tensor, checks_function, checks_value, first_mistake,
-               number, numbers, say)
+from . import (NotYet, Verdict, answer_number, answer_tensor, checks_function, checks_value,
+               first_mistake, number, numbers, say)
 
 
 @checks_value
 def check_dropout_values(train_values, eval_values) -> Verdict:
     """Check a prediction: the values nn.Dropout(p=0.5) gives torch.ones(1000), in each mode.
-
-    Example (notebook 05, exercise 1):
-        >>> check = check_dropout_values({0, 1}, {1})
-        Not yet: some values are zeroed in training mode, but the others do not stay 1. ...
-    """
+    Example (notebook 05, exercise 1): check_dropout_values(train_values, eval_values)"""
     drop = nn.Dropout(0.5)
     with torch.random.fork_rng(devices=[]):
         train_true = set(drop.train()(torch.ones(1000)).tolist())
@@ -84,11 +79,7 @@ def _run_fit(fit, epochs: int = 3):
 def check_fit_fixed(fit) -> Verdict:
     """Check a fixed ``fit(model, loader, val_loader, optimizer, epochs)`` (the bug: model.train()
     once, before the first epoch): dropout on in every training batch, off in validation.
-
-    Example (notebook 05, exercise 2):
-        >>> check = check_fit_fixed(lambda model, loader, val_loader, optimizer, epochs: None)
-        Not yet: fit returned None, expected the list of validation accuracies, one per ...
-    """
+    Example (notebook 05, exercise 2): check_fit_fixed(fit_fixed)"""
     answer, seen = _run_fit(fit)
     expected, result = numbers(_run_fit(_reference_fit)[0]), numbers(answer)
     if result is None or result.dim() != 1:
@@ -118,20 +109,15 @@ def check_fit_fixed(fit) -> Verdict:
 @checks_value
 def check_epoch_choice(best_epoch, its_val_loss, *, history) -> Verdict:
     """Check a choice from ``history``: the epoch (from 1) with the lowest validation loss.
-
-    Example (notebook 05, exercise 3):
-        >>> check = check_epoch_choice(1, 0.5, history=History(val_loss=[0.5], val_acc=[0.8]))
-        Correct! epoch 1, validation loss 0.5000: the model to keep (early stopping). ...
-    """
+    Example (notebook 05, exercise 3): check_epoch_choice(best_epoch, its_val_loss, history=...)"""
     losses = list(getattr(history, "val_loss", []) or [])
     if not losses:
         raise NotYet("pass the history of the training run: history=history.")
-    epoch, quoted = number(best_epoch), number(its_val_loss)
+    epoch = number(best_epoch)
     if epoch not in range(1, len(losses) + 1):
         raise NotYet(f"best_epoch should be from 1 to {len(losses)}, got {best_epoch!r:.30}.")
-    if quoted is None:
-        raise NotYet(f"its_val_loss should be a number, got {its_val_loss!r:.30}.")
-    epoch, best = int(epoch), min(range(len(losses)), key=losses.__getitem__) + 1
+    quoted = answer_number(its_val_loss, "its_val_loss")
+    epoch, best = int(epoch), losses.index(min(losses)) + 1
     if losses[epoch - 1] > losses[best - 1]:
         first_mistake(epoch, [
             (max(range(len(losses)), key=history.val_acc.__getitem__) + 1, f"epoch {epoch} has "
@@ -148,11 +134,7 @@ def check_epoch_choice(best_epoch, its_val_loss, *, history) -> Verdict:
 @checks_function
 def check_confusion_counts(confusion_counts) -> Verdict:
     """Check ``confusion_counts(predictions, labels)``: a 10 x 10 tensor of counts[true, predicted].
-
-    Example (notebook 05, exercise 4):
-        >>> check = check_confusion_counts(lambda predictions, labels: torch.zeros(10))
-        Not yet: confusion_counts(...) has shape (10,), expected (10, 10). For a hint, ...
-    """
+    Example (notebook 05, exercise 4): check_confusion_counts(confusion_counts)"""
     generator = torch.Generator().manual_seed(2)
     labels = torch.randint(0, 10, (200,), generator=generator)
     predictions = torch.where(torch.rand(200, generator=generator) < 0.7, labels,
