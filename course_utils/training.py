@@ -18,7 +18,15 @@ from .models import eval_mode
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the message names the learning rate to lower."""
+    """The loss became NaN or infinite; the message names the learning rate to lower.
+
+    Example:
+        >>> with torch.no_grad():
+        ...     _ = model.fc3.weight.fill_(float("nan"))
+        >>> train_step(model, x, y, optimizer)
+        Traceback (most recent call last):
+        course_utils.training.TrainingDiverged: The loss became nan with learning rate 0.05: ...
+    """
 
 
 def make_optimizer(optimizer_name: str, params, *, lr: float = 0.01, momentum: float = 0.9,

@@ -111,8 +111,9 @@ def test_bad_epochs(model, sample):
 
 # --- plots ----------------------------------------------------------------------------------
 
-def test_plotting_gradients_before_any_backward(model):
-    raises_naming_fix(ValueError, lambda: cu.plot_gradient_flow(model), "call loss.backward() first")
+def test_plotting_the_model_instead_of_its_gradient_monitor(model):
+    raises_naming_fix(ValueError, lambda: cu.plot_gradient_flow(model), "GradientMonitor",
+                      "loss.backward()")
 
 
 def test_gradient_monitor_before_any_backward(model):
