@@ -22,7 +22,7 @@ from .assets import course_image
 # Notebook 02: loss functions
 from .data import MNIST, Split, load_mnist
 from .graph import autograd_graph, plot_graph, print_graph
-from .losses import loss_vs_output, plot_loss_vs_output
+from .losses import plot_loss_vs_output
 from .plots import plot_digits
 
 # Notebook 03: backpropagation
@@ -50,7 +50,7 @@ __version__ = "0.1.0"
 __all__ = ["setup", "get_device", "DEFAULT_THREADS",
            "LeNet", "course_image",
            "MNIST", "Split", "load_mnist", "autograd_graph", "plot_graph", "print_graph",
-           "loss_vs_output", "plot_loss_vs_output", "plot_digits",
+           "plot_loss_vs_output", "plot_digits",
            "train_step", "GradientMonitor", "plot_backward_steps", "trace_backward",
            "plot_filters", "plot_gradient_flow", "plot_gradient_histograms",
            "History", "TrainingDiverged", "fit", "make_optimizer", "plot_loss_curves",

@@ -12,7 +12,7 @@ from . import _checks
 
 
 class GradientMonitor:
-    """Record mean |grad|, max |grad|, the gradient norm and a histogram per parameter.
+    """Record mean |grad|, max |grad| and a histogram per parameter.
 
     Call ``record(model)`` after each ``loss.backward()`` (``fit(..., monitor=m)``
     does it for you). Only every ``every``-th call is recorded: every=1 for a
@@ -27,7 +27,7 @@ class GradientMonitor:
         names: parameter names in the model's order (``conv1.weight``, ``conv1.bias``, ...)
         numels: number of elements of each parameter
         steps: R ints, the call count (1, 2, ...) of each record
-        mean_abs, max_abs, norm, zero_fraction: R x L float tensors
+        mean_abs, max_abs, zero_fraction: R x L float tensors
         histograms: R x L x B tensor of counts
         bin_edges: B + 1 edges in log10 |grad| units
 
@@ -52,7 +52,7 @@ class GradientMonitor:
         self.steps: list[int] = []
         self.names: list[str] = []
         self.numels: list[int] = []
-        self._stats: list[torch.Tensor] = []   # per record: L x 4 (mean, max, norm, zeros)
+        self._stats: list[torch.Tensor] = []   # per record: L x 3 (mean, max, zeros)
         self._hists: list[torch.Tensor] = []   # per record: L x B
 
     def record(self, model: nn.Module) -> None:
@@ -76,11 +76,11 @@ class GradientMonitor:
         for name in self.names:
             grad = grads.get(name)
             if grad is None:  # no gradient this time: marked, not counted as zeros
-                stats.append(torch.full((4,), float("nan")))
+                stats.append(torch.full((3,), float("nan")))
                 hists.append(torch.zeros(self.bins))
                 continue
             a = grad.detach().abs().flatten().float()
-            stats.append(torch.stack([a.mean(), a.max(), a.norm(), (a == 0).float().mean()]).cpu())
+            stats.append(torch.stack([a.mean(), a.max(), (a == 0).float().mean()]).cpu())
             # log10(0) = -inf: clamped into the first bin, as values above the range into the last
             hists.append(torch.histc(a.log10().clamp_(low, high), self.bins, low, high).cpu())
         self._stats.append(torch.stack(stats))
@@ -101,12 +101,8 @@ class GradientMonitor:
         return self._column(1)
 
     @property
-    def norm(self) -> torch.Tensor:
-        return self._column(2)
-
-    @property
     def zero_fraction(self) -> torch.Tensor:  # the share of gradient elements exactly 0
-        return self._column(3)
+        return self._column(2)
 
     @property
     def histograms(self) -> torch.Tensor:

@@ -27,14 +27,12 @@ def plot_gradient_flow(monitor):
     names, means, maxes = monitor.names, monitor.mean_abs[-1].tolist(), monitor.max_abs[-1].tolist()
     fig, ax = new_figure(6.6, 0.38 * len(names) + 1.4)
     rows = list(range(len(names)))[::-1]
-    # a gradient of exactly 0 has no place on a log axis (nan: not drawn): "all 0" instead
+    # a gradient of exactly 0 has no place on a log axis (nan: not drawn; the alt text says 0)
     shown_means = [m or float("nan") for m in means]
     shown_maxes = [t or float("nan") for t in maxes]
     ax.hlines(rows, shown_means, shown_maxes, color="0.7", lw=1.5)
     ax.plot(shown_maxes, rows, "^", color=PALETTE[1], ms=8, label="max |grad|")
     ax.plot(shown_means, rows, "o", color=PALETTE[0], ms=8, label="mean |grad|")
-    for row in [row for row, top in zip(rows, maxes) if top == 0]:
-        ax.annotate("all 0", (0.01, row), xycoords=("axes fraction", "data"), va="center")
     ax.set_xscale("log")
     ax.set_yticks(rows, names)
     biggest = names[means.index(max(means))]

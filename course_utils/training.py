@@ -45,9 +45,6 @@ def make_optimizer(optimizer_name: str, params, *, lr: float = 0.01, momentum: f
 
 
 def check_targets(scores: torch.Tensor, targets) -> None:
-    if not isinstance(targets, torch.Tensor):
-        raise ValueError(f"targets must be a tensor of class indices, got "
-                         f"{type(targets).__name__}. Fix: torch.as_tensor(labels).")
     if targets.dim() == 2 and targets.shape == scores.shape:
         raise ValueError(f"targets have shape {tuple(targets.shape)}: one-hot rows, but "
                          "CrossEntropyLoss here expects class indices. Fix: "

@@ -22,7 +22,6 @@ def test_statistics_and_histograms_match_the_gradients():
         g = grads[name].abs()
         assert monitor.mean_abs[0, k].item() == pytest.approx(g.mean().item(), rel=1e-6)
         assert monitor.max_abs[0, k].item() == pytest.approx(g.max().item(), rel=1e-6)
-        assert monitor.norm[0, k].item() == pytest.approx(grads[name].norm().item(), rel=1e-5)
     # every element lands in exactly one bin: each histogram sums to the parameter count
     assert monitor.histograms.shape == (1, 10, 20)
     assert monitor.histograms[0].sum(1).tolist() == [p.numel() for p in net.parameters()]
