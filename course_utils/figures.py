@@ -61,13 +61,7 @@ def png_bytes(fig: Figure, tight: bool = False, compact: bool = False) -> bytes:
 
 def new_figure(width: float, height: float, nrows: int = 1, ncols: int = 1, *,
                layout: str | None = None, **subplot_kw):
-    """A (figure, axes) pair like plt.subplots, not held by pyplot; nrows=0: axes is None.
-
-    Example:
-        >>> fig, axes = new_figure(6, 3, 1, 2)
-        >>> len(axes)
-        2
-    """
+    """A (figure, axes) pair like plt.subplots, not held by pyplot; nrows=0: axes is None."""
     with matplotlib.rc_context(STYLE):
         fig = CourseFigure(figsize=(width, height), dpi=DPI, layout=layout)
         FigureCanvasAgg(fig)
@@ -77,16 +71,7 @@ def new_figure(width: float, height: float, nrows: int = 1, ncols: int = 1, *,
 
 
 def course_plot(plot):
-    """Decorate a plot function: draw it in the course's STYLE; it must set ``fig.alt``.
-
-    Example:
-        >>> @course_plot
-        ... def plot_nothing():
-        ...     fig, ax = new_figure(3, 2)
-        ...     return with_alt(fig, "An empty plot.")
-        >>> plot_nothing().alt
-        'An empty plot.'
-    """
+    """Decorate a plot function: draw it in the course's STYLE; it must set ``fig.alt``."""
     @functools.wraps(plot)
     def styled(*args, **kwargs):
         with matplotlib.rc_context(STYLE):

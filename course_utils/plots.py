@@ -3,7 +3,9 @@ Used in: notebooks 02, 03 and 05.
 """
 from __future__ import annotations
 
+import matplotlib
 import torch
+from matplotlib.colors import LogNorm
 
 from . import _checks
 from .figures import FULL_WIDTH, PALETTE, course_plot, new_figure, number, with_alt
@@ -57,9 +59,6 @@ def plot_gradient_histograms(monitor):
         >>> len(plot_gradient_histograms(monitor).axes)   # 5 weight tensors and a colour bar
         6
     """
-    import matplotlib
-    from matplotlib.colors import LogNorm
-
     _checks.monitor_with_records(monitor, "cu.plot_gradient_histograms(monitor) with "
                                  "monitor = cu.GradientMonitor(); cu.fit(..., monitor=monitor)")
     weights = [i for i, n in enumerate(monitor.names) if not n.endswith(".bias")]

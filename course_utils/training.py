@@ -18,7 +18,13 @@ from .models import eval_mode
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the message names the learning rate to lower."""
+    """The loss became NaN or infinite; the message names the learning rate to lower.
+
+    Example:
+        >>> fit(model, data, torch.optim.SGD(model.parameters(), lr=1e6), progress=False)
+        Traceback (most recent call last):
+        course_utils.training.TrainingDiverged: The loss became nan with learning rate 1e+06: ...
+    """
 
 
 def make_optimizer(optimizer_name: str, params, *, lr: float = 0.01, momentum: float = 0.9,
