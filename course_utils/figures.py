@@ -91,11 +91,8 @@ def with_alt(fig, alt: str):
 
 
 def run_styles(labels) -> list[dict]:
-    """The colour, line style and marker of each run, as keyword arguments of ax.plot.
-
-    A label that starts with an optimizer's name ("adam lr=0.01") gets that optimizer's style
-    in every figure; other labels, and a second run of one optimizer, take the ones left over.
-    """
+    """The colour, line style and marker of each run, as keyword arguments of ax.plot: a label
+    that starts with an optimizer's name ("adam lr=0.01") gets that optimizer's in every figure."""
     names = {**{n: k for k, n in enumerate(OPTIMIZER_NAMES)},
              **{OPTIMIZER_LABELS[n].lower(): k for k, n in enumerate(OPTIMIZER_NAMES)}}
     fixed = [names.get(str(label).lower().replace("(", " ").split(" ")[0]) for label in labels]
@@ -109,4 +106,3 @@ def run_styles(labels) -> list[dict]:
 def number(value: float) -> str:
     """A number as alt text and titles print it: 4 significant digits, stable across runs."""
     return f"{value:.4g}"
-

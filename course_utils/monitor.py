@@ -14,12 +14,10 @@ from . import _checks
 class GradientMonitor:
     """Record mean |grad|, max |grad| and a histogram per parameter.
 
-    Call ``record(model)`` after each ``loss.backward()`` (``fit(..., monitor=m)``
-    does it for you). Only every ``every``-th call is recorded: every=1 for a
-    hand-written loop of a few dozen steps (notebook 03); for whole runs with fit,
-    every=10 still gives one column per 10 steps at a tenth of the cost (see benchmarks/).
+    Call ``record(model)`` after each ``loss.backward()`` (``fit(..., monitor=m)`` does it
+    for you). Only every ``every``-th call is recorded (every=10 costs a tenth: benchmarks/).
 
-    The histogram counts log10 |grad| in ``bins`` fixed bins over ``log10_range``;
+    The histogram counts log10 |grad| in ``bins`` fixed bins over ``log10_range`` (-10, 1);
     smaller values (zeros included) go into the first bin and larger ones into the
     last, so each histogram sums to the parameter's number of elements.
 
@@ -39,15 +37,13 @@ class GradientMonitor:
         (torch.Size([1, 10]), ['conv1.weight', 'conv1.bias'])
     """
 
-    def __init__(self, bins: int = 30, every: int = 1, log10_range: tuple[float, float] = (-10.0, 1.0)):
+    log10_range = (-10.0, 1.0)
+
+    def __init__(self, bins: int = 30, every: int = 1):
         _checks.whole_number(bins, "bins", "GradientMonitor(bins=30)", low=2)
         _checks.whole_number(every, "every", "GradientMonitor(every=1) records after every backward")
-        low, high = log10_range
-        if not low < high:
-            raise ValueError(f"log10_range must be (low, high) with low < high, got "
-                             f"{log10_range!r}. Fix: log10_range=(-10, 1).")
-        self.bins, self.every, self.log10_range = bins, every, (float(low), float(high))
-        self.bin_edges = torch.linspace(low, high, bins + 1)
+        self.bins, self.every = bins, every
+        self.bin_edges = torch.linspace(*self.log10_range, bins + 1)
         self.calls = 0
         self.steps: list[int] = []
         self.names: list[str] = []

@@ -251,9 +251,8 @@ def plot_saliency(model, images):
         5
     """
     check_image_batch(images, "images")
-    if len(images) > 8:
-        raise ValueError(f"plot_saliency shows at most 8 images, got {len(images)}. "
-                         "Fix: plot_saliency(model, images[:8]).")
+    _checks.whole_number(len(images), "plot_saliency's number of images",
+                         "plot_saliency(model, images[:8])", high=8)
     device = next(model.parameters()).device
     x = images.detach().to(device).clone().requires_grad_(True)
     with eval_mode(model):

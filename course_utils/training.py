@@ -14,6 +14,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from . import _checks
+from .machinery.live import LivePlot
 from .models import eval_mode
 
 
@@ -182,7 +183,6 @@ def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 
     if device.type != "cpu":  # move the digits once, not each batch
         train, val = train.to(device), val.to(device)
     if live is True:
-        from .machinery.live import LivePlot
         live = LivePlot()
     history = History(steps_per_epoch=math.ceil(len(train) / batch_size))
     from tqdm.auto import tqdm

@@ -50,10 +50,10 @@ class LivePlot:
                              f"val_acc={val_acc}. Fix: live.update(train_loss=loss) each step, "
                              "live.update(val_loss=vl, val_acc=va) each epoch.")
         if train_loss is not None:
-            self.train_loss.append(_number("train_loss", train_loss))
+            self.train_loss.append(float(train_loss))
         if val_loss is not None:
-            self.val_loss.append(_number("val_loss", val_loss))
-            self.val_acc.append(_number("val_acc", val_acc))
+            self.val_loss.append(float(val_loss))
+            self.val_acc.append(float(val_acc))
             self.steps_per_epoch = self.steps_per_epoch or len(self.train_loss)
         if self._display is not None and _clock() >= self._next_redraw:
             start = _clock()
@@ -80,11 +80,3 @@ class LivePlot:
         else:
             self._handle.update(data, raw=True)
 
-
-def _number(name: str, value) -> float:
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, got {type(value).__name__}. "
-                         f"Fix: live.update({name}=loss.item()).")
-    return float(value)
