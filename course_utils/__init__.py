@@ -22,7 +22,7 @@ from .assets import course_image
 # Notebook 02: loss functions
 from .data import MNIST, Split, load_mnist
 from .graph import autograd_graph, plot_graph, print_graph
-from .losses import loss_vs_output, plot_loss_vs_output
+from .losses import plot_loss_vs_output
 from .plots import plot_digits
 
 # Notebook 03: backpropagation
@@ -50,7 +50,7 @@ __version__ = "0.1.0"
 __all__ = ["setup", "get_device", "DEFAULT_THREADS",
            "LeNet", "course_image",
            "MNIST", "Split", "load_mnist", "autograd_graph", "plot_graph", "print_graph",
-           "loss_vs_output", "plot_loss_vs_output", "plot_digits",
+           "plot_loss_vs_output", "plot_digits",
            "train_step", "GradientMonitor", "plot_backward_steps", "trace_backward",
            "plot_filters", "plot_gradient_flow", "plot_gradient_histograms",
            "History", "TrainingDiverged", "fit", "make_optimizer", "plot_loss_curves",
@@ -59,9 +59,7 @@ __all__ = ["setup", "get_device", "DEFAULT_THREADS",
            "loss_surface", "plot_loss_surface",
            "doctor"]
 
-# Chosen from benchmarks/threads.py (table in benchmarks/README.md): for LeNet on 2 cores a
-# second thread trains 1.3-1.5x faster alone but about 0.5x as fast beside one busy process (and
-# far slower on a loaded machine), so one thread has the best worst case.
+# One thread has the best worst case on a shared machine: benchmarks/README.md, threads.py
 DEFAULT_THREADS = 1
 
 
@@ -72,8 +70,7 @@ def get_device(prefer: str | None = None) -> torch.device:
         >>> get_device("cpu")
         device(type='cpu')
     """
-    mps = getattr(torch.backends, "mps", None)
-    available = {"cuda": torch.cuda.is_available(), "mps": mps is not None and mps.is_available(),
+    available = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(),
                  "cpu": True}
     prefer = prefer or os.environ.get("COURSE_DEVICE") or None
     if prefer is None:

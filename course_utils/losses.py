@@ -26,27 +26,6 @@ def _as_scores(output) -> torch.Tensor:
     return output.detach().float()
 
 
-def loss_vs_output(loss_fn, output, target, index: int, values) -> torch.Tensor:
-    """The loss when output[0, index] takes each of values, every other output fixed.
-
-    Example (what plot_loss_vs_output draws):
-        >>> scores = torch.zeros(1, 10)
-        >>> losses = loss_vs_output(nn.CrossEntropyLoss(), scores, torch.tensor([3]), 3,
-        ...                         torch.tensor([0.0, 10.0]))
-        >>> [round(loss, 4) for loss in losses.tolist()]
-        [2.3026, 0.0004]
-    """
-    scores = _as_scores(output)
-    if not isinstance(index, int) or not 0 <= index < scores.shape[1]:
-        raise ValueError(f"index must be an int in 0..{scores.shape[1] - 1} (which output to "
-                         f"vary), got {index!r:.40}. Fix: index=3 varies the score of class 3.")
-    values = torch.as_tensor(values, dtype=scores.dtype).reshape(-1)
-    batch = scores.repeat(len(values), 1)
-    batch[:, index] = values
-    with torch.no_grad():
-        return torch.stack([loss_fn(row.unsqueeze(0), target) for row in batch])
-
-
 @course_plot
 def plot_loss_vs_output(output, label):
     """Cross-entropy (class index target) and MSE (one-hot target) as one output score moves
@@ -76,7 +55,9 @@ def plot_loss_vs_output(output, label):
         now = loss_fn(scores, target).item()
         for index, style, who, size in ((label, "-", "the target", 11),
                                         (wrong, "--", "a wrong class", 6)):
-            curve = loss_vs_output(loss_fn, scores, target, index, values)
+            batch = scores.repeat(len(values), 1)   # row k: output index set to values[k]
+            batch[:, index] = values
+            curve = [loss_fn(row.unsqueeze(0), target).item() for row in batch]
             line, = ax.plot(values, curve, style, label=f"score of class {index} ({who})")
             # both curves pass through the loss of the current scores: concentric dots
             ax.plot(scores[0, index], now, "o", ms=size, color=line.get_color(), zorder=3)

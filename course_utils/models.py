@@ -12,11 +12,7 @@ import torch.nn.functional as F
 
 
 def check_image_batch(x, name: str = "input") -> None:
-    """Raise a ValueError that names the fix unless ``x`` is a float N x 1 x 32 x 32 batch.
-
-    Example:
-        >>> check_image_batch(torch.zeros(8, 1, 32, 32))   # fine: returns None
-    """
+    """Raise a ValueError that names the fix unless ``x`` is a float N x 1 x 32 x 32 batch."""
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor of shape (N, 1, 32, 32), got "
                          f"{type(x).__name__}. Fix: torch.as_tensor(x, dtype=torch.float32).")
@@ -31,9 +27,6 @@ def check_image_batch(x, name: str = "input") -> None:
         raise ValueError(f"{name} has shape {shape}, but LeNet expects a 4-D mini-batch "
                          "N x 1 x 32 x 32. Fix: x.view(-1, 1, 32, 32).")
     n, c, h, w = shape
-    if c not in (1, 3) and w in (1, 3):
-        raise ValueError(f"{name} has shape {shape}: channels last (N x H x W x C), but PyTorch "
-                         "wants N x C x H x W. Fix: x = x.permute(0, 3, 1, 2).")
     if c != 1:
         raise ValueError(f"{name} has shape {shape}: {c} channels, but LeNet expects 1 "
                          "(grayscale). Fix: x = x.mean(dim=1, keepdim=True).")
@@ -78,16 +71,7 @@ class LeNet(nn.Module):
 
 @contextlib.contextmanager
 def eval_mode(model: nn.Module):
-    """Put model in eval mode for the block, then back in the mode it was in.
-
-    Example:
-        >>> net = LeNet()
-        >>> with eval_mode(net):
-        ...     net.training
-        False
-        >>> net.training
-        True
-    """
+    """Put model in eval mode for the block, then back in the mode it was in."""
     was_training = model.training
     model.eval()
     try:

@@ -12,14 +12,12 @@ from . import _checks
 
 
 class GradientMonitor:
-    """Record mean |grad|, max |grad|, the gradient norm and a histogram per parameter.
+    """Record mean |grad|, max |grad| and a histogram per parameter.
 
-    Call ``record(model)`` after each ``loss.backward()`` (``fit(..., monitor=m)``
-    does it for you). Only every ``every``-th call is recorded: every=1 for a
-    hand-written loop of a few dozen steps (notebook 03); for whole runs with fit,
-    every=10 still gives one column per 10 steps at a tenth of the cost (see benchmarks/).
+    Call ``record(model)`` after each ``loss.backward()`` (``fit(..., monitor=m)`` does it
+    for you). Only every ``every``-th call is recorded (every=10 costs a tenth: benchmarks/).
 
-    The histogram counts log10 |grad| in ``bins`` fixed bins over ``log10_range``;
+    The histogram counts log10 |grad| in ``bins`` fixed bins over ``log10_range`` (-10, 1);
     smaller values (zeros included) go into the first bin and larger ones into the
     last, so each histogram sums to the parameter's number of elements.
 
@@ -27,7 +25,7 @@ class GradientMonitor:
         names: parameter names in the model's order (``conv1.weight``, ``conv1.bias``, ...)
         numels: number of elements of each parameter
         steps: R ints, the call count (1, 2, ...) of each record
-        mean_abs, max_abs, norm, zero_fraction: R x L float tensors
+        mean_abs, max_abs, zero_fraction: R x L float tensors
         histograms: R x L x B tensor of counts
         bin_edges: B + 1 edges in log10 |grad| units
 
@@ -39,20 +37,18 @@ class GradientMonitor:
         (torch.Size([1, 10]), ['conv1.weight', 'conv1.bias'])
     """
 
-    def __init__(self, bins: int = 30, every: int = 1, log10_range: tuple[float, float] = (-10.0, 1.0)):
+    log10_range = (-10.0, 1.0)
+
+    def __init__(self, bins: int = 30, every: int = 1):
         _checks.whole_number(bins, "bins", "GradientMonitor(bins=30)", low=2)
         _checks.whole_number(every, "every", "GradientMonitor(every=1) records after every backward")
-        low, high = log10_range
-        if not low < high:
-            raise ValueError(f"log10_range must be (low, high) with low < high, got "
-                             f"{log10_range!r}. Fix: log10_range=(-10, 1).")
-        self.bins, self.every, self.log10_range = bins, every, (float(low), float(high))
-        self.bin_edges = torch.linspace(low, high, bins + 1)
+        self.bins, self.every = bins, every
+        self.bin_edges = torch.linspace(*self.log10_range, bins + 1)
         self.calls = 0
         self.steps: list[int] = []
         self.names: list[str] = []
         self.numels: list[int] = []
-        self._stats: list[torch.Tensor] = []   # per record: L x 4 (mean, max, norm, zeros)
+        self._stats: list[torch.Tensor] = []   # per record: L x 3 (mean, max, zeros)
         self._hists: list[torch.Tensor] = []   # per record: L x B
 
     def record(self, model: nn.Module) -> None:
@@ -76,11 +72,11 @@ class GradientMonitor:
         for name in self.names:
             grad = grads.get(name)
             if grad is None:  # no gradient this time: marked, not counted as zeros
-                stats.append(torch.full((4,), float("nan")))
+                stats.append(torch.full((3,), float("nan")))
                 hists.append(torch.zeros(self.bins))
                 continue
             a = grad.detach().abs().flatten().float()
-            stats.append(torch.stack([a.mean(), a.max(), a.norm(), (a == 0).float().mean()]).cpu())
+            stats.append(torch.stack([a.mean(), a.max(), (a == 0).float().mean()]).cpu())
             # log10(0) = -inf: clamped into the first bin, as values above the range into the last
             hists.append(torch.histc(a.log10().clamp_(low, high), self.bins, low, high).cpu())
         self._stats.append(torch.stack(stats))
@@ -101,12 +97,8 @@ class GradientMonitor:
         return self._column(1)
 
     @property
-    def norm(self) -> torch.Tensor:
-        return self._column(2)
-
-    @property
     def zero_fraction(self) -> torch.Tensor:  # the share of gradient elements exactly 0
-        return self._column(3)
+        return self._column(2)
 
     @property
     def histograms(self) -> torch.Tensor:

@@ -3,7 +3,9 @@ Used in: notebooks 02, 03 and 05.
 """
 from __future__ import annotations
 
+import matplotlib
 import torch
+from matplotlib.colors import LogNorm
 
 from . import _checks
 from .figures import FULL_WIDTH, PALETTE, course_plot, new_figure, number, with_alt
@@ -27,14 +29,12 @@ def plot_gradient_flow(monitor):
     names, means, maxes = monitor.names, monitor.mean_abs[-1].tolist(), monitor.max_abs[-1].tolist()
     fig, ax = new_figure(6.6, 0.38 * len(names) + 1.4)
     rows = list(range(len(names)))[::-1]
-    # a gradient of exactly 0 has no place on a log axis (nan: not drawn): "all 0" instead
+    # a gradient of exactly 0 has no place on a log axis (nan: not drawn; the alt text says 0)
     shown_means = [m or float("nan") for m in means]
     shown_maxes = [t or float("nan") for t in maxes]
     ax.hlines(rows, shown_means, shown_maxes, color="0.7", lw=1.5)
     ax.plot(shown_maxes, rows, "^", color=PALETTE[1], ms=8, label="max |grad|")
     ax.plot(shown_means, rows, "o", color=PALETTE[0], ms=8, label="mean |grad|")
-    for row in [row for row, top in zip(rows, maxes) if top == 0]:
-        ax.annotate("all 0", (0.01, row), xycoords=("axes fraction", "data"), va="center")
     ax.set_xscale("log")
     ax.set_yticks(rows, names)
     biggest = names[means.index(max(means))]
@@ -59,9 +59,6 @@ def plot_gradient_histograms(monitor):
         >>> len(plot_gradient_histograms(monitor).axes)   # 5 weight tensors and a colour bar
         6
     """
-    import matplotlib
-    from matplotlib.colors import LogNorm
-
     _checks.monitor_with_records(monitor, "cu.plot_gradient_histograms(monitor) with "
                                  "monitor = cu.GradientMonitor(); cu.fit(..., monitor=monitor)")
     weights = [i for i, n in enumerate(monitor.names) if not n.endswith(".bias")]
@@ -254,9 +251,8 @@ def plot_saliency(model, images):
         5
     """
     check_image_batch(images, "images")
-    if len(images) > 8:
-        raise ValueError(f"plot_saliency shows at most 8 images, got {len(images)}. "
-                         "Fix: plot_saliency(model, images[:8]).")
+    _checks.whole_number(len(images), "plot_saliency's number of images",
+                         "plot_saliency(model, images[:8])", high=8)
     device = next(model.parameters()).device
     x = images.detach().to(device).clone().requires_grad_(True)
     with eval_mode(model):

@@ -14,6 +14,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from . import _checks
+from .machinery.live import LivePlot
 from .models import eval_mode
 
 
@@ -53,9 +54,6 @@ def make_optimizer(optimizer_name: str, params, *, lr: float = 0.01, momentum: f
 
 
 def check_targets(scores: torch.Tensor, targets) -> None:
-    if not isinstance(targets, torch.Tensor):
-        raise ValueError(f"targets must be a tensor of class indices, got "
-                         f"{type(targets).__name__}. Fix: torch.as_tensor(labels).")
     if targets.dim() == 2 and targets.shape == scores.shape:
         raise ValueError(f"targets have shape {tuple(targets.shape)}: one-hot rows, but "
                          "CrossEntropyLoss here expects class indices. Fix: "
@@ -187,7 +185,6 @@ def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 
     if device.type != "cpu":  # move the digits once, not each batch
         train, val = train.to(device), val.to(device)
     if live is True:
-        from .machinery.live import LivePlot
         live = LivePlot()
     history = History(steps_per_epoch=math.ceil(len(train) / batch_size))
     from tqdm.auto import tqdm

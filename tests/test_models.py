@@ -19,7 +19,6 @@ def test_lenet_shapes_and_parameters():
     (torch.randn(32, 32), "view(-1, 1, 32, 32)"),
     (torch.randn(4, 1, 28, 28), "pad"),
     (torch.randn(4, 3, 32, 32), "grayscale"),
-    (torch.randn(4, 32, 32, 3), "permute(0, 3, 1, 2)"),
     (torch.zeros(4, 1, 32, 32, dtype=torch.uint8), ".float() / 255"),
     (torch.randn(4, 1, 28, 28), "load_mnist"),
     (torch.randn(4, 1, 64, 64), "32x32"),
@@ -38,3 +37,14 @@ def test_lenet_rejects_bad_input_naming_the_fix(x, fix):
 def test_28x28_message_points_to_load_mnist():
     with pytest.raises(ValueError, match="load_mnist"):
         cu.LeNet()(torch.randn(2, 1, 28, 28))
+
+
+def test_eval_mode_restores_the_mode_the_model_was_in():
+    from course_utils.models import eval_mode
+
+    net = cu.LeNet()
+    for before in (True, False):
+        net.train(before)
+        with eval_mode(net):
+            assert not net.training
+        assert net.training is before

@@ -22,7 +22,6 @@ def test_statistics_and_histograms_match_the_gradients():
         g = grads[name].abs()
         assert monitor.mean_abs[0, k].item() == pytest.approx(g.mean().item(), rel=1e-6)
         assert monitor.max_abs[0, k].item() == pytest.approx(g.max().item(), rel=1e-6)
-        assert monitor.norm[0, k].item() == pytest.approx(grads[name].norm().item(), rel=1e-5)
     # every element lands in exactly one bin: each histogram sums to the parameter count
     assert monitor.histograms.shape == (1, 10, 20)
     assert monitor.histograms[0].sum(1).tolist() == [p.numel() for p in net.parameters()]
@@ -33,7 +32,7 @@ def test_statistics_and_histograms_match_the_gradients():
 def test_histogram_bins_put_each_value_where_it_belongs():
     layer = nn.Linear(2, 2, bias=False)
     layer.weight.grad = torch.tensor([[0.0, 1e-12], [1e-3, 50.0]])
-    monitor = cu.GradientMonitor(bins=11, log10_range=(-10, 1))   # one bin per decade
+    monitor = cu.GradientMonitor(bins=11)   # over (-10, 1): one bin per decade
     monitor.record(layer)
     counts = monitor.histograms[0, 0]
     assert counts[0] == 2           # 0 and 1e-12: below the range, first bin

@@ -1,7 +1,7 @@
 """LivePlot: the training curves, redrawn while training runs.
 
 As fastprogress does, the figure is displayed once and each throttled redraw replaces it
-through its display handle (no clear_output); outside a notebook, one line per epoch.
+through its display handle (no clear_output); outside a notebook it only records.
 Used in: notebook 05 (``fit(..., live=True)``).
 """
 from __future__ import annotations
@@ -21,12 +21,10 @@ class LivePlot:
     """``update(train_loss=...)`` each step, ``update(val_loss=..., val_acc=...)`` each epoch,
     ``close()`` at the end, as ``fit(..., live=True)`` does. display: for tests, benchmarks.
 
-    Example (what ``fit(..., live=True)`` does in notebook 05; text outside a notebook):
+    Example (what ``fit(..., live=True)`` does in notebook 05; outside a notebook, no figure):
         >>> live = LivePlot()
-        >>> for loss in (2.3, 1.5, 0.9):
-        ...     live.update(train_loss=loss)
+        >>> live.update(train_loss=2.3)
         >>> live.update(val_loss=0.8, val_acc=0.75)
-        epoch 1 | train loss 1.5667 | val loss 0.8000 | val acc 75.00%
         >>> live.close()
     """
 
@@ -35,7 +33,7 @@ class LivePlot:
             from IPython import get_ipython
             from IPython.display import display as notebook
             display = notebook if hasattr(get_ipython(), "kernel") else None
-        self._display = display   # None: print text
+        self._display = display   # None: draw nothing
         self.train_loss: list[float] = []
         self.val_loss: list[float] = []
         self.val_acc: list[float] = []
@@ -52,15 +50,11 @@ class LivePlot:
                              f"val_acc={val_acc}. Fix: live.update(train_loss=loss) each step, "
                              "live.update(val_loss=vl, val_acc=va) each epoch.")
         if train_loss is not None:
-            self.train_loss.append(_number("train_loss", train_loss))
+            self.train_loss.append(float(train_loss))
         if val_loss is not None:
-            self.val_loss.append(_number("val_loss", val_loss))
-            self.val_acc.append(_number("val_acc", val_acc))
+            self.val_loss.append(float(val_loss))
+            self.val_acc.append(float(val_acc))
             self.steps_per_epoch = self.steps_per_epoch or len(self.train_loss)
-            if self._display is None:
-                recent = self.train_loss[-self.steps_per_epoch:] or [float("nan")]
-                print(f"epoch {len(self.val_loss)} | train loss {sum(recent) / len(recent):.4f} | "
-                      f"val loss {self.val_loss[-1]:.4f} | val acc {self.val_acc[-1]:.2%}")
         if self._display is not None and _clock() >= self._next_redraw:
             start = _clock()
             self.figure = plot_loss_curves(self)
@@ -86,11 +80,3 @@ class LivePlot:
         else:
             self._handle.update(data, raw=True)
 
-
-def _number(name: str, value) -> float:
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, got {type(value).__name__}. "
-                         f"Fix: live.update({name}=loss.item()).")
-    return float(value)
