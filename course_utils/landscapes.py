@@ -60,16 +60,6 @@ FUNCTIONS = {
 }
 
 
-def get_function(function) -> TestFunction:
-    """The TestFunction of this name."""
-    if isinstance(function, TestFunction):
-        return function
-    if not isinstance(function, str) or function not in FUNCTIONS:
-        raise ValueError(f"function must be one of {list(FUNCTIONS)}, got {function!r}. "
-                         "Fix: trajectory('ravine', 'sgd').")
-    return FUNCTIONS[function]
-
-
 @dataclass
 class Trajectory:
     """Where an optimizer went: ``path`` (steps+1 x 2) and ``losses`` (steps+1), float64."""
@@ -97,7 +87,7 @@ def trajectory(function="ravine", optimizer_name: str = "sgd", *, steps: int = 5
         >>> t.path.shape
         torch.Size([21, 2])
     """
-    f = get_function(function)
+    f = FUNCTIONS[_checks.one_of(function, tuple(FUNCTIONS), "function", "trajectory('ravine')")]
     optimizer_name = _checks.optimizer_name(optimizer_name, "trajectory('ravine', 'adam', lr=0.1)")
     _checks.whole_number(steps, "steps", "steps=50")
     hparams = dict(lr=f.lr if lr is None else lr, momentum=momentum)
@@ -163,13 +153,13 @@ def plot_trajectories(function, runs: dict, *, show_losses: bool = False):
         >>> plot_trajectories("rosenbrock", runs).axes[0].get_title()
         'rosenbrock'
     """
-    f = get_function(function)
-    if not isinstance(runs, dict) or not runs or not all(
-            isinstance(t, Trajectory) for t in runs.values()):
-        raise ValueError(f"runs must be a dict label -> Trajectory, got {runs!r}. Fix: "
-                         "plot_trajectories('ravine', {'sgd': cu.trajectory('ravine', 'sgd')}).")
+    f = FUNCTIONS[_checks.one_of(function, tuple(FUNCTIONS), "function",
+                                 "plot_trajectories('ravine', runs)")]
+    ok = isinstance(runs, dict) and runs and all(isinstance(t, Trajectory) for t in runs.values())
+    _checks.expect(ok, "runs", "a non-empty dict label -> Trajectory", runs,
+                   "plot_trajectories('ravine', {'sgd': cu.trajectory('ravine', 'sgd')})")
     steps = len(next(iter(runs.values())).path) - 1
-    figure = TrajectoryFigure(f, lines=len(runs), show_losses=show_losses,
+    figure = TrajectoryFigure(function, lines=len(runs), show_losses=show_losses,
                               title=f"{f.name}: {f.fn.__doc__.split(':')[0]}, {steps} steps")
     figure.show(runs)
     return figure.fig  # its alt text: TrajectoryFigure.show
@@ -188,7 +178,7 @@ class TrajectoryFigure:
         import numpy as np
         from matplotlib.colors import LogNorm
 
-        self.function = f = get_function(function)
+        self.function = f = FUNCTIONS[function]
         # the key goes under the panels, never over a path: one row per `columns` entries
         self.columns = 4 if show_losses else 2
         key_rows = math.ceil((lines + 3) / self.columns)

@@ -25,8 +25,8 @@ class WeightPath:
     Example (notebook 05):
         >>> weight_path = WeightPath(model, optimizer, every=2)
         >>> history = fit(model, data, optimizer, epochs=1, progress=False)
-        >>> weight_path
-        WeightPath(3 snapshots of 61706 weights, every 2 optimizer steps, 4 steps so far)
+        >>> weight_path.steps, weight_path.taken
+        ([0, 2, 4], 4)
     """
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, *, every: int = 10):
@@ -44,10 +44,6 @@ class WeightPath:
 
     def __len__(self) -> int:
         return len(self.weights)
-
-    def __repr__(self) -> str:
-        return (f"WeightPath({len(self)} snapshots of {self.weights[0].numel()} weights, every "
-                f"{self.every} optimizer steps, {self.taken} steps so far)")
 
 
 def flat_weights(model: nn.Module) -> torch.Tensor:
@@ -102,14 +98,6 @@ def random_directions(model: nn.Module, seed: int = 0) -> torch.Tensor:
     return torch.stack(rows)
 
 
-def _shares(offsets: torch.Tensor, orthonormal: torch.Tensor) -> tuple[float, float]:
-    """The share of the path's spread (about its mean) along each of two orthonormal directions."""
-    centred = offsets - offsets.mean(0)
-    total = centred.pow(2).sum().item()
-    along = (centred @ orthonormal.T).pow(2).sum(0) / total if total else torch.zeros(2)
-    return float(along[0]), float(along[1])
-
-
 def _axis(low: float, high: float, points: int) -> torch.Tensor:
     """points evenly spaced values covering [low, high] (low <= 0 <= high), one of them 0."""
     step = (high - low) / (points - 1)
@@ -135,15 +123,12 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
         >>> surface.path[-1].tolist()           # the trained weights: the origin
         [0.0, 0.0]
     """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be an nn.Module (the trained network), got "
-                         f"{type(model).__name__}. Fix: loss_surface(model, data.train, weight_path).")
-    if not hasattr(split, "subset") or not hasattr(split, "images"):
-        raise ValueError(f"split must be a Split such as data.train, got {type(split).__name__}. "
-                         "Fix: loss_surface(model, data.train, weight_path).")
-    if directions not in ("pca", "random"):
-        raise ValueError(f"directions must be 'pca' or 'random', got {directions!r}. "
-                         "Fix: loss_surface(model, data.train, weight_path, directions='pca').")
+    fix = "loss_surface(model, data.train, weight_path)"
+    _checks.expect(isinstance(model, nn.Module), "model", "the trained nn.Module", model, fix)
+    _checks.expect(hasattr(split, "subset") and hasattr(split, "images"), "split",
+                   "a Split such as data.train", split, fix)
+    _checks.one_of(directions, ("pca", "random"), "directions",
+                   "loss_surface(model, data.train, weight_path, directions='pca')")
     if not isinstance(weight_path, WeightPath) or directions == "pca" and len(weight_path) < 3:
         have = (f"{len(weight_path)} snapshots" if isinstance(weight_path, WeightPath) else
                 type(weight_path).__name__)
@@ -177,12 +162,12 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
                          "draw. Fix: create the WeightPath, then train (fit), then call "
                          "loss_surface.")
 
+    centred = (offsets - offsets.mean(0)).double()   # the path about its mean: its spread
     if directions == "pca":                          # the path's two main directions (PCA)
-        centred = (offsets - offsets.mean(0)).double()
         values, vectors = torch.linalg.eigh(centred @ centred.T)   # snapshots x snapshots
         top = vectors[:, -2:].flip(1)                               # the two largest first
         basis = ((top.T @ centred) / values[-2:].flip(0).clamp_min(1e-30).sqrt()[:, None]).float()
-        explained = _shares(offsets, basis)
+        explained = tuple((values[-2:].flip(0) / values.sum()).tolist())   # their share
         basis = basis * torch.where(offsets[0] @ basis.T > 0, -1.0, 1.0).unsqueeze(1)
         path = offsets @ basis.T                     # orthonormal: coordinates; the start < 0
         top, bottom = path.max(0).values, path.min(0).values      # the path, 15% margins,
@@ -192,7 +177,8 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
     else:
         basis = random_directions(model)             # least squares: the nearest point
         path = torch.linalg.lstsq(basis.T.double(), offsets.T.double()).solution.T.float()
-        explained = _shares(offsets, torch.linalg.qr(basis.T.double()).Q.T.float())
+        along = centred @ torch.linalg.qr(basis.T.double()).Q        # the plane's share
+        explained = tuple((along.pow(2).sum(0) / centred.pow(2).sum()).tolist())
         xs = ys = _axis(-1.0, 1.0, grid)
     losses = torch.tensor([[loss(trained + a * basis[0] + b * basis[1]) for a in xs.tolist()]
                            for b in ys.tolist()])
@@ -221,10 +207,8 @@ def plot_loss_surface(surface: Surface):
     import numpy as np
     from matplotlib.colors import LogNorm
 
-    if not isinstance(surface, Surface):
-        raise ValueError(f"surface must be what loss_surface() returns, got "
-                         f"{type(surface).__name__}. Fix: plot_loss_surface(cu.loss_surface("
-                         "model, data.train, weight_path)).")
+    _checks.expect(isinstance(surface, Surface), "surface", "what loss_surface() returns", surface,
+                   "plot_loss_surface(cu.loss_surface(model, data.train, weight_path))")
     has_slice = surface.slice_losses is not None
     fig, axes = new_figure(FULL_WIDTH - 0.7 if has_slice else 5.8, 4.3, 1, 2 if has_slice else 1,
                            layout="constrained", width_ratios=[1.25, 1] if has_slice else None)

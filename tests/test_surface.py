@@ -41,7 +41,6 @@ def test_weight_path_keeps_the_start_and_every_fifth_step(trained):
     assert weight_path.taken == 16 and weight_path.steps == [0, 5, 10, 15]
     assert len(weight_path) == 4 and weight_path.weights[0].shape == (61706,)
     assert not torch.equal(weight_path.weights[0], weight_path.weights[1])
-    assert "4 snapshots of 61706 weights" in repr(weight_path)
 
 
 @pytest.mark.parametrize("directions", ["pca", "random"])
@@ -142,7 +141,7 @@ def test_mistakes_get_a_fix(trained):
     model, data, weight_path = trained
     with pytest.raises(ValueError, match="WeightPath"):
         cu.loss_surface(model, data.train)                 # pca needs the path
-    with pytest.raises(ValueError, match="'pca' or 'random'"):
+    with pytest.raises(ValueError, match=r"one of \('pca', 'random'\)"):
         cu.loss_surface(model, data.train, weight_path, directions="pcs")
     with pytest.raises(ValueError, match="data.train"):
         cu.loss_surface(model, data, weight_path)
