@@ -1,6 +1,5 @@
-"""Interactive explorers: each builder returns an ``Explorer`` (machinery/explorer.py) that
-keeps its figure and moves new data into it as a control moves. CSS classes ``course-*``
-name the parts for the browser tests. Used in: notebooks 03, 04 and 05.
+"""Interactive explorers, each an ``Explorer`` (machinery/explorer.py) that keeps its figure and
+moves new data into it; CSS classes ``course-*`` name the parts. Used in: notebooks 03 to 05.
 """
 from __future__ import annotations
 
@@ -19,20 +18,16 @@ from .plots import show_tiled_filters, tile_filters
 from .training import TrainingDiverged, make_optimizer, train_step
 
 
-def _slider(cls, description: str, css: str | None = None, *, live: bool = True, **kwargs):
-    slider = cls(description=description, continuous_update=live,
-                 style={"description_width": "110px"}, layout=W.Layout(width="420px"), **kwargs)
-    if css:
-        slider.add_class(css)
-    return slider
+def _slider(cls, description: str, css: str, *, live: bool = True, **kwargs):
+    return cls(description=description, continuous_update=live, _dom_classes=[css],
+               style={"description_width": "110px"}, layout=W.Layout(width="420px"), **kwargs)
 
 
 def _rate_slider(lr: float, low: float, high: float, **kwargs):
     """A log-scale learning-rate slider from 10**low to 10**high, widened to include lr."""
-    exponent = math.log10(lr)
+    low, high = min(low, math.floor(math.log10(lr))), max(high, math.ceil(math.log10(lr)))
     return _slider(W.FloatLogSlider, "learning rate", "course-learning-rate", value=lr, base=10,
-                   min=min(low, math.floor(exponent)), max=max(high, math.ceil(exponent)),
-                   readout_format=".4f", **kwargs)
+                   min=low, max=high, readout_format=".4f", **kwargs)
 
 
 def optimizer_playground(function: str = "ravine", *,
@@ -48,9 +43,7 @@ def optimizer_playground(function: str = "ravine", *,
     """
     from .landscapes import FUNCTIONS, TrajectoryFigure, quick_trajectory
 
-    if function not in FUNCTIONS:
-        raise ValueError(f"function must be one of {sorted(FUNCTIONS)}, got {function!r}. "
-                         "Fix: optimizer_playground('ravine').")
+    _checks.one_of(function, tuple(FUNCTIONS), "function", "optimizer_playground('ravine')")
     if isinstance(optimizer_names, str):
         optimizer_names = [optimizer_names]
     chosen = [_checks.optimizer_name(name, "optimizer_playground(optimizer_names=['sgd', 'adam'])")
@@ -63,7 +56,8 @@ def optimizer_playground(function: str = "ravine", *,
                               indent=False, layout=W.Layout(width="110px"))
              for name in OPTIMIZER_NAMES}
     rate = _rate_slider(lr, -4, 0.5, step=0.05)
-    momentum = _slider(W.FloatSlider, "momentum", value=0.9, min=0.0, max=0.99, step=0.01)
+    momentum = _slider(W.FloatSlider, "momentum", "course-momentum", value=0.9, min=0.0, max=0.99,
+                       step=0.01)
     figures = {}                          # function name -> its TrajectoryFigure, made once
 
     def draw(explorer):
@@ -101,8 +95,8 @@ class LearningRateExplorer(Explorer):
         self.model_fn, self.data, self.optimizer_name = model_fn, data, optimizer_name
         self.steps, self.runs, self.running, self.thread = steps, {}, False, None
         self.learning_rate = _rate_slider(lr, -4, 1, step=0.1, live=False)
-        self.button = W.Button(description="Train", icon="play", button_style="primary")
-        self.button.add_class("course-train")
+        self.button = W.Button(description="Train", icon="play", button_style="primary",
+                               _dom_classes=["course-train"])
         self.button.on_click(lambda button: self.click())
         super().__init__("learning-rate-explorer", [W.HBox([self.learning_rate, self.button])],
                          LearningRateExplorer._plot, watch=[])
@@ -178,12 +172,10 @@ def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: f
     Example (notebook 05):
         >>> explorer = learning_rate_explorer(cu.LeNet, data)
     """
-    if not callable(model_fn) or isinstance(model_fn, torch.nn.Module):
-        raise ValueError(f"model_fn must build a fresh model, got {type(model_fn).__name__}. "
-                         "Fix: learning_rate_explorer(cu.LeNet, data) (the class, not LeNet()).")
-    if not hasattr(getattr(data, "train", None), "batches"):
-        raise ValueError(f"data must be what load_mnist() returns, got {type(data).__name__}. "
-                         "Fix: data = cu.load_mnist(); learning_rate_explorer(cu.LeNet, data).")
+    _checks.expect(callable(model_fn) and not isinstance(model_fn, torch.nn.Module), "model_fn",
+                   "what builds a fresh model", model_fn, "cu.LeNet (the class, not LeNet())")
+    _checks.expect(hasattr(getattr(data, "train", None), "batches"), "data",
+                   "what load_mnist() returns", data, "data = cu.load_mnist()")
     optimizer_name = _checks.optimizer_name(
         optimizer_name, "learning_rate_explorer(cu.LeNet, data, optimizer_name='sgd')")
     lr = _checks.learning_rate(lr, "learning_rate_explorer(cu.LeNet, data, lr=0.05)")

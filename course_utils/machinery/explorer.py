@@ -55,8 +55,7 @@ class Explorer(W.VBox):
         self.image.add_class("course-figure")
         # flex-start: the figure keeps its own size instead of being stretched (and blurred)
         super().__init__(children=[*controls, self.image], layout=W.Layout(align_items="flex-start"))
-        self.add_class("course-explorer")
-        self.add_class(f"course-{kind}")
+        self._dom_classes = ("course-explorer", f"course-{kind}")
         self._draw, self.figure, self.draws = course_plot(draw), None, 0
         self.threaded = hasattr(get_ipython(), "kernel")
         self._state = threading.Condition()
