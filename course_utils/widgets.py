@@ -85,89 +85,11 @@ def optimizer_playground(function: str = "ravine", *,
     return playground
 
 
-class LearningRateExplorer(Explorer):
-    """A learning-rate slider and a Train button (disabled during a run, which goes on a
-    thread); ``train(lr)`` runs one from code. ``runs``: label -> the loss at each step."""
-
-    batch_size = 64
-
-    def __init__(self, model_fn, data, optimizer_name: str, lr: float, steps: int):
-        self.model_fn, self.data, self.optimizer_name = model_fn, data, optimizer_name
-        self.steps, self.runs, self.running, self.thread = steps, {}, False, None
-        self.learning_rate = _rate_slider(lr, -4, 1, step=0.1, live=False)
-        self.button = W.Button(description="Train", icon="play", button_style="primary",
-                               _dom_classes=["course-train"])
-        self.button.on_click(lambda button: self.click())
-        super().__init__("learning-rate-explorer", [W.HBox([self.learning_rate, self.button])],
-                         LearningRateExplorer._plot, watch=[])
-
-    def click(self) -> None:
-        if self.running:
-            return                       # a second run must not start while one is going
-        self.running, self.button.disabled = True, True
-        self.thread = threading.Thread(target=self.train, kwargs={"live": True}, daemon=True)
-        self.thread.start()
-
-    def train(self, lr: float | None = None, *, live: bool = False) -> list[float]:
-        """Train a fresh model_fn(); return the loss of each step. Drawn at the end and, if
-        live, from the second step on, at most 5 times a second."""
-        lr = self.learning_rate.value if lr is None else lr
-        label = f"lr={lr:.3g}"
-        self.running, self.button.disabled = True, True
-        self.runs.pop(label, None)             # a rerun at the same rate becomes the latest
-        self.runs[label] = losses = []
-        try:
-            torch.manual_seed(0)
-            model = self.model_fn()
-            opt = make_optimizer(self.optimizer_name, model.parameters(), lr=lr)
-            batches, shown = iter(()), -math.inf
-            for step in range(self.steps):
-                batch = next(batches, None)
-                if batch is None:
-                    batches = iter(self.data.train.batches(self.batch_size, shuffle=True, seed=step))
-                    batch = next(batches)
-                losses.append(train_step(model, *batch, opt))
-                if live and step >= 1 and time.perf_counter() - shown >= 0.2:
-                    self.request()
-                    shown = time.perf_counter()
-        except TrainingDiverged:
-            losses.append(math.inf)            # drawn as an x where it blew up
-        finally:
-            self.request()
-            self.wait()
-            self.running, self.button.disabled = False, False
-        return losses
-
-    def _plot(self):
-        """All runs, the newest wide and under the others; a run that blew up ends in an x."""
-        runs = [(label, [v for v in losses if math.isfinite(v)], len(losses))
-                for label, losses in list(self.runs.items())]      # a snapshot: training goes on
-        fig, ax = new_figure(7.5, 3.6)
-        for k, (label, finite, n) in enumerate(runs):
-            newest, colour = k == len(runs) - 1, PALETTE[k % len(PALETTE)]
-            ax.plot(range(1, len(finite) + 1), finite, label=label, color=colour,
-                    ls=LINESTYLES[k % len(LINESTYLES)], lw=2.6 if newest else 1.6,
-                    zorder=1.9 if newest else 2)
-            if len(finite) < n:
-                ax.plot(len(finite), finite[-1] if finite else 1.0, "x", ms=12, mew=3, color=colour)
-        if runs:
-            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)  # beside the runs
-        ax.set(xlabel="step", ylabel="training loss", yscale="log", xlim=(0, self.steps),
-               title=f"{self.steps} steps of {self.optimizer_name}, batch size {self.batch_size}")
-        ax.grid(True, which="both", alpha=0.3)
-        fig.tight_layout()
-        if not runs:
-            return with_alt(fig, "Training loss per step: no run yet; press Train.")
-        ends = [f"{label} blew up after {len(finite)} steps" if len(finite) < n else
-                f"{label} ends at {number(finite[-1])}" if finite else f"{label}: no step yet"
-                for label, finite, n in runs]
-        return with_alt(fig, f"Training loss per step (log scale) for {len(runs)} "
-                             f"learning rates: {'; '.join(ends)}.")
-
-
 def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: float = 0.05,
-                           steps: int = 100) -> LearningRateExplorer:
-    """Train a fresh ``model_fn()`` for ``steps`` batches of 64 at the chosen rate; compare the runs.
+                           steps: int = 100) -> Explorer:
+    """Train a fresh ``model_fn()`` for ``steps`` batches of 64 at the slider's rate and compare
+    the runs (``.runs``: label -> the loss at each step). Train runs on a thread, the button
+    disabled meanwhile; ``.train(lr)`` runs one from code.
 
     Example (notebook 05):
         >>> explorer = learning_rate_explorer(cu.LeNet, data)
@@ -180,7 +102,80 @@ def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: f
         optimizer_name, "learning_rate_explorer(cu.LeNet, data, optimizer_name='sgd')")
     lr = _checks.learning_rate(lr, "learning_rate_explorer(cu.LeNet, data, lr=0.05)")
     _checks.whole_number(steps, "steps", "steps=100", high=2000)
-    return LearningRateExplorer(model_fn, data, optimizer_name, lr, steps)
+    rate = _rate_slider(lr, -4, 1, step=0.1, live=False)
+    button = W.Button(description="Train", icon="play", button_style="primary",
+                      _dom_classes=["course-train"])
+    runs = {}
+
+    def click() -> None:
+        if explorer.running:
+            return                       # a second run must not start while one is going
+        explorer.running, button.disabled = True, True
+        explorer.thread = threading.Thread(target=explorer.train, kwargs={"live": True},
+                                           daemon=True)
+        explorer.thread.start()
+
+    def train(lr: float | None = None, *, live: bool = False) -> list[float]:
+        """Train a fresh model_fn(); return the loss of each step. Drawn at the end and, if
+        live, from the second step on, at most 5 times a second."""
+        lr = rate.value if lr is None else lr
+        label = f"lr={lr:.3g}"
+        explorer.running, button.disabled = True, True
+        runs.pop(label, None)                  # a rerun at the same rate becomes the latest
+        runs[label] = losses = []
+        try:
+            torch.manual_seed(0)
+            model = model_fn()
+            opt = make_optimizer(optimizer_name, model.parameters(), lr=lr)
+            batches, shown = iter(()), -math.inf
+            for step in range(steps):
+                batch = next(batches, None)
+                if batch is None:
+                    batches = iter(data.train.batches(64, shuffle=True, seed=step))
+                    batch = next(batches)
+                losses.append(train_step(model, *batch, opt))
+                if live and step >= 1 and time.perf_counter() - shown >= 0.2:
+                    explorer.request()
+                    shown = time.perf_counter()
+        except TrainingDiverged:
+            losses.append(math.inf)            # drawn as an x where it blew up
+        finally:
+            explorer.request()
+            explorer.wait()
+            explorer.running, button.disabled = False, False
+        return losses
+
+    def draw(explorer):
+        """All runs, the newest wide and under the others; a run that blew up ends in an x."""
+        shown = [(label, [v for v in losses if math.isfinite(v)], len(losses))
+                 for label, losses in list(runs.items())]      # a snapshot: training goes on
+        fig, ax = new_figure(7.5, 3.6)
+        for k, (label, finite, n) in enumerate(shown):
+            newest, colour = k == len(shown) - 1, PALETTE[k % len(PALETTE)]
+            ax.plot(range(1, len(finite) + 1), finite, label=label, color=colour,
+                    ls=LINESTYLES[k % len(LINESTYLES)], lw=2.6 if newest else 1.6,
+                    zorder=1.9 if newest else 2)
+            if len(finite) < n:
+                ax.plot(len(finite), finite[-1] if finite else 1.0, "x", ms=12, mew=3, color=colour)
+        if shown:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)  # beside the runs
+        ax.set(xlabel="step", ylabel="training loss", yscale="log", xlim=(0, steps),
+               title=f"{steps} steps of {optimizer_name}, batch size 64")
+        ax.grid(True, which="both", alpha=0.3)
+        fig.tight_layout()
+        if not shown:
+            return with_alt(fig, "Training loss per step: no run yet; press Train.")
+        ends = [f"{label} blew up after {len(finite)} steps" if len(finite) < n else
+                f"{label} ends at {number(finite[-1])}" if finite else f"{label}: no step yet"
+                for label, finite, n in shown]
+        return with_alt(fig, f"Training loss per step (log scale) for {len(shown)} "
+                             f"learning rates: {'; '.join(ends)}.")
+
+    explorer = Explorer("learning-rate-explorer", [W.HBox([rate, button])], draw, watch=[])
+    explorer.runs, explorer.running, explorer.thread, explorer.button = runs, False, None, button
+    explorer.train, explorer.click, explorer.learning_rate = train, click, rate
+    button.on_click(lambda b: explorer.click())
+    return explorer
 
 
 def gradient_inspector(monitor, filter_grads) -> Explorer:
