@@ -1,6 +1,5 @@
-"""What ``loss.backward()`` does, one autograd node at a time: hooks on every node record,
-during the real pass, the gradients it received and sent and the ``.grad`` filled so far.
-Used in: notebook 03.
+"""What ``loss.backward()`` does, node by node: hooks record, during the real pass, the gradients
+each autograd node received and sent and the ``.grad`` filled so far. Used in: notebook 03.
 """
 from __future__ import annotations
 
@@ -123,9 +122,8 @@ class BackwardTrace:
 
 
 def trace_backward(loss: torch.Tensor, *, model=None) -> BackwardTrace:
-    """Record the next ``loss.backward()`` node by node (use it in a ``with`` block).
-
-    model names the parameters; their .grad must be None before (``net.zero_grad()``).
+    """Record the next ``loss.backward()`` node by node, in a ``with`` block; model names the
+    parameters, whose .grad must be None before (``net.zero_grad()``).
 
     Example (notebook 03):
         >>> model.zero_grad(); loss = model(x[:1]).square().mean()
@@ -219,8 +217,8 @@ def _sends(step: BackwardStep) -> str:
 
 
 def check_trace(trace) -> BackwardTrace:
-    _checks.expect(isinstance(trace, BackwardTrace) and trace.steps, "trace", "a backward pass's "
-                   "trace", trace, "with cu.trace_backward(loss, model=net) as trace: loss.backward()")
+    _checks.expect(isinstance(trace, BackwardTrace) and trace.steps, "trace", "a BackwardTrace",
+                   trace, "with cu.trace_backward(loss, model=net) as trace: loss.backward()")
     return trace
 
 

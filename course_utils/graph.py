@@ -1,7 +1,5 @@
-"""The autograd graph behind a tensor, as a structure, a text chain and a drawing.
-
-``loss.grad_fn.next_functions`` point back to the operations that made its inputs, down to
-one ``AccumulateGrad`` per leaf tensor: walked back and reversed, they give the forward pass.
+"""The autograd graph behind a tensor (``grad_fn.next_functions``, walked back from it down to
+one ``AccumulateGrad`` per leaf and reversed), as a structure, a text chain and a drawing.
 Used in: notebook 02 (the graph behind a loss).
 """
 from __future__ import annotations
@@ -101,13 +99,6 @@ def _leaf(fn):
     return None
 
 
-def _op_label(fn) -> str:
-    name = re.sub(r"Backward\d*$", "", type(fn).__name__)
-    if name == "Convolution":
-        return f"conv{len(fn._saved_stride)}d"
-    return _OP_NAMES.get(name, name.lower())
-
-
 def autograd_graph(tensor: torch.Tensor, *, model=None) -> Graph:
     """Walk ``tensor.grad_fn.next_functions`` (each node once) and return a Graph.
 
@@ -147,7 +138,9 @@ def autograd_graph(tensor: torch.Tensor, *, model=None) -> Graph:
             stack.extend((child, False) for child, _ in reversed(fn.next_functions)
                          if child is not None and _leaf(child) is None)
             continue
-        label, links = _op_label(fn), []
+        name, links = re.sub(r"Backward\d*$", "", type(fn).__name__), []
+        label = (f"conv{len(fn._saved_stride)}d" if name == "Convolution" else
+                 _OP_NAMES.get(name, name.lower()))
         leaves = [_leaf(child) for child, _ in fn.next_functions if child is not None]
         for var in sorted((v for v in leaves if v is not None and id(v) not in index),
                           key=lambda v: order.get(id(v), len(order))):   # its new leaves first

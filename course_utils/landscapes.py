@@ -1,6 +1,5 @@
-"""Loss landscapes: 2-D test functions (of a tensor whose last dimension is (x, y)) and the
-paths real optimizers take on them. Used in: notebook 04 (optimizers).
-"""
+"""2-D test functions (of a tensor whose last dimension is (x, y)) and the paths real
+optimizers take on them. Used in: notebook 04 (optimizers)."""
 from __future__ import annotations
 
 import math
@@ -77,10 +76,8 @@ class Trajectory:
 
 def trajectory(function="ravine", optimizer_name: str = "sgd", *, steps: int = 50,
                lr: float | None = None, momentum: float = 0.9) -> Trajectory:
-    """Run a real torch.optim optimizer (by course name) on a 2-D test function.
-
-    lr defaults to the function's usual rate; a run whose loss is no longer finite stops,
-    the rest of its path NaN.
+    """Run a real torch.optim optimizer (by course name) on a 2-D test function, by default at
+    its usual rate; a run whose loss is no longer finite stops, the rest of its path NaN.
 
     Example (notebook 04):
         >>> t = trajectory("ravine", "momentum", lr=0.4, momentum=0.5, steps=20)
@@ -166,12 +163,8 @@ def plot_trajectories(function, runs: dict, *, show_losses: bool = False):
 
 
 class TrajectoryFigure:
-    """A test function's contours, drawn once, with ``lines`` reusable optimizer paths.
-
-    ``show(runs)`` moves run k's path into line k and hides the rest; earlier lines are
-    wider and below, so paths that run together stay in sight. ``live=True`` marks the
-    moving parts animated: a live view redraws only them.
-    """
+    """A test function's contours, drawn once, with ``lines`` reusable optimizer paths (earlier
+    ones wider and below) that ``show(runs)`` fills; ``live=True``: the moving parts animated."""
 
     def __init__(self, function, *, lines: int = 5, show_losses: bool = False,
                  live: bool = False, title: str | None = None):

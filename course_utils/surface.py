@@ -1,6 +1,6 @@
-"""The loss on a plane through the trained weights, along the training path's two main
-directions or two filter-normalised random ones (Li et al., NeurIPS 2018), with the path on
-it; and along the line from the initial weights (Goodfellow et al., 2015). Used in: notebook 05.
+"""The loss on a plane through the trained weights (the training path's two main directions, or
+two filter-normalised random ones: Li et al., 2018) and on the line from the initial weights
+(Goodfellow et al., 2015). Used in: notebook 05.
 """
 from __future__ import annotations
 
@@ -17,10 +17,8 @@ from .training import _check_optimizer
 
 
 class WeightPath:
-    """Where training takes the weights: a copy of them every ``every`` optimizer steps.
-
-    Create it before training (it hooks ``optimizer.step()``); ``weights[k]`` (flat, on the
-    CPU) was kept after ``steps[k]`` steps.
+    """Where training takes the weights: ``weights[k]`` (flat, on the CPU) after ``steps[k]``
+    optimizer steps, one every ``every``. Create it before training: it hooks ``optimizer.step()``.
 
     Example (notebook 05):
         >>> weight_path = WeightPath(model, optimizer, every=2)
@@ -41,9 +39,6 @@ class WeightPath:
         if self.taken % self.every == 0:
             self.steps.append(self.taken)
             self.weights.append(flat_weights(self.model))
-
-    def __len__(self) -> int:
-        return len(self.weights)
 
 
 def flat_weights(model: nn.Module) -> torch.Tensor:
@@ -81,9 +76,8 @@ class Surface:
 
 
 def random_directions(model: nn.Module, seed: int = 0) -> torch.Tensor:
-    """Two filter-normalised random directions (2 x number of weights), as in Li et al.:
-    each filter of a Gaussian direction gets the norm of the model's same filter; biases 0.
-    Its own generator: the global random stream is left alone."""
+    """Two random directions (2 x number of weights), each filter scaled to the norm of the model's
+    same filter, biases 0 (Li et al.); the global random stream is left alone."""
     generator, rows = torch.Generator().manual_seed(seed), []
     for _ in range(2):
         parts = []
@@ -110,11 +104,9 @@ def _axis(low: float, high: float, points: int) -> torch.Tensor:
 def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None, *,
                  directions: str = "pca", grid: int = 11, digits: int = 100,
                  slice_steps: int = 8) -> Surface:
-    """The loss around model's trained weights on a plane, with the training path on it.
-
-    The loss is measured on ``split.subset(digits)``, at ``grid`` x ``grid`` points of the
-    plane ("pca": around the path; "random": a and b from -1 to 1) and at alpha -0.25 to
-    1.25 in steps of 1/slice_steps on the 1-D slice (0: no slice).
+    """The loss on ``split.subset(digits)`` at ``grid`` x ``grid`` points of a plane through the
+    trained weights ("pca": around the path on it; "random": -1 to 1) and at alpha -0.25 to 1.25
+    in steps of 1/slice_steps on the line from the initial weights (0: no line).
 
     Example (notebook 05):
         >>> weight_path = WeightPath(model, optimizer, every=2)
@@ -129,9 +121,9 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
                    "a Split such as data.train", split, fix)
     _checks.one_of(directions, ("pca", "random"), "directions",
                    "loss_surface(model, data.train, weight_path, directions='pca')")
-    if not isinstance(weight_path, WeightPath) or directions == "pca" and len(weight_path) < 3:
-        have = (f"{len(weight_path)} snapshots" if isinstance(weight_path, WeightPath) else
-                type(weight_path).__name__)
+    kept = len(weight_path.weights) if isinstance(weight_path, WeightPath) else 0
+    if kept < (3 if directions == "pca" else 1):    # a WeightPath holds one at least
+        have = f"{kept} snapshots" if kept else type(weight_path).__name__
         raise ValueError(f"weight_path must be a WeightPath (3 snapshots or more for "
                          f"directions='pca'), got {have}. Fix: weight_path = cu.WeightPath(model, "
                          "optimizer) before training, or directions='random'.")

@@ -179,9 +179,8 @@ def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: f
 
 
 def gradient_inspector(monitor, filter_grads) -> Explorer:
-    """Browse what a GradientMonitor recorded: a layer's histogram of log10 |grad| and conv1's
-    filter gradients (``filter_grads``: one ``conv1.weight.grad.clone()`` per record) at a
-    step; a layer keeps its scales at every step, so steps compare.
+    """A layer's histogram of log10 |grad| and conv1's filter gradients (``filter_grads``: one
+    ``conv1.weight.grad.clone()`` per monitor record) at a step, on scales that steps share.
 
     Example (notebook 03):
         >>> monitor, conv1_grads = GradientMonitor(), []
@@ -243,8 +242,7 @@ def gradient_inspector(monitor, filter_grads) -> Explorer:
 
 
 def backward_stepper(trace) -> Explorer:
-    """Step through what ``cu.trace_backward`` recorded, node by node; ``.controls``: "step",
-    "back" and "next".
+    """Step through what ``cu.trace_backward`` recorded; ``.controls``: "step", "back", "next".
 
     Example (notebook 03):
         >>> model.zero_grad(); loss = model(x[:1]).square().mean()

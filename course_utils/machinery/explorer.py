@@ -1,7 +1,6 @@
-"""The explorers' machinery. A redraw must take 100 ms at most (benchmarks/explorers.py; a
-new figure as a 256-colour PNG took over 200): ``quick_png`` draws only the moving artists
-over a kept image, and a drawing thread merges the requests made during a draw into one.
-"""
+"""The explorers' machinery: a redraw takes 100 ms at most (benchmarks/explorers.py) because
+``quick_png`` draws only the moving artists over a kept image and a drawing thread merges the
+requests made during a draw into one."""
 from __future__ import annotations
 
 import base64
