@@ -55,3 +55,9 @@ def monitor_with_records(monitor, fix: str):
                          "monitor.record(model) after loss.backward(), or pass "
                          "monitor=monitor to fit.")
     return monitor
+
+
+def expect(ok: bool, name: str, wanted: str, value, fix: str) -> None:
+    """A ValueError unless ok: name must be wanted, got value's type, and the fix."""
+    if not ok:
+        raise ValueError(f"{name} must be {wanted}, got {type(value).__name__}. Fix: {fix}.")

@@ -1,6 +1,5 @@
-"""What ``loss.backward()`` does, one autograd node at a time: hooks on every node record,
-during the real pass, the gradients it received and sent and the ``.grad`` filled so far.
-Used in: notebook 03.
+"""What ``loss.backward()`` does, node by node: hooks record, during the real pass, the gradients
+each autograd node received and sent and the ``.grad`` filled so far. Used in: notebook 03.
 """
 from __future__ import annotations
 
@@ -10,18 +9,17 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .figures import FULL_WIDTH, PALETTE, course_plot, new_figure, number, with_alt
+from . import _checks
+from .figures import FULL_WIDTH, PALETTE, course_plot, new_figure, with_alt
 from .graph import Graph, _leaf, autograd_graph
 
 RUNNING, DONE, FILLED = PALETTE[4], "#cfe6f5", "#bfe8d8"   # orange, pale blue, pale green
 
 
-def _shape(g: torch.Tensor) -> str:
-    return f"{list(g.shape)}" + (" (a scalar)" if g.dim() == 0 else "")
-
-
 def _describe(g: torch.Tensor | None) -> str:
-    return "nothing" if g is None else f"{_shape(g)}, norm {g.norm().item():.4f}"
+    if g is None:
+        return "nothing"
+    return f"{list(g.shape)}{' (a scalar)' if g.dim() == 0 else ''}, norm {g.norm().item():.4f}"
 
 
 def _first_values(g: torch.Tensor | None, k: int = 3) -> str:
@@ -72,7 +70,7 @@ class BackwardTrace:
                     for where, g in zip(targets, grad_inputs)]
             received = grad_outputs[0].detach().clone() if grad_outputs else None
             filled = list(self.steps[-1].filled) if self.steps else []   # in the order filled
-            filled += [n.label for n in self.graph.nodes if n.kind in ("param", "leaf")
+            filled += [n.label for n in self.graph.nodes if n.kind == "param"
                        and n.source.grad is not None and n.label not in filled]
             self.steps.append(BackwardStep(len(self.steps) + 1, name, type(fn).__name__, node,
                                            received, sent, filled))
@@ -102,10 +100,8 @@ class BackwardTrace:
                                                width=52, subsequent_indent="   "))
 
     def __getitem__(self, step: int) -> BackwardStep:
-        if not isinstance(step, int) or not 1 <= step <= len(self.steps):
-            raise ValueError(f"step must be a whole number from 1 to {len(self.steps)}, got "
-                             f"{step!r}. Fix: trace[1] is the first step.")
-        return self.steps[step - 1]
+        fix = "trace[1] is the first step"
+        return self.steps[_checks.whole_number(step, "step", fix, high=len(self.steps)) - 1]
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -126,9 +122,8 @@ class BackwardTrace:
 
 
 def trace_backward(loss: torch.Tensor, *, model=None) -> BackwardTrace:
-    """Record the next ``loss.backward()`` node by node (use it in a ``with`` block).
-
-    model names the parameters; their .grad must be None before (``net.zero_grad()``).
+    """Record the next ``loss.backward()`` node by node, in a ``with`` block; model names the
+    parameters, whose .grad must be None before (``net.zero_grad()``).
 
     Example (notebook 03):
         >>> model.zero_grad(); loss = model(x[:1]).square().mean()
@@ -139,7 +134,7 @@ def trace_backward(loss: torch.Tensor, *, model=None) -> BackwardTrace:
     """
     graph = autograd_graph(loss, model=model)
     for n in graph.nodes:
-        if n.kind in ("param", "leaf") and n.source.grad is not None:
+        if n.kind == "param" and n.source.grad is not None:
             raise ValueError(f"{n.label} already has a .grad (from an earlier backward), and "
                              "backward adds to it, so the trace could not show the gradients "
                              "being filled. Fix: net.zero_grad() before computing the loss.")
@@ -149,7 +144,7 @@ def trace_backward(loss: torch.Tensor, *, model=None) -> BackwardTrace:
 def _named_functions(graph: Graph) -> list[tuple[object, str, int]]:
     """(autograd node, name, graph box) for the operations and the parameters' t and .grad nodes."""
     counts, seen, found = Counter(graph.ops), Counter(), {}
-    boxes = {id(n.source): i for i, n in enumerate(graph.nodes) if n.kind in ("param", "leaf")}
+    boxes = {id(n.source): i for i, n in enumerate(graph.nodes) if n.kind == "param"}
     for i, node in enumerate(graph.nodes):
         if node.kind != "op":
             continue
@@ -169,14 +164,14 @@ def _named_functions(graph: Graph) -> list[tuple[object, str, int]]:
     return list(found.values())
 
 
-def _draw_column(ax, trace: BackwardTrace, n: int, caption: bool) -> None:
+def _draw_column(ax, trace: BackwardTrace, n: int) -> None:
     """The forward graph top to bottom, coloured by the backward pass up to step ``n``."""
     from matplotlib.collections import LineCollection
 
     graph, step = trace.graph, trace[n]
     pos = {i: (0.0, -row) for row, i in enumerate(graph.chain)}
     for row, extra in graph.side_inputs():      # each operation's parameters beside it
-        params = [j for j in extra if graph.nodes[j].kind in ("param", "leaf")]
+        params = [j for j in extra if graph.nodes[j].kind == "param"]
         pos.update({j: (1.05 + 0.62 * k, -row) for k, j in enumerate(params)})
     ran = {s.node for s in trace.steps[:n - 1]}
     ax.add_collection(LineCollection([(pos[i], pos[j]) for i, j in graph.edges
@@ -184,7 +179,7 @@ def _draw_column(ax, trace: BackwardTrace, n: int, caption: bool) -> None:
     boxes = {}
     for i, (x, y) in pos.items():
         node, now = graph.nodes[i], i == step.node
-        is_param = node.kind in ("param", "leaf")
+        is_param = node.kind == "param"
         fill = ("white" if node.kind == "input" else RUNNING if now else
                 FILLED if is_param and node.label in step.filled else
                 DONE if (i in ran and not is_param) or node.kind == "output" else "white")
@@ -202,17 +197,10 @@ def _draw_column(ax, trace: BackwardTrace, n: int, caption: bool) -> None:
                 ax.annotate("", xy=pos[j], xytext=pos[step.node], zorder=4, arrowprops=dict(
                     arrowstyle="-|>", color=RUNNING, lw=2.5, mutation_scale=14, shrinkA=1,
                     shrinkB=1, connectionstyle=style, patchA=boxes[step.node], patchB=boxes[j]))
-    rows = len(graph.chain)
-    ax.set(xlim=(-1.05, 2.05), ylim=(-rows - (2.6 if caption else 0.0) + 0.4, 0.6), xticks=[],
+    ax.set(xlim=(-1.05, 2.05), ylim=(-len(graph.chain) + 0.4, 0.6), xticks=[],
            yticks=[])                              # no tick labels, even hidden ones
     ax.axis("off")
     ax.set_title(f"step {n} of {len(trace)}\n{step.name}", fontsize=11)
-    if caption:
-        got, norm = "nothing", "-"
-        if step.received is not None:
-            got, norm = _shape(step.received), number(step.received.norm().item())
-        ax.text(0.55, -rows + 0.1, f"receives {got}\nnorm {norm}\n.grad filled: "
-                f"{len(step.filled)} of {len(trace.params)}", ha="center", va="top", fontsize=10)
 
 
 def _legend(fig) -> None:
@@ -229,40 +217,32 @@ def _sends(step: BackwardStep) -> str:
 
 
 def check_trace(trace) -> BackwardTrace:
-    if not isinstance(trace, BackwardTrace) or not trace.steps:
-        raise ValueError(f"Expected the trace of a backward pass, got {type(trace).__name__}. "
-                         "Fix: with cu.trace_backward(loss, model=net) as trace: loss.backward()")
+    _checks.expect(isinstance(trace, BackwardTrace) and trace.steps, "trace", "a BackwardTrace",
+                   trace, "with cu.trace_backward(loss, model=net) as trace: loss.backward()")
     return trace
 
 
 @course_plot
-def plot_backward_steps(trace: BackwardTrace, steps=None):
-    """A few steps of the backward pass side by side, on the forward graph (top to bottom).
-
-    steps: step numbers (by default the first, the first that fills a .grad, one from the
-    middle and the last).
+def plot_backward_steps(trace: BackwardTrace):
+    """The backward pass's first step, first to fill a .grad, one from the middle and last, side
+    by side on the forward graph (top to bottom).
 
     Example (notebook 03):
         >>> model.zero_grad(); loss = model(x[:1]).square().mean()
         >>> with trace_backward(loss, model=model) as trace:
         ...     loss.backward()
-        >>> [ax.get_title() for ax in plot_backward_steps(trace, steps=[1, 27]).axes]
-        ['step 1 of 27\\nmean', 'step 27 of 27\\nconv1.bias.grad']
+        >>> [int(ax.get_title().split()[1]) for ax in plot_backward_steps(trace).axes]
+        [1, 4, 17, 27]
     """
     trace = check_trace(trace)
-    if steps is None:
-        first_fill = next(s.number for s in trace.steps if s.filled)
-        middle = min((s for s in trace.steps if trace.graph.nodes[s.node].kind == "op"),
-                     key=lambda s: abs(s.number - len(trace) / 2 - 2)).number
-        steps = sorted({1, first_fill, middle, len(trace)})
-    if not isinstance(steps, (list, tuple)) or not 1 <= len(steps) <= 5:
-        raise ValueError(f"steps must be a list of 1 to 5 step numbers, got {steps!r}. "
-                         f"Fix: plot_backward_steps(trace, steps=[1, 3, {len(trace)}]).")
-    chosen = [trace[n] for n in steps]
-    fig, axes = new_figure(min(FULL_WIDTH, 2.05 * len(chosen)), 0.3 * len(trace.graph.chain) + 2.2,
+    first_fill = next(s.number for s in trace.steps if s.filled)
+    middle = min((s for s in trace.steps if trace.graph.nodes[s.node].kind == "op"),
+                 key=lambda s: abs(s.number - len(trace) / 2 - 2)).number
+    chosen = [trace[n] for n in sorted({1, first_fill, middle, len(trace)})]
+    fig, axes = new_figure(min(FULL_WIDTH, 2.05 * len(chosen)), 0.3 * len(trace.graph.chain) + 1.4,
                            1, len(chosen), layout="constrained", squeeze=False)
     for ax, step in zip(axes[0], chosen):
-        _draw_column(ax, trace, step.number, caption=True)
+        _draw_column(ax, trace, step.number)
     fig.suptitle("loss.backward(), node by node: from the loss (bottom) up to the input")
     _legend(fig)
     shown = "; ".join(f"step {s.number}, {s.name}, receives {_describe(s.received)} and "
@@ -278,7 +258,7 @@ def step_figure(trace: BackwardTrace, n: int):
     step = trace[n]
     fig, (left, right) = new_figure(7.6, 0.3 * len(trace.graph.chain) + 1.4, 1, 2,
                                     layout="constrained", width_ratios=[1, 1.6])
-    _draw_column(left, trace, n, caption=False)
+    _draw_column(left, trace, n)
     right.axis("off")
     right.text(0.0, 1.0, trace.text(n), family="monospace", fontsize=10, va="top",
                ha="left", transform=right.transAxes)

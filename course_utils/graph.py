@@ -1,7 +1,5 @@
-"""The autograd graph behind a tensor, as a structure, a text chain and a drawing.
-
-``loss.grad_fn.next_functions`` point back to the operations that made its inputs, down to
-one ``AccumulateGrad`` per leaf tensor: walked back and reversed, they give the forward pass.
+"""The autograd graph behind a tensor (``grad_fn.next_functions``, walked back from it down to
+one ``AccumulateGrad`` per leaf and reversed), as a structure, a text chain and a drawing.
 Used in: notebook 02 (the graph behind a loss).
 """
 from __future__ import annotations
@@ -13,6 +11,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from . import _checks
 from .figures import course_plot, new_figure, with_alt
 
 # backward class name (without "Backward0") -> the forward operation the learner wrote, where
@@ -25,13 +24,13 @@ _LOSSES = {"MSELoss", "NLLLoss"}
 
 @dataclass
 class Node:
-    """One box of the graph: ``kind`` is "input", "target", "param", "leaf", "op" or "output"."""
+    """One box of the graph: ``kind`` is "input", "target", "param", "op" or "output"."""
 
     label: str
     kind: str
     inputs: list[int] = field(default_factory=list)  # indices into Graph.nodes
     shape: tuple[int, ...] | None = None
-    # the autograd node (grad_fn) of an operation, the tensor of a parameter or leaf
+    # the autograd node (grad_fn) of an operation, the tensor of a parameter
     source: object = field(default=None, repr=False, compare=False)
 
 
@@ -49,7 +48,7 @@ class Graph:
 
     @property
     def param_names(self) -> list[str]:          # in the order the forward pass uses them
-        return [n.label for n in self.nodes if n.kind in ("param", "leaf")]
+        return [n.label for n in self.nodes if n.kind == "param"]
 
     @property
     def ops(self) -> list[str]:
@@ -84,7 +83,7 @@ class Graph:
 
 
 def _describe(node: Node) -> str:
-    if not node.shape or node.kind not in ("param", "leaf"):
+    if not node.shape or node.kind != "param":
         return node.label
     return f"{node.label} {list(node.shape)}"
 
@@ -100,17 +99,10 @@ def _leaf(fn):
     return None
 
 
-def _op_label(fn) -> str:
-    name = re.sub(r"Backward\d*$", "", type(fn).__name__)
-    if name == "Convolution":
-        return f"conv{len(fn._saved_stride)}d"
-    return _OP_NAMES.get(name, name.lower())
-
-
 def autograd_graph(tensor: torch.Tensor, *, model=None) -> Graph:
     """Walk ``tensor.grad_fn.next_functions`` (each node once) and return a Graph.
 
-    model (an nn.Module, or a dict name -> tensor) names the leaves; inputs that need no
+    model (an nn.Module) names the leaves (others show as ``leaf``); inputs that need no
     gradient show as ``input`` (``target`` for a loss's second argument).
 
     Example:
@@ -119,10 +111,8 @@ def autograd_graph(tensor: torch.Tensor, *, model=None) -> Graph:
         >>> g.param_names[:2]
         ['conv1.weight', 'conv1.bias']
     """
-    if not isinstance(tensor, torch.Tensor):
-        raise ValueError(f"Expected a tensor computed from the model (e.g. the loss), got "
-                         f"{type(tensor).__name__}. Fix: pass the tensor itself, "
-                         "print_graph(loss, model=net).")
+    _checks.expect(isinstance(tensor, torch.Tensor), "tensor", "computed from the model (e.g. "
+                   "the loss)", tensor, "pass the tensor itself, print_graph(loss, model=net)")
     if tensor.grad_fn is None:
         what = ("a leaf tensor (made by you, not computed)" if tensor.requires_grad
                 else "a tensor that does not require grad")
@@ -130,11 +120,9 @@ def autograd_graph(tensor: torch.Tensor, *, model=None) -> Graph:
                          "so there is no graph behind it. Fix: set requires_grad=True on the "
                          "inputs or compute it from the model, e.g. loss = criterion(net(x), "
                          "target), outside torch.no_grad().")
-    if model is not None and not isinstance(model, (nn.Module, dict)):
-        raise ValueError(f"model must be an nn.Module (or a dict name -> tensor), got "
-                         f"{type(model).__name__}. Fix: autograd_graph(loss, model=net).")
-    named = model.named_parameters() if isinstance(model, nn.Module) else (model or {}).items()
-    names = {id(p): name for name, p in named}
+    _checks.expect(model is None or isinstance(model, nn.Module), "model", "an nn.Module", model,
+                   "autograd_graph(loss, model=net)")
+    names = {id(p): name for name, p in (model.named_parameters() if model is not None else [])}
     order = {key: k for k, key in enumerate(names)}  # parameters in registration order
     nodes: list[Node] = []
     index: dict[int, int] = {}    # id(leaf tensor) or id(grad_fn) -> its node
@@ -150,12 +138,13 @@ def autograd_graph(tensor: torch.Tensor, *, model=None) -> Graph:
             stack.extend((child, False) for child, _ in reversed(fn.next_functions)
                          if child is not None and _leaf(child) is None)
             continue
-        label, links = _op_label(fn), []
+        name, links = re.sub(r"Backward\d*$", "", type(fn).__name__), []
+        label = (f"conv{len(fn._saved_stride)}d" if name == "Convolution" else
+                 _OP_NAMES.get(name, name.lower()))
         leaves = [_leaf(child) for child, _ in fn.next_functions if child is not None]
         for var in sorted((v for v in leaves if v is not None and id(v) not in index),
                           key=lambda v: order.get(id(v), len(order))):   # its new leaves first
-            nodes.append(Node(names.get(id(var)) or ("leaf" if var.dim() else "leaf (scalar)"),
-                              "param" if id(var) in names else "leaf", shape=tuple(var.shape),
+            nodes.append(Node(names.get(id(var), "leaf"), "param", shape=tuple(var.shape),
                               source=var))
             index[id(var)] = len(nodes) - 1
         for slot, (child, _) in enumerate(fn.next_functions):
@@ -216,18 +205,12 @@ def plot_graph(tensor: torch.Tensor, *, model=None):
     rows, left = len(graph.chain), -chain_half - 0.15
     right = max(x + width(i) / 2 for i, (x, _) in pos.items()) + 0.15
     fig, ax = new_figure(max(right - left, 4.0), 0.4 * rows + 0.4)
-    colours = {"op": "#cfe2f3", "param": "#fce5cd", "leaf": "#fce5cd", "output": "#d9ead3"}
-    for j, i in graph.edges:
-        (x0, y0), (x1, y1) = pos[j], pos[i]
-        if x0 == x1 == 0 and y0 - y1 == 1:   # the chain: straight down
-            style = "arc3"
-        elif y0 == y1:                       # a side input: bow over its neighbours
-            style = f"arc3,rad={0.0 if x0 - chain_half < 2 else 0.3}"
-        else:                                # a skip connection
-            style = "arc3,rad=-0.4"
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+    colours = {"op": "#cfe2f3", "param": "#fce5cd", "output": "#d9ead3"}
+    for j, i in graph.edges:                 # a far side input bows over its neighbours
+        bow = pos[j][1] == pos[i][1] and pos[j][0] - chain_half >= 2
+        ax.annotate("", xy=pos[i], xytext=pos[j],
                     arrowprops=dict(arrowstyle="-|>", color="#555555", shrinkA=8, shrinkB=8,
-                                    mutation_scale=8, connectionstyle=style))
+                                    mutation_scale=8, connectionstyle=f"arc3,rad={0.3 * bow}"))
     for i, node in enumerate(graph.nodes):
         x, y = pos[i]
         ax.text(x, y, labels[i], ha="center", va="center", fontsize=10,

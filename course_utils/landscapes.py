@@ -1,6 +1,5 @@
-"""Loss landscapes: 2-D test functions (of a tensor whose last dimension is (x, y)) and the
-paths real optimizers take on them. Used in: notebook 04 (optimizers).
-"""
+"""2-D test functions (of a tensor whose last dimension is (x, y)) and the paths real
+optimizers take on them. Used in: notebook 04 (optimizers)."""
 from __future__ import annotations
 
 import math
@@ -60,16 +59,6 @@ FUNCTIONS = {
 }
 
 
-def get_function(function) -> TestFunction:
-    """The TestFunction of this name."""
-    if isinstance(function, TestFunction):
-        return function
-    if not isinstance(function, str) or function not in FUNCTIONS:
-        raise ValueError(f"function must be one of {list(FUNCTIONS)}, got {function!r}. "
-                         "Fix: trajectory('ravine', 'sgd').")
-    return FUNCTIONS[function]
-
-
 @dataclass
 class Trajectory:
     """Where an optimizer went: ``path`` (steps+1 x 2) and ``losses`` (steps+1), float64."""
@@ -87,17 +76,15 @@ class Trajectory:
 
 def trajectory(function="ravine", optimizer_name: str = "sgd", *, steps: int = 50,
                lr: float | None = None, momentum: float = 0.9) -> Trajectory:
-    """Run a real torch.optim optimizer (by course name) on a 2-D test function.
-
-    lr defaults to the function's usual rate; a run whose loss is no longer finite stops,
-    the rest of its path NaN.
+    """Run a real torch.optim optimizer (by course name) on a 2-D test function, by default at
+    its usual rate; a run whose loss is no longer finite stops, the rest of its path NaN.
 
     Example (notebook 04):
         >>> t = trajectory("ravine", "momentum", lr=0.4, momentum=0.5, steps=20)
         >>> t.path.shape
         torch.Size([21, 2])
     """
-    f = get_function(function)
+    f = FUNCTIONS[_checks.one_of(function, tuple(FUNCTIONS), "function", "trajectory('ravine')")]
     optimizer_name = _checks.optimizer_name(optimizer_name, "trajectory('ravine', 'adam', lr=0.1)")
     _checks.whole_number(steps, "steps", "steps=50")
     hparams = dict(lr=f.lr if lr is None else lr, momentum=momentum)
@@ -163,32 +150,28 @@ def plot_trajectories(function, runs: dict, *, show_losses: bool = False):
         >>> plot_trajectories("rosenbrock", runs).axes[0].get_title()
         'rosenbrock'
     """
-    f = get_function(function)
-    if not isinstance(runs, dict) or not runs or not all(
-            isinstance(t, Trajectory) for t in runs.values()):
-        raise ValueError(f"runs must be a dict label -> Trajectory, got {runs!r}. Fix: "
-                         "plot_trajectories('ravine', {'sgd': cu.trajectory('ravine', 'sgd')}).")
+    f = FUNCTIONS[_checks.one_of(function, tuple(FUNCTIONS), "function",
+                                 "plot_trajectories('ravine', runs)")]
+    ok = isinstance(runs, dict) and runs and all(isinstance(t, Trajectory) for t in runs.values())
+    _checks.expect(ok, "runs", "a non-empty dict label -> Trajectory", runs,
+                   "plot_trajectories('ravine', {'sgd': cu.trajectory('ravine', 'sgd')})")
     steps = len(next(iter(runs.values())).path) - 1
-    figure = TrajectoryFigure(f, lines=len(runs), show_losses=show_losses,
+    figure = TrajectoryFigure(function, lines=len(runs), show_losses=show_losses,
                               title=f"{f.name}: {f.fn.__doc__.split(':')[0]}, {steps} steps")
     figure.show(runs)
     return figure.fig  # its alt text: TrajectoryFigure.show
 
 
 class TrajectoryFigure:
-    """A test function's contours, drawn once, with ``lines`` reusable optimizer paths.
-
-    ``show(runs)`` moves run k's path into line k and hides the rest; earlier lines are
-    wider and below, so paths that run together stay in sight. ``live=True`` marks the
-    moving parts animated: a live view redraws only them.
-    """
+    """A test function's contours, drawn once, with ``lines`` reusable optimizer paths (earlier
+    ones wider and below) that ``show(runs)`` fills; ``live=True``: the moving parts animated."""
 
     def __init__(self, function, *, lines: int = 5, show_losses: bool = False,
                  live: bool = False, title: str | None = None):
         import numpy as np
         from matplotlib.colors import LogNorm
 
-        self.function = f = get_function(function)
+        self.function = f = FUNCTIONS[function]
         # the key goes under the panels, never over a path: one row per `columns` entries
         self.columns = 4 if show_losses else 2
         key_rows = math.ceil((lines + 3) / self.columns)

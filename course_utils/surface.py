@@ -1,6 +1,6 @@
-"""The loss on a plane through the trained weights, along the training path's two main
-directions or two filter-normalised random ones (Li et al., NeurIPS 2018), with the path on
-it; and along the line from the initial weights (Goodfellow et al., 2015). Used in: notebook 05.
+"""The loss on a plane through the trained weights (the training path's two main directions, or
+two filter-normalised random ones: Li et al., 2018) and on the line from the initial weights
+(Goodfellow et al., 2015). Used in: notebook 05.
 """
 from __future__ import annotations
 
@@ -17,16 +17,14 @@ from .training import _check_optimizer
 
 
 class WeightPath:
-    """Where training takes the weights: a copy of them every ``every`` optimizer steps.
-
-    Create it before training (it hooks ``optimizer.step()``); ``weights[k]`` (flat, on the
-    CPU) was kept after ``steps[k]`` steps.
+    """Where training takes the weights: ``weights[k]`` (flat, on the CPU) after ``steps[k]``
+    optimizer steps, one every ``every``. Create it before training: it hooks ``optimizer.step()``.
 
     Example (notebook 05):
         >>> weight_path = WeightPath(model, optimizer, every=2)
         >>> history = fit(model, data, optimizer, epochs=1, progress=False)
-        >>> weight_path
-        WeightPath(3 snapshots of 61706 weights, every 2 optimizer steps, 4 steps so far)
+        >>> weight_path.steps, weight_path.taken
+        ([0, 2, 4], 4)
     """
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, *, every: int = 10):
@@ -41,13 +39,6 @@ class WeightPath:
         if self.taken % self.every == 0:
             self.steps.append(self.taken)
             self.weights.append(flat_weights(self.model))
-
-    def __len__(self) -> int:
-        return len(self.weights)
-
-    def __repr__(self) -> str:
-        return (f"WeightPath({len(self)} snapshots of {self.weights[0].numel()} weights, every "
-                f"{self.every} optimizer steps, {self.taken} steps so far)")
 
 
 def flat_weights(model: nn.Module) -> torch.Tensor:
@@ -85,9 +76,8 @@ class Surface:
 
 
 def random_directions(model: nn.Module, seed: int = 0) -> torch.Tensor:
-    """Two filter-normalised random directions (2 x number of weights), as in Li et al.:
-    each filter of a Gaussian direction gets the norm of the model's same filter; biases 0.
-    Its own generator: the global random stream is left alone."""
+    """Two random directions (2 x number of weights), each filter scaled to the norm of the model's
+    same filter, biases 0 (Li et al.); the global random stream is left alone."""
     generator, rows = torch.Generator().manual_seed(seed), []
     for _ in range(2):
         parts = []
@@ -102,14 +92,6 @@ def random_directions(model: nn.Module, seed: int = 0) -> torch.Tensor:
     return torch.stack(rows)
 
 
-def _shares(offsets: torch.Tensor, orthonormal: torch.Tensor) -> tuple[float, float]:
-    """The share of the path's spread (about its mean) along each of two orthonormal directions."""
-    centred = offsets - offsets.mean(0)
-    total = centred.pow(2).sum().item()
-    along = (centred @ orthonormal.T).pow(2).sum(0) / total if total else torch.zeros(2)
-    return float(along[0]), float(along[1])
-
-
 def _axis(low: float, high: float, points: int) -> torch.Tensor:
     """points evenly spaced values covering [low, high] (low <= 0 <= high), one of them 0."""
     step = (high - low) / (points - 1)
@@ -122,11 +104,9 @@ def _axis(low: float, high: float, points: int) -> torch.Tensor:
 def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None, *,
                  directions: str = "pca", grid: int = 11, digits: int = 100,
                  slice_steps: int = 8) -> Surface:
-    """The loss around model's trained weights on a plane, with the training path on it.
-
-    The loss is measured on ``split.subset(digits)``, at ``grid`` x ``grid`` points of the
-    plane ("pca": around the path; "random": a and b from -1 to 1) and at alpha -0.25 to
-    1.25 in steps of 1/slice_steps on the 1-D slice (0: no slice).
+    """The loss on ``split.subset(digits)`` at ``grid`` x ``grid`` points of a plane through the
+    trained weights ("pca": around the path on it; "random": -1 to 1) and at alpha -0.25 to 1.25
+    in steps of 1/slice_steps on the line from the initial weights (0: no line).
 
     Example (notebook 05):
         >>> weight_path = WeightPath(model, optimizer, every=2)
@@ -135,18 +115,15 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
         >>> surface.path[-1].tolist()           # the trained weights: the origin
         [0.0, 0.0]
     """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be an nn.Module (the trained network), got "
-                         f"{type(model).__name__}. Fix: loss_surface(model, data.train, weight_path).")
-    if not hasattr(split, "subset") or not hasattr(split, "images"):
-        raise ValueError(f"split must be a Split such as data.train, got {type(split).__name__}. "
-                         "Fix: loss_surface(model, data.train, weight_path).")
-    if directions not in ("pca", "random"):
-        raise ValueError(f"directions must be 'pca' or 'random', got {directions!r}. "
-                         "Fix: loss_surface(model, data.train, weight_path, directions='pca').")
-    if not isinstance(weight_path, WeightPath) or directions == "pca" and len(weight_path) < 3:
-        have = (f"{len(weight_path)} snapshots" if isinstance(weight_path, WeightPath) else
-                type(weight_path).__name__)
+    fix = "loss_surface(model, data.train, weight_path)"
+    _checks.expect(isinstance(model, nn.Module), "model", "the trained nn.Module", model, fix)
+    _checks.expect(hasattr(split, "subset") and hasattr(split, "images"), "split",
+                   "a Split such as data.train", split, fix)
+    _checks.one_of(directions, ("pca", "random"), "directions",
+                   "loss_surface(model, data.train, weight_path, directions='pca')")
+    kept = len(weight_path.weights) if isinstance(weight_path, WeightPath) else 0
+    if kept < (3 if directions == "pca" else 1):    # a WeightPath holds one at least
+        have = f"{kept} snapshots" if kept else type(weight_path).__name__
         raise ValueError(f"weight_path must be a WeightPath (3 snapshots or more for "
                          f"directions='pca'), got {have}. Fix: weight_path = cu.WeightPath(model, "
                          "optimizer) before training, or directions='random'.")
@@ -177,12 +154,12 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
                          "draw. Fix: create the WeightPath, then train (fit), then call "
                          "loss_surface.")
 
+    centred = (offsets - offsets.mean(0)).double()   # the path about its mean: its spread
     if directions == "pca":                          # the path's two main directions (PCA)
-        centred = (offsets - offsets.mean(0)).double()
         values, vectors = torch.linalg.eigh(centred @ centred.T)   # snapshots x snapshots
         top = vectors[:, -2:].flip(1)                               # the two largest first
         basis = ((top.T @ centred) / values[-2:].flip(0).clamp_min(1e-30).sqrt()[:, None]).float()
-        explained = _shares(offsets, basis)
+        explained = tuple((values[-2:].flip(0) / values.sum()).tolist())   # their share
         basis = basis * torch.where(offsets[0] @ basis.T > 0, -1.0, 1.0).unsqueeze(1)
         path = offsets @ basis.T                     # orthonormal: coordinates; the start < 0
         top, bottom = path.max(0).values, path.min(0).values      # the path, 15% margins,
@@ -192,7 +169,8 @@ def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None,
     else:
         basis = random_directions(model)             # least squares: the nearest point
         path = torch.linalg.lstsq(basis.T.double(), offsets.T.double()).solution.T.float()
-        explained = _shares(offsets, torch.linalg.qr(basis.T.double()).Q.T.float())
+        along = centred @ torch.linalg.qr(basis.T.double()).Q        # the plane's share
+        explained = tuple((along.pow(2).sum(0) / centred.pow(2).sum()).tolist())
         xs = ys = _axis(-1.0, 1.0, grid)
     losses = torch.tensor([[loss(trained + a * basis[0] + b * basis[1]) for a in xs.tolist()]
                            for b in ys.tolist()])
@@ -221,10 +199,8 @@ def plot_loss_surface(surface: Surface):
     import numpy as np
     from matplotlib.colors import LogNorm
 
-    if not isinstance(surface, Surface):
-        raise ValueError(f"surface must be what loss_surface() returns, got "
-                         f"{type(surface).__name__}. Fix: plot_loss_surface(cu.loss_surface("
-                         "model, data.train, weight_path)).")
+    _checks.expect(isinstance(surface, Surface), "surface", "what loss_surface() returns", surface,
+                   "plot_loss_surface(cu.loss_surface(model, data.train, weight_path))")
     has_slice = surface.slice_losses is not None
     fig, axes = new_figure(FULL_WIDTH - 0.7 if has_slice else 5.8, 4.3, 1, 2 if has_slice else 1,
                            layout="constrained", width_ratios=[1.25, 1] if has_slice else None)

@@ -1,6 +1,5 @@
-"""Interactive explorers: each builder returns an ``Explorer`` (machinery/explorer.py) that
-keeps its figure and moves new data into it as a control moves. CSS classes ``course-*``
-name the parts for the browser tests. Used in: notebooks 03, 04 and 05.
+"""Interactive explorers, each an ``Explorer`` (machinery/explorer.py) that keeps its figure and
+moves new data into it; CSS classes ``course-*`` name the parts. Used in: notebooks 03 to 05.
 """
 from __future__ import annotations
 
@@ -19,20 +18,16 @@ from .plots import show_tiled_filters, tile_filters
 from .training import TrainingDiverged, make_optimizer, train_step
 
 
-def _slider(cls, description: str, css: str | None = None, *, live: bool = True, **kwargs):
-    slider = cls(description=description, continuous_update=live,
-                 style={"description_width": "110px"}, layout=W.Layout(width="420px"), **kwargs)
-    if css:
-        slider.add_class(css)
-    return slider
+def _slider(cls, description: str, css: str, *, live: bool = True, **kwargs):
+    return cls(description=description, continuous_update=live, _dom_classes=[css],
+               style={"description_width": "110px"}, layout=W.Layout(width="420px"), **kwargs)
 
 
 def _rate_slider(lr: float, low: float, high: float, **kwargs):
     """A log-scale learning-rate slider from 10**low to 10**high, widened to include lr."""
-    exponent = math.log10(lr)
+    low, high = min(low, math.floor(math.log10(lr))), max(high, math.ceil(math.log10(lr)))
     return _slider(W.FloatLogSlider, "learning rate", "course-learning-rate", value=lr, base=10,
-                   min=min(low, math.floor(exponent)), max=max(high, math.ceil(exponent)),
-                   readout_format=".4f", **kwargs)
+                   min=low, max=high, readout_format=".4f", **kwargs)
 
 
 def optimizer_playground(function: str = "ravine", *,
@@ -48,9 +43,7 @@ def optimizer_playground(function: str = "ravine", *,
     """
     from .landscapes import FUNCTIONS, TrajectoryFigure, quick_trajectory
 
-    if function not in FUNCTIONS:
-        raise ValueError(f"function must be one of {sorted(FUNCTIONS)}, got {function!r}. "
-                         "Fix: optimizer_playground('ravine').")
+    _checks.one_of(function, tuple(FUNCTIONS), "function", "optimizer_playground('ravine')")
     if isinstance(optimizer_names, str):
         optimizer_names = [optimizer_names]
     chosen = [_checks.optimizer_name(name, "optimizer_playground(optimizer_names=['sgd', 'adam'])")
@@ -63,7 +56,8 @@ def optimizer_playground(function: str = "ravine", *,
                               indent=False, layout=W.Layout(width="110px"))
              for name in OPTIMIZER_NAMES}
     rate = _rate_slider(lr, -4, 0.5, step=0.05)
-    momentum = _slider(W.FloatSlider, "momentum", value=0.9, min=0.0, max=0.99, step=0.01)
+    momentum = _slider(W.FloatSlider, "momentum", "course-momentum", value=0.9, min=0.0, max=0.99,
+                       step=0.01)
     figures = {}                          # function name -> its TrajectoryFigure, made once
 
     def draw(explorer):
@@ -91,110 +85,102 @@ def optimizer_playground(function: str = "ravine", *,
     return playground
 
 
-class LearningRateExplorer(Explorer):
-    """A learning-rate slider and a Train button (disabled during a run, which goes on a
-    thread); ``train(lr)`` runs one from code. ``runs``: label -> the loss at each step."""
+def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: float = 0.05,
+                           steps: int = 100) -> Explorer:
+    """Train a fresh ``model_fn()`` for ``steps`` batches of 64 at the slider's rate and compare
+    the runs (``.runs``: label -> the loss at each step). Train runs on a thread, the button
+    disabled meanwhile; ``.train(lr)`` runs one from code.
 
-    batch_size = 64
+    Example (notebook 05):
+        >>> explorer = learning_rate_explorer(cu.LeNet, data)
+    """
+    _checks.expect(callable(model_fn) and not isinstance(model_fn, torch.nn.Module), "model_fn",
+                   "what builds a fresh model", model_fn, "cu.LeNet (the class, not LeNet())")
+    _checks.expect(hasattr(getattr(data, "train", None), "batches"), "data",
+                   "what load_mnist() returns", data, "data = cu.load_mnist()")
+    optimizer_name = _checks.optimizer_name(
+        optimizer_name, "learning_rate_explorer(cu.LeNet, data, optimizer_name='sgd')")
+    lr = _checks.learning_rate(lr, "learning_rate_explorer(cu.LeNet, data, lr=0.05)")
+    _checks.whole_number(steps, "steps", "steps=100", high=2000)
+    rate = _rate_slider(lr, -4, 1, step=0.1, live=False)
+    button = W.Button(description="Train", icon="play", button_style="primary",
+                      _dom_classes=["course-train"])
+    runs = {}
 
-    def __init__(self, model_fn, data, optimizer_name: str, lr: float, steps: int):
-        self.model_fn, self.data, self.optimizer_name = model_fn, data, optimizer_name
-        self.steps, self.runs, self.running, self.thread = steps, {}, False, None
-        self.learning_rate = _rate_slider(lr, -4, 1, step=0.1, live=False)
-        self.button = W.Button(description="Train", icon="play", button_style="primary")
-        self.button.add_class("course-train")
-        self.button.on_click(lambda button: self.click())
-        super().__init__("learning-rate-explorer", [W.HBox([self.learning_rate, self.button])],
-                         LearningRateExplorer._plot, watch=[])
-
-    def click(self) -> None:
-        if self.running:
+    def click() -> None:
+        if explorer.running:
             return                       # a second run must not start while one is going
-        self.running, self.button.disabled = True, True
-        self.thread = threading.Thread(target=self.train, kwargs={"live": True}, daemon=True)
-        self.thread.start()
+        explorer.running, button.disabled = True, True
+        explorer.thread = threading.Thread(target=explorer.train, kwargs={"live": True},
+                                           daemon=True)
+        explorer.thread.start()
 
-    def train(self, lr: float | None = None, *, live: bool = False) -> list[float]:
+    def train(lr: float | None = None, *, live: bool = False) -> list[float]:
         """Train a fresh model_fn(); return the loss of each step. Drawn at the end and, if
         live, from the second step on, at most 5 times a second."""
-        lr = self.learning_rate.value if lr is None else lr
+        lr = rate.value if lr is None else lr
         label = f"lr={lr:.3g}"
-        self.running, self.button.disabled = True, True
-        self.runs.pop(label, None)             # a rerun at the same rate becomes the latest
-        self.runs[label] = losses = []
+        explorer.running, button.disabled = True, True
+        runs.pop(label, None)                  # a rerun at the same rate becomes the latest
+        runs[label] = losses = []
         try:
             torch.manual_seed(0)
-            model = self.model_fn()
-            opt = make_optimizer(self.optimizer_name, model.parameters(), lr=lr)
+            model = model_fn()
+            opt = make_optimizer(optimizer_name, model.parameters(), lr=lr)
             batches, shown = iter(()), -math.inf
-            for step in range(self.steps):
+            for step in range(steps):
                 batch = next(batches, None)
                 if batch is None:
-                    batches = iter(self.data.train.batches(self.batch_size, shuffle=True, seed=step))
+                    batches = iter(data.train.batches(64, shuffle=True, seed=step))
                     batch = next(batches)
                 losses.append(train_step(model, *batch, opt))
                 if live and step >= 1 and time.perf_counter() - shown >= 0.2:
-                    self.request()
+                    explorer.request()
                     shown = time.perf_counter()
         except TrainingDiverged:
             losses.append(math.inf)            # drawn as an x where it blew up
         finally:
-            self.request()
-            self.wait()
-            self.running, self.button.disabled = False, False
+            explorer.request()
+            explorer.wait()
+            explorer.running, button.disabled = False, False
         return losses
 
-    def _plot(self):
+    def draw(explorer):
         """All runs, the newest wide and under the others; a run that blew up ends in an x."""
-        runs = [(label, [v for v in losses if math.isfinite(v)], len(losses))
-                for label, losses in list(self.runs.items())]      # a snapshot: training goes on
+        shown = [(label, [v for v in losses if math.isfinite(v)], len(losses))
+                 for label, losses in list(runs.items())]      # a snapshot: training goes on
         fig, ax = new_figure(7.5, 3.6)
-        for k, (label, finite, n) in enumerate(runs):
-            newest, colour = k == len(runs) - 1, PALETTE[k % len(PALETTE)]
+        for k, (label, finite, n) in enumerate(shown):
+            newest, colour = k == len(shown) - 1, PALETTE[k % len(PALETTE)]
             ax.plot(range(1, len(finite) + 1), finite, label=label, color=colour,
                     ls=LINESTYLES[k % len(LINESTYLES)], lw=2.6 if newest else 1.6,
                     zorder=1.9 if newest else 2)
             if len(finite) < n:
                 ax.plot(len(finite), finite[-1] if finite else 1.0, "x", ms=12, mew=3, color=colour)
-        if runs:
+        if shown:
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)  # beside the runs
-        ax.set(xlabel="step", ylabel="training loss", yscale="log", xlim=(0, self.steps),
-               title=f"{self.steps} steps of {self.optimizer_name}, batch size {self.batch_size}")
+        ax.set(xlabel="step", ylabel="training loss", yscale="log", xlim=(0, steps),
+               title=f"{steps} steps of {optimizer_name}, batch size 64")
         ax.grid(True, which="both", alpha=0.3)
         fig.tight_layout()
-        if not runs:
+        if not shown:
             return with_alt(fig, "Training loss per step: no run yet; press Train.")
         ends = [f"{label} blew up after {len(finite)} steps" if len(finite) < n else
                 f"{label} ends at {number(finite[-1])}" if finite else f"{label}: no step yet"
-                for label, finite, n in runs]
-        return with_alt(fig, f"Training loss per step (log scale) for {len(runs)} "
+                for label, finite, n in shown]
+        return with_alt(fig, f"Training loss per step (log scale) for {len(shown)} "
                              f"learning rates: {'; '.join(ends)}.")
 
-
-def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: float = 0.05,
-                           steps: int = 100) -> LearningRateExplorer:
-    """Train a fresh ``model_fn()`` for ``steps`` batches of 64 at the chosen rate; compare the runs.
-
-    Example (notebook 05):
-        >>> explorer = learning_rate_explorer(cu.LeNet, data)
-    """
-    if not callable(model_fn) or isinstance(model_fn, torch.nn.Module):
-        raise ValueError(f"model_fn must build a fresh model, got {type(model_fn).__name__}. "
-                         "Fix: learning_rate_explorer(cu.LeNet, data) (the class, not LeNet()).")
-    if not hasattr(getattr(data, "train", None), "batches"):
-        raise ValueError(f"data must be what load_mnist() returns, got {type(data).__name__}. "
-                         "Fix: data = cu.load_mnist(); learning_rate_explorer(cu.LeNet, data).")
-    optimizer_name = _checks.optimizer_name(
-        optimizer_name, "learning_rate_explorer(cu.LeNet, data, optimizer_name='sgd')")
-    lr = _checks.learning_rate(lr, "learning_rate_explorer(cu.LeNet, data, lr=0.05)")
-    _checks.whole_number(steps, "steps", "steps=100", high=2000)
-    return LearningRateExplorer(model_fn, data, optimizer_name, lr, steps)
+    explorer = Explorer("learning-rate-explorer", [W.HBox([rate, button])], draw, watch=[])
+    explorer.runs, explorer.running, explorer.thread, explorer.button = runs, False, None, button
+    explorer.train, explorer.click, explorer.learning_rate = train, click, rate
+    button.on_click(lambda b: explorer.click())
+    return explorer
 
 
 def gradient_inspector(monitor, filter_grads) -> Explorer:
-    """Browse what a GradientMonitor recorded: a layer's histogram of log10 |grad| and conv1's
-    filter gradients (``filter_grads``: one ``conv1.weight.grad.clone()`` per record) at a
-    step; a layer keeps its scales at every step, so steps compare.
+    """A layer's histogram of log10 |grad| and conv1's filter gradients (``filter_grads``: one
+    ``conv1.weight.grad.clone()`` per monitor record) at a step, on scales that steps share.
 
     Example (notebook 03):
         >>> monitor, conv1_grads = GradientMonitor(), []
@@ -256,8 +242,7 @@ def gradient_inspector(monitor, filter_grads) -> Explorer:
 
 
 def backward_stepper(trace) -> Explorer:
-    """Step through what ``cu.trace_backward`` recorded, node by node; ``.controls``: "step",
-    "back" and "next".
+    """Step through what ``cu.trace_backward`` recorded; ``.controls``: "step", "back", "next".
 
     Example (notebook 03):
         >>> model.zero_grad(); loss = model(x[:1]).square().mean()

@@ -50,9 +50,10 @@ def test_cross_entropy_shows_its_two_steps_and_unnamed_leaves():
 
 
 def test_shared_leaf_and_constants_on_a_tiny_graph():
-    a = torch.tensor(2.0, requires_grad=True)
+    holder = nn.Module()
+    a = holder.a = nn.Parameter(torch.tensor(2.0))
     c = (a * 3) ** 2 + a
-    graph = cu.autograd_graph(c, model={"a": a})
+    graph = cu.autograd_graph(c, model=holder)
     assert graph.param_names == ["a"]                       # used twice, one node
     assert [n.label for n in graph.nodes].count("a") == 1
     assert "add #1 <- a" in graph.text()

@@ -39,9 +39,8 @@ def loss_with(model, weights, split):
 def test_weight_path_keeps_the_start_and_every_fifth_step(trained):
     model, data, weight_path = trained
     assert weight_path.taken == 16 and weight_path.steps == [0, 5, 10, 15]
-    assert len(weight_path) == 4 and weight_path.weights[0].shape == (61706,)
+    assert len(weight_path.weights) == 4 and weight_path.weights[0].shape == (61706,)
     assert not torch.equal(weight_path.weights[0], weight_path.weights[1])
-    assert "4 snapshots of 61706 weights" in repr(weight_path)
 
 
 @pytest.mark.parametrize("directions", ["pca", "random"])
@@ -60,7 +59,7 @@ def test_the_paths_last_point_is_the_origin(trained, surfaces, directions):
     surface = surfaces[directions]
     assert surface.path[-1].tolist() == [0.0, 0.0]
     assert surface.path_steps == [0, 5, 10, 15, 16]      # the trained weights come last
-    assert len(surface.path) == len(weight_path) + 1
+    assert len(surface.path) == len(weight_path.weights) + 1
     assert surface.path[0].abs().sum() > 0
 
 
@@ -142,7 +141,7 @@ def test_mistakes_get_a_fix(trained):
     model, data, weight_path = trained
     with pytest.raises(ValueError, match="WeightPath"):
         cu.loss_surface(model, data.train)                 # pca needs the path
-    with pytest.raises(ValueError, match="'pca' or 'random'"):
+    with pytest.raises(ValueError, match=r"one of \('pca', 'random'\)"):
         cu.loss_surface(model, data.train, weight_path, directions="pcs")
     with pytest.raises(ValueError, match="data.train"):
         cu.loss_surface(model, data, weight_path)
@@ -178,6 +177,6 @@ def test_slice_steps_0_keeps_the_path_without_the_slice(trained):
     model, data, weight_path = trained
     surface = cu.loss_surface(model, data.train, weight_path, directions="random", grid=3,
                               digits=8, slice_steps=0)
-    assert surface.slice_losses is None and len(surface.path) == len(weight_path) + 1
+    assert surface.slice_losses is None and len(surface.path) == len(weight_path.weights) + 1
     fig = cu.plot_loss_surface(surface)
     assert len(fig.axes) == 2 and "training path" in fig.alt and "Right:" not in fig.alt

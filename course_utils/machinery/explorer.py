@@ -1,7 +1,6 @@
-"""The explorers' machinery. A redraw must take 100 ms at most (benchmarks/explorers.py; a
-new figure as a 256-colour PNG took over 200): ``quick_png`` draws only the moving artists
-over a kept image, and a drawing thread merges the requests made during a draw into one.
-"""
+"""The explorers' machinery: a redraw takes 100 ms at most (benchmarks/explorers.py) because
+``quick_png`` draws only the moving artists over a kept image and a drawing thread merges the
+requests made during a draw into one."""
 from __future__ import annotations
 
 import base64
@@ -55,8 +54,7 @@ class Explorer(W.VBox):
         self.image.add_class("course-figure")
         # flex-start: the figure keeps its own size instead of being stretched (and blurred)
         super().__init__(children=[*controls, self.image], layout=W.Layout(align_items="flex-start"))
-        self.add_class("course-explorer")
-        self.add_class(f"course-{kind}")
+        self._dom_classes = ("course-explorer", f"course-{kind}")
         self._draw, self.figure, self.draws = course_plot(draw), None, 0
         self.threaded = hasattr(get_ipython(), "kernel")
         self._state = threading.Condition()
