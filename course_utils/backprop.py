@@ -1,6 +1,5 @@
-"""What ``loss.backward()`` does, node by node: hooks record, during the real pass, the gradients
-each autograd node received and sent and the ``.grad`` filled so far. Used in: notebook 03.
-"""
+"""What ``loss.backward()`` does, node by node, recorded by hooks during the real pass.
+Used in: notebook 03."""
 from __future__ import annotations
 
 import textwrap
@@ -31,9 +30,7 @@ def _first_values(g: torch.Tensor | None, k: int = 3) -> str:
 
 @dataclass
 class BackwardStep:
-    """One node of the backward pass: ``name`` (``linear #3``, ``t (fc3.weight)``,
-    ``fc3.weight.grad``), the gradient ``received``, (destination, gradient) ``sent`` per
-    input, the parameters whose .grad is ``filled``."""
+    """One node of the backward pass (``linear #3``, ``t (fc3.weight)``, ``fc3.weight.grad``)."""
 
     number: int
     name: str
@@ -52,11 +49,28 @@ class BackwardTrace:
     params: list[str]
     steps: list[BackwardStep] = field(default_factory=list)
 
-    def __enter__(self) -> "BackwardTrace":
-        functions = _named_functions(self.graph)
-        names = {id(fn): name for fn, name, _ in functions}
+    def __enter__(self) -> "BackwardTrace":   # a hook on each operation, t and .grad node
+        graph, seen, found = self.graph, Counter(), {}   # id -> (autograd node, name, box)
+        counts = Counter(graph.ops)
+        boxes = {id(n.source): i for i, n in enumerate(graph.nodes) if n.kind == "param"}
+        for i, node in enumerate(graph.nodes):
+            if node.kind != "op":
+                continue
+            seen[node.label] += 1
+            name = f"{node.label} #{seen[node.label]}" if counts[node.label] > 1 else node.label
+            found[id(node.source)] = (node.source, name, i)
+            for fn in (child for child, _ in node.source.next_functions if child is not None):
+                if _leaf(fn) is None:         # AccumulateGrad, or nn.Linear's transpose of a weight
+                    continue
+                box = boxes[id(_leaf(fn))]
+                label = graph.nodes[box].label
+                if type(fn).__name__ != "AccumulateGrad":
+                    found[id(fn)] = (fn, f"t ({label})", box)
+                    fn = fn.next_functions[0][0]
+                found[id(fn)] = (fn, f"{label}.grad", box)
+        names = {id(fn): name for fn, name, _ in found.values()}
         self._hooks = [fn.register_hook(self._recorder(fn, name, node, names))
-                       for fn, name, node in functions]
+                       for fn, name, node in found.values()]
         return self
 
     def _recorder(self, fn, name, node, names):
@@ -85,7 +99,6 @@ class BackwardTrace:
                                "as trace: loss.backward()")
 
     def text(self, step: int) -> str:
-        """Step number ``step`` (1 is the first): the node, what it receives and sends, .grad so far."""
         s = self[step]
         lines = [f"step {s.number} of {len(self)}: {s.name} ({s.function})",
                  f"receives {_describe(s.received)}", f"   {_first_values(s.received)}"]
@@ -139,29 +152,6 @@ def trace_backward(loss: torch.Tensor, *, model=None) -> BackwardTrace:
                              "backward adds to it, so the trace could not show the gradients "
                              "being filled. Fix: net.zero_grad() before computing the loss.")
     return BackwardTrace(graph, graph.param_names)
-
-
-def _named_functions(graph: Graph) -> list[tuple[object, str, int]]:
-    """(autograd node, name, graph box) for the operations and the parameters' t and .grad nodes."""
-    counts, seen, found = Counter(graph.ops), Counter(), {}
-    boxes = {id(n.source): i for i, n in enumerate(graph.nodes) if n.kind == "param"}
-    for i, node in enumerate(graph.nodes):
-        if node.kind != "op":
-            continue
-        seen[node.label] += 1
-        found[id(node.source)] = (node.source, f"{node.label} #{seen[node.label]}"
-                                  if counts[node.label] > 1 else node.label, i)
-        for fn in (child for child, _ in node.source.next_functions if child is not None):
-            variable = _leaf(fn)          # AccumulateGrad, or nn.Linear's transpose of a weight
-            if variable is None:
-                continue
-            box = boxes[id(variable)]
-            label = graph.nodes[box].label
-            if type(fn).__name__ != "AccumulateGrad":
-                found[id(fn)] = (fn, f"t ({label})", box)
-                fn = fn.next_functions[0][0]
-            found[id(fn)] = (fn, f"{label}.grad", box)
-    return list(found.values())
 
 
 def _draw_column(ax, trace: BackwardTrace, n: int) -> None:
@@ -224,15 +214,12 @@ def check_trace(trace) -> BackwardTrace:
 
 @course_plot
 def plot_backward_steps(trace: BackwardTrace):
-    """The backward pass's first step, first to fill a .grad, one from the middle and last, side
-    by side on the forward graph (top to bottom).
+    """The first step, the first to fill a .grad, a middle one and the last, on the graph.
 
     Example (notebook 03):
-        >>> model.zero_grad(); loss = model(x[:1]).square().mean()
-        >>> with trace_backward(loss, model=model) as trace:
-        ...     loss.backward()
-        >>> [int(ax.get_title().split()[1]) for ax in plot_backward_steps(trace).axes]
-        [1, 4, 17, 27]
+        >>> plot_backward_steps(None)
+        Traceback (most recent call last):
+        ValueError: trace must be a BackwardTrace, got NoneType. Fix: ...
     """
     trace = check_trace(trace)
     first_fill = next(s.number for s in trace.steps if s.filled)
@@ -252,18 +239,3 @@ def plot_backward_steps(trace: BackwardTrace):
                          f"{shown}. After the last step {len(trace.steps[-1].filled)} of "
                          f"{len(trace.params)} parameters have their .grad.")
 
-
-def step_figure(trace: BackwardTrace, n: int):
-    """One step, large: the graph column beside the step's numbers (the stepper's figure)."""
-    step = trace[n]
-    fig, (left, right) = new_figure(7.6, 0.3 * len(trace.graph.chain) + 1.4, 1, 2,
-                                    layout="constrained", width_ratios=[1, 1.6])
-    _draw_column(left, trace, n)
-    right.axis("off")
-    right.text(0.0, 1.0, trace.text(n), family="monospace", fontsize=10, va="top",
-               ha="left", transform=right.transAxes)
-    _legend(fig)
-    return with_alt(fig, f"Step {n} of {len(trace)} of the backward pass: {step.name} "
-                         f"({step.function}) receives {_describe(step.received)} and "
-                         f"{_sends(step)}; {len(step.filled)} of {len(trace.params)} parameters "
-                         "have their .grad filled.")

@@ -1,5 +1,4 @@
-"""The autograd graph behind a tensor (``grad_fn.next_functions``, walked back from it down to
-one ``AccumulateGrad`` per leaf and reversed), as a structure, a text chain and a drawing.
+"""The autograd graph behind a tensor, as a structure, a text chain and a drawing.
 Used in: notebook 02 (the graph behind a loss).
 """
 from __future__ import annotations
@@ -14,8 +13,7 @@ from torch import nn
 from . import _checks
 from .figures import course_plot, new_figure, with_alt
 
-# backward class name (without "Backward0") -> the forward operation the learner wrote, where
-# it is not the class name in lower case ("Relu" -> "relu", "View" -> "view", "T" -> "t")
+# backward class name (less "Backward0") -> the operation the learner wrote, if not lower case
 _OP_NAMES = {"Addmm": "linear", "Mm": "matmul", "MaxPool2DWithIndices": "maxpool2d",
              "MseLoss": "MSELoss", "NllLoss": "NLLLoss", "LogSoftmax": "log_softmax",
              "UnsafeView": "view"}
@@ -36,8 +34,7 @@ class Node:
 
 @dataclass
 class Graph:
-    """The autograd graph of a tensor: ``nodes`` in forward order (each after its inputs; the
-    tensor itself last) and ``chain``, the input, every operation and the output, in order."""
+    """``nodes`` in forward order, the tensor last; ``chain``: input, operations, output."""
 
     nodes: list[Node]
     chain: list[int]
@@ -100,15 +97,10 @@ def _leaf(fn):
 
 
 def autograd_graph(tensor: torch.Tensor, *, model=None) -> Graph:
-    """Walk ``tensor.grad_fn.next_functions`` (each node once) and return a Graph.
-
-    model (an nn.Module) names the leaves (others show as ``leaf``); inputs that need no
-    gradient show as ``input`` (``target`` for a loss's second argument).
+    """Walk ``tensor.grad_fn.next_functions`` (each node once); model names the leaves.
 
     Example:
-        >>> net = LeNet(); loss = net(torch.randn(1, 1, 32, 32)).sum()
-        >>> g = autograd_graph(loss, model=net)
-        >>> g.param_names[:2]
+        >>> autograd_graph(model(x).sum(), model=model).param_names[:2]
         ['conv1.weight', 'conv1.bias']
     """
     _checks.expect(isinstance(tensor, torch.Tensor), "tensor", "computed from the model (e.g. "
@@ -185,8 +177,7 @@ def plot_graph(tensor: torch.Tensor, *, model=None):
     """Draw the graph top to bottom: operations in a column, parameters beside them.
 
     Example (notebook 02):
-        >>> net = LeNet(); loss = net(torch.randn(1, 1, 32, 32)).sum()
-        >>> plot_graph(loss, model=net).axes[0].get_title()
+        >>> plot_graph(model(x).sum(), model=model).axes[0].get_title()
         'forward pass, top to bottom (backward runs bottom to top)'
     """
     graph = autograd_graph(tensor, model=model)

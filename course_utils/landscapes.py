@@ -45,8 +45,7 @@ def saddle(xy):
     return x ** 2 - y ** 2 + y ** 4 / 4
 
 
-# the gradients multiply instead of using **: a diverging path overflows to inf (as in
-# torch) instead of raising OverflowError
+# the gradients multiply, not **: a diverging path overflows to inf, not OverflowError
 FUNCTIONS = {
     "ravine": TestFunction("ravine", ravine, (-5.0, -2.0), (-6.0, 6.0), (-3.0, 3.0),
                            (0.0, 0.0), lr=0.4, grad=lambda x, y: (0.2 * x, 4 * y)),
@@ -76,12 +75,10 @@ class Trajectory:
 
 def trajectory(function="ravine", optimizer_name: str = "sgd", *, steps: int = 50,
                lr: float | None = None, momentum: float = 0.9) -> Trajectory:
-    """Run a real torch.optim optimizer (by course name) on a 2-D test function, by default at
-    its usual rate; a run whose loss is no longer finite stops, the rest of its path NaN.
+    """A real torch.optim optimizer's path on a test function (NaN once the loss is not finite).
 
     Example (notebook 04):
-        >>> t = trajectory("ravine", "momentum", lr=0.4, momentum=0.5, steps=20)
-        >>> t.path.shape
+        >>> trajectory("ravine", "momentum", lr=0.4, momentum=0.5, steps=20).path.shape
         torch.Size([21, 2])
     """
     f = FUNCTIONS[_checks.one_of(function, tuple(FUNCTIONS), "function", "trajectory('ravine')")]
@@ -145,10 +142,9 @@ def plot_trajectories(function, runs: dict, *, show_losses: bool = False):
     adds the loss at each step of each path.
 
     Example (notebook 04):
-        >>> runs = {name: trajectory("rosenbrock", name, lr=lr) for name, lr in
-        ...         (("sgd", 1e-3), ("adam", 0.05))}
-        >>> plot_trajectories("rosenbrock", runs).axes[0].get_title()
-        'rosenbrock'
+        >>> plot_trajectories("ravine", {})
+        Traceback (most recent call last):
+        ValueError: runs must be a non-empty dict label -> Trajectory, got dict. Fix: ...
     """
     f = FUNCTIONS[_checks.one_of(function, tuple(FUNCTIONS), "function",
                                  "plot_trajectories('ravine', runs)")]
@@ -163,8 +159,7 @@ def plot_trajectories(function, runs: dict, *, show_losses: bool = False):
 
 
 class TrajectoryFigure:
-    """A test function's contours, drawn once, with ``lines`` reusable optimizer paths (earlier
-    ones wider and below) that ``show(runs)`` fills; ``live=True``: the moving parts animated."""
+    """A test function's contours, drawn once, and ``lines`` paths that ``show(runs)`` fills."""
 
     def __init__(self, function, *, lines: int = 5, show_losses: bool = False,
                  live: bool = False, title: str | None = None):
@@ -214,7 +209,6 @@ class TrajectoryFigure:
         self.fig.tight_layout(rect=(0, key_height / self.fig.get_figheight(), 1, 1))  # key: below
 
     def show(self, runs: dict) -> None:
-        """Draw these trajectories (label -> Trajectory), one per line, in order."""
         shown = list(runs.items())
         styles = run_styles([label for label, _ in shown])
         for k, (path, end) in enumerate(zip(self.paths, self.ends)):

@@ -1,7 +1,5 @@
-"""The loss on a plane through the trained weights (the training path's two main directions, or
-two filter-normalised random ones: Li et al., 2018) and on the line from the initial weights
-(Goodfellow et al., 2015). Used in: notebook 05.
-"""
+"""The loss on a plane through the trained weights (Li et al., 2018) and on the line from the
+initial weights (Goodfellow et al., 2015). Used in: notebook 05."""
 from __future__ import annotations
 
 import math
@@ -17,8 +15,7 @@ from .training import _check_optimizer
 
 
 class WeightPath:
-    """Where training takes the weights: ``weights[k]`` (flat, on the CPU) after ``steps[k]``
-    optimizer steps, one every ``every``. Create it before training: it hooks ``optimizer.step()``.
+    """``weights[k]``: the flat weights after ``steps[k]`` steps. Create it before training.
 
     Example (notebook 05):
         >>> weight_path = WeightPath(model, optimizer, every=2)
@@ -42,15 +39,13 @@ class WeightPath:
 
 
 def flat_weights(model: nn.Module) -> torch.Tensor:
-    """Every parameter of model, flattened into one float32 vector on the CPU (a copy)."""
     return torch.cat([p.detach().reshape(-1).float().cpu() for p in model.parameters()])
 
 
 @dataclass
 class Surface:
     """``losses[i, j]``: the loss at ``trained + xs[j] * plane[0] + ys[i] * plane[1]``;
-    ``explained``: the share of the path's spread along each direction; ``slice_losses``: the
-    loss at ``initial + slice_alphas * (trained - initial)``."""
+    ``slice_losses``: at ``initial + slice_alphas * (trained - initial)``."""
 
     directions: str
     plane: torch.Tensor
@@ -76,8 +71,7 @@ class Surface:
 
 
 def random_directions(model: nn.Module, seed: int = 0) -> torch.Tensor:
-    """Two random directions (2 x number of weights), each filter scaled to the norm of the model's
-    same filter, biases 0 (Li et al.); the global random stream is left alone."""
+    """Two random directions, each filter scaled to the model's filter's norm, biases 0."""
     generator, rows = torch.Generator().manual_seed(seed), []
     for _ in range(2):
         parts = []
@@ -104,16 +98,13 @@ def _axis(low: float, high: float, points: int) -> torch.Tensor:
 def loss_surface(model: nn.Module, split, weight_path: WeightPath | None = None, *,
                  directions: str = "pca", grid: int = 11, digits: int = 100,
                  slice_steps: int = 8) -> Surface:
-    """The loss on ``split.subset(digits)`` at ``grid`` x ``grid`` points of a plane through the
-    trained weights ("pca": around the path on it; "random": -1 to 1) and at alpha -0.25 to 1.25
-    in steps of 1/slice_steps on the line from the initial weights (0: no line).
+    """The loss on ``split.subset(digits)`` on a ``grid`` x ``grid`` plane through the trained
+    weights and, for alpha -0.25 to 1.25, on the line from the initial weights.
 
     Example (notebook 05):
-        >>> weight_path = WeightPath(model, optimizer, every=2)
-        >>> history = fit(model, data, optimizer, epochs=1, progress=False)
-        >>> surface = loss_surface(model, data.train, weight_path, grid=5, digits=32)
-        >>> surface.path[-1].tolist()           # the trained weights: the origin
-        [0.0, 0.0]
+        >>> loss_surface(model, data.train, None)
+        Traceback (most recent call last):
+        ValueError: weight_path must be a WeightPath (3 snapshots or more ...
     """
     fix = "loss_surface(model, data.train, weight_path)"
     _checks.expect(isinstance(model, nn.Module), "model", "the trained nn.Module", model, fix)
@@ -189,12 +180,9 @@ def plot_loss_surface(surface: Surface):
     """Contours of the loss on the surface's plane with the training path; beside it the 1-D slice.
 
     Example (notebook 05):
-        >>> weight_path = WeightPath(model, optimizer, every=2)
-        >>> history = fit(model, data, optimizer, epochs=1, progress=False)
-        >>> surface = loss_surface(model, data.train, weight_path, directions="random", grid=3,
-        ...                        digits=16, slice_steps=0)
-        >>> plot_loss_surface(surface).axes[0].get_xlabel()
-        'random direction 1 (filter-normalised)'
+        >>> plot_loss_surface(None)
+        Traceback (most recent call last):
+        ValueError: surface must be what loss_surface() returns, got NoneType. Fix: ...
     """
     import numpy as np
     from matplotlib.colors import LogNorm

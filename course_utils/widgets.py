@@ -24,7 +24,6 @@ def _slider(cls, description: str, css: str, *, live: bool = True, **kwargs):
 
 
 def _rate_slider(lr: float, low: float, high: float, **kwargs):
-    """A log-scale learning-rate slider from 10**low to 10**high, widened to include lr."""
     low, high = min(low, math.floor(math.log10(lr))), max(high, math.ceil(math.log10(lr)))
     return _slider(W.FloatLogSlider, "learning rate", "course-learning-rate", value=lr, base=10,
                    min=low, max=high, readout_format=".4f", **kwargs)
@@ -33,10 +32,8 @@ def _rate_slider(lr: float, low: float, high: float, **kwargs):
 def optimizer_playground(function: str = "ravine", *,
                          optimizer_names=("sgd", "momentum", "adam"), lr: float | None = None,
                          steps: int = 50) -> Explorer:
-    """Optimizer paths on a 2-D test function, redrawn as you move the controls.
-
-    ``.controls``: "function", "learning rate" and "momentum"; ``.optimizers``: name ->
-    checkbox; ``.trajectories``: the paths drawn last (label -> Trajectory).
+    """Optimizer paths on a 2-D test function; ``.controls``, ``.optimizers`` (name -> checkbox)
+    and ``.trajectories`` (label -> Trajectory, the paths drawn last).
 
     Example (notebook 04):
         >>> playground = optimizer_playground("rosenbrock", lr=0.003)
@@ -44,8 +41,6 @@ def optimizer_playground(function: str = "ravine", *,
     from .landscapes import FUNCTIONS, TrajectoryFigure, quick_trajectory
 
     _checks.one_of(function, tuple(FUNCTIONS), "function", "optimizer_playground('ravine')")
-    if isinstance(optimizer_names, str):
-        optimizer_names = [optimizer_names]
     chosen = [_checks.optimizer_name(name, "optimizer_playground(optimizer_names=['sgd', 'adam'])")
               for name in optimizer_names]
     lr = _checks.learning_rate(FUNCTIONS[function].lr if lr is None else lr,
@@ -87,9 +82,7 @@ def optimizer_playground(function: str = "ravine", *,
 
 def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: float = 0.05,
                            steps: int = 100) -> Explorer:
-    """Train a fresh ``model_fn()`` for ``steps`` batches of 64 at the slider's rate and compare
-    the runs (``.runs``: label -> the loss at each step). Train runs on a thread, the button
-    disabled meanwhile; ``.train(lr)`` runs one from code.
+    """Train fresh ``model_fn()``s at the slider's rate; ``.runs``: label -> losses; ``.train(lr)``.
 
     Example (notebook 05):
         >>> explorer = learning_rate_explorer(cu.LeNet, data)
@@ -116,8 +109,7 @@ def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: f
         explorer.thread.start()
 
     def train(lr: float | None = None, *, live: bool = False) -> list[float]:
-        """Train a fresh model_fn(); return the loss of each step. Drawn at the end and, if
-        live, from the second step on, at most 5 times a second."""
+        """The loss of each step of a fresh model_fn(); live: drawn at most 5 times a second."""
         lr = rate.value if lr is None else lr
         label = f"lr={lr:.3g}"
         explorer.running, button.disabled = True, True
@@ -146,7 +138,6 @@ def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: f
         return losses
 
     def draw(explorer):
-        """All runs, the newest wide and under the others; a run that blew up ends in an x."""
         shown = [(label, [v for v in losses if math.isfinite(v)], len(losses))
                  for label, losses in list(runs.items())]      # a snapshot: training goes on
         fig, ax = new_figure(7.5, 3.6)
@@ -179,28 +170,20 @@ def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: f
 
 
 def gradient_inspector(monitor, filter_grads) -> Explorer:
-    """A layer's histogram of log10 |grad| and conv1's filter gradients (``filter_grads``: one
-    ``conv1.weight.grad.clone()`` per monitor record) at a step, on scales that steps share.
+    """A layer's log10 |grad| histogram and conv1's ``filter_grads`` (one per record) at a step.
 
     Example (notebook 03):
-        >>> monitor, conv1_grads = GradientMonitor(), []
-        >>> for step in range(3):
-        ...     model.zero_grad(); model(x).sum().backward()
-        ...     monitor.record(model); conv1_grads.append(model.conv1.weight.grad.clone())
-        >>> inspector = gradient_inspector(monitor, filter_grads=conv1_grads)
-        >>> inspector.figure.axes[0].get_xlabel()
-        'log10 |grad|'
+        >>> gradient_inspector(GradientMonitor(), filter_grads=[])
+        Traceback (most recent call last):
+        ValueError: The GradientMonitor has no records yet. Fix: ...
     """
     from matplotlib.colors import SymLogNorm
 
     _checks.monitor_with_records(monitor, "monitor = cu.GradientMonitor(); record it during "
                                  "training; gradient_inspector(monitor, filter_grads)")
-    if not isinstance(filter_grads, (list, tuple)) or len(filter_grads) != len(monitor):
-        got = (f"{len(filter_grads)} tensors" if isinstance(filter_grads, (list, tuple)) else
-               type(filter_grads).__name__)
-        raise ValueError(f"filter_grads must pair up with the monitor's {len(monitor)} records, "
-                         f"got {got}. Fix: append net.conv1.weight.grad.clone() each time you "
-                         "call monitor.record(net).")
+    paired = isinstance(filter_grads, (list, tuple)) and len(filter_grads) == len(monitor)
+    _checks.expect(paired, "filter_grads", f"one tensor per monitor record ({len(monitor)})",
+                   filter_grads, "append net.conv1.weight.grad.clone() at each monitor.record(net)")
     layer = W.Dropdown(options=monitor.names, value=monitor.names[0], description="layer")
     step = _slider(W.IntSlider, "record", "course-step", value=0, min=0, max=len(monitor) - 1)
     hists, edges, means = monitor.histograms, monitor.bin_edges, monitor.mean_abs
@@ -208,7 +191,6 @@ def gradient_inspector(monitor, filter_grads) -> Explorer:
     figures = {}                          # layer -> (figure, bars, filter image), made once
 
     def layer_figure(k):
-        """The layer's figure on scales fixed over all records; the step's parts animated."""
         fig, (left, right) = new_figure(FULL_WIDTH, 3.6, 1, 2, layout="constrained",
                                         width_ratios=(2, 3))
         centres, width = (edges[:-1] + edges[1:]) / 2, float(edges[1] - edges[0])
@@ -245,14 +227,11 @@ def backward_stepper(trace) -> Explorer:
     """Step through what ``cu.trace_backward`` recorded; ``.controls``: "step", "back", "next".
 
     Example (notebook 03):
-        >>> model.zero_grad(); loss = model(x[:1]).square().mean()
-        >>> with cu.trace_backward(loss, model=model) as trace:
-        ...     loss.backward()
-        >>> stepper = backward_stepper(trace)
-        >>> stepper.controls["next"].click(); stepper.figure.alt.split(":")[0]
-        'Step 2 of 27 of the backward pass'
+        >>> backward_stepper([])
+        Traceback (most recent call last):
+        ValueError: trace must be a BackwardTrace, got list. Fix: ...
     """
-    from .backprop import check_trace, step_figure
+    from .backprop import _describe, _draw_column, _legend, _sends, check_trace
 
     trace = check_trace(trace)
     step = _slider(W.IntSlider, "step", "course-step", value=1, min=1, max=len(trace))
@@ -261,7 +240,21 @@ def backward_stepper(trace) -> Explorer:
     for button, css, move in ((back, "course-step-back", -1), (forward, "course-step-next", 1)):
         button.add_class(css)
         button.on_click(lambda b, move=move: setattr(step, "value", step.value + move))
-    stepper = Explorer("backward-stepper", [W.HBox([back, step, forward])],
-                       lambda explorer: step_figure(trace, step.value), watch=[step])
+
+    def draw(explorer):                   # the graph column beside the step's numbers
+        n, now = step.value, trace[step.value]
+        fig, (left, right) = new_figure(7.6, 0.3 * len(trace.graph.chain) + 1.4, 1, 2,
+                                        layout="constrained", width_ratios=[1, 1.6])
+        _draw_column(left, trace, n)
+        right.axis("off")
+        right.text(0.0, 1.0, trace.text(n), family="monospace", fontsize=10, va="top",
+                   ha="left", transform=right.transAxes)
+        _legend(fig)
+        return with_alt(fig, f"Step {n} of {len(trace)} of the backward pass: {now.name} "
+                             f"({now.function}) receives {_describe(now.received)} and "
+                             f"{_sends(now)}; {len(now.filled)} of {len(trace.params)} "
+                             "parameters have their .grad filled.")
+
+    stepper = Explorer("backward-stepper", [W.HBox([back, step, forward])], draw, watch=[step])
     stepper.controls = {"step": step, "back": back, "next": forward}
     return stepper

@@ -8,7 +8,8 @@ from torch import nn
 
 import course_utils as cu
 from conftest import lesson_loss
-from course_utils.backprop import RUNNING, step_figure
+from course_utils.backprop import RUNNING
+from course_utils.widgets import backward_stepper
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +137,8 @@ def test_the_strip_highlights_the_node_each_step_runs(traced):
 
 def test_the_steppers_figure_prints_the_steps_numbers(traced):
     trace = traced[3]
-    fig = step_figure(trace, 7)
+    stepper = backward_stepper(trace)
+    stepper.controls["step"].value = 7
+    fig = stepper.figure
     assert trace.text(7) in [t.get_text() for t in fig.axes[1].texts]
     assert running_labels(fig.axes[0]) == ["linear"]

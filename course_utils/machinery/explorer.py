@@ -1,6 +1,5 @@
-"""The explorers' machinery: a redraw takes 100 ms at most (benchmarks/explorers.py) because
-``quick_png`` draws only the moving artists over a kept image and a drawing thread merges the
-requests made during a draw into one."""
+"""The explorers' machinery: a redraw takes 100 ms at most (benchmarks/explorers.py): blitting
+(``quick_png``) and a drawing thread that merges the requests made during a draw."""
 from __future__ import annotations
 
 import base64
@@ -45,9 +44,8 @@ def quick_png(fig) -> bytes:
 
 
 class Explorer(W.VBox):
-    """Controls above ``draw(self)``'s figure, redrawn when a watched control changes: at once
-    outside a kernel, else on the drawing thread. ``figure``: the one shown; ``draws``: how
-    many were drawn; the first, small, is also the display data's ``image/png`` (nbval)."""
+    """Controls above ``draw(self)``'s ``figure``, redrawn (at once outside a kernel) when a
+    watched control changes; the first, small, is also the display data's image/png (nbval)."""
 
     def __init__(self, kind: str, controls: list, draw, watch: list):
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
@@ -82,7 +80,6 @@ class Explorer(W.VBox):
             return self._state.wait_for(lambda: self._drawn >= self._asked, timeout)
 
     def _work(self) -> None:
-        """Draw until every request is drawn, each time with the latest values; then end."""
         target = None
         try:
             while True:
