@@ -1,9 +1,7 @@
 """course_utils: the tested helpers behind the notebooks of the course.
 
-Every notebook starts with ``import course_utils as cu`` and ``device = cu.setup(seed=0)``.
-The names below are what the notebooks call, grouped by the notebook that first uses them,
-plus ``doctor`` for a teacher; read the module that defines each to see how it works.
-``machinery/`` (the explorers' drawing, the live plot, Colab, the doctor) you may skip.
+Every notebook starts with ``import course_utils as cu`` and ``device = cu.setup(seed=0)``;
+the names below are grouped by the notebook that first uses them. ``machinery/`` you may skip.
 """
 from __future__ import annotations
 
@@ -63,46 +61,39 @@ __all__ = ["setup", "get_device", "DEFAULT_THREADS",
 DEFAULT_THREADS = 1
 
 
-def get_device(prefer: str | None = None) -> torch.device:
+def get_device() -> torch.device:
     """The fastest device here: cuda, then mps, then cpu. COURSE_DEVICE=cpu forces one.
 
     Example:
-        >>> get_device("cpu")
-        device(type='cpu')
+        >>> get_device().type in ("cuda", "mps", "cpu")
+        True
     """
     available = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(),
                  "cpu": True}
-    prefer = prefer or os.environ.get("COURSE_DEVICE") or None
-    if prefer is None:
+    prefer = os.environ.get("COURSE_DEVICE")
+    if not prefer:
         return torch.device(next(kind for kind, here in available.items() if here))
-    kind = _checks.one_of(str(prefer).split(":")[0], tuple(available), "device",
+    kind = _checks.one_of(prefer.split(":")[0], tuple(available), "device",
                           "set COURSE_DEVICE=cpu (or leave it unset to pick the best)")
     if not available[kind]:
         raise ValueError(f"device {prefer!r} was asked for, but this machine has no "
                          f"{kind.upper()} that PyTorch can use. Fix: "
-                         "setup(device='cpu') or unset COURSE_DEVICE.")
+                         "set COURSE_DEVICE=cpu or unset it.")
     return torch.device(prefer)
 
 
-def _thread_count(threads) -> int:
-    name = "threads"
-    if threads is None:
-        name, threads = "COURSE_THREADS", os.environ.get("COURSE_THREADS", str(DEFAULT_THREADS))
-        threads = int(threads) if threads.isdigit() else threads
-    return _checks.whole_number(threads, name, "setup(seed=0, threads=1) (or unset COURSE_THREADS)")
-
-
-def setup(seed: int = 0, threads: int | None = None, device: str | None = None) -> torch.device:
-    """Seed everything, fix threads and print options; return the device to use.
-
-    Call it first in every notebook so that a run twice prints the same text (on Colab it
-    also turns on the custom widget manager, so the widgets show).
+def setup(seed: int = 0) -> torch.device:
+    """Seed everything, fix threads (COURSE_THREADS, default 1) and print options; return the
+    device to use. Call it first in every notebook so that a run twice prints the same text.
 
     Example (notebooks 01 to 05, the first code cell):
         >>> device = setup(seed=0)
     """
     _checks.whole_number(seed, "seed", "setup(seed=0)", low=0)
-    count, chosen = _thread_count(threads), get_device(device)  # check before changing anything
+    threads = os.environ.get("COURSE_THREADS", str(DEFAULT_THREADS))
+    count = _checks.whole_number(int(threads) if threads.isdigit() else threads,
+                                 "COURSE_THREADS", "set COURSE_THREADS=1 (or unset it)")
+    chosen = get_device()  # check before changing anything
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

@@ -1,7 +1,5 @@
-"""The course's drawn figures (img/, written by `make figures`), shipped inside the package.
-
-A notebook opened alone (Colab, Kaggle) has no ../img beside it, so it shows them through the
-package: pyproject.toml installs img/ as course_utils/img/. Used in: notebook 01.
+"""The course's drawn figures (img/, written by `make figures`), shipped inside the package
+(pyproject.toml installs img/ as course_utils/img/). Used in: notebook 01.
 """
 from __future__ import annotations
 

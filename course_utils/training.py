@@ -1,5 +1,4 @@
 """Training: one step, evaluation, and ``fit`` with optional live plot and gradient monitor.
-
 Used in: notebooks 03 (train_step), 04 (optimizers compared on LeNet) and 05 (training end to end).
 """
 from __future__ import annotations
@@ -86,8 +85,6 @@ def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                optimizer: torch.optim.Optimizer, monitor=None) -> float:
     """One step of the lesson's loop: zero_grad, forward, cross-entropy, backward, (record), step.
 
-    Returns the loss as a float; raises TrainingDiverged when it is NaN or infinite.
-
     Example (notebook 03):
         >>> loss = train_step(model, x, y, optimizer)
         >>> 0 < loss < 5
@@ -163,11 +160,8 @@ def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 
         seed: int = 0, checkpoints: bool = False) -> History:
     """Train model on data.train for some epochs; evaluate on data.val after each (never .test).
 
-    live: True (or a LivePlot) shows the loss and accuracy updating in place; monitor: a
-    GradientMonitor records after every backward; progress: a tqdm bar (COURSE_PROGRESS=0
+    live: True (or a LivePlot) plots in place; progress: a tqdm bar (COURSE_PROGRESS=0
     silences it); checkpoints: the weights after each epoch in ``history.checkpoints``.
-    The batches come in the order of ``DataLoader(range(n), batch_size, shuffle=True,
-    generator=torch.Generator().manual_seed(seed))``, one generator for all epochs.
 
     Example (notebook 05; there with live=True):
         >>> history = fit(model, data, optimizer, epochs=2, progress=False)

@@ -18,7 +18,7 @@ def test_the_report_on_this_machine(capsys):
     assert problems == []
     assert found["torch"] == torch.__version__
     assert found["torchvision"] == __import__("torchvision").__version__
-    assert found["device"] == f"cpu ({os.cpu_count()} cores)"
+    assert found["device"] == "cpu"
     assert found["data"] == "embedded sample (COURSE_OFFLINE=1)"  # as the tests run
     assert found["widgets"] == "ipywidgets importable"
     cu.doctor()
@@ -104,4 +104,4 @@ def test_a_gpu_is_named(monkeypatch):
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "NVIDIA Stand-in 80GB")
     assert diagnostics.check()[0]["device"] == "cuda (NVIDIA Stand-in 80GB)"
     monkeypatch.setattr(cu, "get_device", lambda: torch.device("mps"))
-    assert diagnostics.check()[0]["device"] == "mps (Apple GPU)"
+    assert diagnostics.check()[0]["device"] == "mps"

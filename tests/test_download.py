@@ -48,4 +48,4 @@ def test_make_data_prefetch_command_fills_a_portable_cache(tmp_path, mnist_serve
     mnist_server.shutdown()
     moved = tmp_path / "classroom-pc"
     (tmp_path / "usb-stick").rename(moved)
-    assert cu.load_mnist(moved, source="cache", verbose=False).source == "cache"
+    assert cu.load_mnist(moved, verbose=False).source == "cache"

@@ -131,14 +131,6 @@ def test_data_directory_not_writable(tmp_path, mnist_server):
     assert str(blocker / "data") in message
 
 
-def test_truncated_cache_file_asked_for_explicitly(tmp_path, mnist_server):
-    cu.load_mnist(tmp_path, source="torchvision", verbose=False)
-    labels = tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
-    labels.write_bytes(labels.read_bytes()[:-3])
-    raises_naming_fix(data_mod.MNISTCacheError, lambda: cu.load_mnist(tmp_path, source="cache"),
-                      "t10k-labels-idx1-ubyte", "make data")
-
-
 def test_no_network_asked_for_the_download(tmp_path, monkeypatch):
     from torchvision.datasets import MNIST
     monkeypatch.delenv("COURSE_OFFLINE")

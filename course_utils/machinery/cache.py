@@ -1,6 +1,5 @@
 """The MNIST cache on disk (torchvision's files in root/MNIST/raw): checked and fetched.
-
-load_mnist (data.py) reads it through torchvision. Used in: notebooks 02 to 05 (load_mnist).
+Used in: notebooks 02 to 05 (load_mnist).
 """
 from __future__ import annotations
 
@@ -59,8 +58,7 @@ def write_problem(folder: Path) -> str | None:
 
 
 def reachable(urls: list[str], timeout: float) -> bool:
-    """True when some url's host accepts a TCP connection within timeout seconds, DNS included:
-    all are tried at once in daemon threads, so even a hanging DNS costs only the timeout."""
+    """True when some url's host accepts a TCP connection within timeout seconds (DNS too)."""
     answered = threading.Event()
 
     def connect(url):

@@ -1,7 +1,5 @@
 """Colab, Kaggle, Binder: what a notebook needs where `make setup` never ran.
-
-Every notebook's first cell (tools/first_cell.py) installs this package with ``pip install
---no-deps`` when it is missing, then calls install_missing(). Used in: every first cell.
+Used in: every first cell (tools/first_cell.py).
 """
 from __future__ import annotations
 

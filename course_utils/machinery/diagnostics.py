@@ -1,13 +1,9 @@
 """The doctor: what the course needs from this machine, and what blocks it.
-
-`python -m course_utils doctor` (exits with 1 when something blocks the course) or
-`cu.doctor()`; the rest of the machine is what `python -m torch.utils.collect_env` prints.
 Used in: README, Troubleshooting.
 """
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 
 SETUP_FIX = "make setup (or: pip install -e . in the course's folder)"
@@ -64,11 +60,8 @@ def _device(found: dict, problems: list) -> None:
         found["device"] = "?"
         problems.append(str(err))
         return
-    if device.type == "cuda":
-        name = torch.cuda.get_device_name(0)
-    else:
-        name = "Apple GPU" if device.type == "mps" else f"{os.cpu_count()} cores"
-    found["device"] = f"{device.type} ({name})"
+    cuda = device.type == "cuda"
+    found["device"] = device.type + (f" ({torch.cuda.get_device_name(0)})" if cuda else "")
 
 
 def text(found: dict, problems: list) -> str:

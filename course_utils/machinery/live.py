@@ -1,7 +1,4 @@
-"""LivePlot: the training curves, redrawn while training runs.
-
-As fastprogress does, the figure is displayed once and each throttled redraw replaces it
-through its display handle (no clear_output); outside a notebook it only records.
+"""LivePlot: the training curves, redrawn in place while training runs.
 Used in: notebook 05 (``fit(..., live=True)``).
 """
 from __future__ import annotations
@@ -64,8 +61,7 @@ class LivePlot:
             self._next_redraw = _clock() + max(1 / MAX_FPS, (_clock() - start) / BUDGET)
 
     def close(self) -> None:
-        """Show the final figure as an output of its own, the live one shrunk to one line
-        (a rerun stores the same outputs however often the live one was redrawn)."""
+        """Show the final figure as an output of its own, the live one shrunk to one line."""
         if self._display is not None and self.train_loss:
             self._put({"text/plain": LIVE_TEXT})
             self.figure = plot_loss_curves(self)
