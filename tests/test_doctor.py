@@ -32,8 +32,12 @@ def test_the_command_exits_0_when_all_is_well():
                           text=True, cwd=REPO, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "OK: nothing blocks the course." in done.stdout
-    usage = subprocess.run([sys.executable, "-m", "course_utils"], capture_output=True, text=True)
-    assert usage.returncode == 2 and "python -m course_utils doctor" in usage.stdout
+
+
+def test_the_command_without_doctor_prints_its_usage(capsys):
+    from course_utils.machinery import diagnostics
+
+    assert diagnostics.main([]) == 2 and "python -m course_utils doctor" in capsys.readouterr().out
 
 
 def test_the_doctor_stays_out_of_import_course_utils():

@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -58,19 +59,24 @@ def write_problem(folder: Path) -> str | None:
 
 
 def reachable(urls: list[str], timeout: float) -> bool:
-    """True when some url's host accepts a TCP connection within timeout seconds (DNS too)."""
-    answered = threading.Event()
+    """True when some url's host accepts a TCP connection within timeout seconds (DNS too).
+    All are tried at once: a refused connection answers at once, a dead network costs timeout."""
+    answered = []
 
     def connect(url):
         parsed = urlparse(url)
         with contextlib.suppress(OSError):
             port = parsed.port or (443 if parsed.scheme == "https" else 80)
             socket.create_connection((parsed.hostname, port), timeout=timeout).close()
-            answered.set()
+            answered.append(url)
 
-    for url in urls:
-        threading.Thread(target=connect, args=(url,), daemon=True).start()
-    return answered.wait(timeout)
+    workers = [threading.Thread(target=connect, args=(url,), daemon=True) for url in urls]
+    for worker in workers:
+        worker.start()
+    deadline = time.monotonic() + timeout
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    return bool(answered)
 
 
 def _download(root: Path, timeout: float) -> None:
