@@ -47,10 +47,10 @@ test: $(STAMP) $(LAB_SETTINGS)
 	$(BIN)/python -m pytest -rs --nbval -n 2 --dist loadscope $(PYTEST_ARGS)
 
 ## make test-fast: the edit-and-test loop, under a minute: unit tests, docstring examples and
-## notebook lint; no kernel, no browser, no site build (the tests marked kernel, browser or site
-## run in make test)
+## notebook lint; no kernel, no browser, no site build, no fresh Python process (the tests marked
+## kernel, browser, site or process run in make test)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -m "not kernel and not browser and not site" course_utils tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 -m "not kernel and not browser and not site and not process" course_utils tests $(PYTEST_ARGS)
 
 ## make claims: every notebook over 10 seeds and the simulated machines (tools/claims.py);
 ## prints, per claim, the range seen and the band checked; writes docs/claims.md (~25 min)

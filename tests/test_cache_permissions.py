@@ -122,6 +122,7 @@ def load_as_learner(root) -> dict:
     return result
 
 
+@pytest.mark.process
 def test_a_complete_read_only_shared_cache_loads_without_writing(shared_cache):
     read_only(shared_cache)
     result = load_as_learner(shared_cache)
@@ -130,6 +131,7 @@ def test_a_complete_read_only_shared_cache_loads_without_writing(shared_cache):
     assert result["writes"] == []
 
 
+@pytest.mark.process
 def test_an_incomplete_read_only_shared_cache_fails_clearly(shared_cache):
     (shared_cache / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").unlink()
     read_only(shared_cache)

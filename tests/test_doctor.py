@@ -27,6 +27,7 @@ def test_the_report_on_this_machine(capsys):
     assert screen[-1] == "OK: nothing blocks the course." and len(screen) <= 12
 
 
+@pytest.mark.process
 def test_the_command_exits_0_when_all_is_well():
     done = subprocess.run([sys.executable, "-m", "course_utils", "doctor"], capture_output=True,
                           text=True, cwd=REPO, timeout=120)
@@ -40,6 +41,7 @@ def test_the_command_without_doctor_prints_its_usage(capsys):
     assert diagnostics.main([]) == 2 and "python -m course_utils doctor" in capsys.readouterr().out
 
 
+@pytest.mark.process
 def test_the_doctor_stays_out_of_import_course_utils():
     probe = ("import sys, course_utils as cu; f = cu.doctor; "
              "print(sorted(m for m in ('ipywidgets', 'torchvision') if m in sys.modules))")
@@ -93,6 +95,7 @@ def incomplete_shared_cache(tmp_path):
         folder.chmod(0o755)
 
 
+@pytest.mark.process
 def test_an_incomplete_read_only_cache_fails_the_command(incomplete_shared_cache):
     env = {k: v for k, v in os.environ.items() if k != "COURSE_OFFLINE"}
     env["COURSE_DATA"] = str(incomplete_shared_cache)

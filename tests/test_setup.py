@@ -58,6 +58,7 @@ print(json.dumps({"heavy": sorted(m for m in heavy if m in set(sys.modules) - lo
 """
 
 
+@pytest.mark.process
 def test_import_is_light_offline_and_writes_nothing(tmp_path):
     out = subprocess.run([sys.executable, "-c", PROBE], cwd=tmp_path, capture_output=True,
                          text=True, check=True).stdout
