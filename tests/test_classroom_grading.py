@@ -230,7 +230,7 @@ def test_the_feedback_shows_the_checks_lines(term):
     assert feedback[one].count("Correct! ") >= 3 and "Not yet:" not in feedback[one]
     assert "Not yet: " in feedback[two] and "half the right gradient" in feedback[two]
     assert "Not yet: the gradients from before your function are still in there" in feedback[two]
-    assert "Not yet: checking your answer raised ValueError: my bug" in feedback[three]
+    assert "Not yet: your code raised ValueError: my bug" in feedback[three]
     assert f"this cell ran for more than {CELL_TIMEOUT} s and was stopped" in feedback[three]
 
 

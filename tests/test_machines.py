@@ -3,9 +3,12 @@
 PyTorch picks ATen's vector kernels, oneDNN's convolutions and MKL's matrix products by the
 CPU it finds; each pick changes the last bits of results, and training amplifies them. Under
 the most different of tools/claims.py's machines (no vector kernels, oneDNN at SSE4.1, MKL's
-compatible path) the plain `pytest --nbval notebooks/` must pass: the cells tagged
+compatible path) the plain `pytest --nbval learner/` must pass: the cells tagged
 `training-output` are compared without their numbers (tests/nbval_training.py), everything
-else exactly. The claims sweep (`python -m tools.claims`) runs the other machines and seeds.
+else exactly. This is make test's strict nbval of the learner edition (its lesson cells are the
+instructor's, tests/test_student.py); the instructor edition, whose claim checks read the
+outputs, runs natively, and the claims sweep (`python -m tools.claims`) runs those checks on the
+simulated machines over seeds.
 """
 import os
 import subprocess
@@ -26,11 +29,11 @@ def one_step_gradients(variables: dict) -> str:
 
 
 @pytest.mark.kernel
-def test_the_notebooks_pass_nbval_without_vector_kernels():
+def test_the_learner_edition_passes_nbval_without_vector_kernels():
     # otherwise this proves nothing: under old-cpu one LeNet step differs in its last bits
     assert one_step_gradients({}) != one_step_gradients(MACHINES["old-cpu"])
     env = {**os.environ, **MACHINES["old-cpu"]}
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                          "--nbval", "notebooks/"], cwd=REPO, env=env, capture_output=True,
+                          "--nbval", "learner/"], cwd=REPO, env=env, capture_output=True,
                          text=True, timeout=900)
     assert run.returncode == 0, f"under {MACHINES['old-cpu']}:\n{run.stdout[-6000:]}"
