@@ -21,7 +21,7 @@ def verdict(capsys, check, answer):
 def test_the_losses_are_what_the_exercise_says():
     # the mean of (w - t)**2 has curvature 2 (limit 2/2), the sum of 8 of them 16 (limit 2/16)
     for reduction, limit in [("mean", 1.0), ("sum", 0.125)]:
-        assert sgd_on_batch(0.99 * limit, reduction) < 1e-3 < 1e3 < sgd_on_batch(1.01 * limit,
+        assert sgd_on_batch(0.95 * limit, reduction) < 1e-3 < 1e3 < sgd_on_batch(1.05 * limit,
                                                                                 reduction)
 
 
@@ -121,7 +121,7 @@ def recorded(params, velocities, lr, beta):  # autograd records the update: refu
 
 
 @pytest.mark.parametrize("answer, hint, more", [
-    (no_skip, "p.grad is None", "skips such a parameter"),
+    (no_skip, "NoneType", "which one can be None"),
     (recorded, "autograd recorded the update", "records nothing"),
     (velocity_rebound, "still zero", "in place"),
     (step_before_velocity, "velocities changed but the weights did not", "comes first"),
@@ -166,8 +166,8 @@ def test_train_right(capsys):
     (lambda *a: train(*a, zero=False), "add up from step to step", "adds to .grad"),
     (lambda *a: train(*a, once=False, zero=False), "two bugs", "keep what the buggy loop did right"),
     (lambda *a: train(*a, step=False), "never changed", "after backward()"),
-    (lambda *a: train(*a)[:3], "3 losses", "every one"),
-    (lambda *a: None, "got None", "only the bug"),
+    (lambda *a: train(*a)[:3], "has shape (3,), expected (5,)", "every step"),
+    (lambda *a: None, "is None: does your function `return` it", "every step"),
     (lambda m, x, y, lr, s: train(m, x, y, lr, s - 1) + [0.0], "differ from", "only the bug"),
     (lambda m, x, y, lr, s: train(m, x, y, lr / 10, s), "differ from", "only the bug"),
 ])
