@@ -168,9 +168,10 @@ def train(model, x, y, lr, steps, kind="float", new_each_step=False):
     return np.array(losses, dtype=np.float32) if kind == "numpy" else losses
 
 
-HISTORIES = {"sgd": cu.History(val_loss=[2.1], val_acc=[0.337]),
-             "rmsprop": cu.History(val_loss=[0.28], val_acc=[0.91]),
-             "adam": cu.History(val_loss=[0.47], val_acc=[0.864])}
+RUNS = {name: {lr: cu.History(val_loss=[1.0], val_acc=[acc]) for lr, acc in row.items()}
+        for name, row in {"sgd": {0.1: 0.44, 0.3: 0.39},  # adam: the best run, rmsprop on average
+                          "rmsprop": {1e-3: 0.88, 3e-3: 0.80, 1e-2: 0.495},
+                          "adam": {3e-3: 0.89, 1e-2: 0.93, 3e-2: 0.22}}.items()}
 
 # --- 05 -----------------------------------------------------------------------------------
 
@@ -209,8 +210,8 @@ def confusion_numpy(predictions, labels):
 
 # (check, [right answers], wrong answer, evidence): each answer is the tuple of arguments
 EXERCISES = {
-    "01-1": (ex.check_unpadded_shape, [(np.array([1, 16, 4, 4]),), (torch.tensor([1, 16, 4, 4]),)],
-             ((1, 16, 5, 5),), {}),
+    "01-1": (ex.check_small_kernel_shape, [(np.array([1, 16, 6, 6]),), (torch.tensor([1, 16, 6, 6]),),
+                                           ([1.0, 16.0, 6.0, 6.0],)], ((1, 16, 7, 7),), {}),
     "01-2": (ex.check_layer_parameters, [(layer_parameters,), (lambda layer: float(  # a float
         math.prod(layer.weight.shape) + (0 if layer.bias is None else layer.weight.shape[0])),)],
         (lambda layer: math.prod(layer.weight.shape) + layer.weight.shape[0],), {}),
@@ -226,8 +227,10 @@ EXERCISES = {
     "01-5": (ex.check_input_gradient, [(lambda weight, v: (v.numpy() @ weight.numpy()),),
                                         (lambda weight, v: (weight.T @ v.T).T.tolist(),)],
              (lambda weight, v: v @ weight / 3,), {}),
-    "02-1": (ex.check_uniform_loss, [(np.log(np.float32(5)),), (-math.log(1 / 5),)],
-             (np.float32(0.2),), {}),
+    "02-1": (ex.check_hesitant_loss, [(np.log(np.float32(2)),), (-math.log(1 / 2),),
+                                      (F.cross_entropy(10 * (F.one_hot(torch.tensor([3]), 10) + F.one_hot(
+                                          torch.tensor([8]), 10)).float(), torch.tensor([3])),)],
+             (np.float32(0.5),), {}),
     "02-2": (ex.check_fit_line_fixed, [(lambda x, y, steps=200: fit_line(x, y, steps),),
                                        (lambda x, y, steps=200: fit_line(x, y, numpy=True),)],
              (lambda x, y, steps=200: fit_line(x, y, steps, broken=True),), {}),
@@ -242,17 +245,17 @@ EXERCISES = {
              (lambda x, w, b, t: neuron_numpy(x, w, b, t)[::-1],), {}),
     "03-3": (ex.check_accumulate_gradients, [(accumulate_sum,), (accumulate_optimizer,)],
              (accumulate_equal_weights,), {}),
-    "03-4": (ex.check_grad_after_three_backward, [(np.float32(11),), (torch.tensor([11]),)],
-             (np.int64(3),), {}),
-    "04-1": (ex.check_sgd_prediction, [(np.float64(-2.0), np.float32(0.2)),
-                                       (torch.tensor(-2.0), [0.2])], (-2.0, 0.5), {}),
+    "03-4": (ex.check_grad_after_three_backward, [(np.float32(32),), (torch.tensor([32]),), (32,)],
+             (np.int64(44),), {}),
+    "04-1": (ex.check_sgd_prediction, [(np.float64(1.0), np.float32(0.125)), (1, torch.tensor(1 / 8)),
+                                       ([1.0], (0.125,))], (1.0, 0.25), {}),
     "04-2": (ex.check_momentum_update, [(momentum_data,), (momentum_copy,)], (momentum_plus,), {}),
     "04-3": (ex.check_train, [(lambda *a: train(*a, kind="numpy"),),
                               (lambda *a: train(*a, kind="tensor"),)],
              (lambda *a: train(*a, new_each_step=True),), {}),
-    "04-4": (ex.check_optimizer_choice, [("rmsprop", np.float32(0.91)),
-                                         ("rmsprop", torch.tensor(91.0))],
-             ("adam", 0.864), {"histories": HISTORIES}),
+    "04-4": (ex.check_optimizer_choice, [("rmsprop", np.float32(0.725)),
+                                         ("rmsprop", torch.tensor(72.5)), ("rmsprop", [72.5])],
+             ("adam", 0.93), {"runs": RUNS}),
     "05-1": (ex.check_dropout_values, [(np.array([0.0, 2.0]), np.float32(1)),
                                        (torch.tensor([2, 0, 2]), (1,))], ({0.0, 1.0}, {1.0}), {}),
     "05-2": (ex.check_fit_fixed, [(fit,), (lambda *a: fit(*a, kind="numpy"),)],
@@ -289,3 +292,36 @@ def test_a_plausible_wrong_answer_does_not(exercise):
     check, _, wrong, evidence = EXERCISES[exercise]
     verdict, out = feedback(check, *wrong, **evidence)
     assert verdict.correct is False and out.startswith("Not yet: "), out
+
+
+def fancy_index_count(predictions, labels):
+    counts = torch.zeros(10, 10, dtype=torch.int64)
+    counts[labels, predictions] += 1  # a repeated (label, prediction) pair is written once
+    return counts
+
+
+# the common mistakes the first message must name: (check, answer, evidence, what it says)
+MISTAKES = [
+    (ex.check_small_kernel_shape, ((1, 16, 13, 13),), {}, "H and W too big"),
+    (ex.check_small_kernel_shape, ((1, 6, 6, 6),), {}, "C too small"),
+    (ex.check_sgd_prediction, (1.0, 0.25), {}, "is 2c, twice its coefficient"),
+    (ex.check_optimizer_choice, ("rmsprop", 0.003), {"runs": RUNS},
+     "0.003 is one of rmsprop's learning rates, not an accuracy"),
+    (ex.check_confusion_counts, (fancy_index_count,), {}, "writes a repeated index pair only once"),
+    (ex.check_input_gradient, (lambda weight, v: v @ weight.T,), {},
+     "cannot be multiplied (1x3 and 4x3) (given weight (3, 4), v (1, 3))"),
+]
+
+
+@pytest.mark.parametrize("check, answer, evidence, says", MISTAKES, ids=lambda x: getattr(
+    x, "__name__", None))
+def test_the_first_message_names_the_mistake(check, answer, evidence, says):
+    verdict, out = feedback(check, *answer, **evidence)
+    assert verdict.correct is False and says in out, out
+
+
+def test_a_shape_error_gets_a_hint_about_shapes():
+    _, out = feedback(ex.check_input_gradient, lambda weight, v: v @ weight.T, hint=2)
+    assert "Hint: print each tensor's .shape" in out, out
+    _, out = feedback(ex.check_confusion_counts, fancy_index_count, hint=2)
+    assert "accumulate=True" in out and "bincount" in out, out

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from conftest import leaves_random_stream_alone
-from course_utils import exercises
+from course_utils import History, exercises
 from course_utils.exercises import (NotYet, answer_tensor, checker, checks_function, compare_grads,
                                     numbers, say)
 
@@ -83,7 +83,9 @@ def test_checker_names_the_error_and_the_shapes_the_function_was_given(capsys):
 
     assert check_it(lambda a, b: a @ b).correct is False
     out = capsys.readouterr().out
-    assert out.startswith("Not yet: your code raised RuntimeError: ") and "(2, 3), (4,)" in out, out
+    assert out.startswith("Not yet: your code raised RuntimeError: ") and "a (2, 3), b (4,)" in out, out
+    assert check_it(lambda a, b: a @ b, hint=2).correct is False  # a shape error: a shape hint
+    assert "Hint: print each tensor's .shape" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -169,7 +171,7 @@ def test_every_lesson_check_is_exported():
 ALL_CHECKS = [getattr(exercises, name) for name in exercises.__all__ if name.startswith("check_")]
 VALUE_CHECKS = [c for c in ALL_CHECKS if getattr(c, "checks_value", False)]
 FUNCTION_CHECKS = [c for c in ALL_CHECKS if c not in VALUE_CHECKS]
-EVIDENCE = {"check_optimizer_choice": {"histories": {"adam": None}},
+EVIDENCE = {"check_optimizer_choice": {"runs": {"adam": {0.01: History(val_loss=[0.3], val_acc=[0.9])}}},
             "check_epoch_choice": {"history": None}}
 
 

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from conftest import assert_tiers, feedback, leaves_random_stream_alone
 from course_utils.exercises import (check_conv_output_size, check_digits_to_batch,
                                     check_input_gradient, check_layer_parameters,
-                                    check_unpadded_shape)
+                                    check_small_kernel_shape)
 
 
 def conv_size(size, kernel_size, stride=1, padding=0):
@@ -15,9 +15,9 @@ def conv_size(size, kernel_size, stride=1, padding=0):
 
 
 CORRECT = [
-    (check_unpadded_shape, ((1, 16, 4, 4),)),
-    (check_unpadded_shape, ([1, 16, 4, 4],)),
-    (check_unpadded_shape, (torch.Size([1, 16, 4, 4]),)),
+    (check_small_kernel_shape, ((1, 16, 6, 6),)),
+    (check_small_kernel_shape, ([1, 16, 6, 6],)),
+    (check_small_kernel_shape, (torch.Size([1, 16, 6, 6]),)),
     (check_layer_parameters, (lambda layer: no_bias_check(layer) - (layer.bias is None) * (
         getattr(layer, "out_features", None) or layer.out_channels),)),
     (check_conv_output_size, (conv_size,)),
@@ -50,12 +50,15 @@ def square_kernel(layer):
 
 
 WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
-    (check_unpadded_shape, (1, 16, 5, 5), "32x32 image", "start from 28"),
-    (check_unpadded_shape, (1, 16, 8, 8), "H, W of your prediction", "the 4 steps"),
-    (check_unpadded_shape, (1, 6, 4, 4), "C of your prediction", "sets the channels"),
-    (check_unpadded_shape, (16, 4, 4), "3 dimensions", "N and C stay"),
-    (check_unpadded_shape, "(1, 16, 4, 4)", "tuple of whole numbers", ""),
-    (check_unpadded_shape, torch.zeros(1, 16, 4, 4), "tuple of whole numbers", ""),
+    (check_small_kernel_shape, (1, 16, 5, 5), "the lesson's 5x5 kernels", "a 3x3 kernel fit"),
+    (check_small_kernel_shape, (1, 16, 7, 7), "1 too big: 2x2 pooling of an odd size", "odd row"),
+    (check_small_kernel_shape, (1, 16, 13, 13), "H and W too big", "step by step"),
+    (check_small_kernel_shape, (1, 16, 3, 3), "H and W too small", "step by step"),
+    (check_small_kernel_shape, (1, 6, 6, 6), "C too small", "sets the channels"),
+    (check_small_kernel_shape, (2, 16, 6, 5), "N too big; W too small", "step by step"),
+    (check_small_kernel_shape, (16, 6, 6), "3 dimensions", "N and C stay"),
+    (check_small_kernel_shape, "(1, 16, 6, 6)", "tuple of whole numbers", ""),
+    (check_small_kernel_shape, torch.zeros(1, 16, 6, 6), "tuple of whole numbers", ""),
     (check_layer_parameters, lambda layer: no_bias_check(layer) - (
         getattr(layer, "out_features", None) or layer.out_channels), "left out the biases",
      "one number per output"),
@@ -65,7 +68,7 @@ WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
         0 if layer.bias is None else len(layer.bias)), "counted the layer's tensors", "which make"),
     (check_layer_parameters, no_bias_check, "has no bias", "only when"),
     (check_layer_parameters, square_kernel, "not square", "(height, width)"),
-    (check_layer_parameters, lambda layer: None, "returned None", "`return`"),
+    (check_layer_parameters, lambda layer: None, "you got None", "plus biases"),
     (check_layer_parameters,
      lambda layer: layer.out_features * layer.in_features + layer.out_features, "AttributeError",
      "small example"),
@@ -96,10 +99,8 @@ WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
      "0 columns on its left and 4 on its right", "shared equally"),
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (1, 1, 1, 1)),
      "shape (3, 1, 30, 30), expected (3, 1, 32, 32)", "one image per digit"),
-    (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (2,) * 4,
-                                                  value=1.0), "border is not zeros", "black"),
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits[::-1]).unsqueeze(1), (2,) * 4),
-     "order changed", "keep the order"),
+     "digit 0 changed: its pixels", "no arithmetic"),
     (check_digits_to_batch, lambda digits: F.pad(torch.stack(digits).unsqueeze(1), (2,) * 4) * 255,
      "digit 0 changed: its pixels", "no arithmetic"),
     (check_digits_to_batch,

@@ -9,7 +9,7 @@ from torch import nn
 
 from conftest import assert_tiers, feedback, leaves_random_stream_alone
 from course_utils.exercises import (check_count_nodes, check_fit_line_fixed,
-                                    check_soft_cross_entropy, check_uniform_loss)
+                                    check_hesitant_loss, check_soft_cross_entropy)
 
 
 def count_nodes(tensor):
@@ -80,9 +80,9 @@ def naive_soft(scores, probs):
 
 
 CORRECT = [
-    (check_uniform_loss, (math.log(5),)),
-    (check_uniform_loss, (1.61,)),
-    (check_uniform_loss, (torch.tensor(1.6094),)),
+    (check_hesitant_loss, (math.log(2),)),
+    (check_hesitant_loss, (0.69,)),
+    (check_hesitant_loss, (torch.tensor(0.6933),)),
     (check_fit_line_fixed, (fit_line,)),
     (check_fit_line_fixed, (lambda x, y, steps=200: fit_line(x, y, steps, fix=lambda y: y.unsqueeze(1)),)),
     (check_fit_line_fixed, (fit_line_squeezed,)),
@@ -111,14 +111,15 @@ def test_the_buggy_fit_line_learns_a_flat_line_without_a_warning():
 
 
 WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
-    (check_uniform_loss, math.log(10), "among 10 classes", "share equally"),
-    (check_uniform_loss, 0.2, "probability of the right class", "-log p"),
-    (check_uniform_loss, math.log10(5), "log10(5)", "math.log."),
-    (check_uniform_loss, -1.6094, "never negative", "positive"),
-    (check_uniform_loss, 5.0, "not what F.cross_entropy gives", "same probability"),
-    (check_uniform_loss, "1.6094", "one number", ""),
-    (check_uniform_loss, [1.6, 1.6], "one number", ""),
-    (check_uniform_loss, float("nan"), "one number", ""),
+    (check_hesitant_loss, math.log(10), "blind guess among 10 digits", "share the probability"),
+    (check_hesitant_loss, 0.0004, "confident right answer", "what probability"),
+    (check_hesitant_loss, 10.0, "confident wrong answer", "what probability"),
+    (check_hesitant_loss, 0.5, "probability of the right digit", "and the loss?"),
+    (check_hesitant_loss, math.log(5), "not what F.cross_entropy gives", "e**10 next to e**0"),
+    (check_hesitant_loss, -0.6931, "not what F.cross_entropy gives", "e**10 next to e**0"),
+    (check_hesitant_loss, "0.6931", "one number", ""),
+    (check_hesitant_loss, [0.69, 0.69], "one number", ""),
+    (check_hesitant_loss, float("nan"), "one number", ""),
     (check_fit_line_fixed, lambda x, y, steps=200: fit_line(x, y, steps, fix=lambda y: y),
      "a flat line, still the bug", "the difference's shape"),
     (check_fit_line_fixed, lambda x, y, steps=200: fit_line(x, y, steps, fix=lambda y: y.view(1, -1)),
@@ -131,20 +132,20 @@ WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
     (check_fit_line_fixed, lambda x, y, steps=200: fit_line(x, y)[0], "two numbers, got -1.99", "last line"),
     (check_fit_line_fixed, lambda x, y, steps=200: ("w", "b"), "got ('w', 'b')", "last line"),
     (check_fit_line_fixed, lambda x, y, steps=200: fit_line(x, y, fix=lambda y: y.view(20, 1)),
-     "RuntimeError", "small example"),  # the notebook's 20 points hard-coded
+     "RuntimeError", ".shape"),  # the notebook's 20 points hard-coded
     (check_soft_cross_entropy, naive_soft, "log(0) is -inf", "stable step"),
     (check_soft_cross_entropy, lambda s, p: -(p * torch.log(torch.exp(s) / torch.exp(s).sum(1,
      keepdim=True))).sum(1).mean(), "NaN or infinite", "stable step"),
     (check_soft_cross_entropy, lambda s, p: soft(s, p).sum(), "4 times the loss", "whole batch"),
     (check_soft_cross_entropy, lambda s, p: -soft(s, p).mean(), "sign is flipped", "never negative"),
     (check_soft_cross_entropy, lambda s, p: -(p * F.log_softmax(s, 1)).sum(0).mean(),
-     "added up over the batch (dim 0)", "holds the classes"),
+     "F.cross_entropy gives", "weigh the log-probabilities"),
     (check_soft_cross_entropy, lambda s, p: soft(s, p, dim=0).mean(), "over the batch (dim 0), not",
      "holds the classes"),
     (check_soft_cross_entropy, lambda s, p: -(p * F.log_softmax(s, 1)).mean(),
      "an average over the classes", "only the rows"),
     (check_soft_cross_entropy, lambda s, p: F.nll_loss(F.log_softmax(s, 1), p.argmax(1)),
-     "most likely class alone", "by its probability"),
+     "F.cross_entropy gives", "weigh the log-probabilities"),
     (check_soft_cross_entropy, lambda s, p: F.cross_entropy(s, p),
      "calls F.cross_entropy", "log of the softmax"),   # the function to match, not the way
     (check_soft_cross_entropy, lambda s, p: torch.nn.CrossEntropyLoss()(s, p),
@@ -156,11 +157,11 @@ WRONG = [  # (check, answer, what hint=1 says, what hint=2 adds)
      ""),
     (check_soft_cross_entropy, lambda s, p: soft(s, p).mean().detach(), "cut off from autograd",
      ""),
-    (check_soft_cross_entropy, lambda s, p: soft(s, p.T).mean(), "RuntimeError", "small example"),
+    (check_soft_cross_entropy, lambda s, p: soft(s, p.T).mean(), "RuntimeError", ".shape"),
     (check_count_nodes, count_without_set, "counts twice", "remember the nodes"),
     (check_count_nodes, count_first_branch, "but there are", "every entry of next_functions"),
-    (check_count_nodes, count_without_skipping_none, "NoneType", "skip None"),
-    (check_count_nodes, lambda t: None, "returned None", "`return`"),
+    (check_count_nodes, count_without_skipping_none, "NoneType", "which one can be None"),
+    (check_count_nodes, lambda t: None, "you counted None", "every entry of next_functions"),
     (check_count_nodes, lambda t: "3", "but there are 3 nodes", "down to the leaves"),
 ]
 

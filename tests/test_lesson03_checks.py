@@ -137,18 +137,19 @@ def test_checks_leave_the_notebooks_random_stream_alone(check):
 
 # --- exercise 4: predict .grad after three backward() calls --------------------------------
 
-@pytest.mark.parametrize("answer", [11, 11.0, torch.tensor(11.0)])
+@pytest.mark.parametrize("answer", [32, 32.0, torch.tensor(32.0)])
 def test_grad_after_three_backward_right(answer):
     verdict, out = feedback(check_grad_after_three_backward, answer)
-    assert verdict.correct is True and out.startswith("Correct! 11"), out
+    assert verdict.correct is True and out.startswith("Correct! 32"), out
 
 
 @pytest.mark.parametrize("answer, first, second", [
-    (3, "last call's gradient alone", "replace .grad, or add to it"),
-    (4, "one call of (w * w)", "replace .grad, or add to it"),
-    (8, "first two calls", "adds to .grad too"),
-    (12, "not what the three calls leave", "each call's gradient"),
-    ("11", "one number, such as 0.5; got '11'", ""),
+    (44, "still holds loss_a's gradient", "setting .grad to None"),
+    (27, "leaves out the last backward()", "replace .grad, or add to it"),
+    (5, "last call's gradient alone", "what does loss_b leave"),
+    (14, "treats y as a number", "changes with w too"),
+    (12, "not what the code leaves", "after each line"),
+    ("32", "one number, such as 0.5; got '32'", ""),
 ])
 def test_grad_after_three_backward_tiers(answer, first, second):
     assert_tiers(check_grad_after_three_backward, (answer,), {}, first, second)

@@ -9,41 +9,44 @@ import course_utils as cu
 from conftest import assert_tiers, feedback
 from course_utils.exercises import (check_momentum_update, check_optimizer_choice,
                                     check_sgd_prediction, check_train)
-from course_utils.exercises.lesson04 import sgd_on_bowl
+from course_utils.exercises.lesson04 import sgd_on_batch
 
 
 def verdict(capsys, check, answer):
     return feedback(check, answer)
 
 
-# --- exercise 1: predict SGD on the bowl 5 w**2 ----------------------------------------------
+# --- exercise 1: predict when SGD diverges on a mean and on a sum over 8 targets ------------
 
-def test_the_bowl_is_what_the_exercise_says():
-    # w' = w - lr * 10 w: one step at lr=0.3 gives -2; 0.2 is where |1 - 10 lr| passes 1
-    assert sgd_on_bowl(0.3, 1) == pytest.approx(-2.0)
-    assert abs(sgd_on_bowl(0.19, 300)) < 1e-6 < 1e6 < abs(sgd_on_bowl(0.21, 300))
-
-
-@pytest.mark.parametrize("step, rate", [(-2, 0.2), (-2.0, 0.201), (torch.tensor(-2.0), 0.199)])
-def test_sgd_prediction_right(step, rate):
-    verdict, out = feedback(check_sgd_prediction, step, rate)
-    assert verdict.correct is True and out.startswith("Correct! w after one step is -2"), out
+def test_the_losses_are_what_the_exercise_says():
+    # the mean of (w - t)**2 has curvature 2 (limit 2/2), the sum of 8 of them 16 (limit 2/16)
+    for reduction, limit in [("mean", 1.0), ("sum", 0.125)]:
+        assert sgd_on_batch(0.95 * limit, reduction) < 1e-3 < 1e3 < sgd_on_batch(1.05 * limit,
+                                                                                reduction)
 
 
-@pytest.mark.parametrize("step, rate, hint, more", [
-    (-0.5, 0.2, "used 5 as the gradient", "its derivative"),
-    (0.7, 0.2, "is not 0.7", "downhill"),
-    (-2, 0.4, "already diverges a little below 0.4", "when does its size pass 1"),
-    (-2, 0.1, "still converges a little above 0.1", "the same number every time"),
-    (-2, -1, "must be positive", ""),
-    ("-2", 0.2, "one number", ""),
+@pytest.mark.parametrize("mean, total", [(1, 0.125), (1.01, 1 / 8), (torch.tensor(1.0), 0.124)])
+def test_sgd_prediction_right(mean, total):
+    verdict, out = feedback(check_sgd_prediction, mean, total)
+    assert verdict.correct is True and out.startswith("Correct! SGD diverges above lr = 1"), out
+
+
+@pytest.mark.parametrize("mean, total, hint, more", [
+    (2, 0.25, "diverges below your rate_for_mean = 2: the curvature", "2 / curvature"),
+    (1, 0.25, "diverges below your rate_for_sum = 0.25: the curvature", "2 / curvature"),
+    (0.5, 0.125, "the ravine's limit", "second derivative of this loss"),
+    (1, 1, ".mean() and .sum() do not allow the same rate", "8 times the mean"),
+    (1, 0.1, "still converges above your rate_for_sum = 0.1", "second derivative in w"),
+    (1, 0.2, "already diverges below your rate_for_sum = 0.2", "second derivative in w"),
+    (-1, 0.125, "must be positive", ""),
+    ("1", 0.125, "one number", ""),
 ])
-def test_sgd_prediction_mistakes(step, rate, hint, more):
-    assert_tiers(check_sgd_prediction, (step, rate), {}, hint, more)
+def test_sgd_prediction_mistakes(mean, total, hint, more):
+    assert_tiers(check_sgd_prediction, (mean, total), {}, hint, more)
 
 
 def test_sgd_prediction_waits_for_both_answers():
-    verdict, out = feedback(check_sgd_prediction, -2.0, None)
+    verdict, out = feedback(check_sgd_prediction, 1.0, None)
     assert verdict.correct is False and "still None" in out
 
 
@@ -118,7 +121,7 @@ def recorded(params, velocities, lr, beta):  # autograd records the update: refu
 
 
 @pytest.mark.parametrize("answer, hint, more", [
-    (no_skip, "p.grad is None", "skips such a parameter"),
+    (no_skip, "NoneType", "which one can be None"),
     (recorded, "autograd recorded the update", "records nothing"),
     (velocity_rebound, "still zero", "in place"),
     (step_before_velocity, "velocities changed but the weights did not", "comes first"),
@@ -163,8 +166,8 @@ def test_train_right(capsys):
     (lambda *a: train(*a, zero=False), "add up from step to step", "adds to .grad"),
     (lambda *a: train(*a, once=False, zero=False), "two bugs", "keep what the buggy loop did right"),
     (lambda *a: train(*a, step=False), "never changed", "after backward()"),
-    (lambda *a: train(*a)[:3], "3 losses", "every one"),
-    (lambda *a: None, "got None", "only the bug"),
+    (lambda *a: train(*a)[:3], "has shape (3,), expected (5,)", "every step"),
+    (lambda *a: None, "is None: does your function `return` it", "every step"),
     (lambda m, x, y, lr, s: train(m, x, y, lr, s - 1) + [0.0], "differ from", "only the bug"),
     (lambda m, x, y, lr, s: train(m, x, y, lr / 10, s), "differ from", "only the bug"),
 ])
@@ -179,33 +182,43 @@ def test_the_find_the_bug_feedback_never_names_the_fix():
 
 # --- exercise 4: an optimizer chosen from evidence -------------------------------------------
 
-HISTORIES = {"sgd": cu.History(val_loss=[2.1], val_acc=[0.337]),
-             "rmsprop": cu.History(val_loss=[0.28], val_acc=[0.91]),
-             "adam": cu.History(val_loss=[0.47], val_acc=[0.864])}
+def sweep(accuracies: dict) -> dict:
+    """{name: {lr: accuracy}} as the notebook's runs: {name: {lr: History}}."""
+    return {name: {lr: cu.History(val_loss=[1.0], val_acc=[acc]) for lr, acc in row.items()}
+            for name, row in accuracies.items()}
 
 
-@pytest.mark.parametrize("answers", [("rmsprop", 0.91), ("rmsprop", 91.0),
-                                     ("rmsprop", torch.tensor(0.9104))])
+# adam has the best single run (0.93), rmsprop the best average (0.725 against 0.68)
+RUNS = sweep({"sgd": {0.1: 0.44, 0.3: 0.39}, "rmsprop": {1e-3: 0.88, 3e-3: 0.80, 1e-2: 0.495},
+              "adam": {3e-3: 0.89, 1e-2: 0.93, 3e-2: 0.22}})
+
+
+@pytest.mark.parametrize("answers", [("rmsprop", 0.725), ("rmsprop", 72.5),
+                                     ("rmsprop", torch.tensor(0.7249))])
 def test_optimizer_choice_right(answers):
-    verdict, out = feedback(check_optimizer_choice, *answers, histories=HISTORIES)
-    assert verdict.correct is True and "91.0%" in out and "test digits" in out, out
+    verdict, out = feedback(check_optimizer_choice, *answers, runs=RUNS)
+    assert verdict.correct is True and "72.5%" in out and "test digits" in out, out
 
 
 @pytest.mark.parametrize("answers, hint, more", [
-    (("adam", 0.864), "another run", "take the highest"),
-    (("rmsprop", 0.864), "is not rmsprop's validation accuracy", "copy the number"),
-    (("RMSProp", 0.91), "not one of the runs", ""),
-    ((3, 0.91), "not one of the runs", ""),
-    (("rmsprop", "91%"), "its_val_acc should be one number", ""),
+    (("adam", 0.93), "adam has the best single run, but not the best average", "at random"),
+    (("sgd", 0.415), "another optimizer does better on average than sgd", "at random"),
+    (("rmsprop", 0.001), "0.001 is one of rmsprop's learning rates, not an accuracy",
+     "share of the validation digits"),
+    (("rmsprop", 0.88), "88.0% is rmsprop's best run, not its average", "each once"),
+    (("rmsprop", 0.70), "70.0% is not rmsprop's average", "each once"),
+    (("RMSProp", 0.725), "not one of the runs", ""),
+    ((3, 0.725), "not one of the runs", ""),
+    (("rmsprop", "72.5%"), "its_mean_acc should be one number", ""),
     (("rmsprop", None), "still None", ""),
 ])
 def test_optimizer_choice_mistakes(answers, hint, more):
-    assert_tiers(check_optimizer_choice, answers, {"histories": HISTORIES}, hint, more)
+    assert_tiers(check_optimizer_choice, answers, {"runs": RUNS}, hint, more)
 
 
-def test_optimizer_choice_never_names_the_best_run():
-    _, out = feedback(check_optimizer_choice, "adam", 0.864, histories=HISTORIES, hint=2)
-    assert "rmsprop" not in out.lower() and "91" not in out, out
+def test_optimizer_choice_never_names_the_best_average():
+    _, out = feedback(check_optimizer_choice, "adam", 0.93, runs=RUNS, hint=2)
+    assert "rmsprop" not in out.lower() and "72" not in out, out
 
 # The stub, not-a-function and random-stream tests of these checks are in
 # tests/test_lesson03_checks.py, run over the checks of both notebooks.

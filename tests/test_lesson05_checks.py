@@ -33,6 +33,12 @@ def fit(model, loader, val_loader, optimizer, epochs, train_each_epoch=True, eva
             "last": accuracies[-1]}[returns]
 
 
+def fancy_index_count(predictions, labels):  # each repeated (label, prediction) counts once
+    counts = torch.zeros(10, 10, dtype=torch.int64)
+    counts[labels, predictions] += 1
+    return counts
+
+
 def confusion_counts(predictions, labels):
     counts = torch.zeros(10, 10, dtype=torch.int64)
     for label, prediction in zip(labels, predictions):
@@ -91,15 +97,15 @@ WRONG = [  # (check, answers, evidence, what hint=1 says, what hint=2 adds)
      "accuracy part was right"),
     (check_fit_fixed, (lambda *a: fit(*a, steps=False),), {}, "not what this training gives",
      "training steps"),
-    (check_fit_fixed, (lambda *a: fit(*a, returns="none"),), {}, "returned None",
+    (check_fit_fixed, (lambda *a: fit(*a, returns="none"),), {}, "is None: does your function `return`",
      "only the bug"),
-    (check_fit_fixed, (lambda *a: fit(*a, returns="last"),), {}, "returned 0.", "only the bug"),
+    (check_fit_fixed, (lambda *a: fit(*a, returns="last"),), {}, "has shape (), expected (3,)", "only the bug"),
     (check_fit_fixed, (lambda m, loader, val_loader, opt, epochs: [0.1] * epochs,), {},
      "0 training and 0 validation batches", "two loops"),
     (check_epoch_choice, (6, 0.1561), {"history": HISTORY}, "best validation accuracy",
-     "loss column"),
-    (check_epoch_choice, (7, 0.1604), {"history": HISTORY}, "one before", "from 1"),
-    (check_epoch_choice, (3, 0.20), {"history": HISTORY}, "another epoch", "which way is better"),
+     "which number did this notebook compare"),
+    (check_epoch_choice, (7, 0.1604), {"history": HISTORY}, "one epoch too early", "count from 1"),
+    (check_epoch_choice, (3, 0.20), {"history": HISTORY}, "another epoch", "lower or higher"),
     (check_epoch_choice, (8, 0.955), {"history": HISTORY}, "is not epoch 8's validation loss",
      "copy the number"),
     (check_epoch_choice, (9, 0.15), {"history": HISTORY}, "from 1 to 8", ""),
@@ -112,6 +118,8 @@ WRONG = [  # (check, answers, evidence, what hint=1 says, what hint=2 adds)
     (check_confusion_counts, (lambda p, y: 2 * confusion_counts(p, y),), {}, "add up to 400",
      "exactly 1"),
     (check_confusion_counts, (one_count_moved,), {}, "some counts are off", "by hand"),
+    (check_confusion_counts, (fancy_index_count,), {}, "writes a repeated index pair only once",
+     "accumulate=True"),
     (check_confusion_counts, (lambda p, y: torch.zeros(10),), {}, "expected (10, 10)", "one row per true digit"),
     (check_confusion_counts, (lambda p, y: torch.full((10, 10), float("nan")),), {}, "NaN",
      "add ones"),

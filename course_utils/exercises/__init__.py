@@ -69,11 +69,14 @@ def checker(check):
         except NotYet as off:
             return say(False, str(off), more=off.more)
         except Exception as err:  # the learner's code raised
-            shapes = [str(tuple(a.shape)) for a in getattr(err, "inputs", ())
+            shapes = [f"{name} {tuple(a.shape)}" for name, a in getattr(err, "inputs", ())
                       if isinstance(a, torch.Tensor)]
-            given = f" (given tensors of shape {', '.join(shapes)})" if shapes else ""
-            return say(False, f"your code raised {type(err).__name__}: {err}{given}.",
-                       more="run your code on a small example and look at the result.")
+            given = f" (given {', '.join(shapes)})" if shapes else ""
+            shape = shapes and any(w in str(err) for w in ("shape", "size", "dimension"))
+            return say(False, f"your code raised {type(err).__name__}: {err}{given}.", more=(
+                "print each tensor's .shape: which dimensions must agree?" if shape else
+                "a value was None: which one can be None here, and what then?" if "NoneType"
+                in str(err) else "run your code on a small example and look at the result."))
         finally:
             _LEVEL.reset(token)
 
@@ -112,8 +115,8 @@ def checks_function(check):
         def answer(*inputs, **options):
             try:
                 return fn(*inputs, **options)
-            except Exception as err:
-                err.inputs = inputs  # checker names their shapes
+            except Exception as err:  # checker names the tensors given and their shapes
+                err.inputs = list(zip(inspect.signature(fn).parameters, inputs))
                 raise
 
         return check(answer, *args, **kwargs)
@@ -208,9 +211,9 @@ def compare_grads(name: str, mine, reference, atol: float = 1e-6) -> str:
 
 
 from .lesson01 import (check_conv_output_size, check_digits_to_batch,  # noqa: E402
-                       check_input_gradient, check_layer_parameters, check_unpadded_shape)
+                       check_input_gradient, check_layer_parameters, check_small_kernel_shape)
 from .lesson02 import (check_count_nodes, check_fit_line_fixed,  # noqa: E402
-                       check_soft_cross_entropy, check_uniform_loss)
+                       check_hesitant_loss, check_soft_cross_entropy)
 from .lesson03 import (check_accumulate_gradients, check_finite_difference,  # noqa: E402
                        check_grad_after_three_backward, check_neuron_grads)
 from .lesson04 import (check_momentum_update, check_optimizer_choice,  # noqa: E402

@@ -20,8 +20,7 @@ def check_finite_difference(finite_difference) -> Verdict:
         before = x.clone()
         answer = finite_difference(f, x, 1e-6)
         if not torch.equal(x, before):
-            gap = float((x - before).abs().max())
-            rounding = f" by {gap:.1e}, by rounding: x + h - h is not x" if gap < 1e-9 else ""
+            rounding = ", by rounding: x + h - h is not x" if (x - before).abs().max() < 1e-9 else ""
             raise NotYet(f"your function changed x{rounding}.", "nudge a copy of x (x.clone()).")
         mine = answer_tensor(answer, x.shape, f"your gradient of {text}",
                              "one central difference per entry of x, in a tensor shaped like x.")
@@ -100,20 +99,27 @@ def check_accumulate_gradients(accumulate_gradients) -> Verdict:
 
 @checks_value
 def check_grad_after_three_backward(predicted_grad) -> Verdict:
-    """Check a prediction: ``w.grad`` after the three backward() calls of exercise 4.
+    """Check a prediction: ``w.grad`` after the code of exercise 4 (two losses that share y,
+    retain_graph, then ``.grad`` set to None, then a third backward()).
     Example (notebook 03, exercise 4): check_grad_after_three_backward(predicted_grad)"""
-    w = torch.tensor(2.0, requires_grad=True)  # the exercise's code, run
-    (w * w).backward()
-    (w * w).backward()
-    (3 * w).backward()
+    w = torch.tensor(3.0, requires_grad=True)  # the exercise's code, run
+    y = w * w
+    (2 * y).backward(retain_graph=True)  # loss_a
+    w.grad = None
+    (y * w).backward()                   # loss_b
+    (5 * w).backward()
     grad, true = answer_number(predicted_grad), float(w.grad)
     if abs(grad - true) < 1e-6:
-        return say(True, f"{true:g}: each backward() adds its gradient to what .grad holds "
-                         "(4, 4, then 3); only zero_grad() or .grad = None starts again.")
-    nudge = "does backward() replace .grad, or add to it?"
-    first_mistake(grad, [(3, "3 is the last call's gradient alone.", nudge),
-                         (4, "4 is one call of (w * w).backward() alone.", nudge),
-                         (8, "8 counts the first two calls.", "the third adds to .grad too.")],
+        return say(True, f"{true:g}: .grad = None forgets loss_a's gradient; loss_b's goes back "
+                         "through y, shared with loss_a (the graph kept by retain_graph), and the "
+                         "last backward() adds its own.")
+    clears = "what does setting .grad to None do to what loss_a left there?"
+    first_mistake(grad, [(true + 12, f"{grad:g} still holds loss_a's gradient.", clears),
+                         (true - 5, f"{grad:g} leaves out the last backward().",
+                          "does backward() replace .grad, or add to it?"),
+                         (5, "5 is the last call's gradient alone.", "what does loss_b leave?"),
+                         (true - 18, f"{grad:g} treats y as a number in loss_b = y * w.",
+                          "y is w * w: it changes with w too.")],
                   same=lambda grad, wrong: abs(grad - wrong) < 1e-6)
-    raise NotYet(f"{grad:g} is not what the three calls leave in w.grad.",
-                 "each call's gradient at w = 2, then: what does backward() do with .grad?")
+    raise NotYet(f"{grad:g} is not what the code leaves in w.grad.",
+                 "write down what w.grad holds after each line, one line at a time.")

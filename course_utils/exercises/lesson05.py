@@ -13,10 +13,9 @@ from . import (NotYet, Verdict, answer_number, answer_tensor, checks_function, c
 def check_dropout_values(train_values, eval_values) -> Verdict:
     """Check a prediction: the values nn.Dropout(p=0.5) gives torch.ones(1000), in each mode.
     Example (notebook 05, exercise 1): check_dropout_values(train_values, eval_values)"""
-    drop = nn.Dropout(0.5)
     with torch.random.fork_rng(devices=[]):
-        train_true = set(drop.train()(torch.ones(1000)).tolist())
-    eval_true = set(drop.eval()(torch.ones(1000)).tolist())
+        train_true, eval_true = [set(nn.Dropout(0.5).train(mode)(torch.ones(1000)).tolist())
+                                 for mode in (True, False)]
     train, evaluation = numbers(train_values), numbers(eval_values)
     if train is None or evaluation is None:
         raise NotYet(f"write each answer as a set of numbers, such as {{3.0, 4.0}}; got "
@@ -63,15 +62,12 @@ def _run_fit(fit, epochs: int = 3):
         model = nn.Sequential(nn.Flatten(), nn.Linear(16, 64), nn.ReLU(), nn.Dropout(0.5),
                               nn.Linear(64, 10))
         x, y = torch.randn(280, 1, 4, 4), torch.randint(0, 10, (280,))
-        seen = []
-        hook = model.register_forward_hook(lambda module, args, out: seen.append(
+        seen = []  # the model is new at each call: its hook needs no removing
+        model.register_forward_hook(lambda module, args, out: seen.append(
             (len(args[0]), module.training, torch.is_grad_enabled())))
-        try:
-            result = fit(model, DataLoader(TensorDataset(x[:200], y[:200]), batch_size=50),
-                         DataLoader(TensorDataset(x[200:], y[200:]), batch_size=40),
-                         torch.optim.SGD(model.parameters(), lr=0.1), epochs)
-        finally:
-            hook.remove()
+        result = fit(model, DataLoader(TensorDataset(x[:200], y[:200]), batch_size=50),
+                     DataLoader(TensorDataset(x[200:], y[200:]), batch_size=40),
+                     torch.optim.SGD(model.parameters(), lr=0.1), epochs)
     return result, seen
 
 
@@ -81,10 +77,8 @@ def check_fit_fixed(fit) -> Verdict:
     once, before the first epoch): dropout on in every training batch, off in validation.
     Example (notebook 05, exercise 2): check_fit_fixed(fit_fixed)"""
     answer, seen = _run_fit(fit)
-    expected, result = numbers(_run_fit(_reference_fit)[0]), numbers(answer)
-    if result is None or result.dim() != 1:
-        raise NotYet(f"fit returned {answer!r:.30}, expected the list of validation accuracies, "
-                     "one per epoch.", "keep the buggy version's return: only the bug changes.")
+    result = answer_tensor(answer, (3,), "fit's validation accuracies, one per epoch,",
+                           "keep the buggy version's return: only the bug changes.")
     train = [(training, grad) for batch, training, grad in seen if batch == 50]
     val = [(training, grad) for batch, training, grad in seen if batch == 40]
     if len(train) != 12 or len(val) != 6:
@@ -99,7 +93,7 @@ def check_fit_fixed(fit) -> Verdict:
         raise NotYet("dropout was on while measuring the validation accuracy.", right)
     if any(grad for _, grad in val):
         raise NotYet("autograd recorded a graph while measuring the validation accuracy.", right)
-    if result.shape != expected.shape or not torch.allclose(result.double(), expected, atol=1e-6):
+    if not torch.allclose(result.double(), numbers(_run_fit(_reference_fit)[0]), atol=1e-6):
         raise NotYet("each batch ran in the right mode, but the accuracies are not what this "
                      "training gives.", "the training steps and the accuracy were right.")
     return say(True, "dropout on for every training batch, off for every validation batch: "
@@ -121,10 +115,11 @@ def check_epoch_choice(best_epoch, its_val_loss, *, history) -> Verdict:
     if losses[epoch - 1] > losses[best - 1]:
         first_mistake(epoch, [
             (max(range(len(losses)), key=history.val_acc.__getitem__) + 1, f"epoch {epoch} has "
-             "the best validation accuracy; the rule goes by the loss.", "read the loss column."),
-            (best - 1, f"epoch {epoch} is one before the lowest validation loss.", "from 1.")])
-        raise NotYet(f"another epoch has a lower validation loss than epoch {epoch}.",
-                     "which column measures unseen digits, and which way is better?")
+             "the best validation accuracy; the notebook's rule reads another column.",
+             "which number did this notebook compare to choose its epoch?"),
+            (best - 1, f"epoch {epoch} is one epoch too early.", "epochs count from 1.")])
+        raise NotYet(f"another epoch does better than epoch {epoch} by the notebook's rule.",
+                     "which column measures unseen digits, and is lower or higher better there?")
     if abs(quoted - losses[epoch - 1]) > 6e-5:
         raise NotYet(f"{quoted:g} is not epoch {epoch}'s validation loss.", "copy the number.")
     return say(True, f"epoch {epoch}, validation loss {losses[epoch - 1]:.4f}: the model to "
@@ -139,14 +134,17 @@ def check_confusion_counts(confusion_counts) -> Verdict:
     labels = torch.randint(0, 10, (200,), generator=generator)
     predictions = torch.where(torch.rand(200, generator=generator) < 0.7, labels,
                               torch.randint(0, 10, (200,), generator=generator))
-    expected = torch.zeros(10, 10, dtype=torch.float64)
-    expected.index_put_((labels, predictions), torch.ones(200).double(), accumulate=True)
+    expected = torch.bincount(labels * 10 + predictions, minlength=100).view(10, 10).double()
     counts = answer_tensor(confusion_counts(predictions, labels), (10, 10), "confusion_counts(...)",
                            "one row per true digit, one column per prediction: add ones.").double()
     if torch.equal(counts, expected):
         return say(True, "row = true digit, column = prediction; the diagonal holds the hits.")
     if torch.equal(counts, expected.T):
         raise NotYet("rows and columns are swapped.", "the row is the true digit.")
+    if torch.equal(counts, (expected > 0).double()):
+        raise NotYet("each (label, prediction) pair counts once, however often it occurs: "
+                     "`counts[labels, predictions] += 1` writes a repeated index pair only once.",
+                     "index_put_(..., accumulate=True), torch.bincount or a loop add every pair.")
     if counts.sum().item() != len(labels):
         raise NotYet(f"the counts add up to {counts.sum().item():g}, expected {len(labels)}.",
                      "add exactly 1 for every (label, prediction) pair.")

@@ -1,4 +1,4 @@
 # Exercise 1 (04_optimizers): predict when SGD blows up. One solution; yours may differ.
-w_after_step, largest_rate = None, None  # your two predictions
-w_after_step = 1 - 0.3 * 10 * 1   # the gradient of 5 w**2 is 10 w: w becomes -2
-largest_rate = 2 / 10             # each step multiplies w by (1 - 10 lr): |1 - 10 lr| < 1
+rate_for_mean, rate_for_sum = None, None  # your two predictions
+rate_for_mean = 2 / 2   # each (w - t)**2 has curvature 2, and so has their mean
+rate_for_sum = 2 / 16   # the sum of 8 of them: curvature 8 * 2
