@@ -174,6 +174,7 @@ if share:
         "command": [sys.executable, "-m", "classroom.progress"], "cwd": str(REPO),
         "environment": {"COURSE_HUB_STATE": str(state)},
         "oauth_client_allowed_scopes": ["custom:course-progress:teacher"],  # on teachers' logins
+        "oauth_no_confirm": True,  # the class's own service: no "authorize?" page
     })
     c.JupyterHub.custom_scopes = {"custom:course-progress:teacher": {
         "description": "See the class's progress page: every student's check verdicts"}}

@@ -146,9 +146,10 @@ tbody th{{text-align:left}} td.solved{{background:#cde8d4}} td.notyet{{backgroun
 td.stuck{{background:#f3b1a8;font-weight:bold}} .flag{{color:#a0281c}}
 </style></head><body><h1>Class progress</h1>
 <p>Each check a student runs, right or not yet, never their code. {rule}
-<a href="progress.csv">Download CSV</a>.</p><div id="progress">{table}</div>
-<script>setInterval(async()=>{{const r=await fetch("?part=table");
-if(r.ok)document.getElementById("progress").innerHTML=await r.text();}},3000);</script>
+<a href="progress.csv">Download CSV</a>.</p><div id="progress" data-xsrf="{xsrf}">{table}</div>
+<script>const box=document.getElementById("progress");
+setInterval(async()=>{{const r=await fetch("?part=table",{{headers:{{"X-XSRFToken":box.dataset.xsrf}}}});
+if(r.ok)box.innerHTML=await r.text();}},3000);</script>
 </body></html>"""
 
 
@@ -177,9 +178,6 @@ class Verdicts(Handler):
         self.set_status(201 if new else 200)
         self.finish({"stored": new})
 
-    def check_xsrf_cookie(self) -> None:
-        pass  # token-authenticated only: a browser's cookie alone cannot post here
-
 
 class Teachers(Handler):
     @web.authenticated
@@ -203,7 +201,8 @@ class Teachers(Handler):
         elif self.get_argument("part", "") == "table":
             self.finish(table(progress, now))
         else:
-            self.finish(PAGE.format(rule=html.escape(RULE), table=table(progress, now)))
+            self.finish(PAGE.format(rule=html.escape(RULE), table=table(progress, now),
+                                    xsrf=html.escape(self.xsrf_token.decode())))
 
 
 def make_app(db: Path, prefix: str = "/", hub_auth: HubOAuth | None = None,
@@ -238,8 +237,7 @@ async def main() -> None:
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
     app = make_app(state / "progress.sqlite", os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/"))
     app.listen(url.port, url.hostname, max_body_size=64 * 1024)
-    print(f"course-progress: {len(app.default_router.rules)} routes, verdicts in "
-          f"{state / 'progress.sqlite'}", flush=True)
+    print(f"course-progress on {url.geturl()}, verdicts in {state / 'progress.sqlite'}", flush=True)
     await asyncio.Event().wait()
 
 
