@@ -18,12 +18,12 @@ os.environ.setdefault("COURSE_PROGRESS", "0")
 
 import course_utils as cu  # noqa: E402
 from benchmarks import (batch_size, explorers, import_time, notebooks, overhead,  # noqa: E402
-                        pipeline, threads)
+                        pipeline, progress, threads)
 from benchmarks.common import FULL, QUICK  # noqa: E402
 
 BENCHMARKS = {"pipeline": pipeline, "overhead": overhead, "notebooks": notebooks,
               "import": import_time, "threads": threads, "batch": batch_size,
-              "explorers": explorers}
+              "explorers": explorers, "progress": progress}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,11 +13,14 @@ What a student gets:
 - the course, pulled into ~/course by nbgitpuller at each login: new lessons arrive,
   the student's own edits are kept; it opens on the learner edition (course/learner/);
 - MNIST read from one shared, read-only folder (COURSE_DATA) instead of 300 downloads;
-- servers idle for an hour stopped by jupyterhub-idle-culler.
+- servers idle for an hour stopped by jupyterhub-idle-culler;
+- each check's verdict (never the answer) shared with the teachers, who see the class live
+  at /services/course-progress/ (classroom/progress.py; the check says so once per kernel).
 
 Settings (environment variables, default in brackets):
   COURSE_HUB_IP [127.0.0.1]     address students connect to (0.0.0.0 for a class behind TLS)
-  COURSE_HUB_PORT [8000]        port; the hub's API uses PORT+1 and the proxy's PORT+2
+  COURSE_HUB_PORT [8000]        port; the hub's API uses PORT+1, the proxy's PORT+2 and the
+                                progress service PORT+3 (all on 127.0.0.1)
   COURSE_HUB_STATE [build/hub]  the hub's database and cookie secret (keep it across restarts)
   COURSE_REPO [this checkout]   the git repository nbgitpuller pulls (your fork's https URL)
   COURSE_BRANCH [its branch]    the branch to pull
@@ -25,7 +28,9 @@ Settings (environment variables, default in brackets):
   COURSE_ENV [/opt/course-env]  the students' Python (classroom/setup.sh builds it from .venv)
   COURSE_MEM_LIMIT [3G]         memory per student
   COURSE_CULL_TIMEOUT [3600]    seconds of inactivity before a server is stopped
-  COURSE_ADMINS []              teachers' user names, comma-separated (hub admin page)
+  COURSE_ADMINS []              teachers' user names, comma-separated (hub admin page, and
+                                the role course-teacher: the class's progress page)
+  COURSE_SHARE_CHECKS [on]      off: no progress service, and the checks share nothing
 """
 import asyncio
 import os
@@ -154,3 +159,31 @@ c.JupyterHub.load_roles = [{
     "name": "idle-culler", "services": ["idle-culler"],
     "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
 }]
+
+# --- the teachers see the class live: classroom/progress.py ---------------------------------
+share = setting("COURSE_SHARE_CHECKS", "on") != "off"
+client = [*env.glob("lib/python3*/site-packages/course_progress.py")]  # classroom/setup.sh
+if share and not client:
+    print(f"COURSE_SHARE_CHECKS: {env} has no course_progress.py, so the checks cannot share "
+          "their verdicts. Fix: run classroom/setup.sh (make hub does).", file=sys.stderr)
+if share:
+    progress_url = f"http://127.0.0.1:{port + 3}"
+    access = "access:services!service=course-progress"
+    c.JupyterHub.services.append({
+        "name": "course-progress", "url": progress_url, "display": True,
+        "command": [sys.executable, "-m", "classroom.progress"], "cwd": str(REPO),
+        "environment": {"COURSE_HUB_STATE": str(state)},
+        "oauth_client_allowed_scopes": ["custom:course-progress:teacher"],  # on teachers' logins
+        "oauth_no_confirm": True,  # the class's own service: no "authorize?" page
+    })
+    c.JupyterHub.custom_scopes = {"custom:course-progress:teacher": {
+        "description": "See the class's progress page: every student's check verdicts"}}
+    c.JupyterHub.load_roles += [
+        {"name": "user", "scopes": ["self", access]},  # what a student's server token may hold
+        {"name": "course-teacher", "users": sorted(c.Authenticator.admin_users),
+         "scopes": [access, "custom:course-progress:teacher"]},
+    ]
+    # The kernel's JUPYTERHUB_API_TOKEN: the server role's two scopes, plus sending verdicts
+    c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server", access]
+    if client:
+        c.Spawner.environment["COURSE_PROGRESS_URL"] = f"{progress_url}/services/course-progress/"

@@ -13,7 +13,8 @@
 #   JupyterHub's /opt/tljh/user). It holds .venv's packages (hard links: no extra disk
 #   where both lie on one file system) and a copy of course_utils/, under an interpreter
 #   every user may run: .venv's own interpreter often lives in root's home (pyenv), which
-#   students must not enter, and neither must a submission being graded. Students see
+#   students must not enter, and neither must a submission being graded. It also holds
+#   classroom/course_progress.py, through which a check shares its verdict on the hub. Students see
 #   nbgrader's Assignments tab (fetch, validate, submit) but not the instructor's tools.
 # - nbgrader's exchange, $COURSE_EXCHANGE (default /srv/nbgrader/exchange): where the
 #   teacher releases assignments and students submit them (writable by all, as nbgrader needs)
@@ -59,7 +60,7 @@ env_dir=${COURSE_ENV:-/opt/course-env}
 exchange=${COURSE_EXCHANGE:-/srv/nbgrader/exchange}
 site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 version=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-stamp=$( { ls "$site"; find course_utils img classroom/setup.sh -name "*.py" -o -name "*.sh" -o -name "*.png" -o -name "*.txt" | sort | xargs md5sum; echo "$exchange"; } | md5sum | cut -c1-32)
+stamp=$( { ls "$site"; find course_utils img classroom/setup.sh classroom/course_progress.py -name "*.py" -o -name "*.sh" -o -name "*.png" -o -name "*.txt" | sort | xargs md5sum; echo "$exchange"; } | md5sum | cut -c1-32)
 if [ "$(cat "$env_dir/.course-stamp" 2>/dev/null)" != "$stamp" ]; then
   python=
   for candidate in "$(readlink -f "$VENV/bin/python")" "/usr/bin/python$version" \
@@ -83,6 +84,7 @@ if [ "$(cat "$env_dir/.course-stamp" 2>/dev/null)" != "$stamp" ]; then
   rm -f "$target"/__editable__*course_utils*
   cp -r course_utils "$target/course_utils"
   cp -r img "$target/course_utils/img"  # where a pip install puts img/ (pyproject's package-dir)
+  cp classroom/course_progress.py "$target/"  # the checks' side of the progress service
   find "$target/course_utils" -name __pycache__ -prune -exec rm -rf {} +
   cat > "$new/etc/jupyter/nbgrader_config.py" <<CONFIG
 c = get_config()  # students' side of nbgrader (written by classroom/setup.sh)

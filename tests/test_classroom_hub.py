@@ -5,7 +5,10 @@ nbgitpuller brings the course from a local git repository and merges a later upd
 student's edited copy; student 1 runs notebook 01 through the hub (REST API and a kernel
 over its websocket); student 2 can read none of student 1's files, through the hub or on
 disk; a request without login is refused; the hub restarts and student 1's files, server and
-kernel are all still there. Needs root (CI is root): see class_helpers.set_up_the_class.
+kernel are all still there. The teacher sees the class live: the three students' checks,
+right and not yet, reach the progress page (classroom/progress.py) in Chromium, a student gets
+403 there, and the page shows the same after the restart. Needs root (CI is root): see
+class_helpers.set_up_the_class.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -29,6 +33,7 @@ import pytest
 import requests
 from nbformat.v4 import new_markdown_cell, output_from_msg
 
+from browser_lab import find_chromium, launch_chromium
 from class_helpers import STUDENTS, free_ports, run_as, set_up_the_class
 from conftest import REPO
 
@@ -39,6 +44,8 @@ pytestmark = pytest.mark.kernel  # a hub, kernels or nbgrader: make test runs th
 CONFIG = REPO / "classroom" / "jupyterhub_config.py"
 NOTEBOOK_01 = "course/notebooks/01_define_the_network.ipynb"
 MEM_LIMIT = 2 * 2**30
+TEACHER = "course-teacher"
+PROGRESS = "/services/course-progress/"
 
 
 class Hub:
@@ -233,8 +240,9 @@ def hub(public_tmp, course_repo, shared_data):
         shutil.rmtree(Path(pwd.getpwnam(name).pw_dir) / "course", ignore_errors=True)
     root = public_tmp / "hub"
     root.mkdir()
-    port = free_ports(3)
+    port = free_ports(4)
     env = {**os.environ, "COURSE_HUB_PORT": str(port), "COURSE_HUB_STATE": str(root / "state"),
+           "COURSE_ADMINS": TEACHER,
            "COURSE_REPO": str(course_repo[0]), "COURSE_BRANCH": "main",
            "COURSE_DATA": str(shared_data), "COURSE_MEM_LIMIT": str(MEM_LIMIT)}
     for name in ("COURSE_OFFLINE", "COURSE_THREADS", "OMP_NUM_THREADS"):
@@ -395,6 +403,125 @@ def test_a_course_update_merges_without_overwriting_the_students_edits(students,
     assert (home / "06_whats_next.md").read_text() == "# What next\n"
 
 
+@pytest.fixture(scope="module")
+def teacher(hub):
+    """The class's teacher (COURSE_ADMINS): logged in, with an API token."""
+    if subprocess.run(["id", TEACHER], capture_output=True).returncode:
+        subprocess.run(["useradd", "--no-create-home", "--groups", "course-students", TEACHER],
+                       check=True)
+    teacher = Student(hub, TEACHER, secrets.token_urlsafe(12))
+    subprocess.run(["chpasswd"], input=f"{TEACHER}:{teacher.password}\n", text=True, check=True)
+    assert teacher.login().status_code == 302
+    teacher.make_token()
+    return teacher
+
+
+def progress_service(hub: Hub) -> psutil.Process:
+    [service] = [p for p in psutil.Process(hub.process.pid).children()
+                 if "classroom.progress" in p.cmdline()]
+    return service
+
+
+def class_progress(teacher: Student, cells: dict) -> dict:
+    """The teacher's JSON, once it holds these {(student, exercise): (state, tries)} (10 s)."""
+    deadline = time.monotonic() + 10
+    while True:
+        reply = requests.get(f"{teacher.hub.url}{PROGRESS}api/progress", headers=teacher.auth,
+                             timeout=10)
+        assert reply.status_code == 200, reply.text
+        got = {(row["name"], e): (cell["state"], cell["tries"])
+               for row in reply.json()["students"] for e, cell in row["cells"].items()}
+        if got == cells or time.monotonic() > deadline:
+            assert got == cells
+            return reply.json()
+        time.sleep(0.3)
+
+
+def page_cells(page) -> dict:
+    """{(student, exercise): (state, tries of "not yet")} as the teacher's page shows them."""
+    return {(student, exercise): (state, int(text.split("×")[1].split(",")[0]) if "×" in text
+                                  else None)
+            for student, exercise, state, text in page.eval_on_selector_all(
+                "tbody td[data-state]:not([data-state='not tried'])",
+                "tds => tds.map(td => [td.parentElement.dataset.student, td.dataset.exercise, "
+                "td.dataset.state, td.textContent])")}
+
+
+@pytest.fixture(scope="module")
+def seen(hub, students, notebook_run, teacher):
+    """Three students check answers in their own kernels; the progress the teacher then sees."""
+    one, two, three = (students[name] for name in STUDENTS)
+    kernels = {}
+    for student in (two, three):
+        reply = student.server_api("POST", "kernels", json={"name": "python3"})
+        assert reply.status_code == 201, reply.text
+        kernels[student.name] = reply.json()["id"]
+    imports = "import math\nfrom course_utils.exercises import *\n"
+    runs = {
+        one.name: one.execute(notebook_run["kernel"], [imports + "check_uniform_loss(0.2)"]),
+        two.name: two.execute(kernels[two.name], [imports + "check_uniform_loss(0.2)",
+                              "check_uniform_loss(0.2, hint=2)", "check_uniform_loss(math.log(5))",
+                              "check_grad_after_three_backward(0)"]),
+        three.name: three.execute(kernels[three.name], [imports + "check_uniform_loss(0.2)"]),
+    }
+    solved = {(one.name, f"01-{n}"): ("solved", 0) for n in range(1, 6)}  # notebook 01's checks
+    cells = {**solved, (one.name, "02-1"): ("not yet", 1), (two.name, "02-1"): ("solved", 2),
+             (two.name, "03-4"): ("not yet", 1), (three.name, "02-1"): ("not yet", 1)}
+    return {"runs": runs, "kernel": kernels[three.name], "cells": cells,
+            "progress": class_progress(teacher, cells), "pid": progress_service(hub).pid}
+
+
+def test_a_check_prints_its_verdict_and_says_once_that_it_is_shared(seen, notebook_run):
+    from classroom.course_progress import NOTICE
+    for name, results in seen["runs"].items():
+        lines = [line for reply, outputs in results for o in outputs
+                 for line in o.get("text", "").splitlines()]
+        assert all(reply["status"] == "ok" for reply, _ in results)
+        verdicts = [line for line in lines if line.startswith(("Correct! ", "Not yet: "))]
+        assert len(verdicts) == len(results) and set(lines) - set(verdicts) <= {NOTICE}
+        if name == STUDENTS[0]:  # its kernel said so during notebook 01, and not again
+            assert NOTICE not in lines
+            assert sum(o.get("text", "").count(NOTICE) for _, outputs in notebook_run["results"]
+                       for o in outputs) == 1
+        else:
+            assert lines[:2] == [verdicts[0], NOTICE] and lines.count(NOTICE) == 1
+
+
+def test_the_teacher_sees_the_class_live_and_a_student_gets_403(hub, students, teacher, seen):
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.fail("Chromium or Python Playwright is missing: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    three = students[STUDENTS[2]]
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright, chromium)
+        page = browser.new_page()
+        page.goto(f"{hub.url}/hub/login?next={PROGRESS}")
+        page.fill("#username_input", TEACHER)
+        page.fill("#password_input", teacher.password)
+        page.click("#login_submit")
+        page.wait_for_selector("tbody tr[data-student]")
+        assert page.url == f"{hub.url}{PROGRESS}"
+        assert page_cells(page) == {key: (state, tries if state == "not yet" else None)
+                                    for key, (state, tries) in seen["cells"].items()}
+        assert page.eval_on_selector_all("tbody tr", "rows => rows.length") == 3
+        started = time.monotonic()  # student 3 gets it right: the open page shows it
+        with ThreadPoolExecutor(1) as other:  # (Playwright's own event loop runs in this one)
+            other.submit(three.execute, seen["kernel"], ["check_uniform_loss(math.log(5))"]).result()
+        page.wait_for_function(
+            f"document.querySelector('tr[data-student=\"{three.name}\"] "
+            "td[data-exercise=\"02-1\"]').dataset.state == 'solved'", timeout=10_000)
+        print(f"the open page showed a new verdict after {time.monotonic() - started:.1f} s")
+        browser.close()
+    seen["cells"][three.name, "02-1"] = ("solved", 1)
+    seen["progress"] = class_progress(teacher, seen["cells"])
+    for student in students.values():  # logged in (the hub's OAuth) or by token: 403
+        assert student.session.get(f"{hub.url}{PROGRESS}").status_code == 403
+        assert requests.get(f"{hub.url}{PROGRESS}progress.csv", headers=student.auth,
+                            timeout=10).status_code == 403
+
+
 def test_the_hub_restarts_and_no_work_is_lost(hub, students, notebook_run):
     one = students[STUDENTS[0]]
     notebook = Path(pwd.getpwnam(one.name).pw_dir) / NOTEBOOK_01
@@ -423,3 +550,9 @@ def test_the_idle_culler_runs_with_the_rights_it_needs(hub, students):
         assert time.monotonic() < deadline, "the culler never listed the users"
         time.sleep(0.5)
     assert "403" not in "\n".join(line for line in hub.log().splitlines() if "idle-culler@" in line)
+
+
+def test_the_progress_service_restarted_with_the_hub_and_lost_nothing(hub, teacher, seen):
+    assert progress_service(hub).pid != seen["pid"]
+    progress = class_progress(teacher, seen["cells"])
+    assert progress["students"] == seen["progress"]["students"]

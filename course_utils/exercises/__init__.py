@@ -1,13 +1,12 @@
 """Exercise checks: ``check_x(answer)`` prints one line on what is off, ``hint=2`` a hint too,
 never the solution. A check judges the value, not its type (``numbers``); it never evaluates a
 string, and never raises on a wrong answer but for the student stub's NotImplementedError."""
-from __future__ import annotations
-
 import contextlib
 import contextvars
 import dataclasses
 import functools
 import inspect
+import os
 
 import numpy as np
 import torch
@@ -38,8 +37,7 @@ def say(ok: bool, message: str, more: str | None = None) -> Verdict:
     if not ok and more:
         line += (" Hint: " + " ".join(str(more).split()) if _LEVEL.get() >= 2
                  else " For a hint, run the check again with hint=2.")
-    if len(line) > MAX_FEEDBACK:
-        line = line[:MAX_FEEDBACK - 3] + "..."
+    line = line if len(line) <= MAX_FEEDBACK else line[:MAX_FEEDBACK - 3] + "..."
     print(("Correct! " if ok else "Not yet: ") + line)
     return Verdict(bool(ok))
 
@@ -84,6 +82,8 @@ def checker(check):
     safe_check.__signature__ = signature.replace(parameters=[
         *signature.parameters.values(),
         inspect.Parameter("hint", inspect.Parameter.KEYWORD_ONLY, default=1, annotation=int)])
+    if os.environ.get("COURSE_PROGRESS_URL"):  # on the class hub: classroom/course_progress.py
+        return __import__("course_progress").shared(safe_check)  # shares each verdict
     return safe_check
 
 
