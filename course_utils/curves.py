@@ -56,7 +56,7 @@ def plot_loss_curves(history):
                                         layout="constrained", width_ratios=[3, 2])
     styles = run_styles(runs)
     hollow = dict(ms=8, mew=2, mfc="none")  # coinciding markers of two runs both show
-    for (label, run), style in zip(runs.items(), styles):
+    for i, ((label, run), style) in enumerate(zip(runs.items(), styles)):
         c, ls, m = style["color"], style["ls"], style["marker"]
         run["smooth"] = smoothed(run["train_loss"])
         steps = range(1, len(run["train_loss"]) + 1)
@@ -69,8 +69,8 @@ def plot_loss_curves(history):
         if len(run["val_loss"]) > 1:       # the epoch early stopping keeps: filled, in both panels
             run["kept"] = k = run["val_loss"].index(min(run["val_loss"]))
             for ax, values in ((loss_ax, run["val_loss"]), (acc_ax, run["val_acc"])):
-                ax.plot(run["val_step"][k], values[k], color=c, marker=m, ms=12, mec="black",
-                        mew=1, zorder=2.5)    # under the hollow marker: a filled rim around it
+                ax.plot(run["val_step"][k], values[k], color=c, marker=m, mec="black", mew=1,
+                        ms=12 + 6 * (len(runs) - 1 - i), zorder=2.5)  # a rim under the hollow
     # the differences the runs show: accuracy from a round number below the lowest one, and
     # a log scale for the loss when it falls tenfold or one run diverges (not squashed flat)
     low = int(max(0, 10 * ((min((a for r in runs.values() for a in r["val_acc"]), default=0) - 5)
@@ -103,20 +103,15 @@ def plot_loss_curves(history):
                  for s in styles]
         fig.legend(names, list(runs), loc="outside upper center", ncol=len(runs), frameon=False)
     parts = []                      # the alt text: the final numbers of every run
-    for label, run in runs.items():
-        if not run["train_loss"]:
-            continue
+    for label, run in ((k, r) for k, r in runs.items() if r["train_loss"]):
+        epochs, k = len(run["val_acc"]), run.get("kept", 0)
         bits = [f"train loss {number(run['smooth'][-1])} (smoothed) after "
-                f"{len(run['train_loss'])} steps"]
-        if run["val_loss"]:
-            bits.append(f"val loss {number(run['val_loss'][-1])}")
-        if run["val_acc"]:
-            epochs = len(run["val_acc"])
-            bits.append(f"val accuracy {run['val_acc'][-1]:.1f}% after {epochs} "
-                        + ("epoch" if epochs == 1 else "epochs"))
-        if "kept" in run:
-            bits.append(f"lowest val loss {number(run['val_loss'][run['kept']])} at epoch "
-                        f"{run['kept'] + 1} (filled marker: the epoch kept)")
+                f"{len(run['train_loss'])} steps"] + [
+            f"val loss {number(v)}" for v in run["val_loss"][-1:]] + [
+            f"val accuracy {a:.1f}% after {epochs} epoch{'s' * (epochs > 1)}"
+            for a in run["val_acc"][-1:]] + [
+            f"lowest val loss {number(v)} at epoch {k + 1} (filled marker: the epoch kept)"
+            for v in run["val_loss"][k:k + 1] if "kept" in run]
         parts.append((f"{label}: " if label else "") + ", ".join(bits))
     return with_alt(fig, "Loss per training step and validation accuracy per epoch. "
                     + "; ".join(parts) + ".")

@@ -185,12 +185,9 @@ class TrajectoryFigure:
             levels, norm = np.logspace(np.log10(z.min()), np.log10(z.max()), 25), LogNorm()
         ax.contourf(xs, ys, z, levels=levels, norm=norm, cmap="Greys", alpha=0.5)
         ax.contour(xs, ys, z, levels=levels, norm=norm, colors="#777777", linewidths=0.5)
-        self.paths, self.ends, self.loss_lines = [], [], []
-        for k in range(lines):                 # their widths and order: show()
-            self.paths.append(ax.plot([], [])[0])
-            self.ends.append(ax.plot([], [], "o", mew=0)[0])
-            if show_losses:
-                self.loss_lines.append(self.loss_ax.plot([], [])[0])
+        self.paths = [ax.plot([], [])[0] for _ in range(lines)]    # widths and order: show()
+        self.ends = [ax.plot([], [], "o", mew=0)[0] for _ in range(lines)]
+        self.loss_lines = [self.loss_ax.plot([], [])[0] for _ in range(lines * show_losses)]
         self.start = ax.plot([], [], "s", color="black", ms=7, label="start", zorder=30)[0]
         end_key = ax.plot([], [], "o", color="grey", ms=10, mew=0, label="end of a path")[0]
         self.marks = [self.start, end_key]  # the key's dot: each path ends in a dot of its colour

@@ -87,7 +87,7 @@ def plot_gradient_histograms(monitor):
                           extent=(first - 0.5, last + 0.5, low - bin_height, high))
         ax.axhline(low, color="white", lw=1.5)         # above it sizes, below it exact zeros
         ax.set_title(f"{monitor.names[i].removesuffix('.weight')}\n"
-                     f"{100 * zeros[-1, i]:.0f}% exactly 0")
+                     f"{100 * zeros[-1, i]:.0f}% are 0")
         ax.set_xlabel("step")
     ticks = list(range(int(low) + 2, int(high) + 1, 4))
     axes[0].set_yticks([low - bin_height / 2, *ticks], ["= 0", *(f"1e{t}" for t in ticks)])

@@ -82,7 +82,7 @@ def test_gradient_histograms_one_heatmap_per_weight_with_a_row_of_exact_zeros(ne
     zeros = (net_with_grads.fc1.weight.grad == 0).float().mean().item()  # ReLU's and ours
     assert zeros >= 0.5 and monitor.zero_fraction[:, monitor.names.index("fc1.weight")].tolist() \
         == pytest.approx([zeros] * 3)
-    assert heatmaps[2].get_title() == f"fc1\n{100 * zeros:.0f}% exactly 0"
+    assert heatmaps[2].get_title() == f"fc1\n{100 * zeros:.0f}% are 0"
     image = heatmaps[2].images[0].get_array()
     assert image.shape == (17, 3)                         # (zeros + 16 bins) x records
     assert image.sum(0).tolist() == pytest.approx([1.0, 1.0, 1.0])   # fractions of elements
