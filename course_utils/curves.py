@@ -56,7 +56,7 @@ def plot_loss_curves(history):
                                         layout="constrained", width_ratios=[3, 2])
     styles = run_styles(runs)
     hollow = dict(ms=8, mew=2, mfc="none")  # coinciding markers of two runs both show
-    for (label, run), style in zip(runs.items(), styles):
+    for i, ((label, run), style) in enumerate(zip(runs.items(), styles)):
         c, ls, m = style["color"], style["ls"], style["marker"]
         run["smooth"] = smoothed(run["train_loss"])
         steps = range(1, len(run["train_loss"]) + 1)
@@ -65,40 +65,53 @@ def plot_loss_curves(history):
         loss_ax.plot(run["val_step"][:len(run["val_loss"])], run["val_loss"], color=c,
                      ls="none", marker=m, zorder=3, **hollow)
         acc_ax.plot(run["val_step"][:len(run["val_acc"])], run["val_acc"], color=c, ls=ls,
-                    lw=1.5, marker=m, label=label, **hollow)
+                    lw=1.5, marker=m, label=label, zorder=3, **hollow)
+        if len(run["val_loss"]) > 1:       # the epoch early stopping keeps: filled, in both panels
+            run["kept"] = k = run["val_loss"].index(min(run["val_loss"]))
+            for ax, values in ((loss_ax, run["val_loss"]), (acc_ax, run["val_acc"])):
+                ax.plot(run["val_step"][k], values[k], color=c, marker=m, mec="black", mew=1,
+                        ms=12 + 6 * (len(runs) - 1 - i), zorder=2.5)  # a rim under the hollow
+    # the differences the runs show: accuracy from a round number below the lowest one, and
+    # a log scale for the loss when it falls tenfold or one run diverges (not squashed flat)
+    low = int(max(0, 10 * ((min((a for r in runs.values() for a in r["val_acc"]), default=0) - 5)
+                          // 10)))
     loss_ax.set(xlabel="training step", ylabel="loss")
-    acc_ax.set(xlabel="training step", ylabel="validation accuracy (%)", ylim=(0, 100))
+    acc_ax.set(xlabel="training step", ylabel="validation accuracy (%)", ylim=(low, 100),
+               yticks=range(low, 101, 5 if low >= 70 else 10 if low else 20))
     for ax in (loss_ax, acc_ax):
         ax.grid(alpha=0.3)
-
-    # one diverging run must not squash every other curve flat: a log scale shows them all
     first = max((run["train_loss"][0] for run in runs.values() if run["train_loss"]), default=0)
-    if any(max(run["train_loss"], default=0) > 2 * first for run in runs.values()):
-        loss_ax.set(yscale="log", ylabel="loss (log scale)")
+    if any(max(run["train_loss"], default=0) > 2 * first
+           or min(run["smooth"], default=first) < first / 10 for run in runs.values()):
+        loss_ax.set(yscale="log", ylabel="loss (log scale)")    # the faint per-step dips may
+        loss_ax.set_ylim(bottom=0.5 * min(min(r["smooth"] + r["val_loss"], default=1)  # go under
+                                          for r in runs.values()))
 
     # the key: what each kind of line is (below), and which run is which (above)
     c, m = ("0.4", "o") if len(runs) > 1 else (styles[0]["color"], styles[0]["marker"])
     kinds = [Line2D([], [], color=c, lw=1, alpha=0.3), Line2D([], [], color=c, lw=2.2),
-             Line2D([], [], color=c, ls="none", marker=m, **hollow)]
-    fig.legend(kinds, ["train loss, each step", "train loss, smoothed",
-                       "validation loss, at the step measured"],
-               loc="outside lower center", ncol=3, frameon=False)
+             Line2D([], [], color=c, ls="none", marker=m, **hollow),
+             Line2D([], [], color=c, ls="none", marker=m, ms=12, mec="black", mew=1)]
+    names = ["train loss, each step", "train loss, smoothed", "validation, at the step measured"
+             + (" (hollow: one shape per run)" if len(runs) > 1 else ""),
+             "lowest validation loss: the epoch kept"]
+    kept = any("kept" in run for run in runs.values())
+    fig.legend(kinds[:3 + kept], names[:3 + kept], loc="outside lower center", ncol=2,
+               frameon=False)
     if len(runs) > 1:
         names = [Line2D([], [], color=s["color"], ls=s["ls"], lw=2.2, marker=s["marker"], **hollow)
                  for s in styles]
         fig.legend(names, list(runs), loc="outside upper center", ncol=len(runs), frameon=False)
     parts = []                      # the alt text: the final numbers of every run
-    for label, run in runs.items():
-        if not run["train_loss"]:
-            continue
+    for label, run in ((k, r) for k, r in runs.items() if r["train_loss"]):
+        epochs, k = len(run["val_acc"]), run.get("kept", 0)
         bits = [f"train loss {number(run['smooth'][-1])} (smoothed) after "
-                f"{len(run['train_loss'])} steps"]
-        if run["val_loss"]:
-            bits.append(f"val loss {number(run['val_loss'][-1])}")
-        if run["val_acc"]:
-            epochs = len(run["val_acc"])
-            bits.append(f"val accuracy {run['val_acc'][-1]:.1f}% after {epochs} "
-                        + ("epoch" if epochs == 1 else "epochs"))
+                f"{len(run['train_loss'])} steps"] + [
+            f"val loss {number(v)}" for v in run["val_loss"][-1:]] + [
+            f"val accuracy {a:.1f}% after {epochs} epoch{'s' * (epochs > 1)}"
+            for a in run["val_acc"][-1:]] + [
+            f"lowest val loss {number(v)} at epoch {k + 1} (filled marker: the epoch kept)"
+            for v in run["val_loss"][k:k + 1] if "kept" in run]
         parts.append((f"{label}: " if label else "") + ", ".join(bits))
     return with_alt(fig, "Loss per training step and validation accuracy per epoch. "
                     + "; ".join(parts) + ".")

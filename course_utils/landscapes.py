@@ -185,13 +185,9 @@ class TrajectoryFigure:
             levels, norm = np.logspace(np.log10(z.min()), np.log10(z.max()), 25), LogNorm()
         ax.contourf(xs, ys, z, levels=levels, norm=norm, cmap="Greys", alpha=0.5)
         ax.contour(xs, ys, z, levels=levels, norm=norm, colors="#777777", linewidths=0.5)
-        self.paths, self.ends, self.loss_lines = [], [], []
-        for k in range(lines):
-            width, z = max(3.4 - 0.6 * k, 1.2), 3 + k  # earlier runs wider, below: all visible
-            self.paths.append(ax.plot([], [], lw=width, zorder=z)[0])
-            self.ends.append(ax.plot([], [], "o", ms=max(12 - 2 * k, 4), mew=0, zorder=20 + k)[0])
-            if show_losses:
-                self.loss_lines.append(self.loss_ax.plot([], [], lw=width, zorder=z)[0])
+        self.paths = [ax.plot([], [])[0] for _ in range(lines)]    # widths and order: show()
+        self.ends = [ax.plot([], [], "o", mew=0)[0] for _ in range(lines)]
+        self.loss_lines = [self.loss_ax.plot([], [])[0] for _ in range(lines * show_losses)]
         self.start = ax.plot([], [], "s", color="black", ms=7, label="start", zorder=30)[0]
         end_key = ax.plot([], [], "o", color="grey", ms=10, mew=0, label="end of a path")[0]
         self.marks = [self.start, end_key]  # the key's dot: each path ends in a dot of its colour
@@ -209,8 +205,14 @@ class TrajectoryFigure:
         self.fig.tight_layout(rect=(0, key_height / self.fig.get_figheight(), 1, 1))  # key: below
 
     def show(self, runs: dict) -> None:
+        from matplotlib.patheffects import withStroke
+
         shown = list(runs.items())
         styles = run_styles([label for label, _ in shown])
+        # the lowest end on top, widest and outlined; the others below it, the highest end
+        # lowest and a little wider (a path under another still shows): every path is visible
+        ends_at = [math.inf if t.diverged else t.losses[-1].item() for _, t in shown]
+        rank = {k: r for r, k in enumerate(sorted(range(len(shown)), key=lambda k: -ends_at[k]))}
         for k, (path, end) in enumerate(zip(self.paths, self.ends)):
             for line in (path, end, *self.loss_lines[k:k + 1]):
                 line.set_visible(k < len(shown))
@@ -221,8 +223,12 @@ class TrajectoryFigure:
             path.set_data(x, y)
             end.set_data(x[-1:], y[-1:])
             path.set_label(f"{label} (lr {t.hparams['lr']:g})" + (" diverged" if t.diverged else ""))
+            top = rank[k] == len(shown) - 1
             for line in (path, end, *self.loss_lines[k:k + 1]):
-                line.set(color=styles[k]["color"], linestyle=styles[k]["ls"])
+                line.set(color=styles[k]["color"], linestyle=styles[k]["ls"], zorder=3 + rank[k],
+                         lw=2.8 if top else max(2.4 - 0.3 * rank[k], 1.4),
+                         path_effects=[withStroke(linewidth=4.4, foreground="black")] * top)
+            end.set(zorder=20 + rank[k], ms=max(12 - 2 * rank[k], 4), path_effects=[])
             if self.loss_lines:
                 self.loss_lines[k].set_data(range(len(t.losses)), t.losses.numpy())
         first = shown[0][1].path[0].numpy() if shown else [None, None]

@@ -186,6 +186,7 @@ def plot_loss_surface(surface: Surface):
     """
     import numpy as np
     from matplotlib.colors import LogNorm
+    from matplotlib.patheffects import withStroke
 
     _checks.expect(isinstance(surface, Surface), "surface", "what loss_surface() returns", surface,
                    "plot_loss_surface(cu.loss_surface(model, data.train, weight_path))")
@@ -199,6 +200,7 @@ def plot_loss_surface(surface: Surface):
     filled = ax.contourf(xs, ys, z, levels=levels, norm=norm, cmap="viridis")
     ax.contour(xs, ys, z, levels=levels, norm=norm, colors="white", linewidths=0.4, alpha=0.6)
     fig.colorbar(filled, ax=ax, format="%.3g").set_label("loss (log colour scale)" if log else "loss")
+    fig.get_layout_engine().set(wspace=0.1)     # the colour bar's label apart from the slice's
     label = ("PCA direction {} ({:.0%} of the path)" if surface.directions == "pca" else
              "random direction {} (filter-normalised)")
     ax.set(xlabel=label.format(1, surface.explained[0]), ylabel=label.format(2, surface.explained[1]),
@@ -219,6 +221,12 @@ def plot_loss_surface(surface: Surface):
             "lies in this plane).")
     ax.plot(0, 0, "*", color=PALETTE[4], mec="black", ms=10, zorder=4,
             label=f"trained (loss {number(surface.loss_at_origin)})")
+    low = np.unravel_index(np.argmin(z), z.shape)   # the lowest grid point: a hollow cross
+    ax.plot(xs[low[1]], ys[low[0]], "X", mfc="none", mec="white", mew=1.5, ms=14, zorder=5,
+            clip_on=False, path_effects=[withStroke(linewidth=3.5, foreground="black")],
+            label=f"lowest on the grid (loss {number(z.min())})")    # over the marks: all show
+    alt += (f" The lowest loss on the grid, {number(z.min())}, lies at ({number(xs[low[1]])}, "
+            f"{number(ys[low[0]])}) (a hollow cross).")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)  # under the path
     if has_slice:
         alphas, losses = surface.slice_alphas.numpy(), surface.slice_losses.numpy()
@@ -231,7 +239,7 @@ def plot_loss_surface(surface: Surface):
                              xytext=(8, 8 if alpha else -30), textcoords="offset points")
         axes[1].set(yscale="log" if log else "linear", ylabel=f"mean loss on {surface.digits} digits",
                     xlabel="alpha (0: initial weights, 1: trained)",
-                    title="straight from the initial to the trained weights")
+                    title="on the line from initial to trained")
         axes[1].grid(alpha=0.3)
         low = int(np.argmin(losses))
         alt += (f" Right: along the straight line from the initial (alpha 0) to the trained "

@@ -82,7 +82,7 @@ def test_gradient_histograms_one_heatmap_per_weight_with_a_row_of_exact_zeros(ne
     zeros = (net_with_grads.fc1.weight.grad == 0).float().mean().item()  # ReLU's and ours
     assert zeros >= 0.5 and monitor.zero_fraction[:, monitor.names.index("fc1.weight")].tolist() \
         == pytest.approx([zeros] * 3)
-    assert heatmaps[2].get_title() == f"fc1\n{100 * zeros:.0f}% exactly 0"
+    assert heatmaps[2].get_title() == f"fc1\n{100 * zeros:.0f}% are 0"
     image = heatmaps[2].images[0].get_array()
     assert image.shape == (17, 3)                         # (zeros + 16 bins) x records
     assert image.sum(0).tolist() == pytest.approx([1.0, 1.0, 1.0])   # fractions of elements
@@ -101,16 +101,20 @@ def test_loss_curves_accepts_history_dict_and_list():
                    steps_per_epoch=2)                   # 2 epochs, then a step of a third
     fig = cu.plot_loss_curves(h)
     loss_ax, acc_ax = fig.axes
-    raw, smooth, val = loss_ax.lines
+    raw, smooth, val, kept = loss_ax.lines       # kept: the lowest validation loss, filled
     assert list(raw.get_ydata()) == h.train_loss
     assert list(smooth.get_ydata()) == pytest.approx(curves.smoothed(h.train_loss))
     assert list(val.get_xdata()) == [2, 4] and list(val.get_ydata()) == h.val_loss
     assert list(acc_ax.lines[0].get_xdata()) == [2, 4]
     assert list(acc_ax.lines[0].get_ydata()) == [50, 80]
-    key = ["train loss, each step", "train loss, smoothed", "validation loss, at the step measured"]
+    assert list(kept.get_xdata()) == [4] and list(acc_ax.lines[1].get_ydata()) == [80]
+    assert acc_ax.get_ylim() == (40, 100)        # from a round number below the lowest accuracy
+    key = ["train loss, each step", "train loss, smoothed", "validation, at the step measured",
+           "lowest validation loss: the epoch kept"]
     assert [t.get_text() for t in fig.legends[0].get_texts()] == key
     fig = cu.plot_loss_curves({"sgd": h, "adam": cu.History(train_loss=[1.0, 0.5])})
-    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 6   # raw, smoothed, val per run
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 7   # raw, smoothed, val per run
+    key[2] += " (hollow: one shape per run)"                    # and sgd's kept epoch
     assert [t.get_text() for t in fig.legends[0].get_texts()] == key
     runs = fig.legends[1]                               # which run is which: colour and marker
     assert [t.get_text() for t in runs.get_texts()] == ["sgd", "adam"]
@@ -127,7 +131,7 @@ def test_coinciding_validation_points_stay_where_measured_and_all_show():
     h = cu.History(train_loss=[2.0, 1.0, 0.5, 0.4], val_loss=[1.0, 0.5], val_acc=[0.5, 0.8],
                    steps_per_epoch=2)
     fig = cu.plot_loss_curves({"sgd": h, "adam": h})    # equal numbers: the points coincide
-    first, second = fig.axes[0].lines[2], fig.axes[0].lines[5]
+    first, second = fig.axes[0].lines[2], fig.axes[0].lines[6]   # each run: raw, smoothed, val, kept
     assert list(first.get_xdata()) == list(second.get_xdata()) == [2, 4]   # no dodging
     assert first.get_marker() != second.get_marker()
     assert first.get_markerfacecolor() == second.get_markerfacecolor() == "none"  # hollow
