@@ -30,8 +30,27 @@ os.environ["COURSE_PROGRESS"] = "0"
 os.environ.setdefault("COURSE_DEVICE", "cpu")
 
 
+# The slowest modules, slowest first (each is one long run: a browser session, nbval under a
+# simulated CPU, a term of grading, a hub). `make test` runs modules whole on two workers
+# (--dist loadscope); pytest-xdist would start the modules with the most tests first and leave
+# these for last, where one runs alone while the other worker idles. Started first, the two
+# workers end together.
+SLOWEST_FIRST = ["tests/test_browser.py", "tests/test_machines.py",
+                 "tests/test_classroom_grading.py", "tests/test_classroom_hub.py"]
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        path = item.nodeid.split("::")[0]
+        return SLOWEST_FIRST.index(path) if path in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # stable: every other test keeps its order
+
+
 def pytest_configure(config):
     option = config.option
+    if hasattr(option, "loadscopereorder"):  # pytest-xdist: keep the order above
+        option.loadscopereorder = False
     if getattr(option, "nbval_sanitize_with", "absent") is None:  # nbval is installed, no file given
         option.nbval_sanitize_with = str(SANITIZE)
     if hasattr(option, "nbval_current_env") and not (option.nbval_kernel_name

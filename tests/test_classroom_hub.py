@@ -458,11 +458,11 @@ def seen(hub, students, notebook_run, teacher):
         kernels[student.name] = reply.json()["id"]
     imports = "import math\nfrom course_utils.exercises import *\n"
     runs = {
-        one.name: one.execute(notebook_run["kernel"], [imports + "check_uniform_loss(0.2)"]),
-        two.name: two.execute(kernels[two.name], [imports + "check_uniform_loss(0.2)",
-                              "check_uniform_loss(0.2, hint=2)", "check_uniform_loss(math.log(5))",
+        one.name: one.execute(notebook_run["kernel"], [imports + "check_hesitant_loss(0.2)"]),
+        two.name: two.execute(kernels[two.name], [imports + "check_hesitant_loss(0.2)",
+                              "check_hesitant_loss(0.2, hint=2)", "check_hesitant_loss(math.log(2))",
                               "check_grad_after_three_backward(0)"]),
-        three.name: three.execute(kernels[three.name], [imports + "check_uniform_loss(0.2)"]),
+        three.name: three.execute(kernels[three.name], [imports + "check_hesitant_loss(0.2)"]),
     }
     solved = {(one.name, f"01-{n}"): ("solved", 0) for n in range(1, 6)}  # notebook 01's checks
     cells = {**solved, (one.name, "02-1"): ("not yet", 1), (two.name, "02-1"): ("solved", 2),
@@ -508,7 +508,7 @@ def test_the_teacher_sees_the_class_live_and_a_student_gets_403(hub, students, t
         assert page.eval_on_selector_all("tbody tr", "rows => rows.length") == 3
         started = time.monotonic()  # student 3 gets it right: the open page shows it
         with ThreadPoolExecutor(1) as other:  # (Playwright's own event loop runs in this one)
-            other.submit(three.execute, seen["kernel"], ["check_uniform_loss(math.log(5))"]).result()
+            other.submit(three.execute, seen["kernel"], ["check_hesitant_loss(math.log(2))"]).result()
         page.wait_for_function(
             f"document.querySelector('tr[data-student=\"{three.name}\"] "
             "td[data-exercise=\"02-1\"]').dataset.state == 'solved'", timeout=10_000)
