@@ -7,8 +7,6 @@ import importlib.util
 
 import torch
 
-SETUP_FIX = "make setup (or: pip install -e . in the course's folder)"
-
 
 def check() -> tuple[dict[str, str], list[str]]:
     """What doctor() prints: {label: value} and the problems, each with its Fix."""
@@ -19,8 +17,8 @@ def check() -> tuple[dict[str, str], list[str]]:
         except Exception as err:  # a torchvision built for another torch fails here
             found[name] = "cannot be imported"
             problems.append(f"{name} cannot be imported ({type(err).__name__}: {err}). Fix: "
-                            f"{SETUP_FIX}; on Colab or Kaggle restart the runtime and do not "
-                            "reinstall torch.")
+                            "make setup (or: pip install -e . in the course's folder); on Colab "
+                            "or Kaggle restart the runtime and do not reinstall torch.")
     from .. import get_device   # course_utils imported torch: only torchvision can fail above
     from ..data import cache_problem, default_root, offline, write_problem
 
