@@ -43,8 +43,6 @@ from .surface import WeightPath, loss_surface, plot_loss_surface
 # For a teacher: what this machine gives the course (also `python -m course_utils doctor`)
 from .machinery.diagnostics import doctor
 
-__version__ = "0.1.0"
-
 __all__ = ["setup", "get_device", "DEFAULT_THREADS",
            "LeNet", "course_image",
            "MNIST", "Split", "load_mnist", "autograd_graph", "plot_graph", "print_graph",

@@ -79,11 +79,8 @@ class MNIST:
     def subset(self, train: int | None = None, val: int | None = None,
                test: int | None = None) -> "MNIST":
         """At most train / val / test digits of each split, spread evenly (see Split.subset)."""
-        def pick(split: Split, n: int | None) -> Split:
-            return split if n is None else split.subset(n)
-
-        return MNIST(pick(self.train, train), pick(self.val, val), pick(self.test, test),
-                     self.source)
+        return MNIST(*(split if n is None else split.subset(n) for split, n in
+                       ((self.train, train), (self.val, val), (self.test, test))), self.source)
 
     def __repr__(self) -> str:
         return (f"MNIST(source={self.source!r}, train={len(self.train)}, val={len(self.val)}, "

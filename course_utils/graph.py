@@ -154,8 +154,7 @@ def autograd_graph(tensor: torch.Tensor, *, model=None) -> Graph:
     nodes.append(Node(out_label, "output", [index[id(tensor.grad_fn)]], tuple(tensor.shape)))
     ops = [i for i, n in enumerate(nodes) if n.kind in ("op", "output")]
     first_inputs = [j for j in nodes[ops[0]].inputs if nodes[j].kind == "input"]
-    chain = first_inputs[:1] + ops
-    return Graph(nodes, chain)
+    return Graph(nodes, first_inputs[:1] + ops)   # the chain: input, operations, output
 
 
 def print_graph(tensor: torch.Tensor, *, model=None) -> None:

@@ -10,22 +10,6 @@ from .figures import FULL_WIDTH, course_plot, new_figure, number, with_alt
 _FIX = "Fix: pass the network's output for one image, e.g. net(x)[0:1] of shape (1, 10)."
 
 
-def _as_scores(output) -> torch.Tensor:
-    """output as a detached float (1, C) row of scores, or a ValueError naming the fix."""
-    if not isinstance(output, torch.Tensor):
-        raise ValueError(f"output must be a torch.Tensor of scores, got {type(output).__name__}. "
-                         + _FIX)
-    if not output.is_floating_point():
-        raise ValueError(f"output has dtype {output.dtype}, expected float scores. "
-                         "Fix: output.float().")
-    if output.dim() == 1:
-        output = output.unsqueeze(0)
-    if output.dim() != 2 or output.shape[0] != 1 or output.shape[1] < 2:
-        raise ValueError(f"output has shape {tuple(output.shape)}, expected the scores of one "
-                         "sample: (C,) or (1, C) with C >= 2 classes. " + _FIX)
-    return output.detach().float()
-
-
 @course_plot
 def plot_loss_vs_output(output, label):
     """Cross-entropy (class index target) and MSE (one-hot target) as one output score moves
@@ -36,7 +20,18 @@ def plot_loss_vs_output(output, label):
         >>> [ax.get_title() for ax in fig.axes]
         ['nn.CrossEntropyLoss (target: class index)', 'nn.MSELoss (target: one-hot floats)']
     """
-    scores = _as_scores(output)
+    if not isinstance(output, torch.Tensor):
+        raise ValueError(f"output must be a torch.Tensor of scores, got {type(output).__name__}. "
+                         + _FIX)
+    if not output.is_floating_point():
+        raise ValueError(f"output has dtype {output.dtype}, expected float scores. "
+                         "Fix: output.float().")
+    scores = output.detach().float()
+    if scores.dim() == 1:
+        scores = scores.unsqueeze(0)
+    if scores.dim() != 2 or scores.shape[0] != 1 or scores.shape[1] < 2:
+        raise ValueError(f"output has shape {tuple(scores.shape)}, expected the scores of one "
+                         "sample: (C,) or (1, C) with C >= 2 classes. " + _FIX)
     if isinstance(label, torch.Tensor) and label.numel() == 1 and not label.is_floating_point():
         label = label.item()
     if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < scores.shape[1]:

@@ -218,9 +218,8 @@ def plot_confusion_matrix(model, split):
         >>> plot_confusion_matrix(LeNet(), split).axes[0].get_xlabel()
         'predicted digit'
     """
-    if not all(hasattr(split, a) for a in ("images", "labels")):
-        raise ValueError(f"expected a Split such as data.test, got {type(split).__name__}. "
-                         "Fix: plot_confusion_matrix(model, data.test).")
+    _checks.expect(all(hasattr(split, a) for a in ("images", "labels")), "split",
+                   "a Split such as data.test", split, "plot_confusion_matrix(model, data.test)")
     device = next(model.parameters()).device
     counts = torch.zeros(10, 10, dtype=torch.int64)   # row: true digit, column: predicted
     with eval_mode(model), torch.no_grad():

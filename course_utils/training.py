@@ -67,10 +67,8 @@ def check_targets(scores: torch.Tensor, targets) -> None:
 
 
 def _check_optimizer(model: nn.Module, optimizer) -> None:
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise ValueError(f"optimizer must be a torch.optim.Optimizer, got "
-                         f"{type(optimizer).__name__}. Fix: "
-                         "torch.optim.SGD(model.parameters(), lr=0.01).")
+    _checks.expect(isinstance(optimizer, torch.optim.Optimizer), "optimizer", "a torch.optim.Optimizer",
+                   optimizer, "torch.optim.SGD(model.parameters(), lr=0.01)")
     mine = {id(p) for p in model.parameters()}
     theirs = [p for group in optimizer.param_groups for p in group["params"]]
     if not any(id(p) in mine for p in theirs):
@@ -170,14 +168,11 @@ def fit(model: nn.Module, data, optimizer: torch.optim.Optimizer, epochs: int = 
     """
     _checks.whole_number(epochs, "epochs", "epochs=3")
     _check_optimizer(model, optimizer)
-    if not hasattr(data, "train") or not hasattr(data, "val"):
-        raise ValueError(f"fit needs an MNIST with .train and .val splits, got "
-                         f"{type(data).__name__}. Fix: data = load_mnist(), then fit(model, data, "
-                         "optimizer).")
-    train, val = data.train, data.val
+    _checks.expect(hasattr(data, "train") and hasattr(data, "val"), "data",
+                   "an MNIST with .train and .val splits", data,
+                   "data = load_mnist(), then fit(model, data, optimizer)")
     device = next(model.parameters()).device
-    if device.type != "cpu":  # move the digits once, not each batch
-        train, val = train.to(device), val.to(device)
+    train, val = data.train.to(device), data.val.to(device)  # moved once, not each batch
     if live is True:
         live = LivePlot()
     history = History(steps_per_epoch=math.ceil(len(train) / batch_size))

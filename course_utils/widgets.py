@@ -190,27 +190,24 @@ def gradient_inspector(monitor, filter_grads) -> Explorer:
     scale = max(float(g[:, :1].detach().abs().max()) for g in filter_grads) or 1.0
     figures = {}                          # layer -> (figure, bars, filter image), made once
 
-    def layer_figure(k):
-        fig, (left, right) = new_figure(FULL_WIDTH, 3.6, 1, 2, layout="constrained",
-                                        width_ratios=(2, 3))
-        centres, width = (edges[:-1] + edges[1:]) / 2, float(edges[1] - edges[0])
-        bars = left.bar(centres.tolist(), hists[0, k].tolist(), width=width, color=PALETTE[0])
-        left.set(xlabel="log10 |grad|", ylabel="number of elements",
-                 ylim=(0, 1.05 * float(hists[:, k].max())))
-        show_tiled_filters(fig, right, filter_grads[0][:, :1], "conv1 filter gradients",
-                           signed=True, label="gradient (log scale)")
-        image = right.images[0]           # symmetric log colours: 1,000x smaller still shows
-        image.set_norm(SymLogNorm(linthresh=scale / 1000, vmin=-scale, vmax=scale))
-        image.colorbar.set_ticks([-scale, -scale / 1000, 0, scale / 1000, scale],
-                                 labels=[number(-scale), "", "0", "", number(scale)])
-        for artist in (*bars, image, left.title, *left.spines.values(), *right.spines.values()):
-            artist.set_animated(True)
-        return fig, bars, image
-
     def draw(explorer):
         i, k = step.value, monitor.names.index(layer.value)
-        if k not in figures:
-            figures[k] = layer_figure(k)
+        if k not in figures:              # the layer's figure, made at its first draw
+            fig, (left, right) = new_figure(FULL_WIDTH, 3.6, 1, 2, layout="constrained",
+                                            width_ratios=(2, 3))
+            centres, width = (edges[:-1] + edges[1:]) / 2, float(edges[1] - edges[0])
+            bars = left.bar(centres.tolist(), hists[0, k].tolist(), width=width, color=PALETTE[0])
+            left.set(xlabel="log10 |grad|", ylabel="number of elements",
+                     ylim=(0, 1.05 * float(hists[:, k].max())))
+            show_tiled_filters(fig, right, filter_grads[0][:, :1], "conv1 filter gradients",
+                               signed=True, label="gradient (log scale)")
+            image = right.images[0]       # symmetric log colours: 1,000x smaller still shows
+            image.set_norm(SymLogNorm(linthresh=scale / 1000, vmin=-scale, vmax=scale))
+            image.colorbar.set_ticks([-scale, -scale / 1000, 0, scale / 1000, scale],
+                                     labels=[number(-scale), "", "0", "", number(scale)])
+            for artist in (*bars, image, left.title, *left.spines.values(), *right.spines.values()):
+                artist.set_animated(True)
+            figures[k] = fig, bars, image
         fig, bars, image = figures[k]
         for bar, height in zip(bars, hists[i, k].tolist()):
             bar.set_height(height)

@@ -4,9 +4,8 @@ Used in: README, Troubleshooting.
 from __future__ import annotations
 
 import importlib.util
-import sys
 
-SETUP_FIX = "make setup (or: pip install -e . in the course's folder)"
+import torch
 
 
 def check() -> tuple[dict[str, str], list[str]]:
@@ -18,11 +17,19 @@ def check() -> tuple[dict[str, str], list[str]]:
         except Exception as err:  # a torchvision built for another torch fails here
             found[name] = "cannot be imported"
             problems.append(f"{name} cannot be imported ({type(err).__name__}: {err}). Fix: "
-                            f"{SETUP_FIX}; on Colab or Kaggle restart the runtime and do not "
-                            "reinstall torch.")
-    if "torch" in sys.modules:
-        _device(found, problems)
+                            "make setup (or: pip install -e . in the course's folder); on Colab "
+                            "or Kaggle restart the runtime and do not reinstall torch.")
+    from .. import get_device   # course_utils imported torch: only torchvision can fail above
     from ..data import cache_problem, default_root, offline, write_problem
+
+    try:
+        device = get_device()
+    except ValueError as err:  # COURSE_DEVICE set to something unusable
+        found["device"] = "?"
+        problems.append(str(err))
+    else:
+        cuda = device.type == "cuda"
+        found["device"] = device.type + (f" ({torch.cuda.get_device_name(0)})" if cuda else "")
 
     root = default_root()
     complete, cannot = cache_problem(root) is None, write_problem(root / "MNIST" / "raw")
@@ -47,21 +54,6 @@ def check() -> tuple[dict[str, str], list[str]]:
         problems.append("ipywidgets is missing (notebooks 04 and 05 use it). "
                         "Fix: pip install ipywidgets")
     return found, problems
-
-
-def _device(found: dict, problems: list) -> None:
-    import torch
-
-    from .. import get_device
-
-    try:
-        device = get_device()
-    except ValueError as err:  # COURSE_DEVICE set to something unusable
-        found["device"] = "?"
-        problems.append(str(err))
-        return
-    cuda = device.type == "cuda"
-    found["device"] = device.type + (f" ({torch.cuda.get_device_name(0)})" if cuda else "")
 
 
 def text(found: dict, problems: list) -> str:
