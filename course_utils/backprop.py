@@ -18,14 +18,14 @@ RUNNING, DONE, FILLED = PALETTE[4], "#cfe6f5", "#bfe8d8"   # orange, pale blue, 
 def _describe(g: torch.Tensor | None) -> str:
     if g is None:
         return "nothing"
-    return f"{list(g.shape)}{' (a scalar)' if g.dim() == 0 else ''}, norm {g.norm().item():.4f}"
+    return f"shape {list(g.shape)}{' (a scalar)' if g.dim() == 0 else ''}, norm {g.norm().item():.4f}"
 
 
 def _first_values(g: torch.Tensor | None, k: int = 3) -> str:
     if g is None:
         return ""
     values = ", ".join(f"{v:.3g}" if v else "0" for v in g.reshape(-1)[:k].tolist())
-    return f"[{values}{', ...' if g.numel() > k else ''}]"
+    return values if g.dim() == 0 else f"[{values}{', ...' if g.numel() > k else ''}]"
 
 
 @dataclass
@@ -101,13 +101,13 @@ class BackwardTrace:
     def text(self, step: int) -> str:
         s = self[step]
         lines = [f"step {s.number} of {len(self)}: {s.name} ({s.function})",
-                 f"receives {_describe(s.received)}", f"   {_first_values(s.received)}"]
+                 f"receives {_describe(s.received)}", f"   values {_first_values(s.received)}"]
         if not s.sent:
             lines.append("sends nothing on: it stores it in .grad")
         for where, g in s.sent:
             lines.append(f"sends to {where}: {_describe(g)}")
             if g is not None:
-                lines.append(f"   {_first_values(g)}")
+                lines.append(f"   values {_first_values(g)}")
         filled = f".grad filled so far ({len(s.filled)} of {len(self.params)}): "
         return "\n".join(lines + textwrap.wrap(filled + (", ".join(s.filled) or "none"),
                                                width=52, subsequent_indent="   "))
@@ -120,7 +120,7 @@ class BackwardTrace:
         return len(self.steps)
 
     def __str__(self) -> str:
-        rows = [f"{'step':>4}  {'node':<18} {'receives':<16} {'sends on':<36} .grad filled"]
+        rows = [f"{'step':>4}  {'node':<18} {'receives (shape)':<16} {'sends on (shapes)':<36} .grad filled"]
         for s in self.steps:
             got = list(s.received.shape) if s.received is not None else "-"
             sent = ", ".join(str(list(g.shape)) for _, g in s.sent if g is not None) or "-"
@@ -202,7 +202,7 @@ def _legend(fig) -> None:
 
 
 def _sends(step: BackwardStep) -> str:
-    sent = [f"{list(g.shape)} to {where}" for where, g in step.sent if g is not None]
+    sent = [f"shape {list(g.shape)} to {where}" for where, g in step.sent if g is not None]
     return "sends " + ", ".join(sent) if sent else "stores it in .grad"
 
 

@@ -46,21 +46,21 @@ def plot_loss_vs_output(output, label):
               ("nn.MSELoss (target: one-hot floats)", nn.MSELoss(),
                F.one_hot(torch.tensor([label]), scores.shape[1]).float())]
     fig, axes = new_figure(FULL_WIDTH, 4.2, 1, 2)
+    marks = []   # the current scores' loss on each curve: a ring (the target's) around a dot
     for ax, (title, loss_fn, target) in zip(axes, losses):
         now = loss_fn(scores, target).item()
-        for index, style, who, size in ((label, "-", "the target", 11),
-                                        (wrong, "--", "a wrong class", 6)):
+        for index, style, who, dot in ((label, "-", "the target", dict(ms=14, mfc="none", mew=2.5)),
+                                       (wrong, "--", "a wrong class", dict(ms=6))):
             batch = scores.repeat(len(values), 1)   # row k: output index set to values[k]
             batch[:, index] = values
             curve = [loss_fn(row.unsqueeze(0), target).item() for row in batch]
             line, = ax.plot(values, curve, style, label=f"score of class {index} ({who})")
-            # both curves pass through the loss of the current scores: concentric dots
-            ax.plot(scores[0, index], now, "o", ms=size, color=line.get_color(), zorder=3)
-        ax.plot([], [], "o", color="grey", label="the loss of the current scores")
+            marks += ax.plot(scores[0, index], now, "o", **dot, color=line.get_color(), zorder=3)
         ax.set(title=title, xlabel="one output score (the others fixed)", ylabel="loss")
         ax.grid(alpha=0.3)
-    # one key for both panels (their lines are the same), under them: never over a curve
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, frameon=False)
+    handles, labels = axes[0].get_legend_handles_labels()  # one key for both, under them
+    fig.legend(handles + [tuple(marks[:2])], labels + ["the loss of the current scores"],
+               loc="lower center", ncol=3, frameon=False)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     ce, mse = (loss_fn(scores, target).item() for _, loss_fn, target in losses)
     return with_alt(fig, f"Cross-entropy (left) and MSE (right) as the score of the target class "

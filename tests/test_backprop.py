@@ -75,9 +75,9 @@ def test_a_step_says_what_it_receives_and_sends(traced):
     text = trace.text(2)
     step = trace[2]
     assert text.splitlines()[0] == "step 2 of 26: linear #3 (AddmmBackward0)"
-    assert f"receives [1, 10], norm {step.received.norm():.4f}" in text
+    assert f"receives shape [1, 10], norm {step.received.norm():.4f}" in text
     for where, g in step.sent:
-        assert f"sends to {where}: {list(g.shape)}, norm {g.norm():.4f}" in text
+        assert f"sends to {where}: shape {list(g.shape)}, norm {g.norm():.4f}" in text
     assert "relu #4" in text and ".grad filled so far (0 of 10): none" in text
     assert trace.text(len(trace)).count(".grad") >= 2
     assert "conv2d #2" in str(trace) and len(str(trace).splitlines()) == len(trace) + 1

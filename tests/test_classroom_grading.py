@@ -131,7 +131,7 @@ def term(grader_alone):
         one: {n: solution(source, n) for n in (1, 2, 3, 4)},
         two: {1: solution(source, 1),
               2: "def neuron_grads(x, w, b, t):\n    a = torch.sigmoid(w @ x + b)\n"
-                 "    return (a - t) * a * (1 - a) * x, (a - t) * a * (1 - a)",  # half of it
+                 "    return (a - t) * a * (1 - a) * x, (a - t) * a * (1 - a) * w",  # half of it
               3: "def accumulate_gradients(model, x, y, chunks):\n"  # no zero_grad first
                  "    for xs, ys in zip(x.chunk(chunks), y.chunk(chunks)):\n"
                  "        (F.cross_entropy(model(xs), ys) * len(ys) / len(y)).backward()"},

@@ -100,13 +100,13 @@ def neuron_numpy(x, w, b, t):
     z = float(w @ x + b)
     a = 1 / (1 + math.exp(-z))
     delta = 2 * (a - float(t)) * a * (1 - a)
-    return delta * x.numpy(), np.float64(delta)
+    return delta * x.numpy(), delta * w.numpy()
 
 
 def neuron_autograd_free_list(x, w, b, t):
     a = torch.sigmoid(torch.dot(w, x) + b)
     delta = (2 * a * (1 - a) * (a - t)).item()
-    return [delta * v for v in x.tolist()], delta
+    return [delta * v for v in x.tolist()], tuple(delta * v for v in w.tolist())
 
 
 def accumulate_sum(model, x, y, chunks):
@@ -304,6 +304,8 @@ def fancy_index_count(predictions, labels):
 MISTAKES = [
     (ex.check_small_kernel_shape, ((1, 16, 13, 13),), {}, "H and W too big"),
     (ex.check_small_kernel_shape, ((1, 6, 6, 6),), {}, "C too small"),
+    (ex.check_neuron_grads, (lambda x, w, b, t: (neuron_numpy(x, w, b, t)[0],) * 2,), {},
+     "your dL/dx is dL/dw (times x, as for w)"),
     (ex.check_sgd_prediction, (1.0, 0.25), {}, "is 2c, twice its coefficient"),
     (ex.check_optimizer_choice, ("rmsprop", 0.003), {"runs": RUNS},
      "0.003 is one of rmsprop's learning rates, not an accuracy"),

@@ -68,23 +68,25 @@ def test_finite_difference_mistakes(answer, hint, more):
 
 # --- exercise 2: the chain rule by hand ---------------------------------------------------
 
-def neuron(x, w, b, t, factor=2.0, sigmoid_slope=True):
+def neuron(x, w, b, t, factor=2.0, sigmoid_slope=True, dz_dx="w"):
     a = torch.sigmoid(w @ x + b)
     dz = factor * (a - t) * (a * (1 - a) if sigmoid_slope else 1)
-    return dz * x, dz
+    return dz * x, dz * {"w": w, "x": x}[dz_dx]
 
 
 def test_neuron_grads_right(capsys):
     ok, out = verdict(capsys, check_neuron_grads, neuron)
-    assert ok.correct is True and out.startswith("Correct! dL/dw: ") and "dL/db: " in out
+    assert ok.correct is True and out.startswith("Correct! dL/dw: ") and "dL/dx: " in out
 
 
 @pytest.mark.parametrize("answer, hint, more", [
+    (lambda *a: neuron(*a, dz_dx="x"), "your dL/dx is dL/dw", "how does z move with x[0]"),
+    (lambda *a: neuron(*a)[::-1], "swapped", "in that order"),
     (lambda *a: neuron(*a, factor=1.0), "half the right gradient", "factor 2"),
     (lambda *a: neuron(*a, factor=-2.0), "sign is flipped", "above the target"),
-    (lambda *a: neuron(*a, sigmoid_slope=False), "dL/dw: wrong", "sigmoid's derivative"),
+    (lambda *a: neuron(*a, sigmoid_slope=False), "dL/dw: wrong", "sigmoid's slope"),
     (lambda *a: neuron(*a)[0], "pair", "return both"),
-    (lambda *a: (neuron(*a)[0][:2], neuron(*a)[1]), "shape", ""),
+    (lambda *a: (neuron(*a)[0][:1], neuron(*a)[1]), "shape", ""),
     (lambda *a: (neuron(*a)[0], None), "None", ""),
 ])
 def test_neuron_grads_mistakes(answer, hint, more):

@@ -39,26 +39,26 @@ def check_finite_difference(finite_difference) -> Verdict:
 
 @checks_function
 def check_neuron_grads(neuron_grads) -> Verdict:
-    """Check ``neuron_grads(x, w, b, t) -> (dL_dw, dL_db)`` against autograd (compare_grads),
-    for ``L = (sigmoid(w @ x + b) - t) ** 2``.
+    """Check ``neuron_grads(x, w, b, t) -> (dL_dw, dL_dx)`` against autograd (compare_grads),
+    for ``L = (sigmoid(w @ x + b) - t) ** 2``: the weights' gradient and the one sent back to x.
     Example (notebook 03, exercise 2): check_neuron_grads(neuron_grads)"""
-    x, w = (random_tensor(3, seed=seed, dtype=torch.float64) for seed in (10, 11))
+    x, w = (random_tensor(2, seed=seed, dtype=torch.float64).requires_grad_() for seed in (10, 11))
     b, t = torch.tensor([0.3, 1.0], dtype=torch.float64)
-    answer = neuron_grads(x.clone(), w.clone(), b.clone(), t.clone())
+    answer = neuron_grads(*(v.detach().clone() for v in (x, w, b, t)))
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        raise NotYet(f"expected a pair (dL_dw, dL_db), got {answer!r:.40}.", "return both.")
-    dw, db = answer_tensor(answer[0], (3,), "dL/dw"), answer_tensor(answer[1], (), "dL/db")
-    w.requires_grad_(True)
-    b.requires_grad_(True)
+        raise NotYet(f"expected a pair (dL_dw, dL_dx), got {answer!r:.40}.", "return both.")
+    dw, dx = answer_tensor(answer[0], (2,), "dL/dw"), answer_tensor(answer[1], (2,), "dL/dx")
     ((torch.sigmoid(w @ x + b) - t) ** 2).backward()
-    verdicts = f"{compare_grads('dL/dw', dw, w.grad)}, {compare_grads('dL/db', db, b.grad)}"
+    verdicts = f"{compare_grads('dL/dw', dw, w.grad)}, {compare_grads('dL/dx', dx, x.grad)}"
     if "wrong" not in verdicts:
-        return say(True, f"{verdicts}: your chain rule gives autograd's gradients.")
-    first_mistake((db.double() / b.grad).item(), [
-        (0.5, f"{verdicts}: half the right gradient.", "d/da (a - t)**2 has a factor 2."),
-        (-1, f"{verdicts}: the sign is flipped.", "d/da (a - t)**2 > 0 above the target.")],
-        same=lambda ratio, wrong: abs(ratio - wrong) < 0.01)
-    raise NotYet(f"{verdicts}.", "multiply dL/da, da/dz (the sigmoid's derivative), dz/dw.")
+        return say(True, f"{verdicts}: your chain rule gives autograd's gradients, w's and x's.")
+    first_mistake((dw.double(), dx.double()), [
+        ((x.grad, w.grad), "the two are swapped.", "return (dL_dw, dL_dx), in that order."),
+        ((w.grad, w.grad), "your dL/dx is dL/dw (times x, as for w).", "how does z move with x[0]?"),
+        ((w.grad / 2, x.grad / 2), "half the right gradients.", "d/da (a - t)**2 has a factor 2."),
+        ((-w.grad, -x.grad), "the sign is flipped.", "d/da (a - t)**2 > 0 above the target.")],
+        same=lambda got, wrong: all(torch.allclose(g, r) for g, r in zip(got, wrong)))
+    raise NotYet(f"{verdicts}.", "multiply dL/da, da/dz (the sigmoid's slope), dz/dw or dz/dx.")
 
 
 @checks_function
