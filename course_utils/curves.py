@@ -56,6 +56,8 @@ def plot_loss_curves(history):
                                         layout="constrained", width_ratios=[3, 2])
     styles = run_styles(runs)
     hollow = dict(ms=8, mew=2, mfc="none")  # coinciding markers of two runs both show
+    kept = [(r["val_loss"].index(min(r["val_loss"])), min(r["val_loss"])) if len(r["val_loss"]) > 1
+            else None for r in runs.values()]
     for i, ((label, run), style) in enumerate(zip(runs.items(), styles)):
         c, ls, m = style["color"], style["ls"], style["marker"]
         run["smooth"] = smoothed(run["train_loss"])
@@ -70,7 +72,7 @@ def plot_loss_curves(history):
             run["kept"] = k = run["val_loss"].index(min(run["val_loss"]))
             for ax, values in ((loss_ax, run["val_loss"]), (acc_ax, run["val_acc"])):
                 ax.plot(run["val_step"][k], values[k], color=c, marker=m, mec="black", mew=1,
-                        ms=12 + 6 * (len(runs) - 1 - i), zorder=2.5)  # a rim under the hollow
+                        ms=13 + 6 * kept[i + 1:].count(kept[i]), zorder=2.5)  # nest if equal
     # the differences the runs show: accuracy from a round number below the lowest one, and
     # a log scale for the loss when it falls tenfold or one run diverges (not squashed flat)
     low = int(max(0, 10 * ((min((a for r in runs.values() for a in r["val_acc"]), default=0) - 5)

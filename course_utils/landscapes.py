@@ -22,10 +22,11 @@ class TestFunction:
     start: tuple[float, float]
     xlim: tuple[float, float]
     ylim: tuple[float, float]
-    minimum: tuple[float, float] | None
+    minima: tuple[tuple[float, float], ...]            # drawn as stars
     lr: float
     grad: Callable[[float, float], tuple[float, float]]   # (x, y) -> (df/dx, df/dy)
     log_contours: bool = False
+    saddle_point: tuple[float, float] | None = None
 
 
 def ravine(xy):
@@ -48,13 +49,14 @@ def saddle(xy):
 # the gradients multiply, not **: a diverging path overflows to inf, not OverflowError
 FUNCTIONS = {
     "ravine": TestFunction("ravine", ravine, (-5.0, -2.0), (-6.0, 6.0), (-3.0, 3.0),
-                           (0.0, 0.0), lr=0.4, grad=lambda x, y: (0.2 * x, 4 * y)),
-    "rosenbrock": TestFunction("rosenbrock", rosenbrock, (-1.5, 2.0), (-2.0, 2.0), (-1.0, 3.0),
-                               (1.0, 1.0), lr=1e-3, log_contours=True,
+                           ((0.0, 0.0),), lr=0.4, grad=lambda x, y: (0.2 * x, 4 * y)),
+    "rosenbrock": TestFunction("rosenbrock", rosenbrock, (-1.5, 2.0), (-2.0, 2.0), (-1.0, 3.5),
+                               ((1.0, 1.0),), lr=1e-3, log_contours=True,
                                grad=lambda x, y: (-2 * (1 - x) - 400 * x * (y - x * x),
                                                   200 * (y - x * x))),
     "saddle": TestFunction("saddle", saddle, (-1.5, 1e-3), (-2.0, 2.0), (-2.5, 2.5),
-                           None, lr=0.05, grad=lambda x, y: (2 * x, -2 * y + y * y * y)),
+                           ((0.0, 2 ** 0.5), (0.0, -2 ** 0.5)), lr=0.05, saddle_point=(0.0, 0.0),
+                           grad=lambda x, y: (2 * x, -2 * y + y * y * y)),
 }
 
 
@@ -169,7 +171,7 @@ class TrajectoryFigure:
         self.function = f = FUNCTIONS[function]
         # the key goes under the panels, never over a path: one row per `columns` entries
         self.columns = 4 if show_losses else 2
-        key_rows = math.ceil((lines + 3) / self.columns)
+        key_rows = math.ceil((lines + 3 + (f.saddle_point is not None)) / self.columns)
         key_height = 0.3 * key_rows + 0.1
         self.fig, axes = new_figure(FULL_WIDTH if show_losses else 6.2, 4.6 + key_height, 1,
                                     2 if show_losses else 1)
@@ -191,9 +193,11 @@ class TrajectoryFigure:
         self.start = ax.plot([], [], "s", color="black", ms=7, label="start", zorder=30)[0]
         end_key = ax.plot([], [], "o", color="grey", ms=10, mew=0, label="end of a path")[0]
         self.marks = [self.start, end_key]  # the key's dot: each path ends in a dot of its colour
-        if f.minimum is not None:
-            self.marks += ax.plot(*f.minimum, "*", mfc="none", mec="black", mew=1.5, ms=16,
-                                  zorder=30, label="minimum")   # an outline over the end dots
+        for point, marker, label in [(f.minima, "*", "minimum" if len(f.minima) < 2 else
+                                      "minima (the valleys)"), ((f.saddle_point,), "X", "saddle point")]:
+            if point[0] is not None:         # outlines under the end dots, wider than them
+                self.marks += ax.plot(*zip(*point), marker, ls="none", mfc="none", mec="black",
+                                      mew=1.5, ms=22 if marker == "*" else 13, zorder=19, label=label)
         ax.set(xlim=f.xlim, ylim=f.ylim, xlabel="x", ylabel="y", title=f.name)
         if show_losses:
             self.loss_ax.set(xlabel="step", ylabel="loss", title="loss along each path")
@@ -243,6 +247,9 @@ class TrajectoryFigure:
             self.loss_ax.set_yscale("log" if positive else "linear")
             self.loss_ax.relim()
             self.loss_ax.autoscale_view()
+            lows = sorted(t.losses[torch.isfinite(t.losses)].min().item() for _, t in shown)
+            if positive and len(lows) > 1 and lows[0] < lows[1] / 1e4:   # ravine's RMSProp: 1e-22
+                self.loss_ax.set_ylim(bottom=lows[1] / 100)   # its line leaves through the bottom
         ends = "; ".join(f"{label} (lr {t.hparams['lr']:g}) " + (
             "diverged" if t.diverged else f"ends at loss {number(t.losses[-1].item())}")
             for label, t in shown)

@@ -268,7 +268,8 @@ def plot_saliency(model, images):
         (grad,) = torch.autograd.grad(scores.gather(1, predicted[:, None]).sum(), x)
     heat = grad.abs().amax(1).cpu()
     top = float(heat.max()) or 1.0
-    fig, axes = new_figure(min(FULL_WIDTH, 1.6 * len(x) + 1.2), 4.4, 2, len(x), squeeze=False,
+    width = min(FULL_WIDTH, 1.6 * len(x) + 1.2)   # two rows of square images: no gap between
+    fig, axes = new_figure(width, 2 * (width - 1.6) / len(x) + 0.9, 2, len(x), squeeze=False,
                            layout="constrained")
     for i in range(len(x)):
         axes[0, i].imshow(images[i, 0].detach().cpu().numpy(), cmap="gray")

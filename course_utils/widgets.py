@@ -141,24 +141,31 @@ def learning_rate_explorer(model_fn, data, *, optimizer_name: str = "sgd", lr: f
         shown = [(label, [v for v in losses if math.isfinite(v)], len(losses))
                  for label, losses in list(runs.items())]      # a snapshot: training goes on
         fig, ax = new_figure(7.5, 3.6)
+        top = 1.5 * max((finite[0] for _, finite, _ in shown if finite), default=2.0)
+        off = [next((i + 1 for i, v in enumerate(finite) if v > top),  # where it leaves the axis
+                    len(finite) if len(finite) < n else None) for _, finite, n in shown]
         for k, (label, finite, n) in enumerate(shown):
             newest, colour = k == len(shown) - 1, PALETTE[k % len(PALETTE)]
-            ax.plot(range(1, len(finite) + 1), finite, label=label, color=colour,
+            ax.plot(range(1, len(finite) + 1), finite, color=colour,
+                    label=label + (" (x: off the top)" if off[k] else ""),
                     ls=LINESTYLES[k % len(LINESTYLES)], lw=2.6 if newest else 1.6,
                     zorder=1.9 if newest else 2)
-            if len(finite) < n:
-                ax.plot(len(finite), finite[-1] if finite else 1.0, "x", ms=12, mew=3, color=colour)
+            if off[k]:                   # the axis stops a little above the start: x marks the exit
+                ax.plot(off[k], top, "x", ms=12, mew=3, color=colour, clip_on=False)
         if shown:
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)  # beside the runs
+        seen = [v for (_, f, _), k in zip(shown, off) for v in f[:k - 1 if k else None]]
         ax.set(xlabel="step", ylabel="training loss", yscale="log", xlim=(0, steps),
-               title=f"{steps} steps of {optimizer_name}, batch size 64")
+               ylim=(0.7 * min(seen, default=top / 2), top))
+        ax.set_title(f"{steps} steps of {optimizer_name}, batch size 64", pad=14)  # over the x
         ax.grid(True, which="both", alpha=0.3)
         fig.tight_layout()
         if not shown:
             return with_alt(fig, "Training loss per step: no run yet; press Train.")
-        ends = [f"{label} blew up after {len(finite)} steps" if len(finite) < n else
-                f"{label} ends at {number(finite[-1])}" if finite else f"{label}: no step yet"
-                for label, finite, n in shown]
+        ends = [label + f" leaves the top ({number(top)}) at step {k}," * bool(k) + (
+                f" blew up after {len(finite)} steps" if len(finite) < n else
+                f" ends at {number(finite[-1])}" if finite else ": no step yet")
+                for (label, finite, n), k in zip(shown, off)]
         return with_alt(fig, f"Training loss per step (log scale) for {len(shown)} "
                              f"learning rates: {'; '.join(ends)}.")
 

@@ -11,10 +11,10 @@ from course_utils import landscapes
 def test_functions_have_their_known_minima_and_saddle():
     for name, f in landscapes.FUNCTIONS.items():
         assert f.name == name
-        if f.minimum is not None:
-            xy = torch.tensor(f.minimum, dtype=torch.float64, requires_grad=True)
+        for point in f.minima + ((f.saddle_point,) if f.saddle_point else ()):
+            xy = torch.tensor(point, dtype=torch.float64, requires_grad=True)
             f.fn(xy).backward()
-            assert xy.grad.abs().max() < 1e-9, name          # gradient 0 at the minimum
+            assert xy.grad.abs().max() < 1e-9, name          # gradient 0 at the marked points
     saddle = landscapes.FUNCTIONS["saddle"]
     assert saddle.fn(torch.tensor([0.0, 0.0])) == 0
     assert saddle.fn(torch.tensor([0.0, math.sqrt(2)])).item() == pytest.approx(-1.0)
@@ -137,5 +137,5 @@ def test_a_trajectory_figure_moves_its_paths_and_hides_the_rest():
     assert list(figure.ax.collections) == contours
     assert [line.get_visible() for line in figure.paths] == [True, False, False]
     assert list(figure.paths[0].get_ydata()) == runs["adam"].path[:, 1].tolist()
-    assert [t.get_text() for t in figure.ax.get_legend().get_texts()] == ["Adam (lr 0.05)", "start",
-                                                                         "end of a path"]
+    assert [t.get_text() for t in figure.ax.get_legend().get_texts()] == [
+        "Adam (lr 0.05)", "start", "end of a path", "minima (the valleys)", "saddle point"]

@@ -1,6 +1,8 @@
 """The checks of notebook 04's exercises: right answers pass; each typical wrong answer
 first hears what is off, then (hint=2) a hint, in one line that never gives the solution
 away (the find-the-bug's fix included)."""
+import contextlib
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -60,83 +62,67 @@ def sgd(params, lr):
                 p -= lr * p.grad
 
 
-def momentum(params, velocities, lr, beta):
+def momentum(params, velocities, lr, beta, decay):  # the notebook's code, one line changed
+    with torch.no_grad():
+        for i, p in enumerate(params):
+            if p.grad is None:
+                continue
+            velocities[i] = beta * velocities[i] + p.grad + decay * p
+            p -= lr * velocities[i]
+
+
+def momentum_in_place(params, velocities, lr, beta, decay):  # written otherwise
     with torch.no_grad():
         for p, v in zip(params, velocities):
             if p.grad is not None:
-                v.mul_(beta).add_(p.grad)
-                p -= lr * v
+                v.mul_(beta).add_(p.grad).add_(p, alpha=decay)
+                p.sub_(v, alpha=lr)
 
 
-def sutskever(params, velocities, lr, beta):  # v = beta v + lr g; p -= v: the same for fixed lr
-    with torch.no_grad():
-        for i, p in enumerate(params):
-            if p.grad is not None:
-                velocities[i] = beta * velocities[i] + lr * p.grad
-                p -= velocities[i]
-
-
-@pytest.mark.parametrize("answer", [momentum, sutskever])
+@pytest.mark.parametrize("answer", [momentum, momentum_in_place])
 def test_momentum_update_right(capsys, answer):
     ok, out = verdict(capsys, check_momentum_update, answer)
     assert ok.correct is True and out.startswith("Correct")
 
 
-def velocity_rebound(params, velocities, lr, beta):
-    with torch.no_grad():
-        for p, v in zip(params, velocities):
-            if p.grad is not None:
-                v = beta * v + p.grad
-                p -= lr * v
-
-
-def damped(params, velocities, lr, beta):
-    with torch.no_grad():
-        for p, v in zip(params, velocities):
-            if p.grad is not None:
-                v.mul_(beta).add_((1 - beta) * p.grad)
-                p -= lr * v
-
-
-def step_before_velocity(params, velocities, lr, beta):
-    with torch.no_grad():
-        for p, v in zip(params, velocities):
-            if p.grad is not None:
-                p -= lr * v                   # the old velocity: zero at step 1
-                v.mul_(beta).add_(p.grad)
-
-
-def no_skip(params, velocities, lr, beta):  # fails on the frozen bias, whose .grad is None
-    with torch.no_grad():
-        for p, v in zip(params, velocities):
-            v.mul_(beta).add_(p.grad)
-            p -= lr * v
-
-
-def recorded(params, velocities, lr, beta):  # autograd records the update: refused in place
-    for p, v in zip(params, velocities):
-        if p.grad is not None:
-            v.mul_(beta).add_(p.grad)
-            p -= lr * v
+def variant(pull=1.0, decoupled=False, rebind=False, late=False, skip=True, record=False):
+    """A momentum_decay_update with one mistake: the pull's size, where it goes, ..."""
+    def update(params, velocities, lr, beta, decay):
+        for i, p in enumerate(params):
+            if p.grad is None and skip:
+                continue
+            with torch.no_grad() if not record else contextlib.nullcontext():
+                g = p.grad + (not decoupled) * pull * decay * p
+                new = beta * velocities[i] + g
+                if late:
+                    p -= lr * velocities[i]               # the old velocity: zero at step 1
+                v = new if rebind else velocities.__setitem__(i, new) or new
+                if not late:
+                    p -= lr * (v + decoupled * decay * p)
+    return update
 
 
 @pytest.mark.parametrize("answer, hint, more", [
-    (no_skip, "NoneType", "which one can be None"),
-    (recorded, "autograd recorded the update", "records nothing"),
-    (velocity_rebound, "still zero", "in place"),
-    (step_before_velocity, "velocities changed but the weights did not", "comes first"),
-    (damped, "at step 1", "term by term"),
-    (lambda params, v, lr, beta: sgd(params, lr), "still zero", "in place"),
-    (lambda params, v, lr, beta: None, "did not change", "in place"),
+    (variant(skip=False), "NoneType", "which one can be None"),
+    (variant(record=True), "autograd recorded the update", "records nothing"),
+    (variant(rebind=True), "still zero", "where the next call finds it"),
+    (variant(late=True), "did not change at step 1, but your velocities did", "after the new"),
+    (variant(pull=0), "without weight decay", "derivative of λ/2·w²"),
+    (variant(decoupled=True), "decoupled", "wherever the loss's gradient goes"),
+    (variant(pull=0.5), "half as strong", "differentiate"),
+    (variant(pull=-1), "pushed away from 0", "downhill"),
+    (variant(pull=3), "differ from torch.optim.SGD", "term by term"),
+    (lambda params, v, lr, beta, decay: sgd(params, lr), "without weight decay", "derivative"),
+    (lambda params, v, lr, beta, decay: None, "did not change", "in place"),
 ])
 def test_momentum_update_mistakes(answer, hint, more):
     assert_tiers(check_momentum_update, (answer,), {}, hint, more)
 
 
 def test_momentum_feedback_never_writes_the_update():
-    for answer in (velocity_rebound, lambda params, v, lr, beta: sgd(params, lr)):
+    for answer in (variant(pull=0), variant(decoupled=True), variant(pull=0.5)):
         _, out = feedback(check_momentum_update, answer, hint=2)
-        assert "mul_" not in out and "add_(" not in out, out
+        assert "decay * p" not in out and "+ weight_decay" not in out, out
 
 
 # --- exercise 3: the training loop ----------------------------------------------------------
@@ -222,3 +208,17 @@ def test_optimizer_choice_never_names_the_best_average():
 
 # The stub, not-a-function and random-stream tests of these checks are in
 # tests/test_lesson03_checks.py, run over the checks of both notebooks.
+
+
+def test_the_reference_steps_are_torch_optim_sgds():
+    from course_utils.exercises.lesson04 import _momentum, _twins
+
+    model, reference, x, y = _twins(seed=1)
+    optimizer = torch.optim.SGD([p for p in reference.parameters() if p.requires_grad], lr=0.1,
+                                momentum=0.9, weight_decay=0.05)
+    for _ in range(3):
+        reference.zero_grad()
+        F.cross_entropy(reference(x), y).backward()
+        optimizer.step()
+    mine = _momentum(model, x, y, 3, 0.05)
+    assert all(torch.allclose(p, q, atol=1e-7) for p, q in zip(mine.parameters(), reference.parameters()))

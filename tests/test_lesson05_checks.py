@@ -119,7 +119,7 @@ WRONG = [  # (check, answers, evidence, what hint=1 says, what hint=2 adds)
      "exactly 1"),
     (check_confusion_counts, (one_count_moved,), {}, "some counts are off", "by hand"),
     (check_confusion_counts, (fancy_index_count,), {}, "writes a repeated index pair only once",
-     "accumulate=True"),
+     "must add 5"),
     (check_confusion_counts, (lambda p, y: torch.zeros(10),), {}, "expected (10, 10)", "one row per true digit"),
     (check_confusion_counts, (lambda p, y: torch.full((10, 10), float("nan")),), {}, "NaN",
      "add ones"),

@@ -291,9 +291,11 @@ def test_a_diverged_run_is_marked(lr_explorer, monkeypatch):
     monkeypatch.setattr(widgets, "train_step", diverging_step)
     losses = lr_explorer.train(10.0)
     assert losses == [2.3, 5.0, 40.0, math.inf]
-    assert "lr=10 blew up after 3 steps" in lr_explorer.figure.alt
+    # the axis stops at 1.5 x the first loss: the run leaves it at step 2 (5.0), marked there
+    assert "lr=10 leaves the top (3.45) at step 2, blew up after 3 steps" in lr_explorer.figure.alt
     markers = [line for line in lr_explorer.figure.axes[0].lines if line.get_marker() == "x"]
-    assert len(markers) == 1 and list(markers[0].get_ydata()) == [40.0]
+    assert len(markers) == 1 and markers[0].get_xydata()[0] == pytest.approx([2, 3.45])
+    assert lr_explorer.figure.axes[0].get_ylim()[1] == pytest.approx(3.45)
 
 
 @pytest.mark.parametrize("kwargs, words", [

@@ -61,49 +61,69 @@ def _twins(seed: int = 0):
     return model, copy.deepcopy(model), torch.randn(8, 5, generator=g), torch.arange(8) % 3
 
 
+def _momentum(model, x, y, steps: int, decay: float, decoupled: bool = False):
+    """model after `steps` momentum steps (lr 0.1, momentum 0.9), decay * p in the gradient (SGD's
+    weight decay) or, decoupled, in the step only (AdamW's); torch.optim.SGD's for decay=0.05."""
+    model, velocities = copy.deepcopy(model), {}
+    for _ in range(steps):
+        model.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        with torch.no_grad():
+            for p in (p for p in model.parameters() if p.grad is not None):
+                v = velocities[p] = 0.9 * velocities.get(p, 0) + p.grad + (not decoupled) * decay * p
+                p -= 0.1 * (v + decoupled * decay * p)
+    return model
+
+
+DECAY_MISTAKES = [  # (pull, decoupled, what is off, hint): what a learner gets wrong about decay
+    (0, 0, "these are momentum's steps without weight decay: the extra term is missing.",
+     "the extra term has a gradient too: the derivative of λ/2·w² in w?"),
+    (0.05, 1, "the pull towards 0 goes straight into the step, not through the velocity (AdamW's "
+     "'decoupled' decay, not SGD's).", "the extra term is part of the loss: its gradient goes "
+     "wherever the loss's gradient goes."),
+    (0.025, 0, "your pull towards 0 is half as strong as SGD's.", "differentiate λ/2·w² in w."),
+    (-0.05, 0, "your weights are pushed away from 0: decay pulls them towards it.",
+     "the extra term grows with w²: downhill, |w| shrinks.")]
+
+
 @checks_function
-def check_momentum_update(momentum_update) -> Verdict:
-    """Check three steps of ``momentum_update(params, velocities, lr, momentum)`` against
-    torch.optim.SGD(momentum=0.9), whose velocity starts at zero.
-    Example (notebook 04, exercise 2): check_momentum_update(momentum_update)"""
-    mine, reference, x, y = _twins(seed=1)
-    optimizer = torch.optim.SGD([p for p in reference.parameters() if p.requires_grad],
-                                lr=0.1, momentum=0.9)
-    velocities = [torch.zeros_like(p) for p in mine.parameters()]
-    in_place = "change the tensor itself, in place (-= or a method whose name ends in _)."
+def check_momentum_update(momentum_decay_update) -> Verdict:
+    """Check three steps of ``momentum_decay_update(params, velocities, lr, momentum,
+    weight_decay)`` against torch.optim.SGD(momentum=0.9, weight_decay=0.05)'s.
+    Example (notebook 04, exercise 2): check_momentum_update(momentum_decay_update)"""
+    mine, _, x, y = _twins(seed=1)
+    start, velocities = copy.deepcopy(mine), [torch.zeros_like(p) for p in mine.parameters()]
     for step in (1, 2, 3):
         before = copy.deepcopy(mine)
-        for model in (mine, reference):
-            model.zero_grad()
-            F.cross_entropy(model(x), y).backward()
-        optimizer.step()
+        mine.zero_grad()
+        F.cross_entropy(mine(x), y).backward()
         try:
-            momentum_update(list(mine.parameters()), velocities, 0.1, 0.9)
-        except (RuntimeError, TypeError) as err:
-            if "leaf Variable" in str(err):
-                raise NotYet("autograd recorded the update, so changing a weight in place was "
-                             "refused.", "the lesson's update runs where autograd records nothing.")
-            raise
-        gap = max((p - q).abs().max().item() for p, q in zip(mine.parameters(),
-                                                               reference.parameters()))
-        moved = any(not torch.equal(p, q) for p, q in zip(mine.parameters(), before.parameters()))
+            momentum_decay_update(list(mine.parameters()), velocities, 0.1, 0.9, 0.05)
+        except RuntimeError as err:
+            raise NotYet("autograd recorded the update, so changing a weight in place was refused.",
+                         "the lesson's update runs where autograd records nothing."
+                         ) if "leaf Variable" in str(err) else err
+        gap = max((p - q).abs().max().item() for p, q in zip(
+            mine.parameters(), _momentum(start, x, y, step, 0.05).parameters()))
         still = all(v.abs().max() == 0 for v in velocities)
         if gap <= 1e-6:
             continue
-        if not moved and still:
-            raise NotYet("the weights did not change: `p = p - ...` makes a new tensor.", in_place)
-        if not moved:
-            raise NotYet(f"at step {step} your velocities changed but the weights did not.",
-                         "which comes first, the new velocity or the step that uses it?")
+        if all(torch.equal(p, q) for p, q in zip(mine.parameters(), before.parameters())):
+            raise NotYet("the weights did not change" + (": `p = p - ...` makes a new tensor."
+                         if still else f" at step {step}, but your velocities did."), "change "
+                         "each weight itself, in place, with -=, after the new velocity.")
         if step > 1 and still:
-            raise NotYet("step 1 was right, but the velocities are still zero.",
-                         "`v = ...` makes a new tensor. " + in_place)
-        if all(torch.allclose(m - b, b - r, atol=1e-6) for m, r, b in zip(
-                mine.parameters(), reference.parameters(), before.parameters())):
-            raise NotYet("the weights moved uphill: the loss grows.", "go against the gradient.")
-        raise NotYet(f"at step {step} your weights differ from torch.optim.SGD(momentum=0.9)'s "
-                     f"by up to {gap:.3g}.", "compare your formula, term by term, with the rule.")
-    return say(True, "three steps of your momentum match torch.optim.SGD(momentum=0.9).")
+            raise NotYet("step 1 was right, but the velocities are still zero.", "store each new "
+                         "velocity where the next call finds it, as the momentum code does.")
+        for pull, decoupled, what, hint in DECAY_MISTAKES:
+            if all(torch.allclose(p, q, atol=1e-6) for p, q in zip(
+                    mine.parameters(), _momentum(start, x, y, step, pull, decoupled).parameters())):
+                raise NotYet(what, hint)
+        raise NotYet(f"at step {step} your weights differ from torch.optim.SGD(momentum=0.9, "
+                     f"weight_decay=0.05)'s by up to {gap:.3g}.", "compare your step, term by "
+                     "term, with the momentum code and the extra term's gradient.")
+    return say(True, "three steps of your momentum with weight decay match torch.optim.SGD("
+                     "momentum=0.9, weight_decay=0.05): the decay's gradient rides in the velocity.")
 
 
 def _adam_losses(model, x, y, *, once: bool = True, zero_grad: bool = True) -> torch.Tensor:

@@ -144,7 +144,7 @@ def check_confusion_counts(confusion_counts) -> Verdict:
     if torch.equal(counts, (expected > 0).double()):
         raise NotYet("each (label, prediction) pair counts once, however often it occurs: "
                      "`counts[labels, predictions] += 1` writes a repeated index pair only once.",
-                     "index_put_(..., accumulate=True), torch.bincount or a loop add every pair.")
+                     "a pair that occurs 5 times must add 5: what adds up repeated pairs?")
     if counts.sum().item() != len(labels):
         raise NotYet(f"the counts add up to {counts.sum().item():g}, expected {len(labels)}.",
                      "add exactly 1 for every (label, prediction) pair.")
