@@ -62,7 +62,7 @@ def check_layer_parameters(layer_parameters) -> Verdict:
              f"for {layer}: a {kh}x{kw} kernel is not square.", "kernel_size is (height, width).")])
         if number(answer) != expected:
             raise NotYet(f"for {layer} you got {answer!r:.40}, its tensors hold {expected}.",
-                         "a Linear weight is out x in, a Conv2d's out x in x kh x kw; plus biases.")
+                         "print(layer.weight.shape) of a layer you know: which setting gives each size?")
     return say(True, "your counts match the layers' tensors, including a 3x5 kernel and no bias.")
 
 
@@ -122,8 +122,8 @@ def check_digits_to_batch(digits_to_batch) -> Verdict:
                          "the digits are float32 already: which step changed the dtype?")
         for i, digit in enumerate(digits):
             if not torch.equal(batch[i, 0], F.pad(digit, (2, 2, 2, 2))):
-                raise NotYet(f"digit {i} {_where(batch[i, 0], digit)}", "4 black pixels per side "
-                             "length, shared equally by its two ends; no arithmetic, no transpose.")
+                raise NotYet(f"digit {i} {_where(batch[i, 0], digit)}", "28 must grow to 32: "
+                             "where should the digit sit? No arithmetic on pixels, no transpose.")
     return say(True, "every digit sits in the middle of its 32x32 image, pixels unchanged: "
                      "LeNet's mini-batch.")
 
