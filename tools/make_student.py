@@ -35,7 +35,7 @@ SOLUTIONS = {"begin_solution_delimeter": BEGIN, "end_solution_delimeter": END,
              "code_stub": {"python": STUB}}  # nbgrader's ClearSolutions settings
 CLAIM_CHECK = "claim-check"        # a cell that tests the prose ("# Check: the text above ...")
 RAISES = "raises-exception"        # nbval's tag: the cell is expected to raise
-SOLUTION_LINK = """**Stuck after `hint=2`?** Exercise {number}'s solution, on its own (no other exercise's):
+SOLUTION_LINK = """**Stuck after `hint=2`?** Exercise {number}'s solution:
 [{path}]({path}){online}. Try first; to run it, put `%load {path}` in the exercise cell."""
 
 
