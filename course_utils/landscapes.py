@@ -176,7 +176,7 @@ class TrajectoryFigure:
         self.fig, axes = new_figure(FULL_WIDTH if show_losses else 6.2, 4.6 + key_height, 1,
                                     2 if show_losses else 1)
         self.ax, self.loss_ax = (axes[0], axes[1]) if show_losses else (axes, None)
-        self.live, ax = live, self.ax
+        self.live, ax = live, self.ax     # the paths, their ends and the start move: animated
         xs = torch.linspace(*f.xlim, 200, dtype=torch.float64)
         ys = torch.linspace(*f.ylim, 200, dtype=torch.float64)
         with torch.no_grad():
@@ -187,10 +187,10 @@ class TrajectoryFigure:
             levels, norm = np.logspace(np.log10(z.min()), np.log10(z.max()), 25), LogNorm()
         ax.contourf(xs, ys, z, levels=levels, norm=norm, cmap="Greys", alpha=0.5)
         ax.contour(xs, ys, z, levels=levels, norm=norm, colors="#777777", linewidths=0.5)
-        self.paths = [ax.plot([], [])[0] for _ in range(lines)]    # widths and order: show()
-        self.ends = [ax.plot([], [], "o", mew=0)[0] for _ in range(lines)]
+        self.paths = [ax.plot([], [], animated=live)[0] for _ in range(lines)]  # styled in show()
+        self.ends = [ax.plot([], [], "o", mew=0, animated=live)[0] for _ in range(lines)]
         self.loss_lines = [self.loss_ax.plot([], [])[0] for _ in range(lines * show_losses)]
-        self.start = ax.plot([], [], "s", color="black", ms=7, label="start", zorder=30)[0]
+        self.start = ax.plot([], [], "ks", ms=7, label="start", zorder=30, animated=live)[0]
         end_key = ax.plot([], [], "o", color="grey", ms=10, mew=0, label="end of a path")[0]
         self.marks = [self.start, end_key]  # the key's dot: each path ends in a dot of its colour
         for point, marker, label in [(f.minima, "*", "minimum" if len(f.minima) < 2 else
@@ -202,8 +202,6 @@ class TrajectoryFigure:
         if show_losses:
             self.loss_ax.set(xlabel="step", ylabel="loss", title="loss along each path")
             self.loss_ax.grid(alpha=0.3)
-        for artist in (*self.paths, *self.ends, self.start):
-            artist.set_animated(live)
         if title:
             self.fig.suptitle(title)
         self.fig.tight_layout(rect=(0, key_height / self.fig.get_figheight(), 1, 1))  # key: below

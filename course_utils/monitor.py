@@ -73,9 +73,7 @@ class GradientMonitor:
         self._hists.append(torch.stack(hists))
         self.steps.append(self.calls)
 
-    def _column(self, k: int) -> torch.Tensor:
-        if not self._stats:
-            return torch.empty(0, len(self.names))
+    def _column(self, k: int) -> torch.Tensor:   # read after a record: monitor_with_records
         return torch.stack(self._stats)[:, :, k]
 
     @property

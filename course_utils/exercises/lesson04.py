@@ -75,14 +75,14 @@ def _momentum(model, x, y, steps: int, decay: float, decoupled: bool = False):
     return model
 
 
-DECAY_MISTAKES = [  # (pull, decoupled, what is off, hint): what a learner gets wrong about decay
-    (0, 0, "these are momentum's steps without weight decay: the extra term is missing.",
+DECAY_MISTAKES = [  # ((pull, decoupled), what is off, hint): a learner's usual decay mistakes
+    ((0, 0), "these are momentum's steps without weight decay: the extra term is missing.",
      "the extra term has a gradient too: the derivative of λ/2·w² in w?"),
-    (0.05, 1, "the pull towards 0 goes straight into the step, not through the velocity (AdamW's "
-     "'decoupled' decay, not SGD's).", "the extra term is part of the loss: its gradient goes "
-     "wherever the loss's gradient goes."),
-    (0.025, 0, "your pull towards 0 is half as strong as SGD's.", "differentiate λ/2·w² in w."),
-    (-0.05, 0, "your weights are pushed away from 0: decay pulls them towards it.",
+    ((0.05, 1), "the pull towards 0 goes straight into the step, not through the velocity "
+     "(AdamW's 'decoupled' decay, not SGD's).", "the extra term is part of the loss: its "
+     "gradient goes wherever the loss's gradient goes."),
+    ((0.025, 0), "your pull towards 0 is half as strong as SGD's.", "differentiate λ/2·w² in w."),
+    ((-0.05, 0), "your weights are pushed away from 0: decay pulls them towards it.",
      "the extra term grows with w²: downhill, |w| shrinks.")]
 
 
@@ -115,10 +115,9 @@ def check_momentum_update(momentum_decay_update) -> Verdict:
         if step > 1 and still:
             raise NotYet("step 1 was right, but the velocities are still zero.", "store each new "
                          "velocity where the next call finds it, as the momentum code does.")
-        for pull, decoupled, what, hint in DECAY_MISTAKES:
-            if all(torch.allclose(p, q, atol=1e-6) for p, q in zip(
-                    mine.parameters(), _momentum(start, x, y, step, pull, decoupled).parameters())):
-                raise NotYet(what, hint)
+        first_mistake(mine, DECAY_MISTAKES, same=lambda mine, decay: all(
+            torch.allclose(p, q, atol=1e-6)
+            for p, q in zip(mine.parameters(), _momentum(start, x, y, step, *decay).parameters())))
         raise NotYet(f"at step {step} your weights differ from torch.optim.SGD(momentum=0.9, "
                      f"weight_decay=0.05)'s by up to {gap:.3g}.", "compare your step, term by "
                      "term, with the momentum code and the extra term's gradient.")
