@@ -3,8 +3,6 @@
 Every notebook starts with ``import course_utils as cu`` and ``device = cu.setup(seed=0)``;
 the names below are grouped by the notebook that first uses them. ``machinery/`` you may skip.
 """
-from __future__ import annotations
-
 import os
 import random
 

@@ -4,8 +4,6 @@ Each check raises a ValueError that says what was received, what was expected an
 the one-line fix (the course's rule for errors), or returns the cleaned value.
 Internal: the public functions call these; notebooks never do.
 """
-from __future__ import annotations
-
 import math
 
 OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adam")

@@ -1,8 +1,6 @@
 """The course's drawn figures (img/, written by `make figures`), shipped inside the package
 (pyproject.toml installs img/ as course_utils/img/). Used in: notebook 01.
 """
-from __future__ import annotations
-
 import base64
 import html
 from importlib import resources

@@ -1,7 +1,5 @@
 """What ``loss.backward()`` does, node by node, recorded by hooks during the real pass.
 Used in: notebook 03."""
-from __future__ import annotations
-
 import textwrap
 from collections import Counter
 from dataclasses import dataclass, field

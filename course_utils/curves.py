@@ -2,8 +2,6 @@
 panels side by side; ``LivePlot`` (machinery/live.py) redraws them while training runs.
 Used in: notebooks 04 and 05.
 """
-from __future__ import annotations
-
 from matplotlib.lines import Line2D
 
 from .figures import FULL_WIDTH, course_plot, new_figure, number, run_styles, with_alt

@@ -1,8 +1,6 @@
 """MNIST as in-memory tensors (a training step slices memory: benchmarks/).
 Used in: notebooks 02 to 05.
 """
-from __future__ import annotations
-
 import gzip
 import os
 import warnings

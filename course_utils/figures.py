@@ -2,8 +2,6 @@
 plain text nbval compares) and ``@course_plot`` (10 pt text, a white background, the
 colour-blind-safe Okabe-Ito palette with line styles; alt text required).
 """
-from __future__ import annotations
-
 import base64
 import functools
 import io

@@ -1,8 +1,6 @@
 """The autograd graph behind a tensor, as a structure, a text chain and a drawing.
 Used in: notebook 02 (the graph behind a loss).
 """
-from __future__ import annotations
-
 import re
 import textwrap
 from dataclasses import dataclass, field

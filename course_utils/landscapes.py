@@ -1,7 +1,5 @@
 """2-D test functions (of a tensor whose last dimension is (x, y)) and the paths real
 optimizers take on them. Used in: notebook 04 (optimizers)."""
-from __future__ import annotations
-
 import math
 from dataclasses import dataclass
 from typing import Callable

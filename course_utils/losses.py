@@ -1,6 +1,4 @@
 """A loss as a function of one output score. Used in: notebook 02 (loss functions)."""
-from __future__ import annotations
-
 import torch
 import torch.nn.functional as F
 from torch import nn

@@ -1,8 +1,6 @@
 """LeNet, the network of the lesson, with input checks that explain the fix.
 Used in: notebooks 01 to 05 (in 01 compared with the learner's own ``Net``).
 """
-from __future__ import annotations
-
 import contextlib
 
 import torch

@@ -1,8 +1,6 @@
 """GradientMonitor: per-layer gradient statistics, read from ``p.grad`` (no hooks).
 Used in: notebook 03.
 """
-from __future__ import annotations
-
 import torch
 from torch import nn
 
@@ -42,8 +40,8 @@ class GradientMonitor:
         self.steps: list[int] = []
         self.names: list[str] = []
         self.numels: list[int] = []
-        self._stats: list[torch.Tensor] = []   # per record: L x 3 (mean, max, zeros)
-        self._hists: list[torch.Tensor] = []   # per record: L x B
+        self.mean_abs = self.max_abs = self.zero_fraction = torch.empty(0, 0)  # R x L each
+        self.histograms = torch.empty(0, 0, bins)  # R x L x B
 
     def record(self, model: nn.Module) -> None:
         """Read the gradients now in ``model``'s parameters (call after loss.backward())."""
@@ -69,30 +67,13 @@ class GradientMonitor:
             stats.append(torch.stack([a.mean(), a.max(), (a == 0).float().mean()]).cpu())
             # log10(0) = -inf: clamped into the first bin, as values above the range into the last
             hists.append(torch.histc(a.log10().clamp_(low, high), self.bins, low, high).cpu())
-        self._stats.append(torch.stack(stats))
-        self._hists.append(torch.stack(hists))
+        row = torch.stack(stats)[None]  # 1 x L x 3: one more row of each statistic
+        self.mean_abs, self.max_abs, self.zero_fraction = (
+            torch.cat([old.reshape(-1, len(self.names)), row[..., k]])
+            for k, old in enumerate((self.mean_abs, self.max_abs, self.zero_fraction)))
+        self.histograms = torch.cat([self.histograms.reshape(-1, len(self.names), self.bins),
+                                     torch.stack(hists)[None]])
         self.steps.append(self.calls)
-
-    def _column(self, k: int) -> torch.Tensor:   # read after a record: monitor_with_records
-        return torch.stack(self._stats)[:, :, k]
-
-    @property
-    def mean_abs(self) -> torch.Tensor:
-        return self._column(0)
-
-    @property
-    def max_abs(self) -> torch.Tensor:
-        return self._column(1)
-
-    @property
-    def zero_fraction(self) -> torch.Tensor:  # the share of gradient elements exactly 0
-        return self._column(2)
-
-    @property
-    def histograms(self) -> torch.Tensor:
-        if not self._hists:
-            return torch.empty(0, len(self.names), self.bins)
-        return torch.stack(self._hists)
 
     def __len__(self) -> int:
         return len(self.steps)

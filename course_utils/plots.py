@@ -1,14 +1,11 @@
 """The course's static figures: gradients, filters, digits, confusion, saliency.
 Used in: notebooks 02, 03 and 05.
 """
-from __future__ import annotations
-
 import math
 
 import matplotlib
 import torch
 from matplotlib.colors import LogNorm
-from matplotlib.ticker import LogLocator
 
 from . import _checks
 from .figures import FULL_WIDTH, PALETTE, course_plot, new_figure, number, with_alt
@@ -38,12 +35,10 @@ def plot_gradient_flow(monitor):
     ax.hlines(rows, shown_means, shown_maxes, color="0.7", lw=1.5)
     ax.plot(shown_maxes, rows, "^", color=PALETTE[1], ms=8, label="max |grad|")
     ax.plot(shown_means, rows, "o", color=PALETTE[0], ms=8, label="mean |grad|")
-    ax.set_xscale("log")             # whole decades, labelled at 1 (and 3 when 3 or fewer)
-    low, high = (f((math.log10(v) for v in means + maxes if v), default=0) for f in (min, max))
-    low, high = math.floor(low), math.ceil(high)
-    ax.set_xlim(10 ** low, 10 ** high)
-    ax.xaxis.set(major_locator=LogLocator(subs=(1, 3) if high - low <= 3 else (1,)),
-                 major_formatter="{x:g}")
+    ax.set_xscale("log")             # whole decades, each labelled
+    logs = [math.log10(v) for v in means + maxes if v] or [0]
+    ax.set_xlim(10.0 ** math.floor(min(logs)), 10.0 ** math.ceil(max(logs)))
+    ax.xaxis.set_major_formatter("{x:g}")
     ax.set_yticks(rows, names)
     biggest = names[means.index(max(means))]
     ax.set(xlabel="|gradient| (log scale)", ylabel="parameter tensor",

@@ -1,7 +1,5 @@
 """The loss on a plane through the trained weights (Li et al., 2018) and on the line from the
 initial weights (Goodfellow et al., 2015). Used in: notebook 05."""
-from __future__ import annotations
-
 import math
 from dataclasses import dataclass
 

@@ -1,8 +1,6 @@
 """Training: one step, evaluation, and ``fit`` with optional live plot and gradient monitor.
 Used in: notebooks 03 (train_step), 04 (optimizers compared on LeNet) and 05 (training end to end).
 """
-from __future__ import annotations
-
 import math
 import os
 import time

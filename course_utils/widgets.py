@@ -1,8 +1,6 @@
 """Interactive explorers, each an ``Explorer`` (machinery/explorer.py) that keeps its figure and
 moves new data into it; CSS classes ``course-*`` name the parts. Used in: notebooks 03 to 05.
 """
-from __future__ import annotations
-
 import math
 import threading
 import time

@@ -104,7 +104,7 @@ def variant(pull=1.0, decoupled=False, rebind=False, late=False, skip=True, reco
 
 @pytest.mark.parametrize("answer, hint, more", [
     (variant(skip=False), "NoneType", "which one can be None"),
-    (variant(record=True), "autograd recorded the update", "records nothing"),
+    (variant(record=True), "leaf Variable", "record nothing"),
     (variant(rebind=True), "still zero", "where the next call finds it"),
     (variant(late=True), "did not change at step 1, but your velocities did", "after the new"),
     (variant(pull=0), "without weight decay", "derivative of λ/2·w²"),

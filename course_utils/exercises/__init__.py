@@ -74,7 +74,9 @@ def checker(check):
             return say(False, f"your code raised {type(err).__name__}: {err}{given}.", more=(
                 "print each tensor's .shape: which dimensions must agree?" if shape else
                 "a value was None: which one can be None here, and what then?" if "NoneType"
-                in str(err) else "run your code on a small example and look at the result."))
+                in str(err) else "autograd refuses to change in place a weight it follows: where "
+                "does it record nothing?" if "leaf Variable" in str(err) else
+                "run your code on a small example and look at the result."))
         finally:
             _LEVEL.reset(token)
 

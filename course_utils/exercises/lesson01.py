@@ -1,6 +1,4 @@
 """Checks of notebook 01's exercises, against what PyTorch computes (LeNet, nn.Conv2d, autograd)."""
-from __future__ import annotations
-
 import torch
 from torch import nn
 from torch.nn import functional as F

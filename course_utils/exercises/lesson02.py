@@ -1,6 +1,4 @@
 """Checks of notebook 02's exercises, against F.cross_entropy, a line's points and autograd."""
-from __future__ import annotations
-
 import math
 
 import torch

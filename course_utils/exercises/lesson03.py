@@ -1,6 +1,4 @@
 """Checks of notebook 03's exercises: the learner's code on private random inputs, vs autograd."""
-from __future__ import annotations
-
 import torch
 import torch.nn.functional as F
 from torch import nn

@@ -1,6 +1,4 @@
 """Checks of notebook 05's exercises, against nn.Dropout, a reference loop or count, a history."""
-from __future__ import annotations
-
 import torch
 import torch.nn.functional as F
 from torch import nn

@@ -1,8 +1,6 @@
 """The MNIST cache on disk (torchvision's files in root/MNIST/raw): checked and fetched.
 Used in: notebooks 02 to 05 (load_mnist).
 """
-from __future__ import annotations
-
 import contextlib
 import os
 import shutil

@@ -1,8 +1,6 @@
 """Colab, Kaggle, Binder: what a notebook needs where `make setup` never ran.
 Used in: every first cell (tools/first_cell.py).
 """
-from __future__ import annotations
-
 import importlib
 import re
 import subprocess

@@ -1,8 +1,6 @@
 """The doctor: what the course needs from this machine, and what blocks it.
 Used in: README, Troubleshooting.
 """
-from __future__ import annotations
-
 import importlib.util
 
 import torch

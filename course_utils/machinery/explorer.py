@@ -1,7 +1,5 @@
 """The explorers' machinery: a redraw takes 100 ms at most (benchmarks/explorers.py): blitting
 (``quick_png``) and a drawing thread that merges the requests made during a draw."""
-from __future__ import annotations
-
 import base64
 import io
 import threading

@@ -1,8 +1,6 @@
 """LivePlot: the training curves, redrawn in place while training runs.
 Used in: notebook 05 (``fit(..., live=True)``).
 """
-from __future__ import annotations
-
 import sys
 from time import perf_counter as _clock
 
