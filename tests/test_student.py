@@ -278,7 +278,8 @@ def tooling(nb) -> list[str]:
         if "NBVAL" in cell.source:
             found.append(f"cell {i}: an nbval marker in its source")
         if cell.cell_type == "code" and cell.outputs and (
-                STUB in cell.source or i > 0 and STUB in nb.cells[i - 1].source
+                STUB in cell.source or i > 0 and nb.cells[i - 1].cell_type == "code"
+                and STUB in nb.cells[i - 1].source
                 or "raises-exception" in tags):
             found.append(f"cell {i}: stored output in an exercise or check cell")
         if cell.cell_type == "markdown":
