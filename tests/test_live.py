@@ -53,12 +53,12 @@ def train(plot, clock, steps=1000, seconds_per_step=0.01, epochs=2):
 def test_one_display_then_in_place_updates_at_most_five_a_second(clock):
     screen = FakeDisplay()
     plot = cu.LivePlot(display=screen)
-    train(plot, clock, steps=300)                       # 3 s of training, 100 steps/s
+    train(plot, clock, steps=300, seconds_per_step=0.005)   # 1.5 s of training, 200 steps/s
     assert len(screen.calls) == 2                       # the live output, then the final figure
     data, raw, display_id = screen.calls[0]
     assert display_id is True and raw is True
     assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
-    assert 9 <= len(screen.updates) <= 5 * 3 + 1        # updated in place through the handle
+    assert 4 <= len(screen.updates) <= 5 * 1.5 + 1      # updated in place through the handle
     assert plot.redraws == 1 + len(screen.updates)
     # the live output's text never changes (nbval compares it, whatever the timing) ...
     assert {d["text/plain"] for d, *_ in screen.calls[:1] + screen.updates} == {live.LIVE_TEXT}
