@@ -64,7 +64,7 @@ def parse(body: bytes, exercises: dict[str, str], now: float) -> dict:
         raise ValueError(f"expected a JSON object with exactly the fields {sorted(FIELDS)}")
     if not isinstance(record["id"], str) or not re.fullmatch(r"[0-9a-f]{32}", record["id"]):
         raise ValueError("id: 32 hexadecimal digits (uuid4().hex), made once per record")
-    if record["exercise"] not in exercises:
+    if not isinstance(record["exercise"], str) or record["exercise"] not in exercises:
         raise ValueError(f"exercise {str(record['exercise'])[:20]!r} is not one of this course's")
     if not isinstance(record["correct"], bool) or record["hint"] not in (1, 2) or isinstance(
             record["hint"], bool):

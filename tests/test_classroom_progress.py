@@ -72,7 +72,7 @@ def test_a_verdict_is_stored_once_under_the_tokens_owner(service):
 @pytest.mark.parametrize("body", [
     b"not json", b"[1, 2]", b'{"id": 1}', "x" * 5000,
     {**record(), "answer": "def f(x): return x"},  # never more than the verdict
-    {**record(), "exercise": "09-9"}, {**record(), "exercise": None},
+    {**record(), "exercise": "09-9"}, {**record(), "exercise": None}, {**record(), "exercise": []},
     {**record(), "id": "../../etc"}, {**record(), "correct": "yes"}, {**record(), "hint": 3},
     {**record(), "hint": True}, {**record(), "at": 0}, {**record(), "at": "now"},
 ])
@@ -162,3 +162,21 @@ def test_off_the_hub_a_check_shares_nothing(monkeypatch):
         return True
 
     assert checker(check_one).__wrapped__ is check_one  # checker's own, not course_progress's
+
+
+@pytest.mark.process
+def test_the_checks_work_where_the_hubs_variable_is_set_but_the_sender_is_missing(tmp_path):
+    """A student's own environment inherits COURSE_PROGRESS_URL without course_progress.py:
+    the checks still load and print their verdict, and share nothing."""
+    import os
+    import subprocess
+
+    from conftest import REPO
+    program = ("import sys; sys.modules['course_progress'] = None  # absent, as in a bare venv\n"
+               "from course_utils.exercises import check_hesitant_loss\n"
+               "check_hesitant_loss(0.2)")
+    run = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO),
+                                                      "COURSE_PROGRESS_URL": "http://127.0.0.1:9/"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.startswith("Not yet: ") and "shared" not in run.stdout, run.stdout

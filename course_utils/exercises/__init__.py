@@ -85,7 +85,8 @@ def checker(check):
         *signature.parameters.values(),
         inspect.Parameter("hint", inspect.Parameter.KEYWORD_ONLY, default=1, annotation=int)])
     if os.environ.get("COURSE_PROGRESS_URL"):  # on the class hub: classroom/course_progress.py
-        return __import__("course_progress").shared(safe_check)  # shares each verdict
+        with contextlib.suppress(ImportError):  # (a student's own environment may lack it)
+            return __import__("course_progress").shared(safe_check)  # shares each verdict
     return safe_check
 
 

@@ -188,6 +188,6 @@ def check_optimizer_choice(chosen_optimizer, its_mean_acc, *, runs) -> Verdict:
         raise NotYet(f"{quoted:.1%} is {name}'s best run, not its average." if abs(
             quoted - max(accs[name])) <= 0.0006 else f"{quoted:.1%} is not {name}'s average.",
             "every rate counts, each once.")
-    return say(True, f"{name}: {mean[name]:.1%} on average over its {len(accs[name])} rates. The "
-                     "best single run and the safest bet without tuning need not be the same "
+    return say(True, f"{mean[name]:.1%} on average over its {len(accs[name])} rates, the best row. "
+                     "The best single run and the safest bet without tuning need not be the same "
                      "optimizer. The test digits played no part in this choice.")

@@ -71,9 +71,9 @@ def reachable(urls: list[str], timeout: float) -> bool:
     workers = [threading.Thread(target=connect, args=(url,), daemon=True) for url in urls]
     for worker in workers:
         worker.start()
-    deadline = time.monotonic() + timeout
-    for worker in workers:
-        worker.join(max(0.0, deadline - time.monotonic()))
+    deadline = time.monotonic() + timeout  # done at the first answer, or when all have failed
+    while not answered and any(w.is_alive() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.01)
     return bool(answered)
 
 
