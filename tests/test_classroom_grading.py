@@ -1,12 +1,15 @@
 """A term with nbgrader: `make assignments`, release, fetch, submit, collect, `make grade`.
 
-Lesson 03 is released to three students through nbgrader's exchange. They fetch it and
-submit it as themselves: one fully right; one with two exercises wrong (and a test cell
-rewritten to pass); one whose exercise 1 raises, exercise 2 loops forever, and exercise 3
+Lesson 01 (five exercises, the quickest notebook to grade) is released to three students
+through nbgrader's exchange. They fetch it and submit it as themselves: one fully right; one
+with two exercises wrong (and a test cell rewritten to pass); one whose exercise 2 loops
+forever (asleep: it waits for the cell time limit without burning a core), exercise 3
 (right) first tries to read another student's submission, the gradebook and the solutions,
-to write outside its folder and to leave a process behind. Autograde, feedback and export
-give exactly the expected scores, the feedback shows the checks' lines, and the hostile
-submission changed nothing outside its sandbox. Needs root (CI is root).
+to write outside its folder and to leave a process behind, and exercise 4 raises (exercise
+1, a value rather than a function, is left as handed out).
+Autograde, feedback and export give exactly the expected scores, the feedback shows the
+checks' lines, and the hostile submission changed nothing outside its sandbox. Needs root
+(CI is root).
 """
 from __future__ import annotations
 
@@ -36,9 +39,10 @@ from tools.make_student import STUB, student_notebook
 pytestmark = [pytest.mark.kernel,  # a hub, kernels or nbgrader: make test runs these, test-fast not
               pytest.mark.usefixtures("grader_alone")]  # one at a time, under pytest-xdist too
 
-LESSON = "03_backpropagation"
+LESSON = "01_define_the_network"
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-CELL_TIMEOUT = 10  # seconds; notebook 03's slowest cell takes about 1 s
+EXERCISES = 5  # in notebook 01, one point each
+CELL_TIMEOUT = 10  # seconds; notebook 01's slowest cell, its imports, takes about 3.5 s
 
 
 def solution(nb, number: int) -> str:
@@ -128,16 +132,19 @@ def term(grader_alone):
                "the repository's notebook": str(REPO / "notebooks" / f"{LESSON}.ipynb"),
                "a file outside": f"/var/tmp/course-hostile-{os.getpid()}"}
     answers = {
-        one: {n: solution(source, n) for n in (1, 2, 3, 4)},
+        one: {n: solution(source, n) for n in range(1, EXERCISES + 1)},
         two: {1: solution(source, 1),
-              2: "def neuron_grads(x, w, b, t):\n    a = torch.sigmoid(w @ x + b)\n"
-                 "    return (a - t) * a * (1 - a) * x, (a - t) * a * (1 - a) * w",  # half of it
-              3: "def accumulate_gradients(model, x, y, chunks):\n"  # no zero_grad first
-                 "    for xs, ys in zip(x.chunk(chunks), y.chunk(chunks)):\n"
-                 "        (F.cross_entropy(model(xs), ys) * len(ys) / len(y)).backward()"},
-        three: {1: "def finite_difference(f, x, h=1e-6):\n    raise ValueError('my bug')",
-                2: "def neuron_grads(x, w, b, t):\n    while True:\n        pass",
-                3: hostile_attempts(secrets) + solution(source, 3)},
+              2: "def layer_parameters(layer):\n"  # the weights only, no biases
+                 "    if isinstance(layer, nn.Linear):\n"
+                 "        return layer.out_features * layer.in_features\n"
+                 "    kh, kw = layer.kernel_size\n"
+                 "    return layer.out_channels * layer.in_channels * kh * kw",
+              3: "def conv_output_size(size, kernel_size, stride=1, padding=0):\n"
+                 "    return size + 2 * padding - kernel_size + 1"},  # the stride left out
+        three: {2: "import time\n\ndef layer_parameters(layer):\n"  # asleep, not busy: the
+                   "    while True:\n        time.sleep(0.1)",  # cell time limit must stop it
+                3: hostile_attempts(secrets) + solution(source, 3),
+                4: "def digits_to_batch(digits):\n    raise ValueError('my bug')"},
     }
     for name, solutions in answers.items():
         nb = nbformat.read(fetched[name], as_version=4)
@@ -207,29 +214,27 @@ def test_autograde_and_export_give_exactly_the_expected_scores(term):
     rows = {row["student_id"]: row for row in csv.DictReader(open(term["course"] / "grades.csv"))
             if row["assignment"] == LESSON}
     assert {name: (float(r["score"]), float(r["max_score"])) for name, r in rows.items()} == {
-        one: (4.0, 4.0), two: (1.0, 4.0), three: (1.0, 4.0)}
+        one: (5.0, 5.0), two: (1.0, 5.0), three: (1.0, 5.0)}
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{term['course'] / 'gradebook.db'}", "pytorch-nn") as gradebook:
         scores = {name: {g.name: g.score for nb in gradebook.find_submission(LESSON, name).notebooks
                          for g in nb.grades} for name in STUDENTS}
-    assert scores == {
-        one: {"exercise_1_check": 1, "exercise_2_check": 1, "exercise_3_check": 1,
-              "exercise_4_check": 1},
-        two: {"exercise_1_check": 1, "exercise_2_check": 0, "exercise_3_check": 0,
-              "exercise_4_check": 0},
-        three: {"exercise_1_check": 0, "exercise_2_check": 0, "exercise_3_check": 1,
-                "exercise_4_check": 0}}
-    assert f"{two}: 1 / 4" in term["graded"].stdout
+    right = {one: set(range(1, EXERCISES + 1)), two: {1}, three: {3}}
+    assert scores == {name: {f"exercise_{n}_check": int(n in right[name])
+                             for n in range(1, EXERCISES + 1)} for name in STUDENTS}
+    assert f"{two}: 1 / {EXERCISES}" in term["graded"].stdout
 
 
 def test_the_feedback_shows_the_checks_lines(term):
     feedback = {name: (term["course"] / "feedback" / name / LESSON / f"{LESSON}.html").read_text()
                 for name in STUDENTS}
     one, two, three = STUDENTS
-    assert feedback[one].count("Correct! ") >= 3 and "Not yet:" not in feedback[one]
-    assert "Not yet: " in feedback[two] and "half the right gradient" in feedback[two]
-    assert "Not yet: the gradients from before your function are still in there" in feedback[two]
+    assert feedback[one].count("Correct! ") >= EXERCISES and "Not yet:" not in feedback[one]
+    assert ("Not yet: for Linear(in_features=3, out_features=2, bias=True) you left out the "
+            "biases.") in feedback[two]
+    assert ("Not yet: conv_output_size(28, 2, stride=2, padding=0) gave 27, nn.Conv2d gives 14. "
+            "The stride is missing.") in feedback[two]
     assert "Not yet: your code raised ValueError: my bug" in feedback[three]
     assert f"this cell ran for more than {CELL_TIMEOUT} s and was stopped" in feedback[three]
 
@@ -239,7 +244,7 @@ def test_a_rewritten_test_cell_is_restored(term):
     cells = cell_outputs(term["course"], two)
     test = next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id")
                 == "exercise_2_check")
-    assert "print('Correct!')" not in test.source and "check_neuron_grads" in test.source
+    assert "print('Correct!')" not in test.source and "check_layer_parameters" in test.source
     assert any(o.output_type == "error" for o in test.outputs)
 
 
@@ -272,11 +277,14 @@ def test_a_submission_with_a_symbolic_link_is_not_graded(term, tmp_path):
     """Root copies submissions: a link to the gradebook would hand it to the sandbox."""
     from classroom.grade import grade
 
-    folder = tmp_path / "evil" / "01_define_the_network"
+    other = "02_loss_functions"  # released, submitted by no one: grade() grades only "evil"
+    assert other != LESSON  # (with LESSON it would grade the three students again)
+    folder = tmp_path / "evil" / other
     folder.mkdir(parents=True)
-    (folder / "01_define_the_network.ipynb").symlink_to(term["course"] / "gradebook.db")
-    results = grade("01_define_the_network", term["course"], tmp_path)
+    (folder / f"{other}.ipynb").symlink_to(term["course"] / "gradebook.db")
+    results = grade(other, term["course"], tmp_path)
+    assert set(results) == {"evil"}
     assert not results["evil"]["graded"] and "symbolic links" in results["evil"]["log"]
-    copied = term["course"] / "submitted" / "evil" / "01_define_the_network"
+    copied = term["course"] / "submitted" / "evil" / other
     assert all(p.is_symlink() for p in copied.iterdir())  # never read through
     assert not (term["course"] / "autograded" / "evil").exists()
