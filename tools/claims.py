@@ -16,7 +16,10 @@ and training amplifies them):
 
 - native: what this CPU picks;
 - old-cpu: ATen's non-vectorised kernels, oneDNN limited to SSE4.1, MKL's compatible path;
-- two-threads: the course's kernels on two threads instead of one (another summation order).
+- two-threads: the course's kernels on two threads instead of one (another summation order);
+- mkl-compatible: MKL's compatible path alone (MKL picks its kernels by the CPU's vendor and
+  generation), the machine of `make test` (tests/test_machines.py): it costs no time, where
+  old-cpu's scalar kernels make the notebooks 45% slower. Not swept by default.
 """
 from __future__ import annotations
 
@@ -43,6 +46,7 @@ MACHINES = {
     "old-cpu": {"ATEN_CPU_CAPABILITY": "default", "DNNL_MAX_CPU_ISA": "SSE41",
                 "MKL_CBWR": "COMPATIBLE"},
     "two-threads": {"COURSE_THREADS": "2"},
+    "mkl-compatible": {"MKL_CBWR": "COMPATIBLE"},
 }
 SEEDED = [(re.compile(r"\bseed=0\b"), "seed={seed}"),
           (re.compile(r"\btorch\.manual_seed\(0\)"), "torch.manual_seed({seed})")]
