@@ -30,13 +30,17 @@ os.environ["COURSE_PROGRESS"] = "0"
 os.environ.setdefault("COURSE_DEVICE", "cpu")
 
 
-# The slowest modules, slowest first (each is one long run: a browser session, nbval under a
-# simulated CPU, a term of grading, a hub). `make test` runs modules whole on two workers
-# (--dist loadscope); pytest-xdist would start the modules with the most tests first and leave
-# these for last, where one runs alone while the other worker idles. Started first, the two
-# workers end together.
+# The slowest modules and notebooks, slowest first (a browser session, nbval under a
+# simulated CPU, a term of grading, a hub; then the notebooks that train and the tests that
+# set up an environment, 15 to 30 s each). `make test` runs modules and notebooks whole on two
+# workers (--dist loadscope); pytest-xdist would start the modules with the most tests first
+# and leave these for last, where one runs alone while the other worker idles. Started first,
+# they leave the quick unit tests for the end, and the two workers end together.
 SLOWEST_FIRST = ["tests/test_browser.py", "tests/test_machines.py",
-                 "tests/test_classroom_grading.py", "tests/test_classroom_hub.py"]
+                 "tests/test_classroom_grading.py", "tests/test_classroom_hub.py",
+                 "notebooks/05_training_on_mnist.ipynb", "notebooks/04_optimizers.ipynb",
+                 "tests/test_without_make.py", "tests/test_classroom_sandbox.py",
+                 "tests/test_platforms.py", "notebooks/03_backpropagation.ipynb"]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -107,3 +107,15 @@ def test_course_utils_stays_small():
     too_long = {name: n for name, n in sizes.items() if n > 300}
     assert not too_long, f"modules over 300 lines: {too_long}. Fix: remove what no notebook needs"
     assert sum(sizes.values()) <= 4000, f"course_utils has {sum(sizes.values())} lines (goal: 4,000)"
+
+
+def test_the_slowest_first_order_names_files_that_exist():
+    """The root conftest.py's SLOWEST_FIRST: a renamed file would silently lose its place."""
+    import ast
+
+    tree = ast.parse((REPO / "conftest.py").read_text())
+    SLOWEST_FIRST = next(ast.literal_eval(node.value) for node in tree.body
+                         if isinstance(node, ast.Assign)
+                         and getattr(node.targets[0], "id", None) == "SLOWEST_FIRST")
+    assert len(SLOWEST_FIRST) >= 4
+    assert [path for path in SLOWEST_FIRST if not (REPO / path).is_file()] == []
